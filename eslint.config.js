@@ -1,0 +1,70 @@
+// Layering, as VS Code enforces common/node/browser/electron-main: imports only point one way.
+//   src-main/shared   types + plain data; imports nothing
+//   src-main/core     pure TypeScript + tfjs + Node; never electron, app, server, preload or renderer
+//   src-main/cli, server, worker   Node; may use core + shared, never electron
+//   src-main/app      Electron main; may use everything in src-main
+//   src-main/preload  Electron preload; only electron + shared types
+//   src-renderer      browser; only shared types from src-main
+import tseslint from 'typescript-eslint';
+
+const electron = { name: 'electron', message: 'Only src-main/app and src-main/preload may import electron.' };
+const pattern = (group, message) => ({ group, message });
+
+export default tseslint.config(
+  { ignores: ['out/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'native/build/**', 'runs/**', '**/*.svelte'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src-main/shared/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [pattern(['*', '!./*'], 'shared/ is types and plain data only: it imports nothing but its siblings.')] }],
+    },
+  },
+  {
+    files: ['src-main/core/**', 'src-main/cli/**', 'src-main/server/**', 'src-main/worker/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [electron],
+          patterns: [pattern(['**/app/**', '**/preload/**', '**/src-renderer/**'], 'Node layers never import the Electron app, preload or renderer.')],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src-main/core/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [electron],
+          patterns: [pattern(['**/app/**', '**/preload/**', '**/cli/**', '**/server/**', '**/src-renderer/**'], 'core is the bottom layer: it imports only shared/ and libraries.')],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src-main/preload/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [pattern(['**/core/**', '**/app/**', '**/server/**', '**/cli/**', '@tensorflow/*'], 'The preload only bridges: electron + shared types.')] }],
+    },
+  },
+  {
+    files: ['src-renderer/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [electron],
+          patterns: [pattern(['**/src-main/core/**', '**/src-main/app/**', '**/src-main/server/**', '**/src-main/cli/**', '**/src-main/worker/**', '@tensorflow/*', 'node:*'], 'The renderer only sees src-main/shared (types) and talks through window.workbench.')],
+        },
+      ],
+    },
+  },
+);

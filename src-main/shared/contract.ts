@@ -1,0 +1,257 @@
+/**
+ * The one typed contract between the renderer and the services (Electron IPC or browser-mode WebSocket).
+ * Types only. Main implements every service; the preload exposes exactly `WorkbenchApi` as `window.workbench`;
+ * the browser-mode client implements the same interface over a WebSocket.
+ *
+ * Only JSON crosses: numbers, strings, arrays, plain objects. Errors cross as `{name, message}`.
+ */
+import type { Hyperparameters, ModelSpec, SpecSummary } from './spec';
+
+/** Errors as they cross a process boundary. */
+export interface WireError {
+  name: string;
+  message: string;
+}
+
+/** Returned by every `onX` subscription: call it to unsubscribe. */
+export type Unsubscribe = () => void;
+
+// ---------------------------------------------------------------- backend
+
+export type BackendName = 'tensorflow' | 'tensorflow-gpu' | 'native' | 'wasm' | 'cpu';
+
+/** Which engine trains, and why that one (shown in the UI and recorded in every run). */
+export interface BackendInfo {
+  name: BackendName;
+  /** e.g. "tfjs-node 4.22.0 (libtensorflow)" or "wasm + workbench kernels, 2 threads". */
+  description: string;
+  /** One sentence: why this backend and not a faster one (e.g. "@tensorflow/tfjs-node is not installed"). */
+  reason: string;
+  threads: number;
+}
+
+// ---------------------------------------------------------------- datasets
+
+export interface DatasetInfo {
+  id: string;
+  name: string;
+  format: 'idx' | 'csv';
+  /** Where it was found, for display only. */
+  location: string;
+  trainCount: number;
+  testCount: number;
+  imageShape: [number, number, number];
+  classNames: string[];
+  /** SHA-256 over the files' bytes, so a run records exactly which data it saw. */
+  fingerprint: string;
+}
+
+/** A test image as raw pixels (0–255, row-major, height×width×channels) for galleries. */
+export interface ImageSample {
+  index: number;
+  label: number;
+  width: number;
+  height: number;
+  pixels: number[];
+}
+
+// ---------------------------------------------------------------- training
+
+/** What the user asks for when pressing Train. */
+export interface TrainingRequest {
+  spec: ModelSpec;
+  hyperparameters: Hyperparameters;
+  datasetId: string;
+  /** Use only the first N training / test images (demos, tests); omitted = all. */
+  limitTrain?: number;
+  limitTest?: number;
+}
+
+export type RunStatus = 'running' | 'paused' | 'completed' | 'early_stopped' | 'stopped' | 'failed';
+
+/** Throttled per-batch progress (at most ~10/s across a process boundary). */
+export interface BatchProgress {
+  runId: string;
+  epoch: number; // 1-based
+  epochs: number;
+  batch: number; // 1-based, batches done in this epoch
+  batchesPerEpoch: number;
+  loss: number;
+  accuracy: number;
+  learningRate: number;
+  imagesPerSec: number;
+  etaSeconds: number;
+  elapsedSeconds: number;
+}
+
+/** Things that happened at an epoch end, for marking on the curves. */
+export type EpochEvent =
+  | { kind: 'best'; monitor: string; value: number }
+  | { kind: 'lr_reduced'; from: number; to: number }
+  | { kind: 'early_stop'; bestEpoch: number; restored: boolean };
+
+/** One epoch's record: always delivered, appended to the run's history on disk. */
+export interface EpochResult {
+  runId: string;
+  epoch: number; // 1-based
+  loss: number;
+  accuracy: number;
+  val_loss: number | null;
+  val_accuracy: number | null;
+  learningRate: number;
+  durationSeconds: number;
+  imagesPerSec: number;
+  events: EpochEvent[];
+}
+
+export interface ClassMetrics {
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+/** Test-set evaluation: loss and accuracy labelled as what they are. */
+export interface Evaluation {
+  testLoss: number;
+  testAccuracy: number;
+  testCount: number;
+  classNames: string[];
+  /** rows = truth, columns = predicted (as in the lesson). */
+  confusionMatrix: number[][];
+  perClass: ClassMetrics[];
+  macro: { precision: number; recall: number; f1: number };
+  /** Off-diagonal cells, largest first. */
+  confusedPairs: { truth: number; predicted: number; count: number }[];
+  /** Misclassified test images with their predicted probabilities. */
+  misclassified: { index: number; truth: number; predicted: number; probabilities: number[] }[];
+  /** Set when BatchNorm moving statistics have not settled (short runs): explains near-chance inference. */
+  notes: string[];
+}
+
+export interface TrainingFinished {
+  runId: string;
+  status: Exclude<RunStatus, 'running' | 'paused' | 'failed'>;
+  epochsRun: number;
+  bestEpoch: number | null;
+  evaluation: Evaluation;
+}
+
+export interface TrainingFailed {
+  runId: string;
+  error: WireError;
+}
+
+// ---------------------------------------------------------------- runs
+
+export interface RunSummary {
+  id: string;
+  createdAt: string; // ISO 8601
+  modelName: string;
+  params: number;
+  status: RunStatus;
+  epochsRun: number;
+  bestValAccuracy: number | null;
+  testAccuracy: number | null;
+  testLoss: number | null;
+  backend: string;
+  durationSeconds: number;
+  datasetId: string;
+}
+
+export interface RunDetail extends RunSummary {
+  spec: ModelSpec;
+  hyperparameters: Hyperparameters;
+  history: EpochResult[];
+  evaluation: Evaluation | null;
+  error: WireError | null;
+}
+
+// ---------------------------------------------------------------- export and predict
+
+export type ExportFormat = 'tfjs' | 'onnx' | 'keras' | 'r';
+
+/** Agreement between the exported artefact, reloaded, and the in-app model. null = cannot be checked here. */
+export interface ExportReport {
+  format: ExportFormat;
+  path: string;
+  checked: number | null;
+  argmaxAgreement: number | null;
+  maxAbsDiff: number | null;
+  ok: boolean;
+  message: string;
+}
+
+export interface Prediction {
+  /** What the user gave (a file name or a test index), for display. */
+  source: string;
+  top: { classIndex: number; className: string; probability: number }[];
+}
+
+// ---------------------------------------------------------------- projects
+
+/** A project file: what the editor and the form hold. */
+export interface Project {
+  format_version: number;
+  spec: ModelSpec;
+  hyperparameters: Hyperparameters;
+  datasetId: string | null;
+}
+
+// ---------------------------------------------------------------- services
+
+export interface ModelService {
+  summarize(spec: ModelSpec): Promise<SpecSummary>;
+  /** Ready-made specs: the lesson's CNN, LeNet-5, a small CNN, a small MLP. */
+  listTemplates(): Promise<{ id: string; label: string; spec: ModelSpec }[]>;
+}
+
+export interface DatasetService {
+  listDatasets(): Promise<DatasetInfo[]>;
+  /** Electron: opens a dialog when `path` is omitted. Browser mode: `path` must be under the server's data roots. */
+  importDataset(path?: string): Promise<DatasetInfo | null>;
+  getTestImages(datasetId: string, indices: number[]): Promise<ImageSample[]>;
+}
+
+export interface TrainingService {
+  getBackend(): Promise<BackendInfo>;
+  startTraining(request: TrainingRequest): Promise<{ runId: string }>;
+  pauseTraining(runId: string): Promise<void>;
+  resumeTraining(runId: string): Promise<void>;
+  /** Cooperative: stops after the current batch, honouring restore_best_weights, then evaluates. */
+  stopTraining(runId: string): Promise<void>;
+  onTrainingProgress(listener: (progress: BatchProgress) => void): Unsubscribe;
+  onEpochEnd(listener: (epoch: EpochResult) => void): Unsubscribe;
+  onTrainingFinished(listener: (finished: TrainingFinished) => void): Unsubscribe;
+  onTrainingFailed(listener: (failed: TrainingFailed) => void): Unsubscribe;
+}
+
+export interface RunService {
+  listRuns(): Promise<RunSummary[]>;
+  getRun(runId: string): Promise<RunDetail>;
+}
+
+export interface ExportService {
+  /** Electron: opens a folder dialog when `path` is omitted. Browser mode: written under the run's exports folder. */
+  exportModel(runId: string, format: ExportFormat, path?: string): Promise<ExportReport>;
+  /** Images as encoded PNG/JPEG bytes (base64) with their file names. */
+  predict(runId: string, images: { name: string; base64: string }[]): Promise<Prediction[]>;
+}
+
+export interface ProjectService {
+  /** Electron: open dialog. Browser mode: returns null (the renderer uses a file input). */
+  openProject(): Promise<Project | null>;
+  /** Electron: save dialog; returns where it was saved, or null if cancelled. */
+  saveProject(project: Project): Promise<string | null>;
+}
+
+/** Everything the renderer can call, by service. Exposed as `window.workbench`. */
+export interface WorkbenchApi {
+  kind: 'electron' | 'browser';
+  model: ModelService;
+  datasets: DatasetService;
+  training: TrainingService;
+  runs: RunService;
+  exports: ExportService;
+  projects: ProjectService;
+}

@@ -1,0 +1,196 @@
+/**
+ * The model spec and hyperparameters: the one vocabulary shared by core, CLI, main process and renderer.
+ * Types and plain data only — no imports — so the renderer can import it without pulling in tfjs or Node.
+ *
+ * A spec is a Keras-style envelope: `{class_name, config}` per layer, wrapped in a Sequential envelope with a
+ * format version, so that a Keras user recognises it and so that it maps 1:1 onto `tf.sequential`.
+ */
+
+/** Bumped when a spec written by an older version can no longer be read as-is. */
+export const SPEC_FORMAT_VERSION = 1;
+
+/** Layer class names, spelt as Keras spells them. */
+export const LAYER_CLASS_NAMES = [
+  'InputLayer',
+  'Conv2D',
+  'DepthwiseConv2D',
+  'SeparableConv2D',
+  'BatchNormalization',
+  'Activation',
+  'LeakyReLU',
+  'MaxPooling2D',
+  'AveragePooling2D',
+  'GlobalAveragePooling2D',
+  'GlobalMaxPooling2D',
+  'ZeroPadding2D',
+  'Dropout',
+  'SpatialDropout2D',
+  'Flatten',
+  'Dense',
+] as const;
+export type LayerClassName = (typeof LAYER_CLASS_NAMES)[number];
+
+/** Activation identifiers, spelt as Keras spells them. */
+export const ACTIVATIONS = ['relu', 'elu', 'selu', 'gelu', 'swish', 'sigmoid', 'tanh', 'softmax', 'linear'] as const;
+export type ActivationName = (typeof ACTIVATIONS)[number];
+
+export const OPTIMIZER_NAMES = ['adam', 'sgd', 'rmsprop', 'adagrad', 'adamax'] as const;
+export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
+
+/** One layer: `config` holds Keras' constructor arguments (snake_case); omitted fields take Keras' defaults. */
+export interface LayerSpec {
+  class_name: LayerClassName;
+  config: LayerConfig;
+}
+
+/**
+ * Keras config fields used across the supported layers (all optional: Keras defaults apply).
+ * `shape` (without the batch dimension) or `batch_shape` (with a leading null) on InputLayer.
+ */
+export interface LayerConfig {
+  name?: string;
+  trainable?: boolean;
+  shape?: number[];
+  batch_shape?: (number | null)[];
+  filters?: number;
+  kernel_size?: number | [number, number];
+  strides?: number | [number, number];
+  padding?: 'valid' | 'same' | number | [number, number] | [[number, number], [number, number]];
+  dilation_rate?: number | [number, number];
+  depth_multiplier?: number;
+  activation?: ActivationName;
+  use_bias?: boolean;
+  units?: number;
+  rate?: number;
+  pool_size?: number | [number, number];
+  momentum?: number;
+  epsilon?: number;
+  center?: boolean;
+  scale?: boolean;
+  /** LeakyReLU slope (Keras 3 name; Keras 2 called it `alpha`). */
+  negative_slope?: number;
+  alpha?: number;
+  kernel_initializer?: string;
+  bias_initializer?: string;
+  [extra: string]: unknown;
+}
+
+/** A whole model: a Keras Sequential envelope plus our format version. */
+export interface ModelSpec {
+  format_version: number;
+  class_name: 'Sequential';
+  config: {
+    name: string;
+    layers: LayerSpec[];
+  };
+}
+
+export interface OptimizerSpec {
+  class_name: OptimizerName;
+  /** Keras field names: learning_rate, beta_1, beta_2, epsilon, momentum, nesterov, rho, initial_accumulator_value. */
+  config: {
+    learning_rate: number;
+    beta_1?: number;
+    beta_2?: number;
+    epsilon?: number;
+    momentum?: number;
+    nesterov?: boolean;
+    rho?: number;
+    initial_accumulator_value?: number;
+  };
+}
+
+export type MonitorName = 'loss' | 'accuracy' | 'val_loss' | 'val_accuracy';
+export type MonitorMode = 'min' | 'max' | 'auto';
+
+/** Keras `EarlyStopping` arguments. */
+export interface EarlyStoppingSpec {
+  monitor: MonitorName;
+  mode: MonitorMode;
+  patience: number;
+  min_delta: number;
+  restore_best_weights: boolean;
+}
+
+/** Keras `ReduceLROnPlateau` arguments. */
+export interface ReduceLrSpec {
+  monitor: MonitorName;
+  mode: MonitorMode;
+  factor: number;
+  patience: number;
+  min_lr: number;
+  min_delta: number;
+  cooldown: number;
+}
+
+/** Everything about a training run that is not the architecture. Defaults are the lesson's. */
+export interface Hyperparameters {
+  optimizer: OptimizerSpec;
+  loss: 'categorical_crossentropy';
+  batch_size: number;
+  epochs: number;
+  /** Fraction of the training set held out for validation (the lesson: 0.1). */
+  validation_split: number;
+  /** Seeds the split, the initial weights and the per-epoch shuffles. */
+  seed: number;
+  early_stopping: EarlyStoppingSpec | null;
+  reduce_lr_on_plateau: ReduceLrSpec | null;
+}
+
+/** The lesson's hyperparameters: Adam 1e-3, batch 128, 50 epochs, 10% validation, seed 123, both callbacks. */
+export const LESSON_HYPERPARAMETERS: Hyperparameters = {
+  optimizer: { class_name: 'adam', config: { learning_rate: 1e-3 } },
+  loss: 'categorical_crossentropy',
+  batch_size: 128,
+  epochs: 50,
+  validation_split: 0.1,
+  seed: 123,
+  early_stopping: {
+    monitor: 'val_accuracy',
+    mode: 'max',
+    patience: 5,
+    min_delta: 0,
+    restore_best_weights: true,
+  },
+  reduce_lr_on_plateau: {
+    monitor: 'val_loss',
+    mode: 'min',
+    factor: 0.5,
+    patience: 2,
+    min_lr: 1e-5,
+    min_delta: 1e-4,
+    cooldown: 0,
+  },
+};
+
+/** One row of the Keras-style summary. `outputShape` has `null` for the batch dimension. */
+export interface SummaryRow {
+  index: number;
+  name: string;
+  className: LayerClassName;
+  outputShape: (number | null)[];
+  params: number;
+  trainableParams: number;
+  nonTrainableParams: number;
+}
+
+/** One problem found in a spec; `layerIndex` is null for model-level problems. */
+export interface SpecIssue {
+  severity: 'error' | 'warning';
+  layerIndex: number | null;
+  layerName: string | null;
+  field: string | null;
+  /** The offending value as received, JSON-encoded (so it survives IPC). */
+  received: string | null;
+  message: string;
+}
+
+/** Result of validating + summarising a spec. When `ok` is false `rows` covers the layers before the first error. */
+export interface SpecSummary {
+  ok: boolean;
+  issues: SpecIssue[];
+  rows: SummaryRow[];
+  totalParams: number;
+  trainableParams: number;
+  nonTrainableParams: number;
+}
