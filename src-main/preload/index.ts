@@ -1,0 +1,2 @@
+// Placeholder entry: the desktop shell issue fills this in.
+export {};

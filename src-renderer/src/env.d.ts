@@ -1,0 +1,10 @@
+/// <reference types="svelte" />
+/// <reference types="vite/client" />
+import type { WorkbenchApi } from '../../src-main/shared/contract';
+
+declare global {
+  interface Window {
+    /** Present only inside Electron: the preload's contract bridge. */
+    workbench?: WorkbenchApi;
+  }
+}
