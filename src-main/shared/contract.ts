@@ -245,6 +245,23 @@ export interface ProjectService {
   saveProject(project: Project): Promise<string | null>;
 }
 
+// ---------------------------------------------------------------- app shell
+
+/** What an application-menu item asks the renderer to do (Electron's menu; browser mode has none). */
+export type MenuCommand =
+  | 'project.new'
+  | 'project.open'
+  | 'project.save'
+  | 'dataset.import'
+  | 'model.export'
+  | 'edit.undo'
+  | 'edit.redo';
+
+export interface AppEvents {
+  /** Fired when the user picks a menu item that acts on the renderer's state. */
+  onMenuCommand(listener: (command: MenuCommand) => void): Unsubscribe;
+}
+
 /** Everything the renderer can call, by service. Exposed as `window.workbench`. */
 export interface WorkbenchApi {
   kind: 'electron' | 'browser';
@@ -254,4 +271,6 @@ export interface WorkbenchApi {
   runs: RunService;
   exports: ExportService;
   projects: ProjectService;
+  /** Shell events (the application menu). Optional: absent where there is no shell to send them. */
+  app?: AppEvents;
 }
