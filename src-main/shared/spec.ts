@@ -194,3 +194,44 @@ export interface SpecSummary {
   trainableParams: number;
   nonTrainableParams: number;
 }
+
+/** How a layer config field is edited and checked (drives the UI form and the validator alike). */
+export type FieldKind =
+  | 'int'
+  | 'float'
+  | 'enum'
+  | 'bool'
+  /** A number or a `[height, width]` pair (kernel_size, strides, pool_size, dilation_rate). */
+  | 'pair'
+  /** A list of positive integers without the batch dimension (InputLayer shape). */
+  | 'shape'
+  /** ZeroPadding2D: n, `[rows, cols]` or `[[top, bottom], [left, right]]`. */
+  | 'padding2d'
+  | 'string';
+
+/** A value a layer config field can take (JSON). */
+export type FieldValue = number | string | boolean | null | number[] | number[][];
+
+/** One editable config field of a layer class, with its Keras default and allowed values. */
+export interface FieldDescriptor {
+  /** Keras config key (snake_case). */
+  name: string;
+  kind: FieldKind;
+  /** Short human label for the form. */
+  label: string;
+  /** One sentence for a tooltip. */
+  help: string;
+  /** True when Keras has no default (the user must give it). */
+  required: boolean;
+  /** Keras default when omitted; null means Keras' None (explained in help). Ignored when required. */
+  default: FieldValue;
+  /** A sensible value to prefill for a required field. */
+  suggested?: FieldValue;
+  /** Allowed values (enum). */
+  values?: readonly string[];
+  /** Numeric range: inclusive unless the matching ...Exclusive flag is set. Applies to every element of pairs. */
+  min?: number;
+  max?: number;
+  minExclusive?: boolean;
+  maxExclusive?: boolean;
+}
