@@ -67,4 +67,17 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Unit tests of the renderer's pure logic run in Node (node:test), never in the page.
+    files: ['src-renderer/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [electron],
+          patterns: [pattern(['**/src-main/core/**', '**/src-main/app/**', '**/src-main/server/**', '**/src-main/cli/**', '**/src-main/worker/**', '@tensorflow/*'], 'Renderer tests test renderer code: only src-main/shared besides node:test.')],
+        },
+      ],
+    },
+  },
 );

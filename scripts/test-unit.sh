@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 filter="${1:-}"
-mapfile -t files < <(find src-main bench scripts -name '*.test.ts' -not -path '*/node_modules/*' | grep -- "$filter" | sort)
+mapfile -t files < <(find src-main src-renderer bench scripts -name '*.test.ts' -not -path '*/node_modules/*' | grep -- "$filter" | sort)
 if ((${#files[@]} == 0)); then echo "no test files match '$filter'" >&2; exit 1; fi
 exec node --import tsx --test --test-concurrency=1 "${files[@]}"

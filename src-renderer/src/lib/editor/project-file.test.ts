@@ -1,0 +1,21 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LESSON_HYPERPARAMETERS } from '../../../../src-main/shared/spec';
+import type { Project } from '../../../../src-main/shared/contract';
+import { emptySpec } from './layer-ops';
+import { parseProjectFile, projectFileName, serializeProject } from './project-file';
+
+const project: Project = { format_version: 1, spec: emptySpec('lesson cnn'), hyperparameters: LESSON_HYPERPARAMETERS, datasetId: 'fashion-mnist' };
+
+test('a saved project reads back equal', () => {
+  assert.deepEqual(parseProjectFile(serializeProject(project), 'p.json'), project);
+  assert.equal(projectFileName('lesson cnn'), 'lesson-cnn.cnnproj.json');
+});
+
+test('errors name the file, the field and the value received', () => {
+  assert.throws(() => parseProjectFile('{oops', 'p.json'), /p\.json is not JSON/);
+  const badLayer = { ...project, spec: { ...project.spec, config: { name: 'x', layers: [{ class_name: 'Conv3D', config: {} }] } } };
+  assert.throws(() => parseProjectFile(JSON.stringify(badLayer), 'p.json'), /p\.json: spec\.config\.layers\[0\]\.class_name must be one of .*received "Conv3D"/);
+  const badBatch = { ...project, hyperparameters: { ...LESSON_HYPERPARAMETERS, batch_size: '128' } };
+  assert.throws(() => parseProjectFile(JSON.stringify(badBatch), 'q.json'), /q\.json: hyperparameters\.batch_size must be a number, received "128"/);
+});

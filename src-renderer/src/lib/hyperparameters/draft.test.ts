@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LESSON_HYPERPARAMETERS } from '../../../../src-main/shared/spec';
+import { checkDraft, toDraft } from './draft';
+
+test("the lesson's hyperparameters survive the round trip through the form", () => {
+  const check = checkDraft(toDraft(LESSON_HYPERPARAMETERS));
+  assert.deepEqual(check.errors, {});
+  assert.deepEqual(check.value?.hyperparameters, LESSON_HYPERPARAMETERS);
+  assert.equal(check.value?.limitTrain, null);
+});
+
+test('invalid values are refused with a reason naming the field and the value', () => {
+  const d = toDraft(LESSON_HYPERPARAMETERS);
+  const check = checkDraft({ ...d, batch_size: '12.5', learning_rate: '0', validation_split: '1', rlr_factor: '1.5', epochs: '' });
+  assert.equal(check.value, null);
+  assert.equal(check.errors.batch_size, 'batch size must be a whole number ≥ 1, received "12.5"');
+  assert.equal(check.errors.learning_rate, 'learning rate must be a number > 0, received "0"');
+  assert.equal(check.errors.validation_split, 'validation split must be a number in [0, 1), received "1"');
+  assert.equal(check.errors.rlr_factor, 'factor must be a number in (0, 1), received "1.5"');
+  assert.match(check.errors.epochs ?? '', /epochs is required/);
+});
+
+test('fields of a disabled callback or another optimizer are not checked', () => {
+  const d = toDraft(LESSON_HYPERPARAMETERS);
+  const check = checkDraft({ ...d, rlr_enabled: false, rlr_factor: 'nonsense', momentum: '-1' });
+  assert.deepEqual(check.errors, {});
+  assert.equal(check.value?.hyperparameters.reduce_lr_on_plateau, null);
+  assert.equal(check.value?.hyperparameters.optimizer.config.momentum, undefined);
+});
+
+test('optimizer fields are kept only when set, so Keras defaults apply otherwise', () => {
+  const d = { ...toDraft(LESSON_HYPERPARAMETERS), optimizer: 'sgd' as const, learning_rate: '0.01', momentum: '0.9', nesterov: true };
+  assert.deepEqual(checkDraft(d).value?.hyperparameters.optimizer, { class_name: 'sgd', config: { learning_rate: 0.01, momentum: 0.9, nesterov: true } });
+  const adam = { ...toDraft(LESSON_HYPERPARAMETERS), beta_1: '0.8' };
+  assert.deepEqual(checkDraft(adam).value?.hyperparameters.optimizer.config, { learning_rate: 1e-3, beta_1: 0.8 });
+});
+
+test('a val_* monitor without a validation split is refused on the monitor field', () => {
+  const d = { ...toDraft(LESSON_HYPERPARAMETERS), validation_split: '0' };
+  const check = checkDraft(d);
+  assert.match(check.errors.es_monitor ?? '', /val_accuracy needs a validation split > 0/);
+  assert.match(check.errors.rlr_monitor ?? '', /val_loss needs a validation split > 0/);
+  assert.deepEqual(checkDraft({ ...d, es_monitor: 'accuracy', rlr_monitor: 'loss' }).errors, {});
+});
+
+test('image limits are optional whole numbers', () => {
+  const d = toDraft(LESSON_HYPERPARAMETERS);
+  const ok = checkDraft({ ...d, limit_train: '2000', limit_test: '500' });
+  assert.equal(ok.value?.limitTrain, 2000);
+  assert.equal(ok.value?.limitTest, 500);
+  assert.match(checkDraft({ ...d, limit_train: '0' }).errors.limit_train ?? '', /whole number ≥ 1, received "0"/);
+});

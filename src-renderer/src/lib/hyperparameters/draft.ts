@@ -1,0 +1,265 @@
+/**
+ * The hyperparameter form's model: what the user typed (strings, so a half-typed "1e-" is kept as typed),
+ * parsed and checked into `Hyperparameters` — or into per-field reasons why not.
+ *
+ * Rules follow what Keras itself accepts (e.g. ReduceLROnPlateau raises on factor ≥ 1), plus one that Keras
+ * only discovers at the end of the first epoch: a `val_*` monitor with no validation split.
+ */
+import type { Hyperparameters, MonitorMode, MonitorName, OptimizerName } from '../../../../src-main/shared/spec';
+
+/** Everything the form edits, flat, as typed. Optional optimizer fields left empty take Keras' defaults. */
+export interface HyperparameterDraft {
+  optimizer: OptimizerName;
+  learning_rate: string;
+  beta_1: string;
+  beta_2: string;
+  epsilon: string;
+  momentum: string;
+  nesterov: boolean;
+  rho: string;
+  initial_accumulator_value: string;
+  batch_size: string;
+  epochs: string;
+  validation_split: string;
+  seed: string;
+  es_enabled: boolean;
+  es_monitor: MonitorName;
+  es_mode: MonitorMode;
+  es_patience: string;
+  es_min_delta: string;
+  es_restore: boolean;
+  rlr_enabled: boolean;
+  rlr_monitor: MonitorName;
+  rlr_mode: MonitorMode;
+  rlr_factor: string;
+  rlr_patience: string;
+  rlr_min_lr: string;
+  rlr_min_delta: string;
+  rlr_cooldown: string;
+  /** Quick runs: use only the first N images; empty = all. */
+  limit_train: string;
+  limit_test: string;
+}
+
+export type DraftField = keyof HyperparameterDraft;
+
+/** What a valid draft becomes. */
+export interface ParsedDraft {
+  hyperparameters: Hyperparameters;
+  limitTrain: number | null;
+  limitTest: number | null;
+}
+
+/** Result of checking a draft: a value when every field is valid, and a reason per invalid field. */
+export interface DraftCheck {
+  value: ParsedDraft | null;
+  errors: Partial<Record<DraftField, string>>;
+}
+
+type OptimizerField = 'beta_1' | 'beta_2' | 'epsilon' | 'momentum' | 'nesterov' | 'rho' | 'initial_accumulator_value';
+
+/** Which optional fields each optimizer takes, with Keras' defaults (shown as placeholders). */
+export const OPTIMIZER_FIELDS: Record<OptimizerName, Partial<Record<OptimizerField, number | boolean>>> = {
+  adam: { beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 },
+  adamax: { beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 },
+  sgd: { momentum: 0, nesterov: false },
+  rmsprop: { rho: 0.9, momentum: 0, epsilon: 1e-7 },
+  adagrad: { initial_accumulator_value: 0.1, epsilon: 1e-7 },
+};
+
+/** Human labels, used both on the form and inside messages so they match what the user sees. */
+export const FIELD_LABELS: Record<DraftField, string> = {
+  optimizer: 'optimizer',
+  learning_rate: 'learning rate',
+  beta_1: 'beta_1',
+  beta_2: 'beta_2',
+  epsilon: 'epsilon',
+  momentum: 'momentum',
+  nesterov: 'nesterov',
+  rho: 'rho',
+  initial_accumulator_value: 'initial accumulator value',
+  batch_size: 'batch size',
+  epochs: 'epochs',
+  validation_split: 'validation split',
+  seed: 'seed',
+  es_enabled: 'early stopping',
+  es_monitor: 'monitor',
+  es_mode: 'mode',
+  es_patience: 'patience',
+  es_min_delta: 'min delta',
+  es_restore: 'restore best weights',
+  rlr_enabled: 'reduce LR on plateau',
+  rlr_monitor: 'monitor',
+  rlr_mode: 'mode',
+  rlr_factor: 'factor',
+  rlr_patience: 'patience',
+  rlr_min_lr: 'min LR',
+  rlr_min_delta: 'min delta',
+  rlr_cooldown: 'cooldown',
+  limit_train: 'train image limit',
+  limit_test: 'test image limit',
+};
+
+const text = (n: number | undefined): string => (n === undefined ? '' : String(n));
+
+/** The form's starting text for some hyperparameters (e.g. the lesson's). Disabled callbacks keep the lesson's values to re-enable. */
+export function toDraft(h: Hyperparameters, limits: { limitTrain?: number | null; limitTest?: number | null } = {}): HyperparameterDraft {
+  const o = h.optimizer.config;
+  const es = h.early_stopping;
+  const rlr = h.reduce_lr_on_plateau;
+  return {
+    optimizer: h.optimizer.class_name,
+    learning_rate: text(o.learning_rate),
+    beta_1: text(o.beta_1),
+    beta_2: text(o.beta_2),
+    epsilon: text(o.epsilon),
+    momentum: text(o.momentum),
+    nesterov: o.nesterov ?? false,
+    rho: text(o.rho),
+    initial_accumulator_value: text(o.initial_accumulator_value),
+    batch_size: text(h.batch_size),
+    epochs: text(h.epochs),
+    validation_split: text(h.validation_split),
+    seed: text(h.seed),
+    es_enabled: es !== null,
+    es_monitor: es?.monitor ?? 'val_accuracy',
+    es_mode: es?.mode ?? 'max',
+    es_patience: text(es?.patience ?? 5),
+    es_min_delta: text(es?.min_delta ?? 0),
+    es_restore: es?.restore_best_weights ?? true,
+    rlr_enabled: rlr !== null,
+    rlr_monitor: rlr?.monitor ?? 'val_loss',
+    rlr_mode: rlr?.mode ?? 'min',
+    rlr_factor: text(rlr?.factor ?? 0.5),
+    rlr_patience: text(rlr?.patience ?? 2),
+    rlr_min_lr: text(rlr?.min_lr ?? 1e-5),
+    rlr_min_delta: text(rlr?.min_delta ?? 1e-4),
+    rlr_cooldown: text(rlr?.cooldown ?? 0),
+    limit_train: text(limits.limitTrain ?? undefined),
+    limit_test: text(limits.limitTest ?? undefined),
+  };
+}
+
+interface Rule {
+  /** Whole numbers only. */
+  integer?: boolean;
+  min?: number;
+  minExclusive?: boolean;
+  max?: number;
+  maxExclusive?: boolean;
+  /** Empty text means "not set" (Keras default / no limit) instead of an error. */
+  optional?: boolean;
+}
+
+/** Describe a rule as the end of a sentence: "must be a whole number ≥ 1", "must be in (0, 1)". */
+function describe(rule: Rule): string {
+  const kind = rule.integer ? 'a whole number' : 'a number';
+  if (rule.min !== undefined && rule.max !== undefined) {
+    return `must be ${kind} in ${rule.minExclusive ? '(' : '['}${rule.min}, ${rule.max}${rule.maxExclusive ? ')' : ']'}`;
+  }
+  if (rule.min !== undefined) return `must be ${kind} ${rule.minExclusive ? '>' : '≥'} ${rule.min}`;
+  return `must be ${kind}`;
+}
+
+/** Parse one field's text; returns the number, `undefined` for an allowed empty field, or an error message. */
+export function parseNumber(label: string, raw: string, rule: Rule): number | undefined | { error: string } {
+  const t = raw.trim();
+  if (t === '') return rule.optional ? undefined : { error: `${label} is required (${describe(rule).replace(/^must be /, '')})` };
+  const n = Number(t);
+  const bad =
+    !Number.isFinite(n) ||
+    (rule.integer && !Number.isInteger(n)) ||
+    (rule.min !== undefined && (rule.minExclusive ? n <= rule.min : n < rule.min)) ||
+    (rule.max !== undefined && (rule.maxExclusive ? n >= rule.max : n > rule.max));
+  return bad ? { error: `${label} ${describe(rule)}, received "${t}"` } : n;
+}
+
+const RULES: Partial<Record<DraftField, Rule>> = {
+  learning_rate: { min: 0, minExclusive: true },
+  beta_1: { min: 0, max: 1, maxExclusive: true, optional: true },
+  beta_2: { min: 0, max: 1, maxExclusive: true, optional: true },
+  epsilon: { min: 0, minExclusive: true, optional: true },
+  momentum: { min: 0, optional: true },
+  rho: { min: 0, max: 1, maxExclusive: true, optional: true },
+  initial_accumulator_value: { min: 0, optional: true },
+  batch_size: { integer: true, min: 1 },
+  epochs: { integer: true, min: 1 },
+  validation_split: { min: 0, max: 1, maxExclusive: true },
+  seed: { integer: true, min: 0 },
+  es_patience: { integer: true, min: 0 },
+  es_min_delta: { min: 0 },
+  rlr_factor: { min: 0, max: 1, minExclusive: true, maxExclusive: true },
+  rlr_patience: { integer: true, min: 0 },
+  rlr_min_lr: { min: 0 },
+  rlr_min_delta: { min: 0 },
+  rlr_cooldown: { integer: true, min: 0 },
+  limit_train: { integer: true, min: 1, optional: true },
+  limit_test: { integer: true, min: 1, optional: true },
+};
+
+/** Check a whole draft: only fields that apply (the chosen optimizer's, enabled callbacks') are checked. */
+export function checkDraft(d: HyperparameterDraft): DraftCheck {
+  const errors: Partial<Record<DraftField, string>> = {};
+  const num = (field: DraftField): number | undefined => {
+    const rule = RULES[field];
+    const raw = d[field];
+    if (!rule || typeof raw !== 'string') return undefined;
+    const r = parseNumber(FIELD_LABELS[field], raw, rule);
+    if (typeof r === 'object') {
+      errors[field] = r.error;
+      return undefined;
+    }
+    return r;
+  };
+
+  const applicable = OPTIMIZER_FIELDS[d.optimizer];
+  const optimizerConfig: Hyperparameters['optimizer']['config'] = { learning_rate: num('learning_rate') ?? NaN };
+  for (const key of ['beta_1', 'beta_2', 'epsilon', 'momentum', 'rho', 'initial_accumulator_value'] as const) {
+    if (!(key in applicable)) continue;
+    const v = num(key);
+    if (v !== undefined) optimizerConfig[key] = v;
+  }
+  if ('nesterov' in applicable && d.nesterov) optimizerConfig.nesterov = true;
+
+  const validationSplit = num('validation_split');
+  const needsValidation = (enabled: boolean, monitor: MonitorName, field: DraftField): void => {
+    if (enabled && monitor.startsWith('val_') && validationSplit === 0) {
+      errors[field] = `monitor ${monitor} needs a validation split > 0 (validation split is 0)`;
+    }
+  };
+  needsValidation(d.es_enabled, d.es_monitor, 'es_monitor');
+  needsValidation(d.rlr_enabled, d.rlr_monitor, 'rlr_monitor');
+
+  const hyperparameters: Hyperparameters = {
+    optimizer: { class_name: d.optimizer, config: optimizerConfig },
+    loss: 'categorical_crossentropy',
+    batch_size: num('batch_size') ?? NaN,
+    epochs: num('epochs') ?? NaN,
+    validation_split: validationSplit ?? NaN,
+    seed: num('seed') ?? NaN,
+    early_stopping: d.es_enabled
+      ? {
+          monitor: d.es_monitor,
+          mode: d.es_mode,
+          patience: num('es_patience') ?? NaN,
+          min_delta: num('es_min_delta') ?? NaN,
+          restore_best_weights: d.es_restore,
+        }
+      : null,
+    reduce_lr_on_plateau: d.rlr_enabled
+      ? {
+          monitor: d.rlr_monitor,
+          mode: d.rlr_mode,
+          factor: num('rlr_factor') ?? NaN,
+          patience: num('rlr_patience') ?? NaN,
+          min_lr: num('rlr_min_lr') ?? NaN,
+          min_delta: num('rlr_min_delta') ?? NaN,
+          cooldown: num('rlr_cooldown') ?? NaN,
+        }
+      : null,
+  };
+  const limitTrain = num('limit_train') ?? null;
+  const limitTest = num('limit_test') ?? null;
+  if (Object.keys(errors).length > 0) return { value: null, errors };
+  return { value: { hyperparameters, limitTrain, limitTest }, errors };
+}
