@@ -1,0 +1,260 @@
+import { existsSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { DatasetInfo } from '../../shared/contract';
+import { FASHION_MNIST_CLASSES, MNIST_CLASSES } from './classes';
+import { parseCsv } from './csv';
+import { DataError, describeError } from './errors';
+import { fingerprint, sha256Hex } from './fingerprint';
+import { maybeGunzip, parseIdx, readDataFile } from './idx';
+import { FASHION_MNIST_FILES, findIdxFile, findIdxFiles, IDX_FILE_NAMES, IDX_ROLES, locateFashionMnist, locateMnist, type IdxRole } from './locate';
+import { splitIndices } from './random';
+import { readRegistry } from './registry';
+import type { Dataset, ImageSet } from './types';
+
+/** Options for `loadDataset`. */
+export interface LoadOptions {
+  /** Keep only the first N training images (demos, tests). The info still describes the whole dataset. */
+  limitTrain?: number;
+  /** Keep only the first N test images. */
+  limitTest?: number;
+  /** Passed to `locateFashionMnist` (e.g. to disable the download). */
+  download?: boolean;
+}
+
+/**
+ * A CSV without a sibling test CSV gets this fraction of its rows held out as the test set, chosen by a
+ * seeded shuffle with `CSV_TEST_SEED` — the same rows every time, and Fashion-MNIST's own 60k : 10k ratio.
+ */
+export const CSV_TEST_FRACTION = 1 / 7;
+export const CSV_TEST_SEED = 20170828;
+
+/**
+ * Loads a dataset fully and validates it. `source`:
+ * - undefined or `'fashion-mnist'`: located by `locateFashionMnist` (user folder, Debian, else download);
+ * - `'mnist'`: the user folder's `mnist/` or Debian's, if present;
+ * - an id from `importDataset`;
+ * - a folder with the four standard IDX files (raw or .gz);
+ * - a `.csv` file (Kaggle style). Its test set is the sibling with `train` replaced by `test` in the name
+ *   (`fashion-mnist_train.csv` → `fashion-mnist_test.csv`), else the only other `*test*.csv` beside it,
+ *   else a seeded 1/7 of its rows held out (`CSV_TEST_FRACTION`, `CSV_TEST_SEED`).
+ * Classes: 10 (Fashion-MNIST / MNIST), unless a `classes.txt` beside the data lists one name per line.
+ * Every problem is a DataError naming the file.
+ */
+export async function loadDataset(source: string | undefined, opts: LoadOptions = {}): Promise<Dataset> {
+  const resolved = await resolveSource(source, opts);
+  const ds = resolved.kind === 'csv' ? await loadCsv(resolved.path) : await loadIdxFolder(resolved.path, resolved.id);
+  if (resolved.id && resolved.kind === 'csv') ds.info.id = resolved.id;
+  return {
+    info: ds.info,
+    train: limitSet(ds.train, opts.limitTrain, 'limitTrain'),
+    test: limitSet(ds.test, opts.limitTest, 'limitTest'),
+  };
+}
+
+type Resolved = { kind: 'idx' | 'csv'; path: string; id: string | null };
+
+async function resolveSource(source: string | undefined, opts: LoadOptions): Promise<Resolved> {
+  if (source === undefined || source === 'fashion-mnist') {
+    return { kind: 'idx', path: await locateFashionMnist({ download: opts.download }), id: 'fashion-mnist' };
+  }
+  if (source === 'mnist') {
+    const dir = locateMnist();
+    if (!dir) {
+      throw new DataError(
+        'MNIST not found: put train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz in the workbench data folder\'s mnist/ subfolder, or import a folder',
+      );
+    }
+    return { kind: 'idx', path: dir, id: 'mnist' };
+  }
+  const entry = (await readRegistry()).datasets.find((d) => d.id === source);
+  const target = entry ? entry.path : path.resolve(source);
+  let isDir: boolean;
+  try {
+    isDir = (await stat(target)).isDirectory();
+  } catch (err) {
+    if (entry) throw new DataError(`${target}: imported dataset "${source}" is no longer there: ${describeError(err)}`, target);
+    throw new DataError(
+      `unknown dataset "${source}": not fashion-mnist, mnist or an imported id, and ${target} does not exist`,
+      target,
+    );
+  }
+  if (isDir) return { kind: 'idx', path: target, id: entry?.id ?? null };
+  if (target.toLowerCase().endsWith('.csv')) return { kind: 'csv', path: target, id: entry?.id ?? null };
+  throw new DataError(
+    `${target}: not a dataset: expected a folder with the four IDX files (train-images-idx3-ubyte[.gz], …) or a .csv file`,
+    target,
+  );
+}
+
+/** Slug of a folder or file name, for import ids: lowercase, dashes, at most 32 characters. */
+export function slugify(name: string): string {
+  const slug = name
+    .toLowerCase()
+    .replace(/\.(csv|gz)$/g, '')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 32)
+    .replace(/-+$/, '');
+  return slug || 'dataset';
+}
+
+/** Loads and checks the four IDX files of a folder. */
+async function loadIdxFolder(dir: string, id: string | null): Promise<Dataset> {
+  const files = findIdxFiles(dir);
+  if (!files) {
+    const missing = IDX_ROLES.filter((r) => !findIdxFile(dir, r)).map((r) => IDX_FILE_NAMES[r]);
+    throw new DataError(
+      `${dir}: not an IDX dataset folder: missing ${missing.join(', ')} (raw or .gz); it needs train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte`,
+      dir,
+    );
+  }
+  const raw = {} as Record<IdxRole, Uint8Array>;
+  for (const role of IDX_ROLES) raw[role] = maybeGunzip(await readDataFile(files[role]), files[role]);
+  const knownFashion = IDX_ROLES.every(
+    (r) => raw[r].byteLength === FASHION_MNIST_FILES[r].size && sha256Hex(raw[r]) === FASHION_MNIST_FILES[r].sha256,
+  );
+  const classes = await readClassNames(dir, dir);
+  const classNames =
+    classes ?? (knownFashion || id === 'fashion-mnist' || /fashion/i.test(dir) ? FASHION_MNIST_CLASSES : MNIST_CLASSES);
+  const train = idxPair(raw.trainImages, files.trainImages, raw.trainLabels, files.trainLabels, classNames.length);
+  const test = idxPair(raw.testImages, files.testImages, raw.testLabels, files.testLabels, classNames.length);
+  if (train.height !== test.height || train.width !== test.width || train.channels !== test.channels) {
+    throw new DataError(
+      `${files.testImages}: test images are ${test.height}×${test.width}×${test.channels} but training images (${files.trainImages}) are ${train.height}×${train.width}×${train.channels}`,
+      files.testImages,
+    );
+  }
+  const fp = fingerprint(raw.trainImages, raw.trainLabels, raw.testImages, raw.testLabels);
+  const info: DatasetInfo = {
+    id: id ?? `${slugify(path.basename(dir))}-${fp.slice(0, 8)}`,
+    name: id === 'fashion-mnist' ? 'Fashion-MNIST' : id === 'mnist' ? 'MNIST' : path.basename(dir),
+    format: 'idx',
+    location: dir,
+    trainCount: train.count,
+    testCount: test.count,
+    imageShape: [train.height, train.width, train.channels],
+    classNames,
+    fingerprint: fp,
+  };
+  return { info, train, test };
+}
+
+/** Checks an images file and its labels file against each other and returns them as an ImageSet. */
+function idxPair(imgBytes: Uint8Array, imgFile: string, lblBytes: Uint8Array, lblFile: string, numClasses: number): ImageSet {
+  const img = parseIdx(imgBytes, imgFile);
+  const lbl = parseIdx(lblBytes, lblFile);
+  if (img.dims.length !== 3 && img.dims.length !== 4) {
+    throw new DataError(`${imgFile}: an images file needs 3 dimensions (count, height, width), found [${img.dims.join(', ')}]`, imgFile);
+  }
+  if (lbl.dims.length !== 1) {
+    throw new DataError(`${lblFile}: a labels file needs 1 dimension (count), found [${lbl.dims.join(', ')}]`, lblFile);
+  }
+  const [count, height, width, channels = 1] = img.dims as [number, number, number, number?];
+  if (height === 0 || width === 0 || channels === 0) {
+    throw new DataError(`${imgFile}: images of size ${height}×${width}×${channels} are empty`, imgFile);
+  }
+  if (lbl.dims[0] !== count) {
+    throw new DataError(`${lblFile}: ${lbl.dims[0]} labels, but ${imgFile} has ${count} images`, lblFile);
+  }
+  for (let i = 0; i < count; i++) {
+    if (lbl.data[i]! >= numClasses) {
+      throw new DataError(`${lblFile}: label ${lbl.data[i]} at index ${i} is outside [0, ${numClasses})`, lblFile);
+    }
+  }
+  return { images: img.data, labels: lbl.data, count, height, width, channels };
+}
+
+/** Loads a CSV (and its test CSV, or holds out a seeded test split). */
+async function loadCsv(file: string): Promise<Dataset> {
+  const dir = path.dirname(file);
+  const classes = await readClassNames(dir, file);
+  const numClasses = classes?.length ?? 10;
+  const trainBytes = await readDataFile(file);
+  const all = parseCsv(new TextDecoder().decode(trainBytes), file, { numClasses });
+  const testFile = await findTestCsv(file);
+  let train: ImageSet;
+  let test: ImageSet;
+  let fp: string;
+  let location = file;
+  if (testFile) {
+    const testBytes = await readDataFile(testFile);
+    test = parseCsv(new TextDecoder().decode(testBytes), testFile, { numClasses });
+    if (test.height !== all.height || test.width !== all.width) {
+      throw new DataError(`${testFile}: test images are ${test.height}×${test.width}, training images (${file}) ${all.height}×${all.width}`, testFile);
+    }
+    train = all;
+    fp = fingerprint(trainBytes, testBytes);
+    location = `${file} + ${path.basename(testFile)}`;
+  } else {
+    if (all.count < 2) throw new DataError(`${file}: ${all.count} image cannot be split into training and test sets`, file);
+    const { train: tr, validation: te } = splitIndices(all.count, CSV_TEST_FRACTION, CSV_TEST_SEED);
+    // Sorted so that the held-out rows keep the file's order (stable "first N" limits).
+    train = subset(all, tr.sort());
+    test = subset(all, te.sort());
+    fp = fingerprint(trainBytes);
+    location = `${file} (no test CSV beside it: 1/7 of rows held out as test, seed ${CSV_TEST_SEED})`;
+  }
+  const classNames = classes ?? (/fashion/i.test(file) ? FASHION_MNIST_CLASSES : MNIST_CLASSES);
+  const info: DatasetInfo = {
+    id: `${slugify(path.basename(file))}-${fp.slice(0, 8)}`,
+    name: path.basename(file),
+    format: 'csv',
+    location,
+    trainCount: train.count,
+    testCount: test.count,
+    imageShape: [train.height, train.width, train.channels],
+    classNames,
+    fingerprint: fp,
+  };
+  return { info, train, test };
+}
+
+/** The test CSV for a training CSV, or null (see `loadDataset`). */
+async function findTestCsv(file: string): Promise<string | null> {
+  const dir = path.dirname(file);
+  const base = path.basename(file);
+  if (/train/i.test(base)) {
+    const sibling = path.join(dir, base.replace(/train/i, (m) => (m === 'TRAIN' ? 'TEST' : m[0] === 'T' ? 'Test' : 'test')));
+    if (sibling !== file && existsSync(sibling)) return sibling;
+  }
+  const others = (await readdir(dir)).filter((n) => n !== base && /test/i.test(n) && n.toLowerCase().endsWith('.csv'));
+  return others.length === 1 ? path.join(dir, others[0]!) : null;
+}
+
+/** Class names from a `classes.txt` beside the data (one per line), or null when there is none. */
+async function readClassNames(dir: string, forFile: string): Promise<string[] | null> {
+  const file = path.join(dir, 'classes.txt');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return null;
+  }
+  const names = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  if (names.length < 2 || names.length > 256) {
+    throw new DataError(`${file}: lists ${names.length} class names for ${forFile}; expected 2 to 256, one per line`, file);
+  }
+  return names;
+}
+
+/** The rows `indices` of a set, copied. */
+function subset(set: ImageSet, indices: Int32Array): ImageSet {
+  const px = set.height * set.width * set.channels;
+  const images = new Uint8Array(indices.length * px);
+  const labels = new Uint8Array(indices.length);
+  indices.forEach((src, i) => {
+    images.set(set.images.subarray(src * px, (src + 1) * px), i * px);
+    labels[i] = set.labels[src]!;
+  });
+  return { ...set, images, labels, count: indices.length };
+}
+
+/** The first `limit` images of a set (views, no copy); undefined keeps all. */
+function limitSet(set: ImageSet, limit: number | undefined, field: string): ImageSet {
+  if (limit === undefined) return set;
+  if (!Number.isInteger(limit) || limit < 1) throw new DataError(`${field} must be a positive whole number, received ${limit}`);
+  if (limit >= set.count) return set;
+  const px = set.height * set.width * set.channels;
+  return { ...set, images: set.images.subarray(0, limit * px), labels: set.labels.subarray(0, limit), count: limit };
+}

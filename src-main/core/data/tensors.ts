@@ -1,0 +1,56 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ImageSample } from '../../shared/contract';
+import { DataError } from './errors';
+import type { ImageSet } from './types';
+
+/**
+ * The lesson's preprocessing for a subset: pixels scaled to [0, 1] float32 in NHWC, labels one-hot.
+ * `indices` null means the whole set in order. Builds the typed arrays directly (one pass, no
+ * intermediate tensors), so the only allocations are the two results, which the caller disposes.
+ */
+export function toTensors(
+  set: ImageSet,
+  indices: Int32Array | null,
+  numClasses: number,
+): { x: tf.Tensor4D; y: tf.Tensor2D } {
+  const n = indices ? indices.length : set.count;
+  const pixels = set.height * set.width * set.channels;
+  const x = new Float32Array(n * pixels);
+  const y = new Float32Array(n * numClasses);
+  const scale = 1 / 255;
+  for (let r = 0; r < n; r++) {
+    const src = indices ? indices[r]! : r;
+    if (src < 0 || src >= set.count) {
+      throw new DataError(`toTensors: index ${src} is outside the set of ${set.count} images`);
+    }
+    const from = src * pixels;
+    const to = r * pixels;
+    for (let p = 0; p < pixels; p++) x[to + p] = set.images[from + p]! * scale;
+    const label = set.labels[src]!;
+    if (label >= numClasses) {
+      throw new DataError(`toTensors: image ${src} has label ${label}, outside [0, ${numClasses})`);
+    }
+    y[r * numClasses + label] = 1;
+  }
+  return {
+    x: tf.tensor4d(x, [n, set.height, set.width, set.channels], 'float32'),
+    y: tf.tensor2d(y, [n, numClasses], 'float32'),
+  };
+}
+
+/** Raw pixels and labels of chosen images, for galleries (plain arrays: they cross IPC as JSON). */
+export function getImages(set: ImageSet, indices: number[]): ImageSample[] {
+  const pixels = set.height * set.width * set.channels;
+  return indices.map((index) => {
+    if (!Number.isInteger(index) || index < 0 || index >= set.count) {
+      throw new DataError(`image index ${index} is outside the set of ${set.count} images`);
+    }
+    return {
+      index,
+      label: set.labels[index]!,
+      width: set.width,
+      height: set.height,
+      pixels: Array.from(set.images.subarray(index * pixels, (index + 1) * pixels)),
+    };
+  });
+}
