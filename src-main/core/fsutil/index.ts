@@ -1,0 +1,69 @@
+/**
+ * Atomic file writes: the data goes to a temp file in the SAME folder (rename is only atomic within one
+ * file system), is flushed to disk, then renamed over the target. A reader — or a crash at any moment —
+ * sees either the old complete file or the new complete file, never a half-written one.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+/** Writes `data` to `file` atomically (temp file in the same folder + fsync + rename). */
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const handle = await fs.open(tmp, 'w');
+  try {
+    await handle.writeFile(data);
+    // Without the fsync a power cut after rename can leave an empty file under the final name.
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Writes `value` as pretty JSON (with a trailing newline) atomically. */
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Reads and parses a JSON file; errors name the file. */
+export async function readJson<T>(file: string): Promise<T> {
+  const text = await fs.readFile(file, 'utf8');
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new Error(`${file} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Removes temp files a crashed writer left behind in `dir` (names written by `writeFileAtomic`). */
+export async function removeStaleTempFiles(dir: string): Promise<number> {
+  let removed = 0;
+  for (const name of await fs.readdir(dir)) {
+    const m = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid !== process.pid && isProcessAlive(pid)) continue;
+    if (pid === process.pid) continue;
+    await fs.rm(path.join(dir, name), { force: true });
+    removed++;
+  }
+  return removed;
+}
+
+/** True when a process with this pid exists on this machine (signal 0 only probes). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
