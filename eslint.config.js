@@ -2,6 +2,7 @@
 //   src-main/shared   types + plain data; imports nothing
 //   src-main/core     pure TypeScript + tfjs + Node; never electron, app, server, preload or renderer
 //   src-main/cli, server, worker   Node; may use core + shared, never electron
+//   src-main/services   Node; the contract's implementation: core + shared (+ worker protocol), never electron
 //   src-main/app      Electron main; may use everything in src-main
 //   src-main/preload  Electron preload; only electron + shared types
 //   src-renderer      browser; only shared types from src-main
@@ -33,6 +34,19 @@ export default tseslint.config(
         {
           paths: [electron],
           patterns: [pattern(['**/app/**', '**/preload/**', '**/src-renderer/**'], 'Node layers never import the Electron app, preload or renderer.')],
+        },
+      ],
+    },
+  },
+  {
+    // services: the contract's in-process implementation, shared by Electron main and the browser-mode server.
+    files: ['src-main/services/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [electron],
+          patterns: [pattern(['**/app/**', '**/preload/**', '**/cli/**', '**/server/**', '**/src-renderer/**'], 'services may use core, shared and the worker protocol, never electron or a transport.')],
         },
       ],
     },

@@ -17,6 +17,7 @@ type CommandLoader = () => Promise<{ command: CliCommand }>;
 export const COMMANDS: Record<string, CommandLoader> = {
   summary: () => import('./commands/summary'),
   train: () => import('./commands/train'),
+  serve: () => import('./commands/serve'),
 };
 
 async function printHelp(): Promise<void> {

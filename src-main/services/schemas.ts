@@ -1,0 +1,165 @@
+/**
+ * zod schemas for every payload that crosses into the services from a renderer (Electron IPC) or a browser
+ * (WebSocket). These guard shapes and sizes only — the core still validates meaning (layer configs,
+ * hyperparameter ranges) and reports it in its own words. Anything here that rejects a payload names the
+ * method, the argument and the field, with the value received.
+ */
+import { z } from 'zod';
+import type { MethodChannel } from '../shared/channels';
+import { OPTIMIZER_NAMES } from '../shared/spec';
+
+/** Run ids, dataset ids, template ids: a conservative slug, so an id can never walk out of its folder. */
+export const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Most indices one `getTestImages` call may ask for (a gallery page, not the whole set). */
+export const MAX_INDICES = 10_000;
+/** Most images one `predict` call may carry. */
+export const MAX_PREDICT_IMAGES = 64;
+/** Largest encoded image, in base64 characters (10 MB of bytes is ~13.4 M base64 characters). */
+export const MAX_IMAGE_BASE64 = Math.ceil((10 * 1024 * 1024 * 4) / 3) + 4;
+/** Layers a spec may hold: far beyond any sensible CNN, small enough to refuse a flood. */
+export const MAX_LAYERS = 1_000;
+
+const finite = z.number().finite();
+const positive = finite.positive();
+
+/** A safe id; `..` is refused even though the slug would allow dots. */
+export const IdSchema = z
+  .string()
+  .regex(SAFE_ID, 'must be 1-128 letters, digits, dots, dashes or underscores, starting with a letter or digit')
+  .refine((s) => !s.includes('..'), 'must not contain ".."');
+
+/**
+ * A model spec: the envelope is checked here, each layer only as `{class_name: string, config: object}` —
+ * an unknown class or a wrong kernel size is the core's to report, per layer, in the summary.
+ */
+export const LayerSpecSchema = z.looseObject({
+  class_name: z.string().min(1).max(64),
+  config: z.record(z.string(), z.unknown()),
+});
+
+export const ModelSpecSchema = z.looseObject({
+  format_version: z.number().int().min(0).max(1_000),
+  class_name: z.literal('Sequential'),
+  config: z.looseObject({
+    name: z.string().max(200),
+    layers: z.array(LayerSpecSchema).max(MAX_LAYERS),
+  }),
+});
+
+const MonitorSchema = z.enum(['loss', 'accuracy', 'val_loss', 'val_accuracy']);
+const ModeSchema = z.enum(['min', 'max', 'auto']);
+
+export const HyperparametersSchema = z.object({
+  optimizer: z.object({
+    class_name: z.enum(OPTIMIZER_NAMES),
+    config: z.object({
+      learning_rate: positive,
+      beta_1: finite.optional(),
+      beta_2: finite.optional(),
+      epsilon: finite.optional(),
+      momentum: finite.optional(),
+      nesterov: z.boolean().optional(),
+      rho: finite.optional(),
+      initial_accumulator_value: finite.optional(),
+    }),
+  }),
+  loss: z.literal('categorical_crossentropy'),
+  batch_size: z.number().int().min(1).max(65_536),
+  epochs: z.number().int().min(1).max(100_000),
+  validation_split: finite.min(0).max(0.99),
+  seed: z.number().int().safe(),
+  early_stopping: z
+    .object({
+      monitor: MonitorSchema,
+      mode: ModeSchema,
+      patience: z.number().int().min(0).max(100_000),
+      min_delta: finite.min(0),
+      restore_best_weights: z.boolean(),
+    })
+    .nullable(),
+  reduce_lr_on_plateau: z
+    .object({
+      monitor: MonitorSchema,
+      mode: ModeSchema,
+      factor: finite.gt(0).lt(1),
+      patience: z.number().int().min(0).max(100_000),
+      min_lr: finite.min(0),
+      min_delta: finite.min(0),
+      cooldown: z.number().int().min(0).max(100_000),
+    })
+    .nullable(),
+});
+
+export const TrainingRequestSchema = z.object({
+  spec: ModelSpecSchema,
+  hyperparameters: HyperparametersSchema,
+  datasetId: IdSchema,
+  limitTrain: z.number().int().min(1).max(100_000_000).optional(),
+  limitTest: z.number().int().min(1).max(100_000_000).optional(),
+});
+
+export const ExportFormatSchema = z.enum(['tfjs', 'onnx', 'keras', 'r']);
+
+/**
+ * A path as sent by a renderer. Shape only (no NUL, bounded); whether it may be used is decided by the
+ * services' path policy against data roots and the paths main handed out.
+ */
+export const PathSchema = z
+  .string()
+  .min(1)
+  .max(4_096)
+  .refine((s) => !s.includes('\0'), 'must not contain NUL characters');
+
+export const PredictImagesSchema = z
+  .array(
+    z.object({
+      name: z.string().min(1).max(255),
+      base64: z
+        .string()
+        .max(MAX_IMAGE_BASE64, `an image may be at most 10 MB`)
+        .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64'),
+    }),
+  )
+  .min(1)
+  .max(MAX_PREDICT_IMAGES);
+
+export const ProjectSchema = z.object({
+  format_version: z.number().int().min(0).max(1_000),
+  spec: ModelSpecSchema,
+  hyperparameters: HyperparametersSchema,
+  datasetId: IdSchema.nullable(),
+});
+
+/** One argument of a method: its name (for error messages) and its schema. */
+export interface ArgSchema {
+  name: string;
+  schema: z.ZodType;
+  optional?: boolean;
+}
+
+const arg = (name: string, schema: z.ZodType): ArgSchema => ({ name, schema });
+const opt = (name: string, schema: z.ZodType): ArgSchema => ({ name, schema, optional: true });
+
+/** The arguments of every contract method, in order. A method absent here cannot be called. */
+export const METHOD_ARGS: Record<MethodChannel, ArgSchema[]> = {
+  'model.summarize': [arg('spec', ModelSpecSchema)],
+  'model.listTemplates': [],
+  'datasets.listDatasets': [],
+  'datasets.importDataset': [opt('path', PathSchema)],
+  'datasets.getTestImages': [
+    arg('datasetId', IdSchema),
+    arg('indices', z.array(z.number().int().min(0).max(100_000_000)).max(MAX_INDICES)),
+  ],
+  'training.getBackend': [],
+  'training.startTraining': [arg('request', TrainingRequestSchema)],
+  'training.pauseTraining': [arg('runId', IdSchema)],
+  'training.resumeTraining': [arg('runId', IdSchema)],
+  'training.stopTraining': [arg('runId', IdSchema)],
+  'runs.listRuns': [],
+  'runs.getRun': [arg('runId', IdSchema)],
+  'exports.exportModel': [arg('runId', IdSchema), arg('format', ExportFormatSchema), opt('path', PathSchema)],
+  'exports.predict': [arg('runId', IdSchema), arg('images', PredictImagesSchema)],
+  'projects.openProject': [],
+  'projects.saveProject': [arg('project', ProjectSchema)],
+};

@@ -1,0 +1,208 @@
+/**
+ * Owns the training worker thread: at most one run at a time, pause/resume/stop by message, progress and
+ * epoch events republished on the event hub, and a crashed or killed worker turned into a failed run
+ * instead of a dead app. Training (tfjs) never runs on the thread that serves the UI.
+ */
+import { Worker } from 'node:worker_threads';
+import type { BackendInfo, TrainingRequest, WireError } from '../shared/contract';
+import type { FromWorker, ToWorker, WorkerData, WorkerTrainingJob } from '../worker/protocol';
+import type { EventHub } from './events';
+import { toWireError } from './router';
+
+/** A second `startTraining` while a run is active. */
+export class TrainingBusyError extends Error {
+  override name = 'TrainingBusyError';
+}
+
+/** A pause/resume/stop for a run that is not the active one. */
+export class RunNotActiveError extends Error {
+  override name = 'RunNotActiveError';
+}
+
+/** Where the worker entry lives. Under tsx (tests, CLI) a bootstrap registers tsx first; bundled, `worker.js`. */
+export function defaultWorkerUrl(): URL {
+  return import.meta.url.endsWith('.ts')
+    ? new URL('../worker/bootstrap.mjs', import.meta.url)
+    : new URL('./worker.js', import.meta.url);
+}
+
+export interface TrainingManagerOptions {
+  events: EventHub;
+  runsDir: string;
+  workerUrl?: URL;
+  /** Least time between progress events (ms). Default 100: at most ~10 per second. */
+  progressIntervalMs?: number;
+  /** Called when a run dies without reporting (worker crash or kill): persist the failure. */
+  onCrash?(runId: string, error: WireError): Promise<void>;
+}
+
+interface ActiveRun {
+  worker: Worker;
+  runId: string | null;
+  status: 'running' | 'paused';
+  /** Set once `finished` or `failed` arrived: the worker's exit after that is expected. */
+  settled: boolean;
+}
+
+/** Runs training in a worker thread and relays its events. */
+export class TrainingManager {
+  private active: ActiveRun | null = null;
+  private backendInfo: Promise<BackendInfo> | null = null;
+  private readonly workerUrl: URL;
+
+  constructor(private readonly opts: TrainingManagerOptions) {
+    this.workerUrl = opts.workerUrl ?? defaultWorkerUrl();
+  }
+
+  /** The active run's id and status, or null when idle. */
+  get current(): { runId: string | null; status: 'running' | 'paused' } | null {
+    return this.active ? { runId: this.active.runId, status: this.active.status } : null;
+  }
+
+  /** Which backend trains here; probed once in a short-lived worker so main never loads tfjs. */
+  backend(): Promise<BackendInfo> {
+    this.backendInfo ??= new Promise<BackendInfo>((resolve, reject) => {
+      const worker = new Worker(this.workerUrl, { workerData: { mode: 'probe' } satisfies WorkerData });
+      worker.once('message', (m: FromWorker) => {
+        if (m.type === 'backend') resolve(m.backend);
+        else reject(new Error(`backend probe: unexpected message '${m.type}'`));
+        void worker.terminate();
+      });
+      worker.once('error', (err) => reject(err));
+      worker.once('exit', (code) => reject(new Error(`backend probe worker exited with code ${code} before answering`)));
+    }).catch((err: unknown) => {
+      this.backendInfo = null; // let a later call try again
+      throw err;
+    });
+    return this.backendInfo;
+  }
+
+  /** Starts a run in a fresh worker; resolves with its id once the worker created it. */
+  start(request: TrainingRequest): Promise<{ runId: string }> {
+    if (this.active) {
+      const id = this.active.runId ?? '(starting)';
+      return Promise.reject(new TrainingBusyError(`a training run is already in progress (run ${id}); stop it before starting another`));
+    }
+    const job: WorkerTrainingJob = {
+      spec: request.spec,
+      hyperparameters: request.hyperparameters,
+      datasetId: request.datasetId,
+      runsDir: this.opts.runsDir,
+      limitTrain: request.limitTrain,
+      limitTest: request.limitTest,
+      progressIntervalMs: this.opts.progressIntervalMs ?? 100,
+    };
+    const worker = new Worker(this.workerUrl, { workerData: { mode: 'train', job } satisfies WorkerData });
+    const run: ActiveRun = { worker, runId: null, status: 'running', settled: false };
+    this.active = run;
+    const { events } = this.opts;
+
+    return new Promise<{ runId: string }>((resolve, reject) => {
+      let answered = false;
+      const fail = (error: WireError): void => {
+        if (run.settled) return;
+        run.settled = true;
+        if (this.active === run) this.active = null;
+        if (!answered) {
+          answered = true;
+          reject(Object.assign(new Error(error.message), { name: error.name }));
+          return;
+        }
+        const runId = run.runId ?? '';
+        const persist = this.opts.onCrash && run.runId ? this.opts.onCrash(run.runId, error) : Promise.resolve();
+        void persist
+          .catch((err: unknown) => process.emitWarning(`could not record run ${runId} as failed: ${toWireError(err).message}`))
+          .finally(() => events.emit('training.onTrainingFailed', { runId, error }));
+      };
+
+      worker.on('message', (m: FromWorker) => {
+        switch (m.type) {
+          case 'started':
+            run.runId = m.runId;
+            answered = true;
+            resolve({ runId: m.runId });
+            break;
+          case 'progress':
+            events.emit('training.onTrainingProgress', m.progress);
+            break;
+          case 'epoch':
+            events.emit('training.onEpochEnd', m.epoch);
+            break;
+          case 'log':
+            break;
+          case 'finished':
+            run.settled = true;
+            if (this.active === run) this.active = null;
+            events.emit('training.onTrainingFinished', m.finished);
+            void worker.terminate();
+            break;
+          case 'failed': {
+            // The worker reported the failure itself (and the core recorded it): relay it, no crash handling.
+            if (m.runId) run.runId = m.runId;
+            const wasAnswered = answered;
+            run.settled = true;
+            if (this.active === run) this.active = null;
+            if (!wasAnswered) {
+              answered = true;
+              reject(Object.assign(new Error(m.error.message), { name: m.error.name }));
+            } else {
+              events.emit('training.onTrainingFailed', { runId: run.runId ?? '', error: m.error });
+            }
+            void worker.terminate();
+            break;
+          }
+          case 'backend':
+            break;
+        }
+      });
+      worker.on('error', (err) => {
+        fail({ name: 'WorkerCrashed', message: `the training worker crashed: ${toWireError(err).message}` });
+      });
+      worker.on('exit', (code) => {
+        fail({ name: 'WorkerCrashed', message: `the training worker exited unexpectedly (exit code ${code}) before the run finished` });
+      });
+    });
+  }
+
+  private send(runId: string, message: ToWorker): ActiveRun {
+    const run = this.active;
+    if (!run || run.runId !== runId) {
+      throw new RunNotActiveError(`run ${JSON.stringify(runId)} is not the active run${run?.runId ? ` (active: ${run.runId})` : ''}`);
+    }
+    run.worker.postMessage(message);
+    return run;
+  }
+
+  /** Pauses the active run after its current batch. */
+  pause(runId: string): void {
+    this.send(runId, { type: 'control', action: 'pause' }).status = 'paused';
+  }
+
+  /** Resumes a paused run. */
+  resume(runId: string): void {
+    this.send(runId, { type: 'control', action: 'resume' }).status = 'running';
+  }
+
+  /** Asks the active run to stop after its current batch (it then evaluates and finishes as 'stopped'). */
+  stop(runId: string): void {
+    this.send(runId, { type: 'control', action: 'stop' });
+  }
+
+  /** Terminates the worker as a crash would (used by tests and by shutdown). Resolves when it is gone. */
+  async killWorker(): Promise<boolean> {
+    const run = this.active;
+    if (!run) return false;
+    await run.worker.terminate();
+    return true;
+  }
+
+  /** Stops everything on shutdown. */
+  async dispose(): Promise<void> {
+    const run = this.active;
+    if (run) {
+      run.settled = true; // shutting down is not a crash
+      this.active = null;
+      await run.worker.terminate();
+    }
+  }
+}
