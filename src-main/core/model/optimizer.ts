@@ -1,0 +1,41 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { OptimizerSpec, SpecIssue } from '../../shared/spec';
+import { SpecError } from './errors';
+import { optimizerRegistry } from './registry';
+
+const POSITIVE = ['learning_rate', 'epsilon'] as const;
+const UNIT = ['beta_1', 'beta_2', 'rho', 'momentum'] as const;
+
+/**
+ * The tfjs optimizer for `opt`, with Keras 3's default for every omitted field (adam: lr 1e-3, β1 0.9,
+ * β2 0.999, ε 1e-7; sgd: lr 0.01, momentum 0, nesterov false; rmsprop: lr 1e-3, ρ 0.9, ε 1e-7;
+ * adagrad: lr 1e-3, initial accumulator 0.1; adamax: lr 1e-3, β1 0.9, β2 0.999, ε 1e-7). Throws `SpecError`
+ * naming the field and the value for an unknown optimizer or an out-of-range value.
+ */
+export function createOptimizer(opt: OptimizerSpec): tf.Optimizer {
+  const issue = (field: string, received: unknown, message: string): SpecIssue => ({
+    severity: 'error',
+    layerIndex: null,
+    layerName: null,
+    field,
+    received: JSON.stringify(received) ?? String(received),
+    message: `optimizer ${field} = ${JSON.stringify(received) ?? String(received)}: ${message}`,
+  });
+  let entry;
+  try {
+    entry = optimizerRegistry.get(opt?.class_name);
+  } catch (err) {
+    throw new SpecError([issue('class_name', opt?.class_name, (err as Error).message)], 'Invalid optimizer');
+  }
+  const config = (opt.config ?? {}) as Record<string, unknown>;
+  const issues: SpecIssue[] = [];
+  for (const [key, v] of Object.entries(config)) {
+    if (v === undefined) continue;
+    if ((POSITIVE as readonly string[]).includes(key) && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) issues.push(issue(key, v, 'must be a number > 0'));
+    else if ((UNIT as readonly string[]).includes(key) && !(typeof v === 'number' && v >= 0 && v < 1)) issues.push(issue(key, v, 'must be a number in [0, 1)'));
+    else if (key === 'nesterov' && typeof v !== 'boolean') issues.push(issue(key, v, 'must be true or false'));
+    else if (key === 'initial_accumulator_value' && !(typeof v === 'number' && v >= 0)) issues.push(issue(key, v, 'must be a number ≥ 0'));
+  }
+  if (issues.length > 0) throw new SpecError(issues, 'Invalid optimizer');
+  return entry.create(opt.config ?? { learning_rate: entry.defaults.learning_rate });
+}

@@ -1,0 +1,613 @@
+/**
+ * Validation, shape inference and parameter counting for a model spec, by our own arithmetic (Keras' formulas,
+ * channels_last) rather than by building a tfjs model: it runs in microseconds, so the UI can summarise on every
+ * keystroke, and it can report every problem at once instead of stopping at the first thrown tfjs error.
+ *
+ * Unknown dimensions: once a layer is wrong, what it outputs is partly unknown (`null` dims, or an unknown rank).
+ * Later layers still check their own config and whatever they can know (a Dense after a broken conv still knows
+ * its output is `units` wide), but every shape check skips unknown dims — so one mistake never cascades into a
+ * list of bogus follow-on errors.
+ */
+import type { FieldDescriptor, FieldValue, LayerClassName, LayerSpec, SpecIssue, SpecSummary, SummaryRow } from '../../shared/spec';
+import { SPEC_FORMAT_VERSION } from '../../shared/spec';
+import { ACCEPTED_KERAS_FIELDS, COMMON_LAYER_FIELDS } from '../../shared/layer-fields';
+import { activationRegistry, initializerRegistry, layerRegistry } from './registry';
+
+/** A dimension: a size, or null when an earlier error makes it unknowable. */
+type Dim = number | null;
+/** A per-sample shape (no batch dim), or null when even the rank is unknown. */
+type Shape = Dim[] | null;
+
+/** Options for `summarizeSpec` / `analyzeSpec`. */
+export interface SummarizeOptions {
+  /** The training loss; the workbench trains with categorical cross-entropy (the lesson's). */
+  loss?: 'categorical_crossentropy';
+  /** When given, the output must be `(None, numClasses)` (an error otherwise). */
+  numClasses?: number;
+}
+
+/** Everything the analysis learns; `summarizeSpec` trims it to the public `SpecSummary`. */
+export interface Analysis {
+  issues: SpecIssue[];
+  /** One row per layer whose shape and params are fully known (layers before the first error). */
+  rows: SummaryRow[];
+  /** The layers as received (structurally checked), or null when the envelope itself is unusable. */
+  layers: LayerSpec[] | null;
+  /** The layer names used in messages: given names, else Keras-style auto names. */
+  names: string[];
+  /**
+   * The errors that make the JSON not a well-formed spec at all (envelope, layer class, config object, field
+   * types and ranges) — what `parseSpec` rejects. Shape and wiring errors are not among them.
+   */
+  structural: SpecIssue[];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const json = (v: unknown): string => (v === undefined ? 'undefined' : JSON.stringify(v));
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+
+/** `(None, 28, 28, 1)` as Keras prints it; unknown dims print as `?`. */
+export function describeShape(shape: Shape): string {
+  if (shape === null) return '(None, ?)';
+  return `(${['None', ...shape.map((d) => (d === null ? '?' : String(d)))].join(', ')})`;
+}
+
+function rangeText(d: FieldDescriptor): string {
+  const lo = d.min === undefined ? null : d.minExclusive ? `> ${d.min}` : `≥ ${d.min}`;
+  const hi = d.max === undefined ? null : d.maxExclusive ? `< ${d.max}` : `≤ ${d.max}`;
+  if (lo && hi) return `in ${d.minExclusive ? '(' : '['}${d.min}, ${d.max}${d.maxExclusive ? ')' : ']'}`;
+  return lo ?? hi ?? '';
+}
+
+function inRange(d: FieldDescriptor, v: number): boolean {
+  if (d.min !== undefined && (d.minExclusive ? v <= d.min : v < d.min)) return false;
+  if (d.max !== undefined && (d.maxExclusive ? v >= d.max : v > d.max)) return false;
+  return true;
+}
+
+/**
+ * Checks one config value against its descriptor. Returns null when fine, else why not (without the
+ * "field = value" prefix, which the caller adds).
+ */
+function checkField(d: FieldDescriptor, v: unknown): string | null {
+  const range = rangeText(d);
+  switch (d.kind) {
+    case 'int':
+      return isInt(v) && inRange(d, v) ? null : `must be an integer ${range}`.trim();
+    case 'float':
+      return typeof v === 'number' && Number.isFinite(v) && inRange(d, v) ? null : `must be a number ${range}`.trim();
+    case 'bool':
+      return typeof v === 'boolean' ? null : 'must be true or false';
+    case 'string':
+      return typeof v === 'string' ? null : 'must be a string';
+    case 'enum': {
+      if (d.name === 'activation') {
+        try {
+          activationRegistry.get(v);
+          return null;
+        } catch (err) {
+          return (err as Error).message;
+        }
+      }
+      if (d.values?.includes(v as string) && typeof v === 'string') return null;
+      if (d.name.endsWith('_initializer')) {
+        try {
+          initializerRegistry.get(v);
+        } catch (err) {
+          return `${(err as Error).message}${isObject(v) ? ' (give the initializer by name; object configs are not supported)' : ''}`;
+        }
+      }
+      return `must be one of ${(d.values ?? []).map((x) => `'${x}'`).join(', ')}`;
+    }
+    case 'pair': {
+      const ok = (x: unknown) => isInt(x) && inRange(d, x);
+      if (ok(v) || (Array.isArray(v) && v.length === 2 && v.every(ok))) return null;
+      return `must be an integer ${range} or a pair [height, width] of them`;
+    }
+    case 'shape': {
+      if (Array.isArray(v) && v.length > 0 && v.every((x) => isInt(x) && x >= 1)) return null;
+      return 'must be a non-empty list of positive integers without the batch dimension, e.g. [28, 28, 1]';
+    }
+    case 'padding2d': {
+      const ok = (x: unknown) => isInt(x) && x >= 0;
+      const okPair = (x: unknown) => Array.isArray(x) && x.length === 2 && x.every(ok);
+      if (ok(v) || okPair(v) || (Array.isArray(v) && v.length === 2 && v.every(okPair))) return null;
+      return 'must be an integer ≥ 0, [rows, cols], or [[top, bottom], [left, right]]';
+    }
+  }
+}
+
+/** Keras' auto names (prefix, prefix_1, …) for unnamed layers, never colliding with a given name. */
+export function assignNames(layers: readonly { class_name: unknown; config?: unknown }[]): string[] {
+  const given = new Set<string>();
+  for (const l of layers) {
+    const n = isObject(l.config) ? l.config.name : undefined;
+    if (typeof n === 'string' && n !== '') given.add(n);
+  }
+  const counters = new Map<string, number>();
+  return layers.map((l) => {
+    const n = isObject(l.config) ? l.config.name : undefined;
+    if (typeof n === 'string' && n !== '') return n;
+    const prefix = layerRegistry.has(l.class_name) ? layerRegistry.get(l.class_name).namePrefix : 'layer';
+    for (;;) {
+      const k = counters.get(prefix) ?? 0;
+      counters.set(prefix, k + 1);
+      const candidate = k === 0 ? prefix : `${prefix}_${k}`;
+      if (!given.has(candidate)) {
+        given.add(candidate);
+        return candidate;
+      }
+    }
+  });
+}
+
+/** Per-layer reporting and typed access to the config with Keras defaults filled in. */
+class LayerContext {
+  /** Fields whose value was rejected: reads of them return null (unknown) to stop cascades. */
+  readonly bad = new Set<string>();
+  hasError = false;
+
+  constructor(
+    readonly index: number,
+    readonly name: string,
+    readonly className: LayerClassName,
+    readonly config: Record<string, unknown>,
+    private readonly out: SpecIssue[],
+    private readonly structural: SpecIssue[],
+  ) {}
+
+  get where(): string {
+    return `Layer ${this.index} '${this.name}' (${this.className})`;
+  }
+
+  error(field: string | null, received: unknown, why: string): void {
+    this.hasError = true;
+    if (field) this.bad.add(field);
+    this.push('error', field, received, why);
+  }
+
+  /** An error in the value of a field itself (a structural error: `parseSpec` rejects it). */
+  fieldError(field: string, received: unknown, why: string): void {
+    this.error(field, received, why);
+    this.structural.push(this.out[this.out.length - 1]);
+  }
+
+  warn(field: string | null, received: unknown, why: string): void {
+    this.push('warning', field, received, why);
+  }
+
+  private push(severity: SpecIssue['severity'], field: string | null, received: unknown, why: string): void {
+    const what = field === null ? '' : ` ${field}${received === undefined ? '' : ` = ${json(received)}`}:`;
+    this.out.push({
+      severity,
+      layerIndex: this.index,
+      layerName: this.name,
+      field,
+      received: received === undefined ? null : json(received),
+      message: `${this.where}${what || ':'} ${why}`,
+    });
+  }
+
+  private value(field: string): unknown {
+    if (this.bad.has(field)) return null;
+    const v = this.config[field];
+    if (v !== undefined) return v;
+    return layerRegistry.get(this.className).fields.find((f) => f.name === field)?.default ?? null;
+  }
+
+  int(field: string): number | null {
+    const v = this.value(field);
+    return typeof v === 'number' ? v : null;
+  }
+
+  num(field: string): number | null {
+    return this.int(field);
+  }
+
+  bool(field: string): boolean | null {
+    const v = this.value(field);
+    return typeof v === 'boolean' ? v : null;
+  }
+
+  str(field: string): string | null {
+    const v = this.value(field);
+    return typeof v === 'string' ? v : null;
+  }
+
+  pair(field: string): [Dim, Dim] {
+    const v = this.value(field);
+    if (typeof v === 'number') return [v, v];
+    if (Array.isArray(v) && v.length === 2) return [v[0] as number, v[1] as number];
+    return [null, null];
+  }
+}
+
+/** Param counts of one layer; null when an unknown input makes them unknowable. */
+interface Inferred {
+  output: Shape;
+  params: number | null;
+  nonTrainable: number | null;
+}
+
+const mul = (...xs: Dim[]): Dim => (xs.some((x) => x === null) ? null : (xs as number[]).reduce((a, b) => a * b, 1));
+const add = (...xs: Dim[]): Dim => (xs.some((x) => x === null) ? null : (xs as number[]).reduce((a, b) => a + b, 0));
+
+/** Requires a 3-D (H, W, C) input; returns its dims (unknown ones null) or reports a rank error. */
+function spatialInput(ctx: LayerContext, input: Shape): [Dim, Dim, Dim] {
+  if (input === null) return [null, null, null];
+  if (input.length !== 3) {
+    const hint = input.length === 1 ? ' — it comes after a Flatten/Dense/global pooling; move this layer before them' : '';
+    ctx.error(null, undefined, `needs a 3-D input (height, width, channels); received ${describeShape(input)}${hint}`);
+    return [null, null, null];
+  }
+  return [input[0], input[1], input[2]];
+}
+
+/**
+ * Output size along one axis for a window of size k (dilation d) moved by stride s: Keras'
+ * `compute_conv_output_length`. Returns null when unknown, or -1 when the window does not fit ('valid').
+ */
+function windowOut(n: Dim, k: Dim, s: Dim, d: Dim, padding: string | null): Dim {
+  if (n === null || k === null || s === null || d === null || padding === null) return null;
+  if (padding === 'same') return Math.ceil(n / s);
+  const eff = (k - 1) * d + 1;
+  if (eff > n) return -1;
+  return Math.floor((n - eff) / s) + 1;
+}
+
+/** Spatial output of a conv/pool window over (H, W); reports a window larger than a 'valid' input once. */
+function windowed(ctx: LayerContext, h: Dim, w: Dim, sizeField: string, strideField: string, dilated: boolean): [Dim, Dim] {
+  const k = ctx.pair(sizeField);
+  const s = strideField === 'strides' && ctx.config.strides == null && sizeField === 'pool_size' ? k : ctx.pair(strideField);
+  const d: [Dim, Dim] = dilated ? ctx.pair('dilation_rate') : [1, 1];
+  const padding = ctx.str('padding');
+  if (dilated && [...s, ...d].every((x) => x !== null) && Math.max(s[0] as number, s[1] as number) > 1 && Math.max(d[0] as number, d[1] as number) > 1) {
+    ctx.error('dilation_rate', ctx.config.dilation_rate, `dilation_rate > 1 cannot be combined with strides > 1 (strides = ${json(ctx.config.strides)}); Keras and tfjs reject it`);
+    return [null, null];
+  }
+  const oh = windowOut(h, k[0], s[0], d[0], padding);
+  const ow = windowOut(w, k[1], s[1], d[1], padding);
+  if (oh === -1 || ow === -1) {
+    const effH = k[0] === null || d[0] === null ? k[0] : (k[0] - 1) * d[0] + 1;
+    const effW = k[1] === null || d[1] === null ? k[1] : (k[1] - 1) * d[1] + 1;
+    const dil = dilated && (d[0] !== 1 || d[1] !== 1) ? ` (${effH}x${effW} once dilated)` : '';
+    const what = sizeField === 'pool_size' ? 'pool' : 'kernel';
+    ctx.error(
+      sizeField,
+      ctx.config[sizeField] ?? k[0],
+      `the ${k[0]}x${k[1]} ${what}${dil} is larger than its ${h}x${w} input with padding 'valid', so the output would be empty; use padding 'same' or a smaller ${sizeField}`,
+    );
+    return [null, null];
+  }
+  return [oh, ow];
+}
+
+/** Shape inference and parameter count for one layer whose config fields have been type-checked. */
+function inferLayer(ctx: LayerContext, input: Shape): Inferred {
+  const bias = (n: Dim): Dim => (ctx.bool('use_bias') === false ? 0 : n);
+  switch (ctx.className) {
+    case 'InputLayer':
+      return { output: null, params: 0, nonTrainable: 0 }; // handled by the caller (it needs the raw config)
+    case 'Conv2D': {
+      const [h, w, c] = spatialInput(ctx, input);
+      const [oh, ow] = windowed(ctx, h, w, 'kernel_size', 'strides', true);
+      const filters = ctx.int('filters');
+      const [kh, kw] = ctx.pair('kernel_size');
+      return { output: [oh, ow, filters], params: add(mul(kh, kw, c, filters), bias(filters)), nonTrainable: 0 };
+    }
+    case 'DepthwiseConv2D': {
+      const [h, w, c] = spatialInput(ctx, input);
+      const [oh, ow] = windowed(ctx, h, w, 'kernel_size', 'strides', true);
+      const dm = ctx.int('depth_multiplier');
+      const [kh, kw] = ctx.pair('kernel_size');
+      return { output: [oh, ow, mul(c, dm)], params: add(mul(kh, kw, c, dm), bias(mul(c, dm))), nonTrainable: 0 };
+    }
+    case 'SeparableConv2D': {
+      const [h, w, c] = spatialInput(ctx, input);
+      const [oh, ow] = windowed(ctx, h, w, 'kernel_size', 'strides', true);
+      const dm = ctx.int('depth_multiplier');
+      const filters = ctx.int('filters');
+      const [kh, kw] = ctx.pair('kernel_size');
+      return { output: [oh, ow, filters], params: add(mul(kh, kw, c, dm), mul(c, dm, filters), bias(filters)), nonTrainable: 0 };
+    }
+    case 'BatchNormalization': {
+      const axis = ctx.config.axis;
+      if (axis !== undefined && axis !== -1 && !(input !== null && axis === input.length)) {
+        ctx.error('axis', axis, 'only the channels axis (-1) is supported (channels_last)');
+      }
+      const c = input === null ? null : (input[input.length - 1] ?? null);
+      const learned = (ctx.bool('center') === false ? 0 : 1) + (ctx.bool('scale') === false ? 0 : 1);
+      return { output: input, params: mul(c, learned + 2), nonTrainable: mul(c, 2) };
+    }
+    case 'Activation':
+    case 'LeakyReLU':
+    case 'Dropout':
+      return { output: input, params: 0, nonTrainable: 0 };
+    case 'SpatialDropout2D': {
+      const dims = spatialInput(ctx, input);
+      return { output: input === null || input.length !== 3 ? dims : input, params: 0, nonTrainable: 0 };
+    }
+    case 'MaxPooling2D':
+    case 'AveragePooling2D': {
+      const [h, w, c] = spatialInput(ctx, input);
+      const [oh, ow] = windowed(ctx, h, w, 'pool_size', 'strides', false);
+      return { output: [oh, ow, c], params: 0, nonTrainable: 0 };
+    }
+    case 'GlobalAveragePooling2D':
+    case 'GlobalMaxPooling2D': {
+      if (ctx.config.keepdims === true) ctx.error('keepdims', true, 'keepdims: true is not supported (tfjs global pooling has no keepdims); add no option and reshape later');
+      const [, , c] = spatialInput(ctx, input);
+      return { output: [c], params: 0, nonTrainable: 0 };
+    }
+    case 'ZeroPadding2D': {
+      const [h, w, c] = spatialInput(ctx, input);
+      const p = ctx.config.padding ?? 1;
+      let t: Dim = null,
+        b: Dim = null,
+        l: Dim = null,
+        r: Dim = null;
+      if (!ctx.bad.has('padding')) {
+        if (typeof p === 'number') [t, b, l, r] = [p, p, p, p];
+        else if (Array.isArray(p) && typeof p[0] === 'number') [t, b, l, r] = [p[0], p[0], p[1] as number, p[1] as number];
+        else if (Array.isArray(p)) [[t, b], [l, r]] = p as [[number, number], [number, number]];
+      }
+      return { output: [add(h, t, b), add(w, l, r), c], params: 0, nonTrainable: 0 };
+    }
+    case 'Flatten': {
+      if (input === null) return { output: [null], params: 0, nonTrainable: 0 };
+      if (input.length === 1) ctx.warn(null, undefined, `its input ${describeShape(input)} is already flat: this Flatten does nothing`);
+      return { output: [mul(...input)], params: 0, nonTrainable: 0 };
+    }
+    case 'Dense': {
+      const units = ctx.int('units');
+      let inDim: Dim = null;
+      if (input !== null && input.length !== 1) {
+        ctx.error(null, undefined, `needs a flat input (None, features); received ${describeShape(input)} — add a Flatten (or a GlobalAveragePooling2D) before it`);
+      } else if (input !== null) {
+        inDim = input[0];
+      }
+      return { output: [units], params: add(mul(inDim, units), bias(units)), nonTrainable: 0 };
+    }
+  }
+}
+
+/** Reads the InputLayer's shape from `shape`, `batch_shape` or Keras 2's `batch_input_shape`. */
+function inputShape(ctx: LayerContext): Shape {
+  const c = ctx.config;
+  if (c.shape !== undefined) return ctx.bad.has('shape') ? null : (c.shape as number[]);
+  for (const key of ['batch_shape', 'batch_input_shape']) {
+    const v = c[key];
+    if (v === undefined) continue;
+    const dims = Array.isArray(v) ? v.slice(1) : null;
+    if (!Array.isArray(v) || v.length < 2 || (v[0] !== null && !isInt(v[0])) || !dims?.every((x) => isInt(x) && x >= 1)) {
+      ctx.fieldError(key, v, 'must be [null, d1, d2, …] with positive integer dims (the leading null is the batch)');
+      return null;
+    }
+    return dims as number[];
+  }
+  ctx.error('shape', undefined, 'the input shape is missing: give shape [height, width, channels], e.g. [28, 28, 1]');
+  return null;
+}
+
+/** Checks every config key of one layer against the field table; fills `ctx.bad` with rejected fields. */
+function checkConfig(ctx: LayerContext): void {
+  const fields = layerRegistry.get(ctx.className).fields;
+  for (const [key, v] of Object.entries(ctx.config)) {
+    if (key === 'name') continue; // checked with the duplicates
+    const d = fields.find((f) => f.name === key) ?? COMMON_LAYER_FIELDS.find((f) => f.name === key);
+    if (d) {
+      const why = checkField(d, v);
+      if (why) ctx.fieldError(key, v, why);
+    } else if (key === 'data_format') {
+      if (v !== 'channels_last') ctx.fieldError(key, v, "only 'channels_last' (NHWC) is supported");
+    } else if (key === 'alpha' && ctx.className === 'LeakyReLU') {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) ctx.fieldError(key, v, 'must be a number ≥ 0');
+      else if (ctx.config.negative_slope !== undefined) ctx.warn(key, v, 'ignored: negative_slope is also given and wins (alpha is the Keras 2 name)');
+    } else if (!ACCEPTED_KERAS_FIELDS.includes(key)) {
+      const known = [...fields, ...COMMON_LAYER_FIELDS].map((f) => f.name).join(', ');
+      ctx.warn(key, v, `unknown config field for ${ctx.className}, ignored (known: ${known})`);
+    }
+  }
+  for (const d of fields) {
+    if (d.required && ctx.config[d.name] === undefined && !(ctx.className === 'InputLayer' && d.name === 'shape')) {
+      ctx.error(d.name, undefined, `is required (e.g. ${json(d.suggested)})`);
+    }
+  }
+}
+
+/** Structural check of the Sequential envelope; returns the layer list or null. */
+function checkEnvelope(spec: unknown, issues: SpecIssue[]): unknown[] | null {
+  const model = (field: string | null, received: unknown, message: string, severity: SpecIssue['severity'] = 'error') =>
+    issues.push({ severity, layerIndex: null, layerName: null, field, received: received === undefined ? null : json(received), message });
+  if (!isObject(spec)) {
+    model(null, spec, `Model spec: expected a JSON object {format_version, class_name: 'Sequential', config: {name, layers}}; received ${json(spec)?.slice(0, 80)}`);
+    return null;
+  }
+  const fv = spec.format_version;
+  if (fv === undefined) model('format_version', undefined, `Model spec: format_version is missing (this workbench writes ${SPEC_FORMAT_VERSION})`);
+  else if (!isInt(fv) || fv < 1) model('format_version', fv, `Model spec: format_version = ${json(fv)} must be a positive integer`);
+  else if (fv > SPEC_FORMAT_VERSION) model('format_version', fv, `Model spec: format_version = ${fv} was written by a newer workbench (this one reads up to ${SPEC_FORMAT_VERSION})`);
+  if (spec.class_name !== 'Sequential') {
+    model('class_name', spec.class_name, `Model spec: class_name = ${json(spec.class_name)}: only 'Sequential' models are supported`);
+  }
+  for (const key of Object.keys(spec)) {
+    if (!['format_version', 'class_name', 'config', 'keras_version', 'backend'].includes(key)) model(key, spec[key], `Model spec: unknown top-level field '${key}', ignored`, 'warning');
+  }
+  const config = spec.config;
+  if (!isObject(config)) {
+    model('config', config, `Model spec: config must be an object {name, layers: [...]}; received ${json(config)}`);
+    return null;
+  }
+  if (typeof config.name !== 'string' || config.name === '') model('config.name', config.name, `Model spec: config.name = ${json(config.name)} must be a non-empty string`);
+  if (!Array.isArray(config.layers)) {
+    model('config.layers', config.layers, `Model spec: config.layers must be a list of layers; received ${json(config.layers)}`);
+    return null;
+  }
+  if (config.layers.length === 0) {
+    model('config.layers', [], 'Model spec: the model has no layers; start with an InputLayer');
+    return null;
+  }
+  return config.layers;
+}
+
+/**
+ * Validates a spec and infers every layer's output shape and parameter count. Never throws: every problem is an
+ * issue (errors and warnings), every layer that could be fully inferred is a row.
+ */
+export function analyzeSpec(spec: unknown, options: SummarizeOptions = {}): Analysis {
+  const issues: SpecIssue[] = [];
+  const rawLayers = checkEnvelope(spec, issues);
+  if (rawLayers === null) return { issues, rows: [], layers: null, names: [], structural: issues.filter((i) => i.severity === 'error') };
+  const structural = issues.filter((i) => i.severity === 'error');
+
+  const names = assignNames(rawLayers.map((l) => (isObject(l) ? { class_name: l.class_name, config: l.config } : { class_name: undefined })));
+  const layers: LayerSpec[] = [];
+  const rows: SummaryRow[] = [];
+  const firstIndexOfName = new Map<string, number>();
+  let shape: Shape = null;
+  let structuralOk = true;
+  let errorSeen = issues.some((i) => i.severity === 'error');
+
+  rawLayers.forEach((raw, index) => {
+    const name = names[index] ?? `layer_${index}`;
+    const layerIssue = (field: string | null, received: unknown, message: string) => {
+      const issue: SpecIssue = { severity: 'error', layerIndex: index, layerName: name, field, received: received === undefined ? null : json(received), message };
+      issues.push(issue);
+      structural.push(issue);
+      errorSeen = true;
+      structuralOk = false;
+      shape = null;
+    };
+    if (!isObject(raw)) {
+      layerIssue(null, raw, `Layer ${index}: expected an object {class_name, config}; received ${json(raw)}`);
+      return;
+    }
+    if (!layerRegistry.has(raw.class_name)) {
+      let why: string;
+      try {
+        layerRegistry.get(raw.class_name);
+        why = '';
+      } catch (err) {
+        why = (err as Error).message;
+      }
+      layerIssue('class_name', raw.class_name, `Layer ${index} '${name}': ${why}`);
+      return;
+    }
+    const className = raw.class_name;
+    if (raw.config !== undefined && !isObject(raw.config)) {
+      layerIssue('config', raw.config, `Layer ${index} '${name}' (${className}): config must be an object; received ${json(raw.config)}`);
+      return;
+    }
+    const config = (raw.config ?? {}) as Record<string, unknown>;
+    layers.push({ class_name: className, config });
+    const ctx = new LayerContext(index, name, className, config, issues, structural);
+
+    if (config.name !== undefined) {
+      if (typeof config.name !== 'string' || config.name === '' || config.name.includes('/')) {
+        ctx.fieldError('name', config.name, 'must be a non-empty string without "/"');
+      } else if (firstIndexOfName.has(config.name)) {
+        ctx.error('name', config.name, `duplicate layer name: layer ${firstIndexOfName.get(config.name)} already has it; names must be unique`);
+      }
+    }
+    if (typeof config.name === 'string' && !firstIndexOfName.has(config.name)) firstIndexOfName.set(config.name, index);
+    checkConfig(ctx);
+
+    let inferred: Inferred;
+    if (className === 'InputLayer') {
+      if (index !== 0) ctx.error(null, undefined, 'an InputLayer may only be the first layer');
+      inferred = { output: inputShape(ctx), params: 0, nonTrainable: 0 };
+    } else {
+      if (index === 0) {
+        ctx.error(null, undefined, 'the model has no InputLayer: the first layer must be an InputLayer with shape [height, width, channels], e.g. [28, 28, 1]');
+      }
+      inferred = inferLayer(ctx, shape);
+    }
+    if (inferred.output !== null && inferred.output.some((d) => d !== null && d < 1)) {
+      ctx.error(null, undefined, `produces nothing: its output ${describeShape(inferred.output)} has an empty dimension`);
+      inferred = { ...inferred, output: inferred.output.map((d) => (d !== null && d < 1 ? null : d)) };
+    }
+    shape = inferred.output;
+    if (ctx.hasError) errorSeen = true;
+    if (!errorSeen && shape !== null && inferred.params !== null && inferred.nonTrainable !== null && shape.every((d) => d !== null)) {
+      const frozen = config.trainable === false;
+      rows.push({
+        index,
+        name,
+        className,
+        outputShape: [null, ...(shape as number[])],
+        params: inferred.params,
+        trainableParams: frozen ? 0 : inferred.params - inferred.nonTrainable,
+        nonTrainableParams: frozen ? inferred.params : inferred.nonTrainable,
+      });
+    }
+  });
+
+  checkOutput(rawLayers, layers, names, shape, structuralOk, issues, options);
+  return { issues, rows, layers: structuralOk ? layers : null, names, structural };
+}
+
+/** Model-level checks on the output: one value per class, softmax for categorical cross-entropy. */
+function checkOutput(rawLayers: unknown[], layers: LayerSpec[], names: string[], shape: Shape, structuralOk: boolean, issues: SpecIssue[], options: SummarizeOptions): void {
+  if (!structuralOk || layers.length !== rawLayers.length) return;
+  const index = layers.length - 1;
+  const last = layers[index];
+  const name = names[index] ?? '';
+  const where = `Layer ${index} '${name}' (${last.class_name})`;
+  if (shape !== null && shape.length !== 1) {
+    issues.push({
+      severity: 'error',
+      layerIndex: index,
+      layerName: name,
+      field: null,
+      received: json([null, ...shape]),
+      message: `${where}: the model's output ${describeShape(shape)} must be (None, classes) for categorical_crossentropy — end with Flatten and Dense(classes, softmax)`,
+    });
+  } else if (shape !== null && options.numClasses !== undefined && shape[0] !== null && shape[0] !== options.numClasses) {
+    issues.push({
+      severity: 'error',
+      layerIndex: index,
+      layerName: name,
+      field: last.class_name === 'Dense' ? 'units' : null,
+      received: json(shape[0]),
+      message: `${where}: the model outputs ${shape[0]} values per image but the dataset has ${options.numClasses} classes`,
+    });
+  }
+  const activation = last.class_name === 'Dense' || last.class_name === 'Activation' ? (last.config.activation ?? 'linear') : null;
+  if (activation !== 'softmax' && (options.loss ?? 'categorical_crossentropy') === 'categorical_crossentropy') {
+    issues.push({
+      severity: 'warning',
+      layerIndex: index,
+      layerName: name,
+      field: activation === null ? null : 'activation',
+      received: activation === null ? null : json(activation),
+      message: `${where}: the last layer ${activation === null ? 'has no activation' : `uses activation '${activation}'`}, not softmax; categorical_crossentropy expects probabilities — use Dense(classes, activation 'softmax')`,
+    });
+  }
+}
+
+/**
+ * Validates a spec and summarises it Keras-style. Never throws, whatever it is given: problems come back as
+ * `issues`; `rows` covers the layers before the first error; totals sum those rows.
+ */
+export function summarizeSpec(spec: unknown, options: SummarizeOptions = {}): SpecSummary {
+  const { issues, rows } = analyzeSpec(spec, options);
+  const ok = !issues.some((i) => i.severity === 'error');
+  const sum = (f: (r: SummaryRow) => number) => rows.reduce((a, r) => a + f(r), 0);
+  return {
+    ok,
+    issues,
+    rows,
+    totalParams: sum((r) => r.params),
+    trainableParams: sum((r) => r.trainableParams),
+    nonTrainableParams: sum((r) => r.nonTrainableParams),
+  };
+}
+
+/** Fills every omitted Keras field from the descriptor table (a copy; the input is not changed). */
+export function fillDefaults(className: LayerClassName, config: Record<string, unknown>): Record<string, FieldValue | unknown> {
+  const out: Record<string, unknown> = { ...config };
+  for (const d of layerRegistry.get(className).fields) {
+    if (out[d.name] === undefined && !d.required) out[d.name] = d.default;
+  }
+  return out;
+}
