@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import type { BackendInfo, DatasetInfo, EpochResult, Evaluation } from '../../shared/contract';
+import { LESSON_HYPERPARAMETERS, SPEC_FORMAT_VERSION, type ModelSpec } from '../../shared/spec';
+import { writeFileAtomic } from '../fsutil';
+import { loadSavedModel } from './model-io';
+import { RUN_FILES, RunStore, makeRunId, reconcileLiveness } from './store';
+
+const SPEC: ModelSpec = {
+  format_version: SPEC_FORMAT_VERSION,
+  class_name: 'Sequential',
+  config: { name: 'Tiny CNN', layers: [{ class_name: 'InputLayer', config: { shape: [4] } }, { class_name: 'Dense', config: { units: 2, activation: 'softmax' } }] },
+};
+const BACKEND: BackendInfo = { name: 'cpu', description: 'tfjs cpu', reason: 'test', threads: 1 };
+const DATASET: DatasetInfo = {
+  id: 'fashion-mnist',
+  name: 'Fashion-MNIST',
+  format: 'idx',
+  location: '/nowhere',
+  trainCount: 60000,
+  testCount: 10000,
+  imageShape: [28, 28, 1],
+  classNames: ['a', 'b'],
+  fingerprint: 'f'.repeat(64),
+};
+
+function epoch(n: number, valAcc: number): EpochResult {
+  return { runId: 'x', epoch: n, loss: 1 / n, accuracy: 0.5, val_loss: 1, val_accuracy: valAcc, learningRate: 1e-3, durationSeconds: 1, imagesPerSec: 100, events: [] };
+}
+
+let tmp: string;
+before(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'runs-test-'));
+  await tf.setBackend('cpu');
+});
+after(async () => {
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+describe('run ids', () => {
+  it('are time-stamped, slugged and unique', () => {
+    const now = new Date('2026-11-28T01:30:00Z');
+    const id = makeRunId('Lesson CNN!', now);
+    assert.match(id, /^2026-11-28T01-30-00-lesson_cnn-[0-9a-f]{4}$/);
+    const ids = new Set(Array.from({ length: 50 }, () => makeRunId('m', now)));
+    assert.ok(ids.size > 40);
+  });
+});
+
+describe('RunStore', () => {
+  it('round-trips a run: create, epochs, evaluation, model, finish; list and get', async () => {
+    const store = new RunStore(path.join(tmp, 'a'));
+    const w = await store.create({ spec: SPEC, hyperparameters: LESSON_HYPERPARAMETERS, params: 10, backend: BACKEND, dataset: DATASET, limits: { train: 100, test: null }, counts: { train: 90, validation: 10, test: 10000 } });
+    assert.equal((await store.list())[0]!.status, 'running');
+    await w.appendEpoch(epoch(1, 0.6));
+    await w.appendEpoch(epoch(2, 0.8));
+    await w.appendEpoch(epoch(3, 0.7));
+    const evaluation: Evaluation = {
+      testLoss: 0.5, testAccuracy: 0.75, testCount: 4, classNames: ['a', 'b'], confusionMatrix: [[2, 1], [0, 1]],
+      perClass: [], macro: { precision: 0, recall: 0, f1: 0 }, confusedPairs: [], misclassified: [], notes: [],
+    };
+    await w.writeEvaluation(evaluation);
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [4], activation: 'softmax' })] });
+    await w.saveModel(model);
+    await w.finish('early_stopped', 2);
+
+    const list = await store.list();
+    assert.equal(list.length, 1);
+    assert.deepEqual(
+      { ...list[0], createdAt: undefined, durationSeconds: undefined },
+      { id: w.id, createdAt: undefined, modelName: 'Tiny CNN', params: 10, status: 'early_stopped', epochsRun: 3, bestValAccuracy: 0.8, testAccuracy: 0.75, testLoss: 0.5, backend: 'cpu', durationSeconds: undefined, datasetId: 'fashion-mnist' },
+    );
+    const detail = await store.get(w.id);
+    assert.deepEqual(detail.spec, SPEC);
+    assert.deepEqual(detail.hyperparameters, LESSON_HYPERPARAMETERS);
+    assert.deepEqual(detail.history.map((e) => e.epoch), [1, 2, 3]);
+    assert.deepEqual(detail.evaluation, evaluation);
+    assert.equal(detail.error, null);
+
+    const files = (await fs.readdir(store.runDir(w.id))).sort();
+    assert.deepEqual(files, ['evaluation.json', 'history.jsonl', 'hyperparameters.json', 'model', 'run.json', 'spec.json']);
+    assert.deepEqual((await fs.readdir(store.modelDir(w.id))).sort(), ['model.json', 'weights.bin']);
+    const record = JSON.parse(await fs.readFile(path.join(store.runDir(w.id), RUN_FILES.run), 'utf8'));
+    assert.equal(record.bestEpoch, 2);
+    assert.equal(record.dataset.fingerprint, DATASET.fingerprint);
+    assert.equal(record.pid, process.pid);
+
+    // The saved model reloads with identical weights.
+    const back = await loadSavedModel(store.modelDir(w.id));
+    const a = model.getWeights().map((t) => Array.from(t.dataSync()));
+    const b = back.getWeights().map((t) => Array.from(t.dataSync()));
+    assert.deepEqual(b, a);
+    model.dispose();
+    back.dispose();
+  });
+
+  it('a failed run records the reason', async () => {
+    const store = new RunStore(path.join(tmp, 'b'));
+    const w = await store.create({ spec: SPEC, hyperparameters: LESSON_HYPERPARAMETERS, params: 10, backend: BACKEND, dataset: DATASET, limits: { train: null, test: null }, counts: { train: 1, validation: 0, test: 1 } });
+    await w.appendEpoch(epoch(1, 0.5));
+    await w.fail({ name: 'TrainingError', message: 'loss became NaN at epoch 2, batch 3' });
+    const d = await store.get(w.id);
+    assert.equal(d.status, 'failed');
+    assert.equal(d.epochsRun, 1);
+    assert.deepEqual(d.error, { name: 'TrainingError', message: 'loss became NaN at epoch 2, batch 3' });
+    assert.equal(d.evaluation, null);
+  });
+
+  it("a run left 'running' by a dead process lists as failed (interrupted), its epochs kept", async () => {
+    const store = new RunStore(path.join(tmp, 'c'));
+    const w = await store.create({ spec: SPEC, hyperparameters: LESSON_HYPERPARAMETERS, params: 10, backend: BACKEND, dataset: DATASET, limits: { train: null, test: null }, counts: { train: 1, validation: 0, test: 1 } });
+    await w.appendEpoch(epoch(1, 0.5));
+    // Pretend a child process wrote it: take the pid of a process that has certainly exited.
+    const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;
+    const file = path.join(store.runDir(w.id), RUN_FILES.run);
+    const rec = JSON.parse(await fs.readFile(file, 'utf8'));
+    await fs.writeFile(file, JSON.stringify({ ...rec, pid: dead }));
+    const [s] = await store.list();
+    assert.equal(s!.status, 'failed');
+    assert.equal(s!.epochsRun, 1);
+    const d = await store.get(w.id);
+    assert.match(d.error!.message, new RegExp(`pid ${dead}`));
+    assert.equal(reconcileLiveness({ ...rec, pid: dead }, () => true).status, 'running');
+  });
+
+  it('ignores foreign folders, rejects path-escaping ids and names the missing run', async () => {
+    const store = new RunStore(path.join(tmp, 'd'));
+    await fs.mkdir(path.join(tmp, 'd', 'not-a-run'), { recursive: true });
+    assert.deepEqual(await store.list(), []);
+    assert.deepEqual(await new RunStore(path.join(tmp, 'missing')).list(), []);
+    await assert.rejects(store.get('../a'), /invalid run id/);
+    await assert.rejects(store.get('nope'), /no run "nope"/);
+  });
+});
+
+describe('writeFileAtomic', () => {
+  it('readers only ever see a whole old or a whole new file, and no temp files remain', async () => {
+    const file = path.join(tmp, 'atomic.txt');
+    const A = 'a'.repeat(1 << 18);
+    const B = 'b'.repeat(1 << 17);
+    await writeFileAtomic(file, A);
+    let stop = false;
+    const seen = new Set<string>();
+    const reader = (async () => {
+      while (!stop) {
+        const text = await fs.readFile(file, 'utf8');
+        const ok = text === A || text === B;
+        seen.add(ok ? text[0]! : `torn:${text.length}`);
+      }
+    })();
+    for (let i = 0; i < 30; i++) await writeFileAtomic(file, i % 2 ? A : B);
+    stop = true;
+    await reader;
+    assert.ok([...seen].every((s) => s === 'a' || s === 'b'), `saw ${[...seen].join(',')}`);
+    assert.deepEqual((await fs.readdir(tmp)).filter((n) => n.endsWith('.tmp')), []);
+  });
+});
