@@ -1,0 +1,149 @@
+/**
+ * The live training run as the dashboard and the results view see it: the phase (what the buttons may do),
+ * the latest throttled batch progress, the per-epoch history, the per-batch samples for the smoothed line,
+ * and the evaluation when the run ends. One instance, held by AppState, so the run survives view switches.
+ */
+import type {
+  BatchProgress,
+  EpochResult,
+  TrainingFailed,
+  TrainingFinished,
+  TrainingRequest,
+  WorkbenchApi,
+} from '../../../../src-main/shared/contract';
+import { getApi } from '../api/client';
+import { batchX, type Point } from '../charts/series';
+import { errorMessage } from './metrics-format';
+
+/** idle → starting → running ⇄ paused → stopping → finished | failed. */
+export type TrainingPhase = 'idle' | 'starting' | 'running' | 'paused' | 'stopping' | 'finished' | 'failed';
+
+/** Phases in which a run is in flight (Train is disabled, the window still works). */
+const ACTIVE: ReadonlySet<TrainingPhase> = new Set(['starting', 'running', 'paused', 'stopping']);
+
+export class TrainingState {
+  phase = $state<TrainingPhase>('idle');
+  runId = $state<string | null>(null);
+  /** What was asked for: the results view needs its datasetId for the gallery. */
+  request = $state.raw<TrainingRequest | null>(null);
+  progress = $state.raw<BatchProgress | null>(null);
+  history = $state.raw<EpochResult[]>([]);
+  /** Per-batch training loss / accuracy samples, x in fractional epochs. */
+  batchLoss = $state.raw<Point[]>([]);
+  batchAccuracy = $state.raw<Point[]>([]);
+  finished = $state.raw<TrainingFinished | null>(null);
+  /** A failure or a refused command, as a sentence for the user. */
+  error = $state<string | null>(null);
+  /** Bumped when a run ends, so the run list knows to reload. */
+  completedRuns = $state(0);
+
+  readonly active = $derived(ACTIVE.has(this.phase));
+  readonly canPause = $derived(this.phase === 'running' && this.runId !== null);
+  readonly canResume = $derived(this.phase === 'paused');
+  readonly canStop = $derived((this.phase === 'running' || this.phase === 'paused') && this.runId !== null);
+
+  #api: () => WorkbenchApi;
+  #subscribed = false;
+
+  /** `api` is injectable for a throwaway harness; the app uses the real client. */
+  constructor(api: () => WorkbenchApi = getApi) {
+    this.#api = api;
+  }
+
+  /** Subscribes to the training events once; idempotent, so every view that needs them may call it. */
+  connect(): void {
+    if (this.#subscribed) return;
+    this.#subscribed = true;
+    const t = this.#api().training;
+    t.onTrainingProgress((p) => this.#onProgress(p));
+    t.onEpochEnd((e) => this.#onEpoch(e));
+    t.onTrainingFinished((f) => this.#onFinished(f));
+    t.onTrainingFailed((f) => this.#onFailed(f));
+  }
+
+  /** Starts a run; the previous run's curves and results are cleared. */
+  async start(request: TrainingRequest): Promise<void> {
+    if (this.active) return;
+    this.connect();
+    this.phase = 'starting';
+    this.runId = null;
+    this.request = request;
+    this.progress = null;
+    this.history = [];
+    this.batchLoss = [];
+    this.batchAccuracy = [];
+    this.finished = null;
+    this.error = null;
+    try {
+      const { runId } = await this.#api().training.startTraining(request);
+      // Events may have arrived (and set runId) before the reply did; a finished run stays finished.
+      this.runId = runId;
+      if (this.phase === 'starting') this.phase = 'running';
+    } catch (e) {
+      this.phase = 'failed';
+      this.error = `Training did not start: ${errorMessage(e)}`;
+    }
+  }
+
+  async pause(): Promise<void> {
+    if (!this.canPause || !this.runId) return;
+    await this.#command(() => this.#api().training.pauseTraining(this.runId as string), 'Pause', 'paused');
+  }
+
+  async resume(): Promise<void> {
+    if (!this.canResume || !this.runId) return;
+    await this.#command(() => this.#api().training.resumeTraining(this.runId as string), 'Resume', 'running');
+  }
+
+  /** Cooperative: the run ends after the current batch and is evaluated; `finished` arrives as an event. */
+  async stop(): Promise<void> {
+    if (!this.canStop || !this.runId) return;
+    await this.#command(() => this.#api().training.stopTraining(this.runId as string), 'Stop', 'stopping');
+  }
+
+  async #command(call: () => Promise<void>, label: string, next: TrainingPhase): Promise<void> {
+    const before = this.phase;
+    this.phase = next;
+    try {
+      await call();
+      this.error = null;
+    } catch (e) {
+      if (this.phase === next) this.phase = before;
+      this.error = `${label} failed: ${errorMessage(e)}`;
+    }
+  }
+
+  /** Events of other runs (another window, a CLI run) are ignored; while starting, the first event names ours. */
+  #mine(runId: string): boolean {
+    if (this.runId === null && this.phase === 'starting') this.runId = runId;
+    return runId === this.runId;
+  }
+
+  #onProgress(p: BatchProgress): void {
+    if (!this.#mine(p.runId)) return;
+    this.progress = p;
+    const x = batchX(p);
+    this.batchLoss = [...this.batchLoss, { x, y: p.loss }];
+    this.batchAccuracy = [...this.batchAccuracy, { x, y: p.accuracy }];
+    if (this.phase === 'starting') this.phase = 'running';
+  }
+
+  #onEpoch(e: EpochResult): void {
+    if (!this.#mine(e.runId)) return;
+    this.history = [...this.history.filter((h) => h.epoch !== e.epoch), e];
+  }
+
+  #onFinished(f: TrainingFinished): void {
+    if (!this.#mine(f.runId)) return;
+    this.finished = f;
+    this.phase = 'finished';
+    this.completedRuns += 1;
+  }
+
+  #onFailed(f: TrainingFailed): void {
+    if (!this.#mine(f.runId)) return;
+    this.phase = 'failed';
+    this.error = `Training failed: ${f.error.message}`;
+    this.completedRuns += 1;
+  }
+}
