@@ -1,0 +1,106 @@
+/**
+ * Validation of `Hyperparameters` (zod): every problem at once, each naming the field path and the value
+ * received, e.g. `hyperparameters.batch_size: must be an integer >= 1 (received 0)`.
+ */
+import { z } from 'zod';
+import { OPTIMIZER_NAMES, type Hyperparameters } from '../../shared/spec';
+
+/** Thrown by `validateHyperparameters`; `issues` lists each problem with its field path and received value. */
+export class HyperparameterError extends Error {
+  override name = 'HyperparameterError';
+  constructor(readonly issues: { field: string; received: string; message: string }[]) {
+    super(
+      issues.length === 1
+        ? `Invalid hyperparameters: ${issues[0]!.message}`
+        : `Invalid hyperparameters (${issues.length} problems):\n${issues.map((i) => `  - ${i.message}`).join('\n')}`,
+    );
+  }
+}
+
+const positiveInt = z.number().int('must be an integer').min(1, 'must be an integer >= 1');
+const nonNegativeInt = z.number().int('must be an integer').min(0, 'must be an integer >= 0');
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const monitor = z.enum(['loss', 'accuracy', 'val_loss', 'val_accuracy'], "must be one of 'loss', 'accuracy', 'val_loss', 'val_accuracy'");
+const mode = z.enum(['min', 'max', 'auto'], "must be one of 'min', 'max', 'auto'");
+const unit = (what: string) => z.number().gt(0, `${what} must be in (0, 1)`).lt(1, `${what} must be in (0, 1)`);
+
+const schema = z.strictObject({
+  optimizer: z.strictObject({
+    class_name: z.enum(OPTIMIZER_NAMES, `must be one of ${OPTIMIZER_NAMES.map((n) => `'${n}'`).join(', ')}`),
+    config: z.strictObject({
+      learning_rate: z.number().gt(0, 'must be > 0').refine(Number.isFinite, 'must be a finite number'),
+      beta_1: unit('beta_1').optional(),
+      beta_2: unit('beta_2').optional(),
+      epsilon: z.number().gt(0, 'must be > 0').optional(),
+      momentum: z.number().min(0, 'must be >= 0').optional(),
+      nesterov: z.boolean().optional(),
+      rho: unit('rho').optional(),
+      initial_accumulator_value: z.number().min(0, 'must be >= 0').optional(),
+    }),
+  }),
+  loss: z.literal('categorical_crossentropy', "must be 'categorical_crossentropy'"),
+  batch_size: positiveInt,
+  epochs: positiveInt,
+  validation_split: z.number().min(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)'),
+  seed: z.number().int('must be an integer').min(0, 'must be an integer >= 0').max(2 ** 32 - 1, 'must be < 2^32'),
+  early_stopping: z
+    .strictObject({
+      monitor,
+      mode,
+      patience: nonNegativeInt,
+      min_delta: finite,
+      restore_best_weights: z.boolean(),
+    })
+    .nullable(),
+  reduce_lr_on_plateau: z
+    .strictObject({
+      monitor,
+      mode,
+      factor: z.number().gt(0, 'must be in (0, 1)').lt(1, 'must be in (0, 1): Keras does not support a factor >= 1'),
+      patience: nonNegativeInt,
+      min_lr: z.number().min(0, 'must be >= 0'),
+      min_delta: finite,
+      cooldown: nonNegativeInt,
+    })
+    .nullable(),
+});
+
+function valueAt(input: unknown, pathParts: readonly PropertyKey[]): unknown {
+  let v: unknown = input;
+  for (const p of pathParts) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+function show(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  const s = JSON.stringify(v);
+  return s.length > 60 ? s.slice(0, 57) + '...' : s;
+}
+
+/**
+ * Checks that `h` is a complete, sensible `Hyperparameters` (types, ranges, known names, no unknown fields)
+ * and returns it typed. Throws `HyperparameterError` listing every problem with its field and value.
+ */
+export function validateHyperparameters(h: unknown): Hyperparameters {
+  const result = schema.safeParse(h);
+  if (result.success) return result.data as Hyperparameters;
+  const issues = result.error.issues.flatMap((issue) => {
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+    return keys.map((p) => {
+      const field = ['hyperparameters', ...p.map(String)].join('.');
+      const received = show(valueAt(h, p));
+      const what =
+        issue.code === 'unrecognized_keys'
+          ? 'is not a known field'
+          : issue.code === 'invalid_type' && valueAt(h, p) === undefined
+            ? 'is required'
+            : issue.message;
+      return { field, received, message: `${field}: ${what} (received ${received})` };
+    });
+  });
+  throw new HyperparameterError(issues);
+}
