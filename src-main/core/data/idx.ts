@@ -61,7 +61,7 @@ export function parseIdxHeader(raw: Uint8Array, fileName: string): { dims: numbe
   const headerBytes = 4 + 4 * ndims;
   if (raw.length < headerBytes) {
     throw new DataError(
-      `${fileName}: truncated IDX header: ${ndims} dimensions need ${headerBytes} header bytes, the file has ${raw.length}`,
+      `${fileName}: truncated IDX header: ${ndims} dimension${ndims === 1 ? '' : 's'} need${ndims === 1 ? 's' : ''} ${headerBytes} header bytes, the file has ${raw.length}`,
       fileName,
     );
   }

@@ -21,3 +21,4 @@ export { loadDataset, slugify, CSV_TEST_FRACTION, CSV_TEST_SEED, type LoadOption
 export { fingerprint } from './fingerprint';
 export { mulberry32, shuffleInPlace, splitIndices, type Rng } from './random';
 export { toTensors, getImages } from './tensors';
+export { listDatasets, importDataset, getTestImages, loadDatasetCached, readIdxHeaderFromFile } from './catalog';

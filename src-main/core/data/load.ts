@@ -111,12 +111,15 @@ async function loadIdxFolder(dir: string, id: string | null): Promise<Dataset> {
   }
   const raw = {} as Record<IdxRole, Uint8Array>;
   for (const role of IDX_ROLES) raw[role] = maybeGunzip(await readDataFile(files[role]), files[role]);
-  const knownFashion = IDX_ROLES.every(
-    (r) => raw[r].byteLength === FASHION_MNIST_FILES[r].size && sha256Hex(raw[r]) === FASHION_MNIST_FILES[r].sha256,
-  );
   const classes = await readClassNames(dir, dir);
-  const classNames =
-    classes ?? (knownFashion || id === 'fashion-mnist' || /fashion/i.test(dir) ? FASHION_MNIST_CLASSES : MNIST_CLASSES);
+  // Recognise Fashion-MNIST by content (sizes first, so other data costs no hashing) to name its classes.
+  const knownFashion =
+    id === 'fashion-mnist' ||
+    (classes === null &&
+      IDX_ROLES.every(
+        (r) => raw[r].byteLength === FASHION_MNIST_FILES[r].size && sha256Hex(raw[r]) === FASHION_MNIST_FILES[r].sha256,
+      ));
+  const classNames = classes ?? (knownFashion || /fashion/i.test(dir) ? FASHION_MNIST_CLASSES : MNIST_CLASSES);
   const train = idxPair(raw.trainImages, files.trainImages, raw.trainLabels, files.trainLabels, classNames.length);
   const test = idxPair(raw.testImages, files.testImages, raw.testLabels, files.testLabels, classNames.length);
   if (train.height !== test.height || train.width !== test.width || train.channels !== test.channels) {

@@ -150,7 +150,7 @@ async function downloadFashionMnist(dataDir: string, opts: LocateOptions): Promi
     }
     if (!done) {
       throw new DataError(
-        `Fashion-MNIST is not in ${dataDir} or ${(opts.systemDirs ?? [DEBIAN_FASHION_MNIST_DIR]).join(', ') || '(no system folder)'} and could not be downloaded (${fileName}): ${failures.join('; ')}. ` +
+        `Fashion-MNIST was not found in ${[dataDir, ...(opts.systemDirs ?? [DEBIAN_FASHION_MNIST_DIR])].join(' or ')} and could not be downloaded (${fileName}): ${failures.join('; ')}. ` +
           'Install the Debian package dataset-fashion-mnist, or copy the four .gz files into that folder.',
         dataDir,
       );

@@ -3,6 +3,9 @@ import type { ImageSample } from '../../shared/contract';
 import { DataError } from './errors';
 import type { ImageSet } from './types';
 
+/** byte / 255 as float32, exactly as Keras' `x / 255` rounds it; a table lookup beats 47 M divisions. */
+const SCALED = Float32Array.from({ length: 256 }, (_, i) => i / 255);
+
 /**
  * The lesson's preprocessing for a subset: pixels scaled to [0, 1] float32 in NHWC, labels one-hot.
  * `indices` null means the whole set in order. Builds the typed arrays directly (one pass, no
@@ -17,7 +20,6 @@ export function toTensors(
   const pixels = set.height * set.width * set.channels;
   const x = new Float32Array(n * pixels);
   const y = new Float32Array(n * numClasses);
-  const scale = 1 / 255;
   for (let r = 0; r < n; r++) {
     const src = indices ? indices[r]! : r;
     if (src < 0 || src >= set.count) {
@@ -25,7 +27,7 @@ export function toTensors(
     }
     const from = src * pixels;
     const to = r * pixels;
-    for (let p = 0; p < pixels; p++) x[to + p] = set.images[from + p]! * scale;
+    for (let p = 0; p < pixels; p++) x[to + p] = SCALED[set.images[from + p]!]!;
     const label = set.labels[src]!;
     if (label >= numClasses) {
       throw new DataError(`toTensors: image ${src} has label ${label}, outside [0, ${numClasses})`);
