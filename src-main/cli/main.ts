@@ -18,6 +18,7 @@ export const COMMANDS: Record<string, CommandLoader> = {
   summary: () => import('./commands/summary'),
   train: () => import('./commands/train'),
   serve: () => import('./commands/serve'),
+  app: () => import('./commands/app'),
 };
 
 async function printHelp(): Promise<void> {
