@@ -2,11 +2,128 @@
  * The renderer's root state: one instance, created in app.svelte and passed down as a prop.
  * Each area keeps its own state class in this folder (project.svelte.ts for the editor + form,
  * training.svelte.ts for the dashboard and results, runs.svelte.ts for the run list); this class only
- * holds them and what is truly global (the current view).
+ * holds them and what is truly global: the current view, the connection to the services, the backend,
+ * the dataset list and the templates.
  */
+import type { BackendInfo, DatasetInfo, WorkbenchApi } from '../../../../src-main/shared/contract';
+import type { ModelSpec } from '../../../../src-main/shared/spec';
+import { getApi } from '../api/client';
+import { DEFAULT_DATASET_ID, ProjectState } from './project.svelte';
+import { TrainingState } from './training.svelte';
+import { RunsState } from './runs.svelte';
+
 export type View = 'model' | 'train' | 'results' | 'runs';
+
+/** A ready-made spec offered by the core. */
+export interface Template {
+  id: string;
+  label: string;
+  spec: ModelSpec;
+}
+
+/** A short message for the status line (saved, opened, failed…). */
+export interface Notice {
+  kind: 'info' | 'error';
+  text: string;
+}
+
+/** A socket that never opens would otherwise leave "connecting…" on screen forever. */
+const CONNECT_TIMEOUT_MS = 15_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer from the services within ${ms / 1000} s`)), ms);
+    promise.then(
+      (v) => (clearTimeout(timer), resolve(v)),
+      (e: unknown) => (clearTimeout(timer), reject(e)),
+    );
+  });
+}
+
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : typeof e === 'object' && e && 'message' in e ? String(e.message) : String(e));
 
 export class AppState {
   title = 'CNN Workbench';
   view = $state<View>('model');
+
+  /** `connecting` until the first calls answer; `offline` shows a banner and the reason. */
+  connection = $state<'connecting' | 'ready' | 'offline'>('connecting');
+  connectionError = $state<string | null>(null);
+  backend = $state.raw<BackendInfo | null>(null);
+  datasets = $state.raw<DatasetInfo[]>([]);
+  templates = $state.raw<Template[]>([]);
+  notice = $state.raw<Notice | null>(null);
+
+  /** The project being edited: spec, hyperparameters, dataset — what Train starts from. */
+  readonly project: ProjectState;
+  readonly api: () => WorkbenchApi;
+  /** The live run (dashboard, results) and the run list: training.svelte.ts, runs.svelte.ts. */
+  readonly training = new TrainingState(() => this.api());
+  readonly runs = new RunsState(() => this.api());
+
+  /** `api` is injectable for a throwaway harness; the app uses the real client. */
+  constructor(api: () => WorkbenchApi = getApi) {
+    this.api = api;
+    this.project = new ProjectState(api);
+  }
+
+  /**
+   * First contact with the services: backend, datasets, templates, and a first summary. Never throws.
+   * Each call is judged on its own, so one unfinished service does not hide the others; only when none
+   * answers are the services called unreachable.
+   */
+  async connect(): Promise<void> {
+    this.connection = 'connecting';
+    this.project.scheduleSummary();
+    let api: WorkbenchApi;
+    try {
+      api = this.api();
+    } catch (e) {
+      this.connection = 'offline';
+      this.connectionError = messageOf(e);
+      return;
+    }
+    const [backend, datasets, templates] = await Promise.allSettled([
+      withTimeout(api.training.getBackend(), CONNECT_TIMEOUT_MS),
+      withTimeout(api.datasets.listDatasets(), CONNECT_TIMEOUT_MS),
+      withTimeout(api.model.listTemplates(), CONNECT_TIMEOUT_MS),
+    ]);
+    const failures: string[] = [];
+    if (backend.status === 'fulfilled') this.backend = backend.value;
+    else failures.push(`backend: ${messageOf(backend.reason)}`);
+    if (datasets.status === 'fulfilled') {
+      this.datasets = datasets.value;
+      const current = this.project.datasetId;
+      if (!current || !datasets.value.some((d) => d.id === current)) {
+        this.project.datasetId = datasets.value.find((d) => d.id === DEFAULT_DATASET_ID)?.id ?? datasets.value[0]?.id ?? null;
+      }
+    } else failures.push(`datasets: ${messageOf(datasets.reason)}`);
+    if (templates.status === 'fulfilled') this.templates = templates.value;
+    else failures.push(`templates: ${messageOf(templates.reason)}`);
+
+    if (failures.length === 3) {
+      this.connection = 'offline';
+      this.connectionError = failures.join('; ');
+    } else {
+      this.connection = 'ready';
+      this.connectionError = null;
+      if (failures.length > 0) this.say('error', `Some services did not answer — ${failures.join('; ')}`);
+    }
+  }
+
+  /** Re-read the dataset list (after an import). */
+  async refreshDatasets(): Promise<void> {
+    this.datasets = await this.api().datasets.listDatasets();
+  }
+
+  /** Show a status message; errors stay until replaced, info fades after a few seconds. */
+  say(kind: Notice['kind'], text: string): void {
+    const notice = { kind, text };
+    this.notice = notice;
+    if (kind === 'info') {
+      setTimeout(() => {
+        if (this.notice === notice) this.notice = null;
+      }, 4000);
+    }
+  }
 }

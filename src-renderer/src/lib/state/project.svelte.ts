@@ -1,0 +1,236 @@
+/**
+ * The project being edited: the model spec (with undo/redo and a live, debounced summary from the core),
+ * the hyperparameter form's draft and its parsed value, and the dataset. The training dashboard reads
+ * `trainingRequest` / `hyperparametersValid` / `specValid` from here to start a run.
+ *
+ * The spec is `$state.raw` and only ever replaced, never mutated: every edit goes through a pure function of
+ * `lib/editor/layer-ops`, so the previous object can be kept as the undo snapshot as-is.
+ */
+import type { Project, TrainingRequest, WorkbenchApi } from '../../../../src-main/shared/contract';
+import { LESSON_HYPERPARAMETERS, SPEC_FORMAT_VERSION } from '../../../../src-main/shared/spec';
+import type { Hyperparameters, LayerClassName, ModelSpec, SpecIssue, SpecSummary } from '../../../../src-main/shared/spec';
+import { LAYER_FIELDS } from '../../../../src-main/shared/layer-fields';
+import { History } from '../editor/history';
+import { cloneSpec, duplicateLayer, emptySpec, insertLayer, moveLayer, removeLayer, setLayerField, setModelName } from '../editor/layer-ops';
+import { starterConfig } from '../editor/field-input';
+import { checkDraft, toDraft } from '../hyperparameters/draft';
+import type { DraftField, HyperparameterDraft } from '../hyperparameters/draft';
+
+/** Fashion-MNIST is the lesson's dataset and the default wherever it is installed. */
+export const DEFAULT_DATASET_ID = 'fashion-mnist';
+/** Long enough to batch the keystrokes of one number, short enough to feel live. */
+const SUMMARY_DEBOUNCE_MS = 120;
+
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : typeof e === 'object' && e && 'message' in e ? String(e.message) : String(e));
+
+export class ProjectState {
+  spec = $state.raw<ModelSpec>(emptySpec());
+  /** Index of the selected layer in the stack, or null. */
+  selected = $state<number | null>(null);
+  /** The latest summary received; kept on screen while the next one is in flight. */
+  summary = $state.raw<SpecSummary | null>(null);
+  summaryPending = $state(false);
+  /** Set when the summarize call itself failed (services unreachable), not when the spec is invalid. */
+  summaryError = $state<string | null>(null);
+  canUndo = $state(false);
+  canRedo = $state(false);
+
+  draft = $state<HyperparameterDraft>(toDraft(LESSON_HYPERPARAMETERS));
+  /** The last hyperparameters that passed every check (what Train would use). */
+  hyperparameters = $state.raw<Hyperparameters>(LESSON_HYPERPARAMETERS);
+  limitTrain = $state<number | null>(null);
+  limitTest = $state<number | null>(null);
+  datasetId = $state<string | null>(DEFAULT_DATASET_ID);
+
+  readonly draftCheck = $derived(checkDraft(this.draft));
+  /** One reason per invalid form field. */
+  readonly hyperparameterErrors = $derived(this.draftCheck.errors);
+  /** False while any hyperparameter field holds a refused value: Train must stay disabled. */
+  readonly hyperparametersValid = $derived(this.draftCheck.value !== null);
+  /** True when the core accepted the current spec (and the summary is not stale). */
+  readonly specValid = $derived(this.summary?.ok === true && !this.summaryPending && this.spec.config.layers.length > 0);
+  /** Issues per layer index, for marking rows in the stack and the summary. */
+  readonly issuesByLayer = $derived(groupIssues(this.summary?.issues ?? []));
+  readonly modelIssues = $derived((this.summary?.issues ?? []).filter((i) => i.layerIndex === null));
+  /** What Train sends, or null while the spec, the hyperparameters or the dataset are not usable. */
+  readonly trainingRequest = $derived<TrainingRequest | null>(
+    this.specValid && this.hyperparametersValid && this.datasetId
+      ? {
+          spec: this.spec,
+          hyperparameters: this.hyperparameters,
+          datasetId: this.datasetId,
+          ...(this.limitTrain !== null ? { limitTrain: this.limitTrain } : {}),
+          ...(this.limitTest !== null ? { limitTest: this.limitTest } : {}),
+        }
+      : null,
+  );
+
+  #api: () => WorkbenchApi;
+  #history = new History<ModelSpec>(200);
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #sequence = 0;
+
+  constructor(api: () => WorkbenchApi) {
+    this.#api = api;
+  }
+
+  // ------------------------------------------------------------ spec edits (all undoable)
+
+  /** Replace the spec, recording the old one for undo. `key` merges rapid edits of one field into one step. */
+  #commit(next: ModelSpec, key?: string): void {
+    if (next === this.spec) return;
+    this.#history.record(this.spec, key);
+    this.spec = next;
+    this.#afterChange();
+  }
+
+  #afterChange(): void {
+    this.canUndo = this.#history.canUndo;
+    this.canRedo = this.#history.canRedo;
+    const n = this.spec.config.layers.length;
+    if (this.selected !== null && this.selected >= n) this.selected = n > 0 ? n - 1 : null;
+    this.scheduleSummary();
+  }
+
+  /**
+   * Add a layer of `className`, prefilled with its required fields: at `options.at` (a drop), at the end
+   * (`append`, or nothing selected), or else right after the selected layer. The new layer is selected.
+   */
+  addLayer(className: LayerClassName, options: { append?: boolean; at?: number } = {}): void {
+    const n = this.spec.config.layers.length;
+    const at = options.at ?? (options.append || this.selected === null ? n : this.selected + 1);
+    const r = insertLayer(this.spec, { class_name: className, config: starterConfig(LAYER_FIELDS[className]) }, at);
+    this.#commit(r.spec);
+    this.selected = r.index;
+  }
+
+  removeLayer(index: number): void {
+    this.#commit(removeLayer(this.spec, index));
+  }
+
+  duplicateLayer(index: number): void {
+    const r = duplicateLayer(this.spec, index);
+    this.#commit(r.spec);
+    this.selected = r.index;
+  }
+
+  /** Move a layer to index `to`; the selection follows it. Out-of-range targets are ignored (top/bottom). */
+  moveLayer(from: number, to: number): void {
+    const n = this.spec.config.layers.length;
+    if (to < 0 || to >= n || from === to) return;
+    this.#commit(moveLayer(this.spec, from, to));
+    this.selected = to;
+  }
+
+  /** Set (or with `undefined`, clear back to the Keras default) one config field. */
+  setField(index: number, field: string, value: unknown): void {
+    this.#commit(setLayerField(this.spec, index, field, value), `field:${index}:${field}`);
+  }
+
+  setModelName(name: string): void {
+    this.#commit(setModelName(this.spec, name), 'model-name');
+  }
+
+  /** Load a template or any other spec as one undoable edit. */
+  replaceSpec(spec: ModelSpec): void {
+    this.#commit(cloneSpec(spec));
+    this.selected = spec.config.layers.length > 0 ? 0 : null;
+  }
+
+  undo(): void {
+    const previous = this.#history.undo(this.spec);
+    if (previous) {
+      this.spec = previous;
+      this.#afterChange();
+    }
+  }
+
+  redo(): void {
+    const next = this.#history.redo(this.spec);
+    if (next) {
+      this.spec = next;
+      this.#afterChange();
+    }
+  }
+
+  // ------------------------------------------------------------ live summary
+
+  /** Ask the core for a summary of the current spec shortly; later requests supersede earlier ones. */
+  scheduleSummary(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.summaryPending = true;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.#summarize();
+    }, SUMMARY_DEBOUNCE_MS);
+  }
+
+  async #summarize(): Promise<void> {
+    const sequence = ++this.#sequence;
+    const spec = this.spec;
+    try {
+      const summary = await this.#api().model.summarize(spec);
+      if (sequence !== this.#sequence) return; // a newer edit is being summarised
+      this.summary = summary;
+      this.summaryError = null;
+    } catch (e) {
+      if (sequence !== this.#sequence) return;
+      this.summaryError = `The model could not be summarised: ${messageOf(e)}`;
+    } finally {
+      if (sequence === this.#sequence && this.#timer === null) this.summaryPending = false;
+    }
+  }
+
+  // ------------------------------------------------------------ hyperparameters
+
+  /** Update one form field; the parsed hyperparameters follow only when every field is valid. */
+  setDraftField<K extends DraftField>(field: K, value: HyperparameterDraft[K]): void {
+    this.draft[field] = value;
+    const check = checkDraft(this.draft);
+    if (check.value) {
+      this.hyperparameters = check.value.hyperparameters;
+      this.limitTrain = check.value.limitTrain;
+      this.limitTest = check.value.limitTest;
+    }
+  }
+
+  /** Back to the lesson's hyperparameters (the image limits are kept: they are not hyperparameters). */
+  resetHyperparameters(): void {
+    this.draft = toDraft(LESSON_HYPERPARAMETERS, { limitTrain: this.limitTrain, limitTest: this.limitTest });
+    this.hyperparameters = LESSON_HYPERPARAMETERS;
+  }
+
+  // ------------------------------------------------------------ whole projects
+
+  /** What Save writes. */
+  toProject(): Project {
+    return { format_version: SPEC_FORMAT_VERSION, spec: cloneSpec(this.spec), hyperparameters: this.hyperparameters, datasetId: this.datasetId };
+  }
+
+  /** Open a project: a fresh undo history, the form reset to its hyperparameters. */
+  loadProject(project: Project): void {
+    this.spec = cloneSpec(project.spec);
+    this.#history.clear();
+    this.selected = project.spec.config.layers.length > 0 ? 0 : null;
+    this.draft = toDraft(project.hyperparameters);
+    this.hyperparameters = project.hyperparameters;
+    this.limitTrain = null;
+    this.limitTest = null;
+    this.datasetId = project.datasetId ?? DEFAULT_DATASET_ID;
+    this.#afterChange();
+  }
+
+  /** New: an empty model and the lesson's hyperparameters. */
+  newProject(): void {
+    this.loadProject({ format_version: SPEC_FORMAT_VERSION, spec: emptySpec(), hyperparameters: LESSON_HYPERPARAMETERS, datasetId: this.datasetId });
+  }
+}
+
+function groupIssues(issues: SpecIssue[]): Map<number, SpecIssue[]> {
+  const map = new Map<number, SpecIssue[]>();
+  for (const issue of issues) {
+    if (issue.layerIndex === null) continue;
+    map.set(issue.layerIndex, [...(map.get(issue.layerIndex) ?? []), issue]);
+  }
+  return map;
+}
