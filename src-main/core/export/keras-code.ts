@@ -1,0 +1,515 @@
+/**
+ * Python (Keras 3) and R (keras3) scripts that rebuild a trained tfjs model's architecture and training
+ * configuration in the lesson's style, plus the weights file both scripts load.
+ *
+ * The scripts are generated from the loaded tfjs model (not from the spec) so that layer names, settings and
+ * the weight order are exactly those of the weights written beside them. tfjs stores weights in Keras'
+ * layouts (HWIO kernels; BatchNorm as gamma, beta, moving_mean, moving_variance), and its per-layer weight
+ * order is Keras' `model.get_weights()` order, so the arrays go into `model.set_weights()` unchanged.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Hyperparameters } from '../../shared/spec';
+
+/** A literal in a generated script: arrays are Python tuples / R vectors (or lists when nested). */
+type Lit = number | string | boolean | null | Lit[];
+/** A number the scripts must see as an integer (R needs `3L` for some keras3 arguments). */
+class Int {
+  constructor(readonly value: number) {}
+}
+type Arg = Lit | Int | Int[] | Int[][];
+
+/** One layer as the generated scripts build it. */
+export interface KerasLayer {
+  className: string;
+  name: string;
+  args: [string, Arg][];
+  params: number;
+}
+
+/** One array of the weights file, in `model.get_weights()` order. */
+export interface WeightEntry {
+  layer: string;
+  weight: string;
+  shape: number[];
+  /** Byte offset in weights.bin. */
+  offset: number;
+}
+
+/** Everything the scripts need to know about the trained model. */
+export interface KerasModelDescription {
+  name: string;
+  input: { name: string; shape: number[] };
+  layers: KerasLayer[];
+  weights: WeightEntry[];
+  totalParams: number;
+}
+
+/** Context the scripts print and use: where the model came from and how it was trained. */
+export interface ScriptContext {
+  runId: string;
+  datasetId: string | null;
+  classNames: string[];
+  hyperparameters: Hyperparameters;
+  /** ISO date of the export, printed in the header. */
+  exportedAt: string;
+}
+
+/** A layer with no Keras translation here; the message names the layer. */
+export class KerasExportError extends Error {
+  override name = 'KerasExportError';
+}
+
+const ints = (v: unknown, what: string, layer: string): Int[] => {
+  const arr = typeof v === 'number' ? [v, v] : v;
+  if (!Array.isArray(arr) || !arr.every((n) => typeof n === 'number' && Number.isInteger(n))) {
+    throw new KerasExportError(`layer '${layer}': ${what} ${JSON.stringify(v)} is not an integer or a pair of integers`);
+  }
+  return arr.map((n: number) => new Int(n));
+};
+
+/** Keras constructor arguments for one tfjs layer, in the order a person would write them. */
+function kerasArgs(layer: tf.layers.Layer): [string, Arg][] {
+  const cls = layer.getClassName();
+  const c = layer.getConfig() as Record<string, unknown>;
+  const name = layer.name;
+  const conv = (): [string, Arg][] => [
+    ['kernel_size', ints(c.kernelSize, 'kernel_size', name)],
+    ['strides', ints(c.strides ?? 1, 'strides', name)],
+    ['padding', String(c.padding)],
+    ['dilation_rate', ints(c.dilationRate ?? 1, 'dilation_rate', name)],
+  ];
+  const activation = (): [string, Arg][] => [['activation', String(c.activation ?? 'linear')]];
+  const useBias = (): [string, Arg][] => [['use_bias', c.useBias !== false]];
+  switch (cls) {
+    case 'Conv2D':
+      return [['filters', new Int(Number(c.filters))], ...conv(), ...activation(), ...useBias()];
+    case 'DepthwiseConv2D':
+      return [...conv(), ['depth_multiplier', new Int(Number(c.depthMultiplier ?? 1))], ...activation(), ...useBias()];
+    case 'SeparableConv2D':
+      return [['filters', new Int(Number(c.filters))], ...conv(), ['depth_multiplier', new Int(Number(c.depthMultiplier ?? 1))], ...activation(), ...useBias()];
+    case 'BatchNormalization':
+      return [
+        ['axis', new Int(Number(c.axis ?? -1))],
+        ['momentum', Number(c.momentum ?? 0.99)],
+        ['epsilon', Number(c.epsilon ?? 1e-3)],
+        ['center', c.center !== false],
+        ['scale', c.scale !== false],
+      ];
+    case 'Activation':
+      return activation();
+    case 'LeakyReLU':
+      return [['negative_slope', Number(c.alpha ?? 0.3)]];
+    case 'MaxPooling2D':
+    case 'AveragePooling2D':
+      return [
+        ['pool_size', ints(c.poolSize, 'pool_size', name)],
+        ['strides', ints(c.strides ?? c.poolSize, 'strides', name)],
+        ['padding', String(c.padding ?? 'valid')],
+      ];
+    case 'GlobalAveragePooling2D':
+    case 'GlobalMaxPooling2D':
+    case 'Flatten':
+      return [];
+    case 'ZeroPadding2D': {
+      const p = c.padding;
+      if (Array.isArray(p) && p.length === 2 && Array.isArray(p[0])) {
+        return [['padding', [ints(p[0], 'padding', name), ints(p[1], 'padding', name)]]];
+      }
+      const [h, w] = ints(p, 'padding', name);
+      return [['padding', [[h!, h!], [w!, w!]]]];
+    }
+    case 'Dropout':
+    case 'SpatialDropout2D':
+      return [['rate', Number(c.rate)]];
+    case 'Dense':
+      return [['units', new Int(Number(c.units))], ...activation(), ...useBias()];
+    default:
+      throw new KerasExportError(`layer '${name}' (${cls}) has no Keras translation`);
+  }
+}
+
+/** Describes a trained tfjs model for the script generators, with the byte layout of weights.bin. */
+export function describeModel(model: tf.LayersModel): KerasModelDescription {
+  const inShape = model.inputs[0]!.shape.slice(1) as number[];
+  const first = model.layers[0];
+  const inputName = first && first.getClassName() === 'InputLayer' ? first.name : 'input';
+  const layers: KerasLayer[] = [];
+  const weights: WeightEntry[] = [];
+  let offset = 0;
+  for (const layer of model.layers) {
+    if (layer.getClassName() === 'InputLayer') continue;
+    layers.push({ className: layer.getClassName(), name: layer.name, args: kerasArgs(layer), params: layer.countParams() });
+    for (const w of layer.weights) {
+      weights.push({ layer: layer.name, weight: w.name.split('/').pop()!.replace(/_\d+$/, ''), shape: w.shape as number[], offset });
+      offset += (w.shape as number[]).reduce((a, b) => a * b, 1) * 4;
+    }
+  }
+  return { name: model.name, input: { name: inputName, shape: inShape }, layers, weights, totalParams: model.countParams() };
+}
+
+/** All weights in `model.get_weights()` order as one little-endian float32 buffer. */
+export function weightsBinary(model: tf.LayersModel): Uint8Array {
+  const values = model.layers.flatMap((l) => l.getWeights());
+  const total = values.reduce((s, v) => s + v.size, 0);
+  const out = new Uint8Array(total * 4);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const v of values) {
+    for (const x of v.dataSync()) {
+      view.setFloat32(at, x, true);
+      at += 4;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- literals
+
+function pyNumber(n: number): string {
+  if (!Number.isFinite(n)) throw new KerasExportError(`cannot write the number ${n} into a script`);
+  return String(n);
+}
+
+function py(v: Arg): string {
+  if (v instanceof Int) return String(v.value);
+  if (v === null) return 'None';
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (typeof v === 'number') return pyNumber(v);
+  if (typeof v === 'string') return JSON.stringify(v);
+  const items = (v as Arg[]).map(py);
+  return items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`;
+}
+
+function r(v: Arg): string {
+  if (v instanceof Int) return `${v.value}L`;
+  if (v === null) return 'NULL';
+  if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
+  if (typeof v === 'number') return pyNumber(v);
+  if (typeof v === 'string') return JSON.stringify(v);
+  const arr = v as Arg[];
+  const nested = arr.some((x) => Array.isArray(x));
+  return `${nested ? 'list' : 'c'}(${arr.map(r).join(', ')})`;
+}
+
+/** Python keyword arguments for the optimizer, only those the run set (Keras' defaults otherwise). */
+function optimizerArgs(h: Hyperparameters): [string, Arg][] {
+  return Object.entries(h.optimizer.config)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => [k, v as number | boolean]);
+}
+
+const PY_OPTIMIZER: Record<string, string> = { adam: 'Adam', sgd: 'SGD', rmsprop: 'RMSprop', adagrad: 'Adagrad', adamax: 'Adamax' };
+const R_OPTIMIZER: Record<string, string> = { adam: 'optimizer_adam', sgd: 'optimizer_sgd', rmsprop: 'optimizer_rmsprop', adagrad: 'optimizer_adagrad', adamax: 'optimizer_adamax' };
+
+/** keras3 function name per Keras layer class. */
+export const R_LAYER: Record<string, string> = {
+  Conv2D: 'layer_conv_2d',
+  DepthwiseConv2D: 'layer_depthwise_conv_2d',
+  SeparableConv2D: 'layer_separable_conv_2d',
+  BatchNormalization: 'layer_batch_normalization',
+  Activation: 'layer_activation',
+  LeakyReLU: 'layer_activation_leaky_relu',
+  MaxPooling2D: 'layer_max_pooling_2d',
+  AveragePooling2D: 'layer_average_pooling_2d',
+  GlobalAveragePooling2D: 'layer_global_average_pooling_2d',
+  GlobalMaxPooling2D: 'layer_global_max_pooling_2d',
+  ZeroPadding2D: 'layer_zero_padding_2d',
+  Dropout: 'layer_dropout',
+  SpatialDropout2D: 'layer_spatial_dropout_2d',
+  Flatten: 'layer_flatten',
+  Dense: 'layer_dense',
+};
+
+function callbackArgs(spec: object | null): [string, Arg][] {
+  if (!spec) return [];
+  return Object.entries(spec).map(([k, v]) => [k, k === 'patience' || k === 'cooldown' ? new Int(Number(v)) : (v as Lit)]);
+}
+
+/** Which Keras dataset loader matches the run's data, when there is one. */
+function kerasDataset(datasetId: string | null): 'fashion_mnist' | 'mnist' | null {
+  if (datasetId === 'fashion-mnist') return 'fashion_mnist';
+  if (datasetId === 'mnist') return 'mnist';
+  return null;
+}
+
+// ---------------------------------------------------------------- Python
+
+/** The Python (Keras 3) script: rebuild, load the trained weights, evaluate; `--train` retrains from scratch. */
+export function pythonScript(d: KerasModelDescription, ctx: ScriptContext): string {
+  const h = ctx.hyperparameters;
+  const ds = kerasDataset(ctx.datasetId);
+  const numClasses = ctx.classNames.length;
+  const L: string[] = [];
+  L.push(
+    '#!/usr/bin/env python3',
+    `"""${d.name}: the CNN trained in CNN Workbench (run ${ctx.runId}), rebuilt in Keras 3.`,
+    '',
+    `Exported ${ctx.exportedAt}. Files beside this script:`,
+    '  weights.bin          the trained weights: float32 little-endian, in model.get_weights() order (WEIGHTS below)',
+    '  weights.json         the same layout as JSON (layer, weight, shape, byte offset)',
+    '  preprocessing.json   how to prepare an image: NHWC, grayscale, pixels scaled by 1/255',
+    '',
+    'Usage:',
+    '  python model.py           rebuild the model, load the trained weights, evaluate on the test set',
+    '  python model.py --train   retrain from scratch with the run\'s training configuration',
+    '"""',
+    'import argparse',
+    'import pathlib',
+    '',
+    'import numpy as np',
+    'import keras',
+    'from keras import layers',
+    '',
+    'HERE = pathlib.Path(__file__).resolve().parent',
+    `CLASS_NAMES = [${ctx.classNames.map((n) => JSON.stringify(n)).join(', ')}]`,
+    `SEED = ${h.seed}`,
+    `BATCH_SIZE = ${h.batch_size}`,
+    `EPOCHS = ${h.epochs}`,
+    `VALIDATION_SPLIT = ${pyNumber(h.validation_split)}`,
+    '',
+    '# (layer, weight, shape) in model.get_weights() order: the layout of weights.bin.',
+    'WEIGHTS = [',
+    ...d.weights.map((w) => `    (${JSON.stringify(w.layer)}, ${JSON.stringify(w.weight)}, ${py(w.shape.map((n) => new Int(n)))}),`),
+    ']',
+    '',
+    '# Parameters per layer, as CNN Workbench counted them; checked after the model is built.',
+    'EXPECTED_PARAMS = {',
+    ...d.layers.map((l) => `    ${JSON.stringify(l.name)}: ${l.params},`),
+    '}',
+    `EXPECTED_TOTAL_PARAMS = ${d.totalParams}`,
+    '',
+    '',
+    'def build_model():',
+    `    inputs = keras.Input(shape=${py(d.input.shape.map((n) => new Int(n)))}, name=${JSON.stringify(d.input.name)})`,
+  );
+  d.layers.forEach((l, i) => {
+    const args = [...l.args.map(([k, v]) => `${k}=${py(v)}`), `name=${JSON.stringify(l.name)}`].join(', ');
+    const src = i === 0 ? 'inputs' : 'x';
+    const dst = i === d.layers.length - 1 ? 'outputs' : 'x';
+    L.push(`    ${dst} = layers.${l.className}(${args})(${src})`);
+  });
+  if (d.layers.length === 0) L.push('    outputs = inputs');
+  const optArgs = optimizerArgs(h).map(([k, v]) => `${k}=${py(v)}`).join(', ');
+  L.push(
+    `    model = keras.Model(inputs=inputs, outputs=outputs, name=${JSON.stringify(d.name)})`,
+    '    model.compile(',
+    `        optimizer=keras.optimizers.${PY_OPTIMIZER[h.optimizer.class_name] ?? 'Adam'}(${optArgs}),`,
+    `        loss=${JSON.stringify(h.loss)},`,
+    '        metrics=["accuracy"],',
+    '    )',
+    '    return model',
+    '',
+    '',
+    'def check_params(model):',
+    '    for name, count in EXPECTED_PARAMS.items():',
+    '        got = model.get_layer(name).count_params()',
+    '        assert got == count, f"layer {name}: Keras counts {got} parameters, CNN Workbench {count}"',
+    '    assert model.count_params() == EXPECTED_TOTAL_PARAMS, model.count_params()',
+    '',
+    '',
+    'def load_weights(path=HERE / "weights.bin"):',
+    '    """The trained weights as a list of arrays for model.set_weights()."""',
+    '    flat = np.fromfile(path, dtype="<f4")',
+    '    arrays, at = [], 0',
+    '    for layer, weight, shape in WEIGHTS:',
+    '        n = int(np.prod(shape))',
+    '        arrays.append(flat[at:at + n].reshape(shape))',
+    '        at += n',
+    '    assert at == flat.size, f"{path} holds {flat.size} floats, WEIGHTS describes {at}"',
+    '    return arrays',
+    '',
+    '',
+    'def load_data():',
+    '    """Train and test images as float32 NHWC in [0, 1], labels one-hot, as the lesson prepares them."""',
+  );
+  if (ds) {
+    L.push(`    (x_train, y_train), (x_test, y_test) = keras.datasets.${ds}.load_data()`);
+  } else {
+    L.push(
+      `    raise SystemExit("the run used dataset ${ctx.datasetId ?? 'unknown'}, which Keras cannot download: load it here as "`,
+      '                     "(x_train, y_train), (x_test, y_test) uint8 arrays of shape (n, height, width[, channels])")',
+    );
+  }
+  L.push(
+    `    x_train = x_train.reshape((-1, ${d.input.shape.join(', ')})).astype("float32") / 255`,
+    `    x_test = x_test.reshape((-1, ${d.input.shape.join(', ')})).astype("float32") / 255`,
+    `    y_train_oh = keras.utils.to_categorical(y_train, ${numClasses})`,
+    `    y_test_oh = keras.utils.to_categorical(y_test, ${numClasses})`,
+    '    return (x_train, y_train_oh), (x_test, y_test, y_test_oh)',
+    '',
+    '',
+    'def callbacks():',
+    '    cbs = []',
+  );
+  if (h.early_stopping) L.push(`    cbs.append(keras.callbacks.EarlyStopping(${callbackArgs(h.early_stopping).map(([k, v]) => `${k}=${py(v)}`).join(', ')}))`);
+  if (h.reduce_lr_on_plateau) L.push(`    cbs.append(keras.callbacks.ReduceLROnPlateau(${callbackArgs(h.reduce_lr_on_plateau).map(([k, v]) => `${k}=${py(v)}`).join(', ')}))`);
+  L.push(
+    '    return cbs',
+    '',
+    '',
+    'def main():',
+    '    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])',
+    '    parser.add_argument("--train", action="store_true", help="retrain from scratch instead of loading weights.bin")',
+    '    args = parser.parse_args()',
+    '',
+    '    model = build_model()',
+    '    model.summary()',
+    '    check_params(model)',
+    '    (x_train, y_train), (x_test, y_test_labels, y_test) = load_data()',
+    '',
+    '    if args.train:',
+    '        # A seeded 10%-style hold-out like the lesson; numpy\'s shuffle, so not the same images as the app\'s split.',
+    '        keras.utils.set_random_seed(SEED)',
+    '        idx = np.random.default_rng(SEED).permutation(len(x_train))',
+    '        n_tr = int(np.floor((1 - VALIDATION_SPLIT) * len(x_train)))',
+    '        tr, va = idx[:n_tr], idx[n_tr:]',
+    '        model.fit(',
+    '            x_train[tr], y_train[tr],',
+    '            validation_data=(x_train[va], y_train[va]),',
+    '            epochs=EPOCHS,',
+    '            batch_size=BATCH_SIZE,',
+    '            callbacks=callbacks(),',
+    '            verbose=2,',
+    '        )',
+    '    else:',
+    '        model.set_weights(load_weights())',
+    '',
+    '    test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)',
+    '    print(f"test loss {test_loss:.4f}   test accuracy {test_accuracy:.4f}")',
+    '    pred = model.predict(x_test, verbose=0).argmax(axis=1)',
+    '    confusion = np.zeros((len(CLASS_NAMES), len(CLASS_NAMES)), dtype=int)',
+    '    np.add.at(confusion, (y_test_labels, pred), 1)',
+    '    print("confusion matrix (rows = truth, columns = predicted):")',
+    '    print(confusion)',
+    '',
+    '',
+    'if __name__ == "__main__":',
+    '    main()',
+    '',
+  );
+  return L.join('\n');
+}
+
+// ---------------------------------------------------------------- R
+
+/** The R (keras3) script, in the lesson's style: layer_input + pipes, callbacks, fit, evaluate, table(). */
+export function rScript(d: KerasModelDescription, ctx: ScriptContext): string {
+  const h = ctx.hyperparameters;
+  const ds = kerasDataset(ctx.datasetId);
+  const numClasses = ctx.classNames.length;
+  const rArgs = (args: [string, Arg][]) => args.map(([k, v]) => `${k} = ${r(v)}`).join(', ');
+  const L: string[] = [];
+  L.push(
+    `# ${d.name}: the CNN trained in CNN Workbench (run ${ctx.runId}), rebuilt with keras3.`,
+    `# Exported ${ctx.exportedAt}. Files beside this script:`,
+    '#   weights.bin         the trained weights: float32 little-endian, in get_weights() order (weight_shapes below)',
+    '#   preprocessing.json  how to prepare an image: NHWC, grayscale, pixels scaled by 1/255',
+    '# Usage:',
+    '#   Rscript model.R           rebuild the model, load the trained weights, evaluate on the test set',
+    '#   Rscript model.R --train   retrain from scratch with the run\'s training configuration',
+    '',
+    'library(keras3)',
+    '',
+    'script_args <- commandArgs(trailingOnly = FALSE)',
+    'script_file <- sub("^--file=", "", script_args[grep("^--file=", script_args)])',
+    'here <- if (length(script_file) == 1) dirname(normalizePath(script_file)) else getwd()',
+    'train_from_scratch <- "--train" %in% commandArgs(trailingOnly = TRUE)',
+    '',
+    `class_names <- c(${ctx.classNames.map((n) => JSON.stringify(n)).join(', ')})`,
+    `num_classes <- ${numClasses}`,
+    '',
+    '# One entry per array of weights.bin, in get_weights() order.',
+    'weight_shapes <- list(',
+    d.weights.map((w) => `  list(layer = ${JSON.stringify(w.layer)}, weight = ${JSON.stringify(w.weight)}, shape = c(${w.shape.join(', ')}))`).join(',\n'),
+    ')',
+    '',
+    '# Parameters per layer, as CNN Workbench counted them; checked after the model is built.',
+    'expected_params <- c(',
+    d.layers.map((l) => `  ${JSON.stringify(l.name)} = ${l.params}`).join(',\n'),
+    ')',
+    '',
+    '# Reads weights.bin (row-major, like numpy) into R arrays with the same element order as Keras expects.',
+    'read_weights <- function(path = file.path(here, "weights.bin")) {',
+    '  con <- file(path, "rb")',
+    '  on.exit(close(con))',
+    '  lapply(weight_shapes, function(w) {',
+    '    v <- readBin(con, what = "numeric", n = prod(w$shape), size = 4, endian = "little")',
+    '    if (length(w$shape) == 1) return(array(v, dim = w$shape))',
+    '    aperm(array(v, dim = rev(w$shape)), rev(seq_along(w$shape)))',
+    '  })',
+    '}',
+    '',
+    `input <- layer_input(shape = c(${d.input.shape.map((n) => `${n}L`).join(', ')}), name = ${JSON.stringify(d.input.name)})`,
+  );
+  if (d.layers.length === 0) {
+    L.push('output <- input');
+  } else {
+    L.push('output <- input |>');
+    d.layers.forEach((l, i) => {
+      const fn = R_LAYER[l.className];
+      if (!fn) throw new KerasExportError(`layer '${l.name}' (${l.className}) has no keras3 function`);
+      const args = rArgs([...l.args, ['name', l.name]]);
+      L.push(`  ${fn}(${args})${i === d.layers.length - 1 ? '' : ' |>'}`);
+    });
+  }
+  L.push(
+    `model <- keras_model(inputs = input, outputs = output, name = ${JSON.stringify(d.name)})`,
+    'model |>',
+    '  compile(',
+    `    optimizer = ${R_OPTIMIZER[h.optimizer.class_name] ?? 'optimizer_adam'}(${rArgs(optimizerArgs(h))}),`,
+    `    loss = ${JSON.stringify(h.loss)},`,
+    '    metrics = "accuracy"',
+    '  )',
+    'model',
+    'for (layer_name in names(expected_params)) {',
+    '  got <- get_layer(model, layer_name)$count_params()',
+    '  if (got != expected_params[[layer_name]]) stop(sprintf("layer %s: keras counts %d parameters, CNN Workbench %d", layer_name, got, expected_params[[layer_name]]))',
+    '}',
+    '',
+  );
+  if (ds) {
+    L.push(`data <- dataset_${ds}()`);
+  } else {
+    L.push(`stop("the run used dataset ${ctx.datasetId ?? 'unknown'}, which keras3 cannot download: load it into data$train$x, data$train$y, data$test$x, data$test$y")`);
+  }
+  L.push(
+    `x_train <- array_reshape(data$train$x, dim = c(nrow(data$train$x), ${d.input.shape.join(', ')})) / 255`,
+    `x_test <- array_reshape(data$test$x, dim = c(nrow(data$test$x), ${d.input.shape.join(', ')})) / 255`,
+    'y_train_oh <- to_categorical(data$train$y, num_classes)',
+    'y_test_oh <- to_categorical(data$test$y, num_classes)',
+    '',
+    'if (train_from_scratch) {',
+    `  set.seed(${h.seed})`,
+    `  set_random_seed(${h.seed})`,
+    '  n <- dim(x_train)[1]',
+    '  idx <- sample.int(n)',
+    `  n_tr <- floor(${1 - h.validation_split} * n)`,
+    '  tr_idx <- idx[1:n_tr]',
+    '  va_idx <- idx[(n_tr + 1):n]',
+    '  callbacks <- list()',
+  );
+  if (h.early_stopping) L.push(`  callbacks <- c(callbacks, callback_early_stopping(${rArgs(callbackArgs(h.early_stopping))}))`);
+  if (h.reduce_lr_on_plateau) L.push(`  callbacks <- c(callbacks, callback_reduce_lr_on_plateau(${rArgs(callbackArgs(h.reduce_lr_on_plateau))}))`);
+  L.push(
+    '  history <- model |>',
+    '    fit(',
+    '      x = x_train[tr_idx, , , , drop = FALSE], y = y_train_oh[tr_idx, , drop = FALSE],',
+    '      validation_data = list(x_train[va_idx, , , , drop = FALSE], y_train_oh[va_idx, , drop = FALSE]),',
+    `      epochs = ${h.epochs},`,
+    `      batch_size = ${h.batch_size},`,
+    '      callbacks = callbacks,',
+    '      verbose = 2',
+    '    )',
+    '} else {',
+    '  set_weights(model, read_weights())',
+    '}',
+    '',
+    'metrics <- model |> evaluate(x_test, y_test_oh, verbose = 0)',
+    '# Named by Keras (loss, accuracy): never read them by position.',
+    'print(round(unlist(metrics), 4))',
+    'pred <- apply(predict(model, x_test, verbose = 0), 1, which.max) - 1',
+    'print(table(truth = data$test$y, pred = pred))',
+    '',
+  );
+  return L.join('\n');
+}

@@ -1,0 +1,152 @@
+/**
+ * Turning a user's PNG or JPEG into the tensor the model takes, exactly as preprocessing.json describes:
+ * decode → (alpha over black) → grayscale by luminance (when the model takes one channel) → resize to the
+ * model's input (area averaging when shrinking, bilinear when enlarging) → scale by 1/255, NHWC.
+ *
+ * No polarity guessing: Fashion-MNIST is a light object on a black background and images are used as they
+ * are. A dark-on-light photo must be inverted by the user (the `invert` option), not silently by us.
+ */
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+
+/** A decoded image: RGBA bytes, row-major. */
+export interface DecodedImage {
+  width: number;
+  height: number;
+  rgba: Uint8Array;
+}
+
+/** A file that is not a readable PNG/JPEG; the message names the file. */
+export class ImageDecodeError extends Error {
+  override name = 'ImageDecodeError';
+}
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function startsWith(bytes: Uint8Array, sig: number[]): boolean {
+  return bytes.length >= sig.length && sig.every((b, i) => bytes[i] === b);
+}
+
+function hexStart(bytes: Uint8Array): string {
+  return Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+}
+
+/** Decodes PNG or JPEG bytes (recognised by their signature, not the file name). */
+export function decodeImage(name: string, bytes: Uint8Array): DecodedImage {
+  if (bytes.length === 0) throw new ImageDecodeError(`${name}: the file is empty, not a PNG or JPEG image`);
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (startsWith(bytes, PNG_SIGNATURE)) {
+    try {
+      const png = PNG.sync.read(buf);
+      return { width: png.width, height: png.height, rgba: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
+    } catch (err) {
+      throw new ImageDecodeError(`${name}: a PNG that cannot be decoded (${err instanceof Error ? err.message : String(err)}); is the file truncated?`);
+    }
+  }
+  if (startsWith(bytes, [0xff, 0xd8, 0xff])) {
+    try {
+      const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 512, maxResolutionInMP: 100 });
+      return { width: img.width, height: img.height, rgba: img.data };
+    } catch (err) {
+      throw new ImageDecodeError(`${name}: a JPEG that cannot be decoded (${err instanceof Error ? err.message : String(err)}); is the file truncated?`);
+    }
+  }
+  throw new ImageDecodeError(`${name}: not a PNG or JPEG image (the file starts with bytes ${hexStart(bytes)}); predict reads .png and .jpg/.jpeg files`);
+}
+
+/**
+ * Weights for resampling `inLen` samples to `outLen`: box (area) filter when shrinking, so every input pixel
+ * counts in proportion to its overlap; linear interpolation with half-pixel centres when enlarging.
+ */
+function resampleWeights(inLen: number, outLen: number): { index: number[]; weight: number[] }[] {
+  const scale = inLen / outLen;
+  const taps: { index: number[]; weight: number[] }[] = [];
+  for (let o = 0; o < outLen; o++) {
+    const index: number[] = [];
+    const weight: number[] = [];
+    if (scale >= 1) {
+      const start = o * scale;
+      const end = start + scale;
+      for (let i = Math.floor(start); i < Math.min(inLen, Math.ceil(end)); i++) {
+        const overlap = Math.min(end, i + 1) - Math.max(start, i);
+        if (overlap > 0) {
+          index.push(i);
+          weight.push(overlap / scale);
+        }
+      }
+    } else {
+      const centre = Math.min(Math.max((o + 0.5) * scale - 0.5, 0), inLen - 1);
+      const i0 = Math.floor(centre);
+      const i1 = Math.min(i0 + 1, inLen - 1);
+      const t = centre - i0;
+      index.push(i0, i1);
+      weight.push(1 - t, t);
+    }
+    taps.push({ index, weight });
+  }
+  return taps;
+}
+
+/** Resizes one float plane (row-major height × width) separably. */
+export function resizePlane(src: Float32Array, inH: number, inW: number, outH: number, outW: number): Float32Array {
+  if (inH === outH && inW === outW) return src.slice();
+  const xs = resampleWeights(inW, outW);
+  const ys = resampleWeights(inH, outH);
+  const rows = new Float32Array(inH * outW);
+  for (let y = 0; y < inH; y++) {
+    for (let x = 0; x < outW; x++) {
+      const { index, weight } = xs[x]!;
+      let v = 0;
+      for (let k = 0; k < index.length; k++) v += src[y * inW + index[k]!]! * weight[k]!;
+      rows[y * outW + x] = v;
+    }
+  }
+  const out = new Float32Array(outH * outW);
+  for (let y = 0; y < outH; y++) {
+    const { index, weight } = ys[y]!;
+    for (let x = 0; x < outW; x++) {
+      let v = 0;
+      for (let k = 0; k < index.length; k++) v += rows[index[k]! * outW + x]! * weight[k]!;
+      out[y * outW + x] = v;
+    }
+  }
+  return out;
+}
+
+/** Options for `preprocessImage`. */
+export interface PreprocessOptions {
+  /** Replace v by 255 − v before scaling (for dark-on-light images fed to a light-on-dark model). */
+  invert?: boolean;
+}
+
+/**
+ * The model input for one decoded image: float32, height × width × channels (NHWC without N), values in
+ * [0, 1]. channels 1 = grayscale by BT.601 luminance; 3 = RGB. Transparent pixels are composited over black,
+ * the background of the training images.
+ */
+export function preprocessImage(img: DecodedImage, height: number, width: number, channels: number, opts: PreprocessOptions = {}): Float32Array {
+  if (channels !== 1 && channels !== 3) throw new Error(`the model takes ${channels} channels per pixel; predict supports 1 (grayscale) or 3 (RGB)`);
+  const n = img.width * img.height;
+  const planes: Float32Array[] = [];
+  const rgb = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+  for (let p = 0; p < n; p++) {
+    const a = img.rgba[p * 4 + 3]! / 255;
+    for (let c = 0; c < 3; c++) rgb[c]![p] = img.rgba[p * 4 + c]! * a;
+  }
+  if (channels === 1) {
+    const gray = new Float32Array(n);
+    for (let p = 0; p < n; p++) gray[p] = 0.299 * rgb[0]![p]! + 0.587 * rgb[1]![p]! + 0.114 * rgb[2]![p]!;
+    planes.push(gray);
+  } else {
+    planes.push(...rgb);
+  }
+  const resized = planes.map((pl) => resizePlane(pl, img.height, img.width, height, width));
+  const out = new Float32Array(height * width * channels);
+  for (let p = 0; p < height * width; p++) {
+    for (let c = 0; c < channels; c++) {
+      const v = Math.min(255, Math.max(0, resized[c]![p]!));
+      out[p * channels + c] = (opts.invert ? 255 - v : v) / 255;
+    }
+  }
+  return out;
+}
