@@ -10,6 +10,11 @@ import { DEFAULT_LAYER_NAME_PREFIX, INITIALIZERS, LAYER_FIELDS } from '../../sha
 import type { InitializerName } from '../../shared/layer-fields';
 import type { FieldDescriptor } from '../../shared/spec';
 
+/** Python-style quoting as Keras prints it: 'relu6' for strings, JSON for anything else. */
+function quote(v: unknown): string {
+  return typeof v === 'string' ? `'${v}'` : (JSON.stringify(v) ?? String(v));
+}
+
 /** A read-only name → entry map whose `get` explains what was wrong. */
 export class Registry<K extends string, V> {
   /**
@@ -24,7 +29,7 @@ export class Registry<K extends string, V> {
   /** The entry for `name`; throws `Unknown <family>: '<name>'. Known: a, b, …` for anything else. */
   get(name: unknown): V {
     if (typeof name === 'string' && this.entries.has(name as K)) return this.entries.get(name as K) as V;
-    throw new Error(`Unknown ${this.family}: ${JSON.stringify(name) ?? String(name)}. Known: ${this.list().join(', ')}`);
+    throw new Error(`Unknown ${this.family}: ${quote(name)}. Known: ${this.list().join(', ')}`);
   }
 
   /** True when `name` is registered. */

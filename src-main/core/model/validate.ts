@@ -177,14 +177,14 @@ class LayerContext {
   }
 
   private push(severity: SpecIssue['severity'], field: string | null, received: unknown, why: string): void {
-    const what = field === null ? '' : ` ${field}${received === undefined ? '' : ` = ${json(received)}`}:`;
+    const what = field === null ? '' : ` ${field}${received === undefined ? '' : ` = ${json(received)}`} —`;
     this.out.push({
       severity,
       layerIndex: this.index,
       layerName: this.name,
       field,
       received: received === undefined ? null : json(received),
-      message: `${this.where}${what || ':'} ${why}`,
+      message: `${this.where}:${what} ${why}`,
     });
   }
 
@@ -490,7 +490,7 @@ export function analyzeSpec(spec: unknown, options: SummarizeOptions = {}): Anal
       } catch (err) {
         why = (err as Error).message;
       }
-      layerIssue('class_name', raw.class_name, `Layer ${index} '${name}': ${why}`);
+      layerIssue('class_name', raw.class_name, `Layer ${index} '${name}' (${typeof raw.class_name === 'string' ? raw.class_name : '?'}): ${why}`);
       return;
     }
     const className = raw.class_name;
