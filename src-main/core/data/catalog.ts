@@ -6,7 +6,7 @@ import type { DatasetInfo, ImageSample } from '../../shared/contract';
 import { FASHION_MNIST_CLASSES, MNIST_CLASSES } from './classes';
 import { DataError, describeError } from './errors';
 import { fingerprint } from './fingerprint';
-import { isGzip, maybeGunzip, parseIdxHeader, readDataFile } from './idx';
+import { isGzip, maybeGunzipAsync, parseIdxHeader, readDataFile } from './idx';
 import { findIdxFiles, IDX_ROLES, locateFashionMnist, locateMnist, type IdxRole } from './locate';
 import { loadDataset } from './load';
 import { readRegistry, writeRegistry } from './registry';
@@ -133,8 +133,7 @@ export function readIdxHeaderFromFile(file: string): number[] {
 
 /** The fingerprint `loadDataset` records for an IDX folder: over the four files' decompressed bytes. */
 async function idxFilesFingerprint(files: string[]): Promise<string> {
-  const parts: Uint8Array[] = [];
-  for (const f of files) parts.push(maybeGunzip(await readDataFile(f), f));
+  const parts = await Promise.all(files.map(async (f) => maybeGunzipAsync(await readDataFile(f), f)));
   return fingerprint(...parts);
 }
 

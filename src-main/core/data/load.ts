@@ -6,7 +6,7 @@ import { FASHION_MNIST_CLASSES, MNIST_CLASSES } from './classes';
 import { parseCsv } from './csv';
 import { DataError, describeError } from './errors';
 import { fingerprint, sha256Hex } from './fingerprint';
-import { maybeGunzip, parseIdx, readDataFile } from './idx';
+import { maybeGunzipAsync, parseIdx, readDataFile } from './idx';
 import { FASHION_MNIST_FILES, findIdxFile, findIdxFiles, IDX_FILE_NAMES, IDX_ROLES, locateFashionMnist, locateMnist, type IdxRole } from './locate';
 import { splitIndices } from './random';
 import { readRegistry } from './registry';
@@ -110,7 +110,11 @@ async function loadIdxFolder(dir: string, id: string | null): Promise<Dataset> {
     );
   }
   const raw = {} as Record<IdxRole, Uint8Array>;
-  for (const role of IDX_ROLES) raw[role] = maybeGunzip(await readDataFile(files[role]), files[role]);
+  await Promise.all(
+    IDX_ROLES.map(async (role) => {
+      raw[role] = await maybeGunzipAsync(await readDataFile(files[role]), files[role]);
+    }),
+  );
   const classes = await readClassNames(dir, dir);
   // Recognise Fashion-MNIST by content (sizes first, so other data costs no hashing) to name its classes.
   const knownFashion =

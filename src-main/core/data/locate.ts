@@ -4,7 +4,7 @@ import path from 'node:path';
 import { userDataDir } from '../paths';
 import { DataError, describeError } from './errors';
 import { sha256Hex } from './fingerprint';
-import { maybeGunzip } from './idx';
+import { maybeGunzipAsync } from './idx';
 
 /** The four IDX files of an MNIST-style dataset, by role, in the order they are fingerprinted. */
 export const IDX_ROLES = ['trainImages', 'trainLabels', 'testImages', 'testLabels'] as const;
@@ -136,7 +136,7 @@ async function downloadFashionMnist(dataDir: string, opts: LocateOptions): Promi
           if (total > 0) totals.set(role, total);
           report();
         });
-        verifyDownload(role, bytes, url);
+        await verifyDownload(role, bytes, url);
         const final = path.join(dataDir, fileName);
         const tmp = `${final}.part-${process.pid}`;
         await writeFile(tmp, bytes);
@@ -159,9 +159,9 @@ async function downloadFashionMnist(dataDir: string, opts: LocateOptions): Promi
 }
 
 /** Checks a downloaded .gz against the published content size and SHA-256; a mismatch names the URL. */
-function verifyDownload(role: IdxRole, gz: Uint8Array, url: string): void {
+async function verifyDownload(role: IdxRole, gz: Uint8Array, url: string): Promise<void> {
   const expected = FASHION_MNIST_FILES[role];
-  const raw = maybeGunzip(gz, url);
+  const raw = await maybeGunzipAsync(gz, url);
   if (raw.byteLength !== expected.size) {
     throw new DataError(`${url}: downloaded file decompresses to ${raw.byteLength} bytes, expected ${expected.size}`, url);
   }
