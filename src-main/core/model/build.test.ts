@@ -43,7 +43,7 @@ const EVERY_LAYER: ModelSpec[] = [
   model('every_layer_c', layer('InputLayer', { shape: [6, 6, 2] }), layer('SeparableConv2D', { filters: 3, kernel_size: 2, strides: [1, 2], use_bias: false }), layer('Flatten'), layer('Dense', { units: 3, activation: 'softmax', use_bias: false })),
 ];
 
-const sizeOf = (ws: tf.LayerVariable[]) => ws.reduce((a, w) => a + w.shape.reduce((p, d) => p * (d ?? 1), 1), 0);
+const sizeOf = (ws: tf.LayerVariable[]) => ws.reduce((a, w) => a + w.shape.reduce((p: number, d) => p * (d ?? 1), 1), 0);
 
 test('between them, the every-layer specs use every layer class', () => {
   const used = new Set(EVERY_LAYER.flatMap((s) => s.config.layers.map((l) => l.class_name)));
