@@ -6,7 +6,7 @@ export { DataError } from './errors';
 export { FASHION_MNIST_CLASSES, MNIST_CLASSES } from './classes';
 export type { Dataset, ImageSet } from './types';
 export { parseIdx, parseIdxHeader, readIdxFile, isGzip, type IdxData } from './idx';
-export { parseCsv, type CsvOptions } from './csv';
+export { parseCsv, parseCsvBytes, type CsvOptions } from './csv';
 export {
   locateFashionMnist,
   locateMnist,

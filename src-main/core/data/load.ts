@@ -3,7 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DatasetInfo } from '../../shared/contract';
 import { FASHION_MNIST_CLASSES, MNIST_CLASSES } from './classes';
-import { parseCsv } from './csv';
+import { parseCsvBytes } from './csv';
 import { DataError, describeError } from './errors';
 import { fingerprint, sha256Hex } from './fingerprint';
 import { maybeGunzipAsync, parseIdx, readDataFile } from './idx';
@@ -178,7 +178,7 @@ async function loadCsv(file: string): Promise<Dataset> {
   const classes = await readClassNames(dir, file);
   const numClasses = classes?.length ?? 10;
   const trainBytes = await readDataFile(file);
-  const all = parseCsv(new TextDecoder().decode(trainBytes), file, { numClasses });
+  const all = parseCsvBytes(trainBytes, file, { numClasses });
   const testFile = await findTestCsv(file);
   let train: ImageSet;
   let test: ImageSet;
@@ -186,7 +186,7 @@ async function loadCsv(file: string): Promise<Dataset> {
   let location = file;
   if (testFile) {
     const testBytes = await readDataFile(testFile);
-    test = parseCsv(new TextDecoder().decode(testBytes), testFile, { numClasses });
+    test = parseCsvBytes(testBytes, testFile, { numClasses });
     if (test.height !== all.height || test.width !== all.width) {
       throw new DataError(`${testFile}: test images are ${test.height}×${test.width}, training images (${file}) ${all.height}×${all.width}`, testFile);
     }
