@@ -75,7 +75,9 @@ function markerPlugin(markers: () => Marker[]): Plugin<'line'> {
         ctx.moveTo(px, top);
         ctx.lineTo(px, bottom);
         ctx.stroke();
-        ctx.fillText(MARKER_SHORT[m.kind], px, top + 10);
+        // Keep the tag inside the plot area when the marker sits at its edge (the last epoch usually does).
+        const half = ctx.measureText(MARKER_SHORT[m.kind]).width / 2 + 2;
+        ctx.fillText(MARKER_SHORT[m.kind], Math.min(right - half, Math.max(left + half, px)), top + 10);
       }
       ctx.restore();
     },
@@ -84,7 +86,8 @@ function markerPlugin(markers: () => Marker[]): Plugin<'line'> {
 
 function formatTick(format: LineChartModel['yFormat'], value: number): string {
   if (format === 'percent') return `${Math.round(value * 1000) / 10} %`;
-  if (format === 'lr') return formatLr(value);
+  // Log axes get a tick at every 1–9 mantissa; label only 1, 2 and 5 so they stay readable.
+  if (format === 'lr') return [1, 2, 5].includes(Number(value.toExponential(0).split('e')[0])) && Number(value.toPrecision(1)) === value ? formatLr(value) : '';
   return String(Math.round(value * 1000) / 1000);
 }
 

@@ -55,7 +55,10 @@ export class RunsState {
 
   async compare(): Promise<void> {
     if (this.checked.length !== 2) return;
-    const ids: [string, string] = [this.checked[0], this.checked[1]];
+    // A is the older run, so the diff reads as "what changed since".
+    const created = (id: string) => this.runs.find((r) => r.id === id)?.createdAt ?? '';
+    const [x, y] = this.checked;
+    const ids: [string, string] = created(x) <= created(y) ? [x, y] : [y, x];
     this.selection = { kind: 'compare', ids };
     await this.#load(ids);
   }

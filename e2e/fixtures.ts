@@ -1,0 +1,129 @@
+/**
+ * The e2e fixtures: one browser-mode server per worker (`node bin/cnn-workbench.js serve --port 0`) with a
+ * temporary CNN_WORKBENCH_HOME, and a `page` already at its tokenised URL that fails the test on any uncaught
+ * page error or console error. No mocks: the specs talk to the real services and train real models.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test as base, expect, type Page } from '@playwright/test';
+
+/** A running browser-mode server. */
+export interface WorkbenchServer {
+  /** http://127.0.0.1:PORT/?token=… as printed by `serve`. */
+  url: string;
+  /** The temporary CNN_WORKBENCH_HOME: runs are saved under it. */
+  home: string;
+}
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const START_TIMEOUT_MS = 90_000;
+
+/** Starts `serve` and resolves with the URL it prints; rejects with its output if it exits or stays silent. */
+function startServer(home: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'cnn-workbench.js'), 'serve', '--port', '0'], {
+    cwd: ROOT,
+    env: { ...process.env, CNN_WORKBENCH_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`serve printed no URL within ${START_TIMEOUT_MS / 1000} s. Output:\n${output}`));
+    }, START_TIMEOUT_MS);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const match = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9A-Za-z_-]+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1] });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      // Keep the server's complaints visible in the test log.
+      process.stderr.write(`[serve] ${chunk.toString()}`);
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited (code ${code}, signal ${signal}) before printing its URL. Output:\n${output}`));
+    });
+  });
+}
+
+/** Console messages that are not bugs of the page (the browser's own noise). */
+const IGNORED_CONSOLE = [/favicon\.ico/, /Download the Svelte DevTools/];
+
+export const test = base.extend<{ errors: string[] }, { server: WorkbenchServer }>({
+  server: [
+    async ({}, use) => {
+      const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cnn-workbench-e2e-'));
+      const { child, url } = await startServer(home);
+      try {
+        await use({ url, home });
+      } finally {
+        await new Promise<void>((resolve) => {
+          if (child.exitCode !== null) return resolve();
+          const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          child.once('exit', () => (clearTimeout(kill), resolve()));
+          child.kill('SIGTERM');
+        });
+        fs.rmSync(home, { recursive: true, force: true });
+      }
+    },
+    { scope: 'worker' },
+  ],
+  errors: async ({}, use) => {
+    await use([]);
+  },
+  page: async ({ page, server, errors }, use) => {
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      // "Failed to load resource" names no URL in its text: add where it came from.
+      const text = `${m.text()} (${m.location().url || 'no url'})`;
+      if (m.type() === 'error' && !IGNORED_CONSOLE.some((r) => r.test(text))) errors.push(`console error: ${text}`);
+    });
+    await page.goto(server.url);
+    await use(page);
+    expect(errors, 'the page logged errors').toEqual([]);
+  },
+});
+
+export { expect };
+
+/** Opens one of the top-level views by its navigation button. */
+export async function openView(page: Page, name: 'Model' | 'Train' | 'Results' | 'Runs'): Promise<void> {
+  await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name, exact: true }).click();
+}
+
+/** A quick run's settings: the small CNN on the first `limitTrain` / `limitTest` Fashion-MNIST images. */
+export interface QuickRun {
+  epochs: number;
+  limitTrain: number;
+  limitTest: number;
+  batchSize?: number;
+  learningRate?: string;
+}
+
+/** Loads the "small CNN" template in the editor and fills the hyperparameter form for a quick run. */
+export async function prepareQuickRun(page: Page, run: QuickRun): Promise<void> {
+  await openView(page, 'Model');
+  await page.getByTestId('template-select').selectOption('small-cnn');
+  await page.getByTestId('template-load').click();
+  await openView(page, 'Train');
+  await page.getByTestId('hp-epochs').fill(String(run.epochs));
+  await page.getByTestId('hp-limit_train').fill(String(run.limitTrain));
+  await page.getByTestId('hp-limit_test').fill(String(run.limitTest));
+  if (run.batchSize !== undefined) await page.getByTestId('hp-batch_size').fill(String(run.batchSize));
+  if (run.learningRate !== undefined) await page.getByTestId('hp-learning_rate').fill(run.learningRate);
+  await expect(page.getByTestId('train')).toBeEnabled();
+}
+
+/** Presses Train and waits until the run has finished and been evaluated. */
+export async function trainToEnd(page: Page, timeout = 200_000): Promise<void> {
+  await page.getByTestId('train').click();
+  await expect(page.getByTestId('training-phase')).toHaveText('Finished', { timeout });
+}

@@ -1,0 +1,33 @@
+/** (e) Two runs that differ in batch size and learning rate, compared: curves overlaid and the diff shown. */
+import { expect, openView, prepareQuickRun, test, trainToEnd } from './fixtures';
+
+test('compare two runs: overlaid curves and a diff of their setups', async ({ page }, testInfo) => {
+  await openView(page, 'Runs');
+  await expect(page.getByTestId('runs-view')).toBeVisible();
+
+  await prepareQuickRun(page, { epochs: 2, limitTrain: 1500, limitTest: 300, batchSize: 128, learningRate: '0.001' });
+  await trainToEnd(page);
+  await prepareQuickRun(page, { epochs: 2, limitTrain: 1500, limitTest: 300, batchSize: 64, learningRate: '0.002' });
+  await trainToEnd(page);
+
+  await openView(page, 'Runs');
+  const rows = page.locator('[data-testid="run-list"] tbody tr');
+  expect(await rows.count()).toBeGreaterThanOrEqual(2);
+  // Newest first: the two runs just trained.
+  await rows.nth(0).getByRole('checkbox').check();
+  await rows.nth(1).getByRole('checkbox').check();
+  await page.getByTestId('compare').click();
+
+  const compare = page.getByTestId('run-compare');
+  await expect(compare).toBeVisible();
+  // Four series (training + validation per run), two epochs each.
+  await expect(compare.locator('figure[data-chart="compare-loss"]')).toHaveAttribute('data-points', '8');
+  await expect(compare.locator('figure[data-chart="compare-accuracy"]')).toHaveAttribute('data-points', '8');
+  const diff = page.getByTestId('hyperparameter-diff');
+  await expect(diff.locator('tr', { hasText: 'batch_size' })).toContainText('64');
+  await expect(diff.locator('tr', { hasText: 'optimizer.config.learning_rate' })).toContainText('0.002');
+  // Same architecture: no layer differences.
+  await expect(page.getByTestId('layer-diff').locator('tbody tr')).toHaveCount(0);
+  await compare.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: testInfo.outputPath('compare.png'), fullPage: true });
+});

@@ -1,0 +1,24 @@
+/** (d) Stop a run in the middle of an epoch: it ends as "stopped", is evaluated, and is listed as stopped. */
+import { expect, openView, prepareQuickRun, test } from './fixtures';
+
+test('stop a run mid-epoch and find it saved as stopped', async ({ page }, testInfo) => {
+  // Enough images that the first epoch is still running when Stop is pressed.
+  await prepareQuickRun(page, { epochs: 3, limitTrain: 30000, limitTest: 300 });
+  await page.getByTestId('train').click();
+  await expect(page.getByTestId('progress-epoch')).toHaveText('Epoch 1 / 3', { timeout: 120_000 });
+  await expect(page.getByTestId('pause')).toBeEnabled();
+  await page.getByTestId('stop').click();
+  await expect(page.getByTestId('training-phase')).toHaveText('Finished', { timeout: 120_000 });
+  await expect(page.getByRole('status').filter({ hasText: 'Run stopped' })).toBeVisible();
+  // Stopped inside the first epoch: no further epoch began.
+  await expect(page.getByTestId('progress-epoch')).toHaveText('Epoch 1 / 3');
+  await page.screenshot({ path: testInfo.outputPath('stopped-dashboard.png'), fullPage: true });
+
+  await openView(page, 'Runs');
+  const row = page.locator('[data-testid="run-list"] tbody tr[data-status="stopped"]');
+  await expect(row).toHaveCount(1);
+  await expect(row).toContainText('stopped');
+  await row.getByRole('button', { name: /^Open / }).click();
+  await expect(page.getByTestId('run-detail')).toContainText('stopped');
+  await page.screenshot({ path: testInfo.outputPath('stopped-run.png'), fullPage: true });
+});

@@ -1,0 +1,64 @@
+/**
+ * (c) Train the small CNN for one epoch on a Fashion-MNIST subset, then read the results from the DOM:
+ * curves with points, a 10×10 confusion matrix whose cells add up to the test count, and a gallery of real
+ * test images opened from an off-diagonal cell.
+ */
+import { expect, openView, prepareQuickRun, test, trainToEnd } from './fixtures';
+
+const LIMIT_TEST = 500;
+
+test('train one epoch and judge it with the confusion matrix and the gallery', async ({ page }, testInfo) => {
+  await prepareQuickRun(page, { epochs: 1, limitTrain: 2000, limitTest: LIMIT_TEST });
+  await trainToEnd(page);
+
+  // Curves: one epoch point per per-epoch series, and per-batch samples on the smoothed line.
+  const loss = page.locator('figure[data-chart="loss"]');
+  await expect(loss).toHaveAttribute('data-points', /^[1-9]\d*$/);
+  expect(Number(await page.locator('figure[data-chart="accuracy"]').getAttribute('data-points'))).toBeGreaterThan(0);
+  await expect(page.locator('.epoch-table tbody tr')).toHaveCount(1);
+  await page.screenshot({ path: testInfo.outputPath('training-dashboard.png'), fullPage: true });
+
+  await page.getByRole('button', { name: 'See results' }).click();
+  await expect(page.getByTestId('test-accuracy')).toHaveText(/^\d{1,3}\.\d{2} %$/);
+  await expect(page.getByTestId('test-loss')).toHaveText(/^\d+\.\d{4}$/);
+
+  const cells = page.locator('[data-testid="confusion-matrix"] button.cell');
+  await expect(cells).toHaveCount(100);
+  const grid = await cells.evaluateAll((els) =>
+    els.map((el) => ({ t: Number(el.dataset.truth), p: Number(el.dataset.predicted), n: Number(el.dataset.count) })),
+  );
+  expect(new Set(grid.map((c) => c.t)).size).toBe(10);
+  expect(new Set(grid.map((c) => c.p)).size).toBe(10);
+  const total = grid.reduce((s, c) => s + c.n, 0);
+  expect(total).toBe(LIMIT_TEST);
+  await expect(page.getByTestId('test-count')).toHaveText(LIMIT_TEST.toLocaleString('en-US'));
+
+  // The most frequent confusion: after one short epoch there is always at least one.
+  const worst = grid.filter((c) => c.t !== c.p).sort((a, b) => b.n - a.n)[0];
+  expect(worst.n).toBeGreaterThan(0);
+  await page.locator(`[data-testid="confusion-matrix"] button[data-truth="${worst.t}"][data-predicted="${worst.p}"]`).click();
+  const gallery = page.getByTestId('gallery');
+  await expect(gallery).toBeVisible();
+  const images = gallery.locator('li canvas');
+  await expect(images.first()).toBeVisible();
+  await expect(images).toHaveCount(await gallery.locator('li').count());
+  // Real pixels were drawn: a Fashion-MNIST image is never all black.
+  const ink = await images.first().evaluate((c: HTMLCanvasElement) => {
+    const d = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data ?? new Uint8ClampedArray();
+    let s = 0;
+    for (let i = 0; i < d.length; i += 4) s += d[i];
+    return { width: c.width, height: c.height, sum: s };
+  });
+  expect(ink.width).toBe(28);
+  expect(ink.height).toBe(28);
+  expect(ink.sum).toBeGreaterThan(0);
+
+  // Keyboard: Enter on a focused cell opens that cell's gallery too.
+  await page.locator('[data-testid="confusion-matrix"] button[data-truth="0"][data-predicted="0"]').focus();
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Enter');
+  await expect(gallery.locator('h3')).toContainText('predicted');
+  await page.screenshot({ path: testInfo.outputPath('results.png'), fullPage: true });
+
+  await openView(page, 'Train');
+});
