@@ -19,6 +19,8 @@ export const COMMANDS: Record<string, CommandLoader> = {
   train: () => import('./commands/train'),
   serve: () => import('./commands/serve'),
   app: () => import('./commands/app'),
+  export: () => import('./commands/export'),
+  predict: () => import('./commands/predict'),
 };
 
 async function printHelp(): Promise<void> {

@@ -1,12 +1,27 @@
-import type { CliCommand } from '../command';
+import { formatSummary, summarizeSpec, TEMPLATES } from '../../core';
+import { EXIT_USAGE, type CliCommand } from '../command';
+import { parseFlags, readSpec } from '../util';
 
-/** `cnn-workbench summary [spec]` — placeholder until the model API lands. */
+const USAGE = `Usage: cnn-workbench summary [SPEC]
+
+Prints a Keras-style summary (output shapes, parameter counts) of a model spec and every problem in it.
+SPEC is a spec JSON file or a template id (${TEMPLATES.map((t) => t.id).join(', ')}); default: lesson-cnn.
+Exit code 2 when the spec has errors.`;
+
+/** `cnn-workbench summary [spec]`. */
 export const command: CliCommand = {
   name: 'summary',
   summary: "print a Keras-style summary of a model spec (default: the lesson's CNN)",
-  usage: 'Usage: cnn-workbench summary [SPEC.json]',
-  async run() {
-    process.stderr.write('summary: not implemented yet\n');
-    return 1;
+  usage: USAGE,
+  async run(args) {
+    const { positionals } = parseFlags(args, {}, USAGE, true);
+    if (positionals.length > 1) {
+      process.stderr.write(`cnn-workbench summary: expected at most one spec, received ${positionals.length}\n\n${USAGE}\n`);
+      return EXIT_USAGE;
+    }
+    const spec = await readSpec(positionals[0] ?? 'lesson-cnn', 'spec');
+    const summary = summarizeSpec(spec);
+    process.stdout.write(formatSummary(summary, spec.config.name) + '\n');
+    return summary.ok ? 0 : EXIT_USAGE;
   },
 };

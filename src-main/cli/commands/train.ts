@@ -1,12 +1,240 @@
-import type { CliCommand } from '../command';
+import path from 'node:path';
+import {
+  DataError,
+  defaultRunsDir,
+  HyperparameterError,
+  initBackend,
+  loadDataset,
+  RUN_FILES,
+  runTraining,
+  SpecError,
+  TrainControl,
+  TrainingError,
+  validateHyperparameters,
+  type Dataset,
+} from '../../core';
+import type { BatchProgress, EpochResult, Evaluation } from '../../shared/contract';
+import { LESSON_HYPERPARAMETERS, type Hyperparameters } from '../../shared/spec';
+import { EXIT_FAILURE, UsageError, type CliCommand } from '../command';
+import { formatSeconds, intFlag, parseFlags, positiveFloatFlag, readSpec, table } from '../util';
 
-/** `cnn-workbench train` — placeholder until runTraining lands. */
+const USAGE = `Usage: cnn-workbench train [options]
+
+Trains a model with the lesson's hyperparameters (Adam 1e-3, batch 128, 50 epochs, 10% validation split with
+seed 123, EarlyStopping on val_accuracy with patience 5 and restored best weights, ReduceLROnPlateau on
+val_loss: factor 0.5, patience 2, min_lr 1e-5), evaluates it on the test set and saves the run.
+
+Options:
+  --spec FILE          model spec JSON, or a template id (lesson-cnn, small-cnn, lenet5, small-mlp); default lesson-cnn
+  --epochs N           maximum epochs (default 50)
+  --batch-size N       images per batch (default 128)
+  --lr X               Adam learning rate (default 0.001)
+  --seed N             seeds the split, the initial weights and the shuffles (default 123)
+  --data DIR|FILE.csv  a folder with the four IDX files, or a Kaggle-style CSV (default: Fashion-MNIST)
+  --limit-train N      use only the first N training images
+  --limit-test N       use only the first N test images
+  --runs-dir DIR       where the run folder is written (default ${defaultRunsDir()})
+  --json               end with one JSON line: runDir, backend, testAccuracy, testLoss, confusionMatrix, epochs
+  -h, --help           this text
+
+Ctrl-C once stops after the current batch (best weights restored, model evaluated and saved as 'stopped').`;
+
+const FLAGS = {
+  spec: { type: 'string' },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  lr: { type: 'string' },
+  seed: { type: 'string' },
+  data: { type: 'string' },
+  'limit-train': { type: 'string' },
+  'limit-test': { type: 'string' },
+  'runs-dir': { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+const fmt = (v: number | null) => (v === null ? 'n/a' : v.toFixed(4));
+
+/** Keras' verbose=2 epoch line. */
+export function epochLine(e: EpochResult, epochs: number): string {
+  const parts = [`Epoch ${e.epoch}/${epochs}`, formatSeconds(e.durationSeconds), `loss: ${fmt(e.loss)}`, `accuracy: ${fmt(e.accuracy)}`];
+  if (e.val_loss !== null) parts.push(`val_loss: ${fmt(e.val_loss)}`, `val_accuracy: ${fmt(e.val_accuracy)}`);
+  parts.push(`learning_rate: ${Number(e.learningRate.toPrecision(6))}`);
+  return parts.join(' - ');
+}
+
+/** A one-line progress bar for a TTY. */
+function progressLine(p: BatchProgress, width: number): string {
+  const barWidth = 24;
+  const done = Math.round((p.batch / p.batchesPerEpoch) * barWidth);
+  const bar = '='.repeat(Math.max(0, done - 1)) + (done > 0 ? (p.batch === p.batchesPerEpoch ? '=' : '>') : '') + '.'.repeat(barWidth - done);
+  const line =
+    `${String(p.batch).padStart(String(p.batchesPerEpoch).length)}/${p.batchesPerEpoch} [${bar}] ` +
+    `${Math.round(p.imagesPerSec)} img/s - ETA ${formatSeconds(p.etaSeconds)} - loss: ${p.loss.toFixed(4)} - accuracy: ${p.accuracy.toFixed(4)}`;
+  return line.slice(0, Math.max(20, width - 1));
+}
+
+/** The confusion matrix with class names, rows truth and columns predicted (as the lesson prints it). */
+export function confusionTable(ev: Evaluation): string {
+  const k = ev.classNames.length;
+  const header = ['truth \\ pred', ...Array.from({ length: k }, (_, j) => String(j))];
+  const rows = ev.confusionMatrix.map((row, i) => [`${i} ${ev.classNames[i]}`, ...row.map(String)]);
+  return table([header, ...rows]);
+}
+
+/** Per-class precision, recall, F1, support, then the macro averages. */
+export function perClassTable(ev: Evaluation): string {
+  const rows = [['class', 'precision', 'recall', 'f1', 'support']];
+  ev.perClass.forEach((c, i) => rows.push([`${i} ${ev.classNames[i]}`, c.precision.toFixed(4), c.recall.toFixed(4), c.f1.toFixed(4), String(c.support)]));
+  rows.push(['macro avg', ev.macro.precision.toFixed(4), ev.macro.recall.toFixed(4), ev.macro.f1.toFixed(4), String(ev.testCount)]);
+  return table(rows);
+}
+
+/** `cnn-workbench train`. */
 export const command: CliCommand = {
   name: 'train',
   summary: 'train a model on Fashion-MNIST (or --data), evaluate it on the test set and save the run',
-  usage: 'Usage: cnn-workbench train [options]',
-  async run() {
-    process.stderr.write('train: not implemented yet\n');
-    return 1;
+  usage: USAGE,
+  async run(args) {
+    const { values } = parseFlags(args, FLAGS, USAGE);
+    // ---- every flag, the spec, the hyperparameters and the data are checked before a run folder exists
+    const epochs = intFlag('epochs', values.epochs, 1);
+    const batchSize = intFlag('batch-size', values['batch-size'], 1);
+    const lr = positiveFloatFlag('lr', values.lr);
+    const seed = intFlag('seed', values.seed, 0);
+    const limitTrain = intFlag('limit-train', values['limit-train'], 1);
+    const limitTest = intFlag('limit-test', values['limit-test'], 1);
+    const json = values.json === true;
+    const runsDir = path.resolve(values['runs-dir'] ?? defaultRunsDir());
+    const spec = await readSpec(values.spec ?? 'lesson-cnn');
+
+    const base = structuredClone(LESSON_HYPERPARAMETERS);
+    const h: Hyperparameters = {
+      ...base,
+      epochs: epochs ?? base.epochs,
+      batch_size: batchSize ?? base.batch_size,
+      seed: seed ?? base.seed,
+      optimizer: lr === undefined ? base.optimizer : { ...base.optimizer, config: { ...base.optimizer.config, learning_rate: lr } },
+    };
+    try {
+      validateHyperparameters(h);
+    } catch (err) {
+      if (err instanceof HyperparameterError) throw new UsageError(err.message);
+      throw err;
+    }
+
+    const out = (line: string) => process.stdout.write(line + '\n');
+    const backend = await initBackend();
+    out(`Backend: ${backend.name} — ${backend.description}${backend.reason ? ` (${backend.reason})` : ''}`);
+
+    let dataset: Dataset;
+    try {
+      dataset = await loadDataset(values.data, { limitTrain, limitTest });
+    } catch (err) {
+      if (err instanceof DataError) throw new UsageError(`--data${values.data ? ` ${values.data}` : ''}: ${err.message}`);
+      throw err;
+    }
+    out(
+      `Data: ${dataset.info.name} (${dataset.info.location}): ${dataset.train.count} training images` +
+        `${limitTrain ? ` (--limit-train ${limitTrain})` : ''}, ${dataset.test.count} test images${limitTest ? ` (--limit-test ${limitTest})` : ''}`,
+    );
+
+    const tty = process.stdout.isTTY === true && !json;
+    const control = new TrainControl();
+    let interrupts = 0;
+    const onSigint = () => {
+      interrupts++;
+      if (interrupts === 1) {
+        process.stderr.write('\nStopping after the current batch (Ctrl-C again to abort without saving)...\n');
+        control.stop();
+      } else {
+        process.exit(130);
+      }
+    };
+    process.on('SIGINT', onSigint);
+    let lastDraw = 0;
+    let barShown = false;
+    const clearBar = () => {
+      if (barShown) process.stdout.write('\r\x1b[2K');
+      barShown = false;
+    };
+    let runDir = '';
+    const started = performance.now();
+    let finished;
+    try {
+      finished = await runTraining(
+        { spec, hyperparameters: h, dataset, runsDir, limitTrain, limitTest },
+        {
+          onStart: (runId) => {
+            runDir = path.join(runsDir, runId);
+            out(`Run: ${runDir}`);
+            out(`Model: ${spec.config.name} - ${h.epochs} epoch(s), batch ${h.batch_size}, ${h.optimizer.class_name} lr ${h.optimizer.config.learning_rate}, seed ${h.seed}`);
+          },
+          onBatch: (p) => {
+            if (!tty) return;
+            const now = performance.now();
+            if (now - lastDraw < 100 && p.batch < p.batchesPerEpoch) return;
+            lastDraw = now;
+            process.stdout.write(`\r\x1b[2KEpoch ${p.epoch}/${p.epochs} ${progressLine(p, (process.stdout.columns ?? 100) - 12)}`);
+            barShown = true;
+          },
+          onEpoch: (e) => {
+            clearBar();
+            out(epochLine(e, h.epochs));
+          },
+          onLog: (line) => {
+            clearBar();
+            out(line);
+          },
+        },
+        control,
+      );
+    } catch (err) {
+      clearBar();
+      if (err instanceof SpecError) throw new UsageError(`--spec ${values.spec ?? 'lesson-cnn'}: ${err.message}`);
+      if (err instanceof HyperparameterError) throw new UsageError(err.message);
+      if (err instanceof TrainingError) {
+        process.stderr.write(`cnn-workbench train: ${err.message}\n`);
+        if (runDir) process.stderr.write(`The run is marked failed in ${runDir}\n`);
+        return EXIT_FAILURE;
+      }
+      throw err;
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+
+    const ev = finished.evaluation;
+    const seconds = (performance.now() - started) / 1000;
+    out('');
+    out(
+      `Finished: ${finished.status} after ${finished.epochsRun} epoch(s) in ${formatSeconds(seconds)}` +
+        (finished.bestEpoch !== null ? `; weights of epoch ${finished.bestEpoch} (best ${h.early_stopping?.monitor})` : ''),
+    );
+    out(`Test loss: ${ev.testLoss.toFixed(4)} - test accuracy: ${ev.testAccuracy.toFixed(4)} (${ev.testCount} test images)`);
+    for (const note of ev.notes) out(`Note: ${note}`);
+    out('');
+    out('Confusion matrix (rows: truth, columns: predicted):');
+    out(confusionTable(ev));
+    out('');
+    out(perClassTable(ev));
+    if (ev.confusedPairs.length > 0) {
+      const top = ev.confusedPairs.slice(0, 3).map((p) => `${ev.classNames[p.truth]} → ${ev.classNames[p.predicted]} (${p.count})`);
+      out(`Most confused: ${top.join(', ')}`);
+    }
+    out(`Saved: ${runDir} (${Object.values(RUN_FILES).join(', ')})`);
+    if (json) {
+      out(
+        JSON.stringify({
+          runDir,
+          backend: backend.name,
+          testAccuracy: ev.testAccuracy,
+          testLoss: ev.testLoss,
+          confusionMatrix: ev.confusionMatrix,
+          epochs: finished.epochsRun,
+          status: finished.status,
+          seconds: Number(seconds.toFixed(1)),
+        }),
+      );
+    }
+    return 0;
   },
 };

@@ -1,0 +1,86 @@
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ExportFormat } from '../../shared/contract';
+import { defaultRunsDir } from '../../core/paths';
+import { EXIT_FAILURE, UsageError, type CliCommand } from '../command';
+
+const USAGE = `Usage: cnn-workbench export --run ID|DIR --format tfjs|onnx|keras|r --out DIR [--runs-dir DIR] [--json]
+
+Exports a trained run and verifies the export against the in-app model on 200 test images of the run's
+dataset. Exit code 0 when the export is verified (or, for keras/r, checked as far as this machine allows),
+1 when it disagrees with the in-app model, 2 for bad flags, runs or folders.
+
+Options:
+  --run ID|DIR     the run: a run folder, or a run id under --runs-dir
+  --format F       tfjs (model.json + weights), onnx (model.onnx, opset 13), keras (model.py + weights.bin),
+                   r (model.R + weights.bin); every export also gets preprocessing.json and verification.json
+  --out DIR        the export folder: new, empty, or a previous export (which is replaced)
+  --runs-dir DIR   where run ids are looked up (default: ${defaultRunsDir()})
+  --json           print the report as JSON on the last line`;
+
+const FORMATS: ExportFormat[] = ['tfjs', 'onnx', 'keras', 'r'];
+
+/**
+ * Resolves `--run`: an existing folder is used as is; otherwise the value is a run id under `runsDir`.
+ * Throws UsageError naming what was looked for.
+ */
+export function resolveRunDir(run: string | undefined, runsDir: string | undefined, usage: string): string {
+  if (!run) throw new UsageError('--run is required (a run id or a run folder)', usage);
+  if (existsSync(run) && statSync(run).isDirectory()) return path.resolve(run);
+  if (run.includes('/') || run.includes(path.sep)) throw new UsageError(`--run ${JSON.stringify(run)}: no such run folder`, usage);
+  const dir = path.join(runsDir ?? defaultRunsDir(), run);
+  if (!existsSync(dir)) throw new UsageError(`--run ${JSON.stringify(run)}: no run with that id in ${runsDir ?? defaultRunsDir()} (pass a run folder or --runs-dir)`, usage);
+  return dir;
+}
+
+/** Parses the export flags, naming any bad value. */
+export function parseExportArgs(args: string[]): { runDir: string; format: ExportFormat; out: string; json: boolean } {
+  let values: { run?: string; format?: string; out?: string; 'runs-dir'?: string; json?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { run: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, 'runs-dir': { type: 'string' }, json: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err), USAGE);
+  }
+  if (!values.format) throw new UsageError(`--format is required: one of ${FORMATS.join(', ')}`, USAGE);
+  if (!FORMATS.includes(values.format as ExportFormat)) {
+    throw new UsageError(`--format must be one of ${FORMATS.join(', ')} (received ${JSON.stringify(values.format)})`, USAGE);
+  }
+  if (!values.out) throw new UsageError('--out is required: the folder to write the export into', USAGE);
+  const runDir = resolveRunDir(values.run, values['runs-dir'], USAGE);
+  return { runDir, format: values.format as ExportFormat, out: path.resolve(values.out), json: values.json === true };
+}
+
+/** Errors from core that describe the user's input (a run, a folder, a model file), shown without a stack. */
+const USER_ERRORS = new Set(['ModelFileError', 'ExportTargetError', 'ExportError', 'OnnxExportError', 'KerasExportError', 'DataError']);
+
+/** `cnn-workbench export` — export a run's model and verify it. */
+export const command: CliCommand = {
+  name: 'export',
+  summary: 'export a trained run (tfjs, onnx, keras, r) and verify it against the in-app model',
+  usage: USAGE,
+  async run(args) {
+    const opts = parseExportArgs(args);
+    const [{ initBackend }, { exportModel }] = await Promise.all([import('../../core/backend/index'), import('../../core/export/index')]);
+    await initBackend();
+    let report;
+    try {
+      report = await exportModel(opts.runDir, opts.format, opts.out);
+    } catch (err) {
+      if (err instanceof Error && USER_ERRORS.has(err.name)) throw new UsageError(err.message);
+      throw err;
+    }
+    const line = `${report.ok ? 'ok' : 'NOT OK'}: ${report.message}\nwritten to ${report.path}\n`;
+    (report.ok ? process.stdout : process.stderr).write(line);
+    if (opts.json) {
+      const { format, path: p, checked, argmaxAgreement, maxAbsDiff, ok } = report;
+      process.stdout.write(JSON.stringify({ format, path: p, checked, argmaxAgreement, maxAbsDiff, ok }) + '\n');
+    }
+    return report.ok ? 0 : EXIT_FAILURE;
+  },
+};
