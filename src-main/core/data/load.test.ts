@@ -128,4 +128,23 @@ describe('loadDataset', () => {
     assert.deepEqual(Buffer.from(a.test.images), Buffer.from(b.test.images));
     assert.match(a.info.location, /held out as test/);
   });
+
+  it('says where it looked when MNIST is absent', async () => {
+    await rejectsNaming(loadDataset('mnist'), path.join(root, 'home', 'datasets', 'mnist'), /MNIST not found in .* or \/usr\/share\/datasets\/mnist/);
+  });
+
+  it('still loads by path when the registry is damaged, and names the registry when an id needs it', async () => {
+    const dir = path.join(root, 'reg');
+    mkdirSync(dir);
+    await writeSmallIdxFolder(dir, 20, 10);
+    mkdirSync(path.join(root, 'home'), { recursive: true });
+    const registry = path.join(root, 'home', 'datasets.json');
+    writeFileSync(registry, '{ not json');
+    try {
+      assert.equal((await loadDataset(dir)).train.count, 20);
+      await rejectsNaming(loadDataset('some-id-1234abcd'), registry, /not valid JSON/);
+    } finally {
+      rmSync(registry);
+    }
+  });
 });

@@ -7,9 +7,10 @@ import { parseCsvBytes } from './csv';
 import { DataError, describeError } from './errors';
 import { fingerprint, sha256Hex } from './fingerprint';
 import { maybeGunzipAsync, parseIdx, readDataFile } from './idx';
-import { FASHION_MNIST_FILES, findIdxFile, findIdxFiles, IDX_FILE_NAMES, IDX_ROLES, locateFashionMnist, locateMnist, type IdxRole } from './locate';
+import { DEBIAN_MNIST_DIR, FASHION_MNIST_FILES, findIdxFile, findIdxFiles, IDX_FILE_NAMES, IDX_ROLES, locateFashionMnist, locateMnist, type IdxRole } from './locate';
 import { splitIndices } from './random';
 import { readRegistry } from './registry';
+import { userDataDir } from '../paths';
 import type { Dataset, ImageSet } from './types';
 
 /** Options for `loadDataset`. */
@@ -61,13 +62,20 @@ async function resolveSource(source: string | undefined, opts: LoadOptions): Pro
   if (source === 'mnist') {
     const dir = locateMnist();
     if (!dir) {
+      const userDir = path.join(userDataDir(), 'mnist');
       throw new DataError(
-        'MNIST not found: put train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz in the workbench data folder\'s mnist/ subfolder, or import a folder',
+        `MNIST not found in ${userDir} or ${DEBIAN_MNIST_DIR}: put train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz in ${userDir}, or import a folder`,
+        userDir,
       );
     }
     return { kind: 'idx', path: dir, id: 'mnist' };
   }
-  const entry = (await readRegistry()).datasets.find((d) => d.id === source);
+  // A damaged registry must not stop loading a dataset given by path; for an id it is the real problem.
+  const registry = await readRegistry().catch((err: unknown) => {
+    if (existsSync(path.resolve(source))) return null;
+    throw err;
+  });
+  const entry = registry?.datasets.find((d) => d.id === source);
   const target = entry ? entry.path : path.resolve(source);
   let isDir: boolean;
   try {
