@@ -32,27 +32,35 @@ export interface CoreBridge {
   predictImages(runDir: string, images: { name: string; bytes: Uint8Array }[]): Promise<Prediction[]>;
 }
 
-/** A core feature that has not been built yet (said plainly instead of failing obscurely). */
-export class NotAvailableError extends Error {
-  override name = 'NotAvailableError';
-}
-
-/** The real core, imported lazily. */
+/**
+ * The real core. Each module is imported on first use: the services start (and the window appears)
+ * without loading tfjs, and a core module that fails to load breaks only the methods that need it.
+ */
 export function createCoreBridge(): CoreBridge {
-  const missing = (what: string): never => {
-    throw new NotAvailableError(`${what} is not available yet in this build`);
-  };
+  const model = () => import('../core/model/index');
+  const data = () => import('../core/data/index');
+  const runs = () => import('../core/runs/store');
   return {
-    summarizeSpec: async () => missing('model summary'),
-    templates: async () => missing('model templates'),
-    listDatasets: async () => missing('listing datasets'),
-    importDataset: async () => missing('dataset import'),
-    testImages: async () => missing('test images'),
-    listRuns: async () => missing('listing runs'),
-    getRun: async () => missing('reading a run'),
-    runDir: async () => missing('run folders'),
-    markFailed: async () => missing('recording a failed run'),
-    exportModel: async () => missing('model export'),
-    predictImages: async () => missing('prediction'),
+    summarizeSpec: async (spec) => (await model()).summarizeSpec(spec),
+    templates: async () => (await model()).TEMPLATES.map((t) => ({ id: t.id, label: t.label, spec: t.spec })),
+    listDatasets: async () => (await data()).listDatasets(),
+    importDataset: async (p) => (await data()).importDataset(p),
+    testImages: async (datasetId, indices) => (await data()).getTestImages(datasetId, indices),
+    listRuns: async (runsDir) => new (await runs()).RunStore(runsDir).list(),
+    getRun: async (runsDir, runId) => new (await runs()).RunStore(runsDir).get(runId),
+    async runDir(runsDir, runId) {
+      const store = new (await runs()).RunStore(runsDir);
+      await store.record(runId); // throws RunNotFoundError naming the id when there is no such run
+      return store.runDir(runId);
+    },
+    async markFailed(runsDir, runId, error) {
+      const { RunStore, RunWriter } = await runs();
+      const store = new RunStore(runsDir);
+      // The worker thread shares this process's pid, so the store cannot tell the run died: record it.
+      const record = await store.record(runId);
+      if (record.status === 'running' || record.status === 'paused') await new RunWriter(store.runDir(runId), record).fail(error);
+    },
+    exportModel: async (runDir, format, outDir) => (await import('../core/export/index')).exportModel(runDir, format, outDir),
+    predictImages: async (runDir, images) => (await import('../core/predict/index')).predictImages(runDir, images),
   };
 }

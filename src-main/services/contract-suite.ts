@@ -1,0 +1,201 @@
+/**
+ * The contract test suite, written once against `WorkbenchApi` and run against every transport: the
+ * in-process services (contract.test.ts) and browser mode over a real WebSocket (server.test.ts). Real
+ * Fashion-MNIST, real training in the real worker thread — a small CNN on a few hundred images.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { BatchProgress, EpochResult, TrainingFailed, TrainingFinished, WorkbenchApi } from '../shared/contract';
+import { LESSON_HYPERPARAMETERS, type Hyperparameters, type ModelSpec } from '../shared/spec';
+
+/** What a transport under test provides. */
+export interface ContractHarness {
+  api: WorkbenchApi;
+  close(): Promise<void>;
+}
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The lesson's published parameter count (the Keras summary in the lesson). */
+const LESSON_TOTAL_PARAMS = 468_586;
+
+/** The examples' JSON, as a user would load it. */
+export function readExample(name: string): ModelSpec {
+  return JSON.parse(fs.readFileSync(path.join(root, 'examples', `${name}.json`), 'utf8')) as ModelSpec;
+}
+
+/** Records every training event in arrival order. */
+export class EventLog {
+  readonly entries: (
+    | { kind: 'progress'; value: BatchProgress }
+    | { kind: 'epoch'; value: EpochResult }
+    | { kind: 'finished'; value: TrainingFinished }
+    | { kind: 'failed'; value: TrainingFailed }
+  )[] = [];
+  private waiters: { test: () => boolean; resolve: () => void }[] = [];
+  private readonly offs: (() => void)[];
+
+  constructor(api: WorkbenchApi) {
+    this.offs = [
+      api.training.onTrainingProgress((value) => this.push({ kind: 'progress', value })),
+      api.training.onEpochEnd((value) => this.push({ kind: 'epoch', value })),
+      api.training.onTrainingFinished((value) => this.push({ kind: 'finished', value })),
+      api.training.onTrainingFailed((value) => this.push({ kind: 'failed', value })),
+    ];
+  }
+
+  private push(entry: EventLog['entries'][number]): void {
+    this.entries.push(entry);
+    for (const w of [...this.waiters]) {
+      if (w.test()) {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  }
+
+  /** Entries for one run. */
+  of(runId: string): EventLog['entries'] {
+    return this.entries.filter((e) => e.value.runId === runId);
+  }
+
+  /** Resolves when `test` holds (checked now and after every event); rejects after `timeoutMs`. */
+  until(test: () => boolean, what: string, timeoutMs = 240_000): Promise<void> {
+    if (test()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+      this.waiters.push({
+        test,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
+  }
+
+  /** The terminal event of a run, once it arrives. */
+  async end(runId: string): Promise<EventLog['entries'][number]> {
+    await this.until(() => this.of(runId).some((e) => e.kind === 'finished' || e.kind === 'failed'), `run ${runId} to end`);
+    return this.of(runId).find((e) => e.kind === 'finished' || e.kind === 'failed')!;
+  }
+
+  dispose(): void {
+    for (const off of this.offs) off();
+  }
+}
+
+/** The lesson's hyperparameters, shortened for a test run. */
+export function shortRun(epochs: number, batchSize = 128): Hyperparameters {
+  return { ...LESSON_HYPERPARAMETERS, epochs, batch_size: batchSize };
+}
+
+/** Defines the contract suite for one transport. */
+export function contractSuite(label: string, setup: () => Promise<ContractHarness>): void {
+  describe(`contract: ${label}`, () => {
+    let h: ContractHarness;
+    let log: EventLog;
+    const runIds: string[] = [];
+
+    before(async () => {
+      h = await setup();
+      log = new EventLog(h.api);
+    });
+    after(async () => {
+      log?.dispose();
+      await h?.close();
+    });
+
+    it("summarizes the lesson's CNN to its published parameter count", async () => {
+      const summary = await h.api.model.summarize(readExample('lesson-cnn'));
+      assert.equal(summary.ok, true, JSON.stringify(summary.issues));
+      assert.equal(summary.totalParams, LESSON_TOTAL_PARAMS);
+      assert.equal(summary.trainableParams + summary.nonTrainableParams, LESSON_TOTAL_PARAMS);
+    });
+
+    it('reports a broken spec as issues, not as a failed call', async () => {
+      const spec = readExample('small-cnn');
+      const broken = { ...spec, config: { ...spec.config, layers: [...spec.config.layers, { class_name: 'Conv3D', config: {} }] } } as unknown as ModelSpec;
+      const summary = await h.api.model.summarize(broken);
+      assert.equal(summary.ok, false);
+      assert.ok(summary.issues.some((i) => i.severity === 'error' && i.layerIndex === spec.config.layers.length), JSON.stringify(summary.issues));
+    });
+
+    it('lists Fashion-MNIST among the datasets', async () => {
+      const datasets = await h.api.datasets.listDatasets();
+      const fm = datasets.find((d) => d.id === 'fashion-mnist');
+      assert.ok(fm, `datasets: ${datasets.map((d) => d.id).join(', ')}`);
+      assert.deepEqual(fm.imageShape, [28, 28, 1]);
+      assert.equal(fm.classNames.length, 10);
+      const images = await h.api.datasets.getTestImages('fashion-mnist', [0, 1]);
+      assert.deepEqual(images.map((i) => i.index), [0, 1]);
+      assert.equal(images[0]!.pixels.length, 28 * 28);
+    });
+
+    it('trains a short run: progress, then the epoch, then finished — in order', async () => {
+      const { runId } = await h.api.training.startTraining({
+        spec: readExample('small-cnn'),
+        hyperparameters: shortRun(1),
+        datasetId: 'fashion-mnist',
+        limitTrain: 600,
+        limitTest: 200,
+      });
+      runIds.push(runId);
+      const end = await log.end(runId);
+      assert.equal(end.kind, 'finished', JSON.stringify(end.value));
+      const events = log.of(runId);
+      const kinds = events.map((e) => e.kind);
+      const firstEpoch = kinds.indexOf('epoch');
+      assert.ok(kinds.indexOf('progress') >= 0 && kinds.indexOf('progress') < firstEpoch, `order: ${kinds.join(' ')}`);
+      assert.equal(kinds.lastIndexOf('progress') < firstEpoch, true, `progress after the epoch end: ${kinds.join(' ')}`);
+      assert.equal(kinds[kinds.length - 1], 'finished');
+      const batches = events.filter((e) => e.kind === 'progress').map((e) => (e.value as BatchProgress).batch);
+      assert.deepEqual(batches, [...batches].sort((a, b) => a - b), 'batch numbers never go back');
+      const finished = end.value as TrainingFinished;
+      assert.equal(finished.status, 'completed');
+      assert.equal(finished.epochsRun, 1);
+      assert.equal(finished.evaluation.testCount, 200);
+      assert.equal(finished.evaluation.confusionMatrix.length, 10);
+    });
+
+    it('refuses a second run while one trains, and stops a run mid-epoch', async () => {
+      const { runId } = await h.api.training.startTraining({
+        spec: readExample('small-cnn'),
+        hyperparameters: shortRun(5, 32),
+        datasetId: 'fashion-mnist',
+        limitTrain: 2000,
+        limitTest: 200,
+      });
+      runIds.push(runId);
+      await assert.rejects(
+        h.api.training.startTraining({ spec: readExample('small-cnn'), hyperparameters: shortRun(1), datasetId: 'fashion-mnist', limitTrain: 600 }),
+        (err: Error) => err.name === 'TrainingBusyError' && err.message.includes(runId),
+      );
+      await log.until(() => log.of(runId).some((e) => e.kind === 'progress' || e.kind === 'finished' || e.kind === 'failed'), 'first progress');
+      const first = log.of(runId)[0]!;
+      assert.equal(first.kind, 'progress', JSON.stringify(first.value));
+      await h.api.training.stopTraining(runId);
+      const end = await log.end(runId);
+      assert.equal(end.kind, 'finished', JSON.stringify(end.value));
+      const finished = end.value as TrainingFinished;
+      assert.equal(finished.status, 'stopped');
+      assert.ok(finished.epochsRun < 5, `epochs run: ${finished.epochsRun}`);
+      await assert.rejects(h.api.training.stopTraining(runId), (err: Error) => err.name === 'RunNotActiveError');
+    });
+
+    it('lists the runs and reads one back', async () => {
+      const runs = await h.api.runs.listRuns();
+      for (const id of runIds) assert.ok(runs.some((r) => r.id === id), `run ${id} missing from ${runs.map((r) => r.id).join(', ')}`);
+      const detail = await h.api.runs.getRun(runIds[0]!);
+      assert.equal(detail.status, 'completed');
+      assert.equal(detail.history.length, detail.epochsRun);
+      assert.equal(detail.spec.config.name, readExample('small-cnn').config.name);
+      assert.ok(detail.evaluation, 'evaluation saved');
+      const stopped = await h.api.runs.getRun(runIds[1]!);
+      assert.equal(stopped.status, 'stopped');
+      await assert.rejects(h.api.runs.getRun('no-such-run'), (err: Error) => err.name === 'RunNotFoundError' && err.message.includes('no-such-run'));
+    });
+  });
+}

@@ -1,0 +1,76 @@
+/**
+ * The training worker thread: loads the dataset, runs `runTraining` with a `TrainControl` driven by the
+ * main thread's messages, and reports back — batch progress throttled (at most one message per
+ * `progressIntervalMs`), every epoch, then exactly one `finished` or `failed`. tfjs and all the number
+ * crunching live here, so the thread serving the UI never blocks.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { FromWorker, ToWorker, WorkerData } from './protocol';
+
+if (!parentPort) throw new Error('training-worker.ts must run as a worker thread');
+const port = parentPort;
+const post = (message: FromWorker): void => port.postMessage(message);
+
+function wireError(err: unknown): { name: string; message: string } {
+  if (err instanceof Error) return { name: err.name || 'Error', message: err.message };
+  return { name: 'Error', message: String(err) };
+}
+
+async function main(data: WorkerData): Promise<void> {
+  if (data.mode === 'probe') {
+    const { initBackend } = await import('../core/backend/index');
+    post({ type: 'backend', backend: await initBackend() });
+    return;
+  }
+  const { job } = data;
+  const [{ runTraining, TrainingError }, { TrainControl }, { loadDataset }] = await Promise.all([
+    import('../core/train/train'),
+    import('../core/train/control'),
+    import('../core/data/index'),
+  ]);
+  const control = new TrainControl();
+  port.on('message', (m: ToWorker) => {
+    if (m.type !== 'control') return;
+    if (m.action === 'pause') control.pause();
+    else if (m.action === 'resume') control.resume();
+    else control.stop();
+  });
+
+  let runId: string | null = null;
+  let lastSent = 0;
+  try {
+    const dataset = await loadDataset(job.datasetId, { limitTrain: job.limitTrain, limitTest: job.limitTest, download: false });
+    const finished = await runTraining(
+      { spec: job.spec, hyperparameters: job.hyperparameters, dataset, runsDir: job.runsDir, limitTrain: job.limitTrain, limitTest: job.limitTest },
+      {
+        onStart(id, backend) {
+          runId = id;
+          post({ type: 'started', runId: id, backend });
+        },
+        onBatch(progress) {
+          const now = Date.now();
+          // The last batch of an epoch always goes out, so a bar never stalls short of 100%.
+          if (now - lastSent >= job.progressIntervalMs || progress.batch === progress.batchesPerEpoch) {
+            lastSent = now;
+            post({ type: 'progress', progress });
+          }
+        },
+        onEpoch(epoch) {
+          post({ type: 'epoch', epoch });
+        },
+        onLog(message) {
+          post({ type: 'log', message });
+        },
+      },
+      control,
+    );
+    post({ type: 'finished', finished });
+  } catch (err) {
+    const id = runId ?? (err instanceof TrainingError ? err.runId : null);
+    post({ type: 'failed', runId: id, error: wireError(err) });
+  }
+}
+
+void main(workerData as WorkerData).catch((err: unknown) => {
+  post({ type: 'failed', runId: null, error: wireError(err) });
+});
