@@ -8,7 +8,7 @@ export { summarizeSpec, analyzeSpec, describeShape, assignNames } from './valida
 export type { SummarizeOptions, Analysis } from './validate';
 export { formatSummary, formatShape, withThousands, readableMemorySize } from './format';
 export { buildModel, layerSeed } from './build';
-export { createOptimizer } from './optimizer';
+export { createOptimizer, getLearningRate, setLearningRate } from './optimizer';
 export { layerRegistry, activationRegistry, optimizerRegistry, initializerRegistry, Registry } from './registry';
 export type { LayerEntry, ActivationEntry, OptimizerEntry, TfActivationIdentifier } from './registry';
 export { TEMPLATES, getTemplate } from './templates';

@@ -39,3 +39,29 @@ export function createOptimizer(opt: OptimizerSpec): tf.Optimizer {
   if (issues.length > 0) throw new SpecError(issues, 'Invalid optimizer');
   return entry.create(opt.config ?? { learning_rate: entry.defaults.learning_rate });
 }
+
+/** tfjs optimizers keep the rate in a `learningRate` field; SGD and Momentum also cache it as a tensor. */
+interface WithLearningRate {
+  learningRate: number;
+  setLearningRate?: (lr: number) => void;
+}
+
+/** The optimizer's current learning rate (for progress events and ReduceLROnPlateau). */
+export function getLearningRate(optimizer: tf.Optimizer): number {
+  return (optimizer as unknown as WithLearningRate).learningRate;
+}
+
+/**
+ * Changes the learning rate of a live tfjs optimizer in place, keeping its moment estimates — what Keras'
+ * ReduceLROnPlateau does by assigning `optimizer.learning_rate`. tfjs has no public setter on most optimizers:
+ * Adam, Adamax, RMSProp and Adagrad read the `learningRate` field at every step, while SGD/Momentum cache it in
+ * a tensor that only `setLearningRate` refreshes.
+ */
+export function setLearningRate(optimizer: tf.Optimizer, learningRate: number): void {
+  if (!(Number.isFinite(learningRate) && learningRate > 0)) {
+    throw new RangeError(`learning rate = ${learningRate} must be a number > 0`);
+  }
+  const o = optimizer as unknown as WithLearningRate;
+  if (typeof o.setLearningRate === 'function') o.setLearningRate(learningRate);
+  else o.learningRate = learningRate;
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { ACTIVATIONS, LAYER_CLASS_NAMES, OPTIMIZER_NAMES } from '../../shared/spec';
 import type { OptimizerSpec } from '../../shared/spec';
-import { SpecError, activationRegistry, createOptimizer, layerRegistry, optimizerRegistry } from './index';
+import { SpecError, activationRegistry, createOptimizer, getLearningRate, layerRegistry, optimizerRegistry, setLearningRate } from './index';
 
 test('each registry lists exactly the shared names', () => {
   assert.deepEqual(activationRegistry.list(), [...ACTIVATIONS]);
@@ -73,4 +73,32 @@ test('createOptimizer refuses unknown names and bad values, naming field and val
       err.issues.map((i) => i.field).join() === 'learning_rate,beta_1' &&
       /learning_rate = -1: must be a number > 0/.test(err.message),
   );
+});
+
+test('setLearningRate changes the step size of a live optimizer of every kind, keeping its state', () => {
+  for (const name of OPTIMIZER_NAMES) {
+    // One step of size lr on w = 0 with gradient 1 moves w by an amount proportional to lr (first step), so
+    // halving the rate after one step must halve the second step compared with an unchanged twin.
+    const steps = (halve: boolean) => {
+      const opt = createOptimizer({ class_name: name, config: { learning_rate: 0.1 } });
+      const w = tf.variable(tf.scalar(0));
+      const moves: number[] = [];
+      for (let k = 0; k < 2; k++) {
+        if (k === 1 && halve) setLearningRate(opt, getLearningRate(opt) / 2);
+        const before = w.dataSync()[0];
+        opt.applyGradients({ [w.name]: tf.scalar(1) });
+        moves.push(w.dataSync()[0] - before);
+      }
+      const lr = getLearningRate(opt);
+      opt.dispose();
+      w.dispose();
+      return { moves, lr };
+    };
+    const same = steps(false);
+    const halved = steps(true);
+    assert.equal(halved.lr, 0.05, name);
+    assert.ok(Math.abs(halved.moves[0] - same.moves[0]) < 1e-7, `${name}: first step unchanged`);
+    assert.ok(Math.abs(halved.moves[1] - same.moves[1] / 2) < 1e-6, `${name}: second step halved (${halved.moves[1]} vs ${same.moves[1]})`);
+  }
+  assert.throws(() => setLearningRate(createOptimizer({ class_name: 'adam', config: { learning_rate: 1e-3 } }), 0), /learning rate = 0 must be a number > 0/);
 });

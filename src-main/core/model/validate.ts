@@ -8,7 +8,7 @@
  * its output is `units` wide), but every shape check skips unknown dims — so one mistake never cascades into a
  * list of bogus follow-on errors.
  */
-import type { FieldDescriptor, FieldValue, LayerClassName, LayerSpec, SpecIssue, SpecSummary, SummaryRow } from '../../shared/spec';
+import type { FieldDescriptor, LayerClassName, LayerSpec, SpecIssue, SpecSummary, SummaryRow } from '../../shared/spec';
 import { SPEC_FORMAT_VERSION } from '../../shared/spec';
 import { ACCEPTED_KERAS_FIELDS, COMMON_LAYER_FIELDS } from '../../shared/layer-fields';
 import { activationRegistry, initializerRegistry, layerRegistry } from './registry';
@@ -198,10 +198,6 @@ class LayerContext {
   int(field: string): number | null {
     const v = this.value(field);
     return typeof v === 'number' ? v : null;
-  }
-
-  num(field: string): number | null {
-    return this.int(field);
   }
 
   bool(field: string): boolean | null {
@@ -601,13 +597,4 @@ export function summarizeSpec(spec: unknown, options: SummarizeOptions = {}): Sp
     trainableParams: sum((r) => r.trainableParams),
     nonTrainableParams: sum((r) => r.nonTrainableParams),
   };
-}
-
-/** Fills every omitted Keras field from the descriptor table (a copy; the input is not changed). */
-export function fillDefaults(className: LayerClassName, config: Record<string, unknown>): Record<string, FieldValue | unknown> {
-  const out: Record<string, unknown> = { ...config };
-  for (const d of layerRegistry.get(className).fields) {
-    if (out[d.name] === undefined && !d.required) out[d.name] = d.default;
-  }
-  return out;
 }
