@@ -27,18 +27,11 @@ export interface Notice {
   text: string;
 }
 
-/** A socket that never opens would otherwise leave "connecting…" on screen forever. */
-const CONNECT_TIMEOUT_MS = 15_000;
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer from the services within ${ms / 1000} s`)), ms);
-    promise.then(
-      (v) => (clearTimeout(timer), resolve(v)),
-      (e: unknown) => (clearTimeout(timer), reject(e)),
-    );
-  });
-}
+/**
+ * After this long without an answer the header says so. Calls are not abandoned: the socket client queues
+ * them until it connects, so a slow start recovers by itself when the answers arrive.
+ */
+const SLOW_AFTER_MS = 10_000;
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : typeof e === 'object' && e && 'message' in e ? String(e.message) : String(e));
 
@@ -46,8 +39,11 @@ export class AppState {
   title = 'CNN Workbench';
   view = $state<View>('model');
 
-  /** `connecting` until the first calls answer; `offline` shows a banner and the reason. */
-  connection = $state<'connecting' | 'ready' | 'offline'>('connecting');
+  /**
+   * `connecting` until the first calls answer (`slow` when that takes long: a cold start on a busy machine
+   * loads tfjs first); `offline` when every call failed, with the reason in `connectionError`.
+   */
+  connection = $state<'connecting' | 'slow' | 'ready' | 'offline'>('connecting');
   connectionError = $state<string | null>(null);
   backend = $state.raw<BackendInfo | null>(null);
   datasets = $state.raw<DatasetInfo[]>([]);
@@ -83,11 +79,11 @@ export class AppState {
       this.connectionError = messageOf(e);
       return;
     }
-    const [backend, datasets, templates] = await Promise.allSettled([
-      withTimeout(api.training.getBackend(), CONNECT_TIMEOUT_MS),
-      withTimeout(api.datasets.listDatasets(), CONNECT_TIMEOUT_MS),
-      withTimeout(api.model.listTemplates(), CONNECT_TIMEOUT_MS),
-    ]);
+    const slow = setTimeout(() => {
+      if (this.connection === 'connecting') this.connection = 'slow';
+    }, SLOW_AFTER_MS);
+    const [backend, datasets, templates] = await Promise.allSettled([api.training.getBackend(), api.datasets.listDatasets(), api.model.listTemplates()]);
+    clearTimeout(slow);
     const failures: string[] = [];
     if (backend.status === 'fulfilled') this.backend = backend.value;
     else failures.push(`backend: ${messageOf(backend.reason)}`);

@@ -1,0 +1,77 @@
+/**
+ * (a) From an empty model, build the lesson's CNN through the palette and the layer forms — every layer added
+ * by hand, every field typed or picked in the UI, no template — and read Keras' totals in the live summary:
+ * 468,586 parameters, 468,202 trainable, 384 non-trainable (the BatchNorm moving statistics).
+ */
+import type { Page } from '@playwright/test';
+import { expect, openView, test } from './fixtures';
+
+type Fields = Record<string, string>;
+
+/** The lesson's network as (class, fields) pairs, fields as a person would type them. Select fields end in "!". */
+const conv = (filters: number): [string, Fields] => ['Conv2D', { filters: String(filters), kernel_size: '3, 3', 'padding!': 'same' }];
+const bnRelu: [string, Fields][] = [
+  ['BatchNormalization', {}],
+  ['Activation', { 'activation!': 'relu' }],
+];
+const LESSON: [string, Fields][] = [
+  ['InputLayer', { shape: '28, 28, 1', name: 'image' }],
+  conv(32),
+  ...bnRelu,
+  conv(32),
+  ...bnRelu,
+  ['MaxPooling2D', { pool_size: '2, 2' }],
+  ['Dropout', { rate: '0.25' }],
+  conv(64),
+  ...bnRelu,
+  conv(64),
+  ...bnRelu,
+  ['MaxPooling2D', { pool_size: '2, 2' }],
+  ['Dropout', { rate: '0.30' }],
+  ['Flatten', {}],
+  ['Dense', { units: '128', 'activation!': 'relu' }],
+  ['Dropout', { rate: '0.40' }],
+  ['Dense', { units: '10', 'activation!': 'softmax', name: 'class_prob' }],
+];
+
+async function addLayer(page: Page, index: number, className: string, fields: Fields): Promise<void> {
+  await page.getByTestId(`palette-${className}`).click();
+  // The new layer lands after the selected one (the previous addition) and is selected itself.
+  await expect(page.getByTestId(`layer-${index}`)).toHaveAttribute('data-class-name', className);
+  await expect(page.getByTestId(`layer-row-${index}`)).toHaveAttribute('aria-current', 'true');
+  for (const [key, value] of Object.entries(fields)) {
+    const field = page.getByTestId(`field-${key.replace(/!$/, '')}`);
+    if (key.endsWith('!')) await field.selectOption(value);
+    else await field.fill(value);
+  }
+}
+
+test('build the lesson CNN layer by layer and read 468,586 parameters in the summary', async ({ page }, testInfo) => {
+  await openView(page, 'Model');
+  await page.getByTestId('project-new').click();
+  await expect(page.getByTestId('layer-stack-empty')).toBeVisible();
+
+  for (const [i, [className, fields]] of LESSON.entries()) await addLayer(page, i, className, fields);
+
+  await expect(page.getByTestId('layer-count')).toHaveText(String(LESSON.length));
+  await expect(page.getByTestId('summary-status')).toHaveText('up to date');
+  await expect(page.getByTestId('summary-total')).toHaveText('468,586');
+  await expect(page.getByTestId('summary-trainable')).toHaveText('468,202');
+  await expect(page.getByTestId('summary-non-trainable')).toHaveText('384');
+  // Per-layer rows as the lesson prints them.
+  await expect(page.getByTestId('summary-row-0')).toContainText('image');
+  await expect(page.getByTestId('summary-row-0')).toContainText('(None, 28, 28, 1)');
+  await expect(page.getByTestId('summary-row-17')).toContainText('(None, 3136)');
+  await expect(page.getByTestId('summary-row-18')).toContainText('401,536');
+  await expect(page.getByTestId('summary-row-20')).toContainText('class_prob');
+  await expect(page.getByTestId('summary-row-20')).toContainText('1,290');
+  await expect(page.locator('[data-testid^="layer-"][data-severity="error"]')).toHaveCount(0);
+
+  // Undo walks back through the edits: the last one named the output layer.
+  await page.getByTestId('undo').click();
+  await expect(page.getByTestId('summary-row-20')).not.toContainText('class_prob');
+  await page.getByTestId('redo').click();
+  await expect(page.getByTestId('summary-row-20')).toContainText('class_prob');
+
+  await page.screenshot({ path: testInfo.outputPath('editor-lesson-cnn.png'), fullPage: true });
+});
