@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/index';
 import { agreementReport, exportModel } from './index';
 import { loadModelFromDir } from './model-io';
-import { smallCnn, trainedRun, type TrainedRun } from './testkit';
+import { summarizeSpec } from '../model/validate';
+import { SMALL_SPEC, smallCnn, trainedRun, type TrainedRun } from './testkit';
 import { compareProbabilities, predictTfjs, runOnnx } from './verify';
 
 let run: TrainedRun;
@@ -74,7 +75,7 @@ test('ONNX export agrees with the in-app model under ONNX Runtime (≥ 99% argma
 test('an export whose predictions disagree with the in-app model is reported as not ok', async () => {
   // A real disagreement: the trained model against an untrained one of the same architecture, on real images.
   const x = { data: Float32Array.from(run.test.images, (v) => v / 255), shape: [200, 28, 28, 1] as [number, number, number, number] };
-  const untrained = smallCnn();
+  const untrained = smallCnn(7);
   const agreement = compareProbabilities(await predictTfjs(run.model, x), await predictTfjs(untrained, x), 200);
   untrained.dispose();
   const onnxReport = agreementReport('onnx', '/tmp/out', agreement, 'test images');
@@ -97,11 +98,14 @@ test('the Keras export parses, names the same layers and parameter counts, and n
   assert.equal(report.ok, true, report.message);
   assert.match(report.message, /parsed it; it builds the same 9 layers with the same parameter counts/);
   assert.match(report.message, /not installed here/);
+  // The layer names and parameter counts in the script are the spec's, as the model core summarises it.
   const py = readFileSync(path.join(out, 'model.py'), 'utf8');
-  for (const layer of run.model.layers.filter((l) => l.getClassName() !== 'InputLayer')) {
-    assert.match(py, new RegExp(`name="${layer.name}"`));
-    assert.match(py, new RegExp(`"${layer.name}": ${layer.countParams()},`));
-  }
+  const rows = summarizeSpec(SMALL_SPEC).rows.filter((r) => r.className !== 'InputLayer');
+  const scriptLayers = [...py.matchAll(/layers\.(\w+)\(.*name="([^"]+)"\)\((?:inputs|x)\)/g)].map((m) => [m[1], m[2]]);
+  assert.deepEqual(scriptLayers, rows.map((r) => [r.className, r.name]));
+  const expected = [...py.matchAll(/^ {4}"([^"]+)": (\d+),$/gm)].map((m) => [m[1], Number(m[2])]);
+  assert.deepEqual(expected, rows.map((r) => [r.name, r.params]));
+  assert.match(py, new RegExp(`EXPECTED_TOTAL_PARAMS = ${summarizeSpec(SMALL_SPEC).totalParams}\n`));
   assert.match(py, /keras\.callbacks\.EarlyStopping\(monitor="val_accuracy", mode="max", patience=5, min_delta=0, restore_best_weights=True\)/);
   assert.match(py, /keras\.callbacks\.ReduceLROnPlateau\(monitor="val_loss", mode="min", factor=0\.5, patience=2, min_lr=0\.00001/);
   assert.match(py, /keras\.optimizers\.Adam\(learning_rate=0\.001\)/);

@@ -128,6 +128,32 @@ function kerasArgs(layer: tf.layers.Layer): [string, Arg][] {
   }
 }
 
+/** Keras 3's defaults for the arguments `kerasArgs` emits: left out of the scripts, as a person would write them. */
+const KERAS_DEFAULTS: Record<string, unknown> = {
+  strides: [1, 1],
+  dilation_rate: [1, 1],
+  padding: 'valid',
+  activation: 'linear',
+  use_bias: true,
+  depth_multiplier: 1,
+  axis: -1,
+  momentum: 0.99,
+  epsilon: 0.001,
+  center: true,
+  scale: true,
+};
+
+const plain = (v: Arg): unknown => (v instanceof Int ? v.value : Array.isArray(v) ? (v as Arg[]).map(plain) : v);
+
+function withoutDefaults(args: [string, Arg][]): [string, Arg][] {
+  const pool = args.find(([k]) => k === 'pool_size');
+  return args.filter(([k, v]) => {
+    // Pooling strides default to the pool size, not to 1.
+    if (k === 'strides' && pool) return JSON.stringify(plain(v)) !== JSON.stringify(plain(pool[1]));
+    return !(k in KERAS_DEFAULTS) || JSON.stringify(plain(v)) !== JSON.stringify(KERAS_DEFAULTS[k]);
+  });
+}
+
 /** Describes a trained tfjs model for the script generators, with the byte layout of weights.bin. */
 export function describeModel(model: tf.LayersModel): KerasModelDescription {
   const inShape = model.inputs[0]!.shape.slice(1) as number[];
@@ -138,7 +164,7 @@ export function describeModel(model: tf.LayersModel): KerasModelDescription {
   let offset = 0;
   for (const layer of model.layers) {
     if (layer.getClassName() === 'InputLayer') continue;
-    layers.push({ className: layer.getClassName(), name: layer.name, args: kerasArgs(layer), params: layer.countParams() });
+    layers.push({ className: layer.getClassName(), name: layer.name, args: withoutDefaults(kerasArgs(layer)), params: layer.countParams() });
     for (const w of layer.weights) {
       weights.push({ layer: layer.name, weight: w.name.split('/').pop()!.replace(/_\d+$/, ''), shape: w.shape as number[], offset });
       offset += (w.shape as number[]).reduce((a, b) => a * b, 1) * 4;

@@ -6,6 +6,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+// Registers the custom layers the model core builds (SpatialDropout2D), so a saved run containing them loads.
+import '../model/spatial-dropout';
 
 /** The file name of the topology + manifest inside a model folder, as tfjs-node writes it. */
 export const MODEL_JSON = 'model.json';

@@ -7,11 +7,12 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { LESSON_HYPERPARAMETERS } from '../../shared/spec';
+import { LESSON_HYPERPARAMETERS, type ModelSpec } from '../../shared/spec';
 import { FASHION_MNIST_CLASSES } from '../data/classes';
 import { loadDataset } from '../data/load';
 import { toTensors } from '../data/tensors';
 import type { ImageSet } from '../data/types';
+import { buildModel } from '../model/build';
 import { saveModelToDir } from './model-io';
 
 /** A trained run folder and the test images it was checked on. */
@@ -25,25 +26,35 @@ export interface TrainedRun {
 
 /**
  * A small conv net exercising BatchNorm, Conv, pooling, Flatten and Dense (so NHWC/Flatten order and BN
- * statistics matter), with Keras-style names.
+ * statistics matter). A low BatchNorm momentum lets the moving statistics settle within one short epoch,
+ * so the in-app predictions are meaningful.
  */
-export function smallCnn(): tf.Sequential {
-  const m = tf.sequential({ name: 'small_cnn' });
-  m.add(tf.layers.inputLayer({ inputShape: [28, 28, 1], name: 'image' }));
-  m.add(tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', name: 'conv2d', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
-  // A low momentum lets the moving statistics settle within one short epoch, so inference is meaningful.
-  m.add(tf.layers.batchNormalization({ momentum: 0.5, name: 'batch_normalization' }));
-  m.add(tf.layers.activation({ activation: 'relu', name: 'activation' }));
-  m.add(tf.layers.maxPooling2d({ poolSize: 2, name: 'max_pooling2d' }));
-  m.add(tf.layers.conv2d({ filters: 16, kernelSize: 3, activation: 'relu', name: 'conv2d_1', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
-  m.add(tf.layers.maxPooling2d({ poolSize: 2, name: 'max_pooling2d_1' }));
-  m.add(tf.layers.dropout({ rate: 0.25, name: 'dropout' }));
-  m.add(tf.layers.flatten({ name: 'flatten' }));
-  m.add(tf.layers.dense({ units: 10, activation: 'softmax', name: 'class_prob', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }));
-  return m;
+export const SMALL_SPEC: ModelSpec = {
+  format_version: 1,
+  class_name: 'Sequential',
+  config: {
+    name: 'small_bn_cnn',
+    layers: [
+      { class_name: 'InputLayer', config: { name: 'image', shape: [28, 28, 1] } },
+      { class_name: 'Conv2D', config: { name: 'conv2d', filters: 8, kernel_size: [3, 3], padding: 'same' } },
+      { class_name: 'BatchNormalization', config: { name: 'batch_normalization', momentum: 0.5 } },
+      { class_name: 'Activation', config: { name: 'activation', activation: 'relu' } },
+      { class_name: 'MaxPooling2D', config: { name: 'max_pooling2d', pool_size: [2, 2] } },
+      { class_name: 'Conv2D', config: { name: 'conv2d_1', filters: 16, kernel_size: [3, 3], activation: 'relu' } },
+      { class_name: 'MaxPooling2D', config: { name: 'max_pooling2d_1', pool_size: [2, 2] } },
+      { class_name: 'Dropout', config: { name: 'dropout', rate: 0.25 } },
+      { class_name: 'Flatten', config: { name: 'flatten' } },
+      { class_name: 'Dense', config: { name: 'class_prob', units: 10, activation: 'softmax' } },
+    ],
+  },
+};
+
+/** `SMALL_SPEC` built by the model core, with seeded initial weights. */
+export function smallCnn(seed = 123): tf.LayersModel {
+  return buildModel(SMALL_SPEC, seed);
 }
 
-/** Trains `smallCnn` on the first `trainCount` Fashion-MNIST images for one epoch and writes a run folder. */
+/** Trains `SMALL_SPEC` on the first `trainCount` Fashion-MNIST images for one epoch and writes a run folder. */
 export async function trainedRun(trainCount = 600, testCount = 200): Promise<TrainedRun> {
   const ds = await loadDataset('fashion-mnist', { limitTrain: trainCount, limitTest: testCount, download: false });
   const model = smallCnn();
@@ -58,6 +69,7 @@ export async function trainedRun(trainCount = 600, testCount = 200): Promise<Tra
   const root = mkdtempSync(path.join(os.tmpdir(), 'cnnwb-export-'));
   const runDir = path.join(root, 'run-test');
   await saveModelToDir(model, path.join(runDir, 'model'));
+  await fs.writeFile(path.join(runDir, 'spec.json'), JSON.stringify(SMALL_SPEC));
   await fs.writeFile(path.join(runDir, 'run.json'), JSON.stringify({ id: 'run-test', datasetId: 'fashion-mnist' }));
   await fs.writeFile(path.join(runDir, 'hyperparameters.json'), JSON.stringify({ ...LESSON_HYPERPARAMETERS, epochs: 1, batch_size: 32 }));
   await fs.writeFile(path.join(runDir, 'evaluation.json'), JSON.stringify({ classNames: FASHION_MNIST_CLASSES }));
