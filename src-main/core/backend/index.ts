@@ -1,41 +1,111 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
-import type { BackendInfo } from '../../shared/contract';
+import type { BackendInfo, BackendName } from '../../shared/contract';
+import { loadWasmBackend } from './wasm';
 
 const require = createRequire(import.meta.url);
 let chosen: BackendInfo | null = null;
 
-/**
- * Picks the fastest training backend that loads here, once per process, and says which and why.
- * Order: tfjs-node-gpu, tfjs-node (libtensorflow), then the portable fallback.
- * (The speed issue replaces the portable fallback with wasm + workbench kernels.)
- */
-export async function initBackend(): Promise<BackendInfo> {
-  if (chosen) return chosen;
-  const missing: string[] = [];
-  for (const [pkg, name] of [
-    ['@tensorflow/tfjs-node-gpu', 'tensorflow-gpu'],
-    ['@tensorflow/tfjs-node', 'tensorflow'],
-  ] as const) {
-    try {
-      require(pkg);
-      await tf.setBackend('tensorflow');
-      await tf.ready();
-      chosen = { name, description: `${pkg} (libtensorflow)`, reason: `${pkg} loaded`, threads: 0 };
-      return chosen;
-    } catch (err) {
-      missing.push(`${pkg}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
-    }
+/** Options of `initBackend`. */
+export interface InitBackendOptions {
+  /**
+   * Force one backend instead of the fastest that loads ('auto'). Also read from the environment variable
+   * `CNN_WORKBENCH_BACKEND`. A forced backend that cannot load is an error, not a silent fallback.
+   */
+  prefer?: BackendName | 'auto';
+}
+
+function firstLine(err: unknown): string {
+  if (err instanceof Error && (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') {
+    const m = /Cannot find module '([^']+)'/.exec(err.message);
+    if (m) return `${m[1]} is not installed`;
   }
-  await tf.setBackend('cpu');
+  return err instanceof Error ? err.message.split('\n')[0] : String(err);
+}
+
+async function tryTfjsNode(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node', name: 'tensorflow' | 'tensorflow-gpu'): Promise<BackendInfo> {
+  require(pkg);
+  if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but its backend did not initialise`);
   await tf.ready();
-  chosen = {
-    name: 'cpu',
-    description: 'tfjs cpu backend (pure JavaScript)',
-    reason: `no native TensorFlow: ${missing.join('; ')}`,
+  return { name, description: `${pkg} (libtensorflow)`, reason: `${pkg} loaded`, threads: 0 };
+}
+
+async function tryWasm(): Promise<BackendInfo> {
+  await loadWasmBackend();
+  if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  return {
+    name: 'wasm',
+    description: `wasm${simd ? ' (SIMD)' : ''} + workbench training kernels, 1 thread`,
+    reason: '',
     threads: 1,
   };
-  return chosen;
+}
+
+async function tryCpu(): Promise<BackendInfo> {
+  await tf.setBackend('cpu');
+  await tf.ready();
+  return { name: 'cpu', description: 'tfjs cpu backend (pure JavaScript)', reason: '', threads: 1 };
+}
+
+const LOADERS: Record<BackendName, () => Promise<BackendInfo>> = {
+  'tensorflow-gpu': () => tryTfjsNode('@tensorflow/tfjs-node-gpu', 'tensorflow-gpu'),
+  tensorflow: () => tryTfjsNode('@tensorflow/tfjs-node', 'tensorflow'),
+  native: () => Promise.reject(new Error('the native addon is not built')),
+  wasm: tryWasm,
+  cpu: tryCpu,
+};
+const ORDER: BackendName[] = ['tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'];
+
+/**
+ * Picks the fastest training backend that loads here, once per process, and says which and why.
+ * Order: tfjs-node-gpu, tfjs-node (libtensorflow), the native addon (OpenBLAS), wasm, pure-JS cpu.
+ * `reason` names every faster backend that was skipped and why, in one line.
+ */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
+  if (chosen) return chosen;
+  const prefer = options.prefer ?? (process.env.CNN_WORKBENCH_BACKEND as BackendName | 'auto' | undefined) ?? 'auto';
+  if (prefer !== 'auto') {
+    const load = LOADERS[prefer];
+    if (!load) throw new Error(`unknown backend '${prefer}' (CNN_WORKBENCH_BACKEND / prefer): expected one of auto, ${ORDER.join(', ')}`);
+    try {
+      chosen = { ...(await load()), reason: `requested (${prefer})` };
+    } catch (err) {
+      throw new Error(`backend '${prefer}' was requested but cannot load: ${firstLine(err)}`);
+    }
+    return chosen;
+  }
+  const skipped: string[] = [];
+  for (const name of ORDER) {
+    try {
+      const info = await LOADERS[name]();
+      chosen = { ...info, reason: skipped.length ? skipped.join('; ') : `${name} is the fastest backend` };
+      return chosen;
+    } catch (err) {
+      const why = firstLine(err);
+      skipped.push(why.startsWith('@tensorflow/') ? why : `${name}: ${why}`);
+    }
+  }
+  throw new Error(`no tfjs backend could load: ${skipped.join('; ')}`);
+}
+
+/**
+ * Loads and lists the tfjs backends this module provides ('native' when the addon is built, and 'wasm'),
+ * without changing the active backend. For tests that compare each against `cpu`.
+ */
+export async function workbenchBackends(): Promise<string[]> {
+  const active = tf.getBackend();
+  const names: string[] = [];
+  for (const name of ['native', 'wasm'] as const) {
+    try {
+      await LOADERS[name]();
+      names.push(name);
+    } catch {
+      // Not available here; initBackend explains why when it picks.
+    }
+  }
+  if (active) await tf.setBackend(active);
+  return names;
 }
 
 /** The backend chosen by `initBackend`, or null before it ran. */
