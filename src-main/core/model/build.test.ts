@@ -156,3 +156,23 @@ test('SpatialDropout2D drops whole feature maps while training and is the identi
   tf.dispose([x, trained, inferred]);
   m.dispose();
 });
+
+test('a built model with every layer class saves as tfjs layers JSON and loads back with the same outputs', async () => {
+  const spec = EVERY_LAYER[0];
+  const m = buildModel(spec, 11);
+  let artifacts: tf.io.ModelArtifacts | undefined;
+  await m.save(tf.io.withSaveHandler(async (a) => {
+    artifacts = a;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  assert.ok(artifacts);
+  assert.match(JSON.stringify(artifacts.modelTopology), /"class_name":"SpatialDropout2D"/);
+  const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  const x = tf.randomUniform([3, 16, 16, 3], 0, 1, 'float32', 5);
+  const a = m.predict(x) as tf.Tensor;
+  const b = loaded.predict(x) as tf.Tensor;
+  assert.ok((tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]) < 1e-6);
+  tf.dispose([x, a, b]);
+  m.dispose();
+  loaded.dispose();
+});

@@ -60,8 +60,8 @@ function makeLayer(layer: LayerSpec, index: number, seed: number): tf.layers.Lay
         depthwiseInitializer: init('depthwise_initializer', 0),
         biasInitializer: init('bias_initializer', 1),
       });
-    case 'SeparableConv2D':
-      return tf.layers.separableConv2d({
+    case 'SeparableConv2D': {
+      const sep = tf.layers.separableConv2d({
         ...base,
         ...conv,
         activation: act(),
@@ -71,6 +71,12 @@ function makeLayer(layer: LayerSpec, index: number, seed: number): tf.layers.Lay
         pointwiseInitializer: init('pointwise_initializer', 2),
         biasInitializer: init('bias_initializer', 1),
       });
+      // tfjs 4.22's SeparableConv.getConfig() drops depthMultiplier, so a saved model.json with
+      // depth_multiplier > 1 reloads with the wrong kernel shape; put it back (its constructor does read it).
+      const getConfig = sep.getConfig.bind(sep);
+      sep.getConfig = () => ({ ...getConfig(), depthMultiplier: c.depth_multiplier as number });
+      return sep;
+    }
     case 'BatchNormalization':
       return tf.layers.batchNormalization({
         ...base,
