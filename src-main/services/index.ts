@@ -137,6 +137,8 @@ export function createServices(opts: ServicesOptions): Services {
     },
     exports: {
       async exportModel(runId, format, p) {
+        // Browser mode: the path is only a name, checked before anything else is looked up.
+        const exportName = dialogs ? null : safeExportName(p ?? format);
         const runDir = await core.runDir(runsDir, runId);
         let outDir: string;
         if (dialogs) {
@@ -150,8 +152,8 @@ export function createServices(opts: ServicesOptions): Services {
             outDir = grants.check('exports.exportModel', 'path', p);
           }
         } else {
-          // Browser mode: the path is only a name; the files stay inside the run's exports/ folder.
-          outDir = path.join(runDir, 'exports', safeExportName(p ?? format));
+          // The files stay inside the run's own exports/ folder.
+          outDir = path.join(runDir, 'exports', exportName!);
         }
         return core.exportModel(runDir, format, outDir);
       },

@@ -1,0 +1,241 @@
+/**
+ * Browser mode over a real socket: the contract suite through the renderer's own WebSocket client, the
+ * token/origin guards, malformed payloads, and a killed training worker — the server must keep serving.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+// The test drives the renderer's real client (not a copy) against the real server.
+// eslint-disable-next-line no-restricted-imports
+import { createSocketApi, type SocketApi, type SocketLike } from '../../src-renderer/src/lib/api/socket-client';
+import { createServices, type Services } from '../services/index';
+import { EventLog, contractSuite, readExample, shortRun } from '../services/contract-suite';
+import { startServer, type RunningServer } from './index';
+
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnwb-server-'));
+process.env.CNN_WORKBENCH_HOME = home;
+after(() => fs.rmSync(home, { recursive: true, force: true }));
+
+/** A static folder standing in for out/renderer (the real one may not be built when unit tests run). */
+function staticFixture(): string {
+  const dir = fs.mkdtempSync(path.join(home, 'static-'));
+  fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>CNN Workbench</title>');
+  fs.mkdirSync(path.join(dir, 'assets'));
+  fs.writeFileSync(path.join(dir, 'assets', 'app.js'), 'console.log(1)');
+  return dir;
+}
+
+async function start(name: string): Promise<{ services: Services; server: RunningServer }> {
+  const services = createServices({ kind: 'browser', runsDir: path.join(home, name) });
+  const server = await startServer({ services, port: 0, staticDir: staticFixture() });
+  return { services, server };
+}
+
+function client(server: RunningServer): SocketApi {
+  return createSocketApi({
+    url: `ws://127.0.0.1:${server.port}/ws?token=${server.token}`,
+    createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
+  });
+}
+
+/** A plain HTTP GET with chosen headers; resolves status, headers and body. */
+function get(port: number, urlPath: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+  });
+}
+
+/** Opens a raw socket; resolves 'open' or the HTTP status of the refusal. */
+function tryConnect(url: string, headers: Record<string, string> = {}): Promise<'open' | number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('open', () => {
+      ws.close();
+      resolve('open');
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.on('error', () => undefined);
+  });
+}
+
+/** Sends one raw text frame and resolves the first reply. */
+function rawExchange(server: RunningServer, text: string): Promise<{ id: number | null; ok: boolean; error?: { name: string; message: string }; result?: unknown }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`);
+    ws.on('open', () => ws.send(text));
+    ws.on('message', (data: WebSocket.RawData) => {
+      const msg: unknown = JSON.parse(data.toString());
+      if (msg && typeof msg === 'object' && 'event' in msg) return;
+      ws.close();
+      resolve(msg as { id: number | null; ok: boolean; error?: { name: string; message: string } });
+    });
+    ws.on('error', reject);
+  });
+}
+
+contractSuite('browser mode over a WebSocket', async () => {
+  const { services, server } = await start('runs-contract');
+  const api = client(server);
+  await api.ready();
+  return {
+    api,
+    close: async () => {
+      api.close();
+      await server.close();
+      await services.dispose();
+    },
+  };
+});
+
+describe('browser mode security', () => {
+  let services: Services;
+  let server: RunningServer;
+  before(async () => ({ services, server } = await start('runs-security')));
+  after(async () => {
+    await server.close();
+    await services.dispose();
+  });
+
+  it('prints a loopback URL with a long random token, new at every start', async () => {
+    assert.match(server.url, new RegExp(`^http://127\\.0\\.0\\.1:${server.port}/\\?token=[0-9a-f]{64}$`));
+    const other = await startServer({ services, port: 0, staticDir: staticFixture() });
+    try {
+      assert.notEqual(other.token, server.token);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('refuses pages and sockets without the token (401), and with a wrong one', async () => {
+    assert.equal((await get(server.port, '/')).status, 401);
+    assert.equal((await get(server.port, '/assets/app.js')).status, 401);
+    assert.equal((await get(server.port, '/?token=wrong')).status, 401);
+    assert.equal(await tryConnect(`ws://127.0.0.1:${server.port}/ws`), 401);
+    assert.equal(await tryConnect(`ws://127.0.0.1:${server.port}/ws?token=${'0'.repeat(64)}`), 401);
+  });
+
+  it('serves the page with the token, then its assets by cookie, with a strict CSP', async () => {
+    const page = await get(server.port, `/?token=${server.token}`);
+    assert.equal(page.status, 200);
+    assert.match(page.body, /CNN Workbench/);
+    assert.match(String(page.headers['content-security-policy']), /default-src 'self'/);
+    assert.match(String(page.headers['content-security-policy']), /frame-ancestors 'none'/);
+    assert.equal(page.headers['referrer-policy'], 'no-referrer');
+    const cookie = String(page.headers['set-cookie']?.[0] ?? '').split(';')[0]!;
+    assert.match(String(page.headers['set-cookie']?.[0]), /HttpOnly; SameSite=Strict/);
+    const asset = await get(server.port, '/assets/app.js', { cookie });
+    assert.equal(asset.status, 200);
+    // A cookie alone does not open the API socket: that needs the token in the URL.
+    assert.equal(await tryConnect(`ws://127.0.0.1:${server.port}/ws`, { cookie }), 401);
+    assert.equal((await get(server.port, `/../../../etc/passwd?token=${server.token}`)).status, 404);
+    assert.equal((await get(server.port, `/%2e%2e/%2e%2e/etc/passwd?token=${server.token}`)).status, 404);
+  });
+
+  it('refuses a foreign Origin or Host (403), even with the token', async () => {
+    const withToken = `ws://127.0.0.1:${server.port}/ws?token=${server.token}`;
+    assert.equal(await tryConnect(withToken, { Origin: 'http://evil.example' }), 403);
+    assert.equal(await tryConnect(withToken, { Origin: `http://127.0.0.1:${server.port + 1}` }), 403);
+    assert.equal(await tryConnect(withToken, { Origin: `http://127.0.0.1:${server.port}` }), 'open');
+    assert.equal((await get(server.port, `/?token=${server.token}`, { Origin: 'http://evil.example' })).status, 403);
+    // DNS rebinding: a foreign name that resolves to 127.0.0.1.
+    assert.equal((await get(server.port, `/?token=${server.token}`, { Host: `evil.example:${server.port}` })).status, 403);
+  });
+
+  it('answers malformed requests with {name, message} and keeps serving', async () => {
+    const bad: [string, RegExp][] = [
+      ['not json', /ProtocolError/],
+      ['[1,2,3]', /ProtocolError/],
+      [JSON.stringify({ method: 'runs.listRuns', args: [] }), /ProtocolError/],
+      [JSON.stringify({ id: 1, method: 'system.exec', args: ['rm -rf /'] }), /unknown method/],
+      [JSON.stringify({ id: 2, method: 'constructor', args: [] }), /unknown method/],
+      [JSON.stringify({ id: 3, method: 'model.summarize', args: [42] }), /argument 'spec'/],
+      [JSON.stringify({ id: 4, method: 'model.summarize', args: [{ format_version: 1, class_name: 'Sequential', config: { name: 'x', layers: 'many' } }] }), /field config\.layers/],
+      [JSON.stringify({ id: 5, method: 'datasets.getTestImages', args: ['fashion-mnist', Array.from({ length: 20_000 }, () => 0)] }), /an array of 20000 items/],
+      [JSON.stringify({ id: 6, method: 'exports.exportModel', args: ['../../etc', 'tfjs'] }), /argument 'runId'/],
+      [JSON.stringify({ id: 7, method: 'datasets.importDataset', args: ['/etc/passwd'] }), /outside the allowed folders/],
+      [JSON.stringify({ id: 8, method: 'datasets.importDataset', args: ['/usr/share/datasets/../../../etc'] }), /outside the allowed folders/],
+      [JSON.stringify({ id: 9, method: 'exports.predict', args: ['run', [{ name: 'x.png', base64: 'A'.repeat(14_000_001) }]] }), /at most 10 MB/],
+      [JSON.stringify({ id: 10, method: 'runs.getRun', args: [] }), /argument 'runId' is missing/],
+    ];
+    for (const [text, expected] of bad) {
+      const reply = await rawExchange(server, text);
+      assert.equal(reply.ok, false, text.slice(0, 80));
+      assert.equal(typeof reply.error?.name, 'string');
+      assert.match(`${reply.error?.name}: ${reply.error?.message}`, expected);
+      assert.doesNotMatch(reply.error?.message ?? '', /\n\s+at /, 'no stack traces cross the wire');
+    }
+    // Still serving, over HTTP and over the socket.
+    assert.equal((await get(server.port, `/?token=${server.token}`)).status, 200);
+    const ok = await rawExchange(server, JSON.stringify({ id: 99, method: 'model.summarize', args: [readExample('small-cnn')] }));
+    assert.equal(ok.ok, true);
+  });
+
+  it("refuses export names that walk out of the run's exports folder", async () => {
+    const api = client(server);
+    try {
+      for (const name of ['../escape', '..', 'a/b', '/tmp/x', '.hidden', 'a\\..\\b', 'x'.repeat(65)]) {
+        await assert.rejects(api.exports.exportModel('any-run', 'tfjs', name), (err: Error) => {
+          assert.equal(err.name, 'ValidationError');
+          assert.match(err.message, /plain folder name/);
+          return true;
+        });
+      }
+    } finally {
+      api.close();
+    }
+  });
+});
+
+describe('browser mode: a training worker that dies', () => {
+  let services: Services;
+  let server: RunningServer;
+  before(async () => ({ services, server } = await start('runs-crash')));
+  after(async () => {
+    await server.close();
+    await services.dispose();
+  });
+
+  it('marks the run failed with the reason, keeps its saved epochs, and the server keeps serving', async () => {
+    const api = client(server);
+    const log = new EventLog(api);
+    try {
+      const { runId } = await api.training.startTraining({
+        spec: readExample('small-cnn'),
+        hyperparameters: shortRun(20, 64),
+        datasetId: 'fashion-mnist',
+        limitTrain: 700,
+        limitTest: 100,
+      });
+      await log.until(() => log.of(runId).some((e) => e.kind !== 'progress'), 'the first epoch');
+      assert.equal(await services.killTrainingWorker(), true);
+      const end = await log.end(runId);
+      assert.equal(end.kind, 'failed', JSON.stringify(end.value));
+      assert.equal((end.value as { error: { name: string } }).error.name, 'WorkerCrashed');
+      const detail = await api.runs.getRun(runId);
+      assert.equal(detail.status, 'failed');
+      assert.match(detail.error?.message ?? '', /worker/);
+      assert.ok(detail.history.length >= 1, 'the epochs saved before the crash survive');
+      // The app carries on: a new run can start (and is stopped at once).
+      const next = await api.training.startTraining({ spec: readExample('small-cnn'), hyperparameters: shortRun(1), datasetId: 'fashion-mnist', limitTrain: 300, limitTest: 100 });
+      await api.training.stopTraining(next.runId);
+      assert.equal((await log.end(next.runId)).kind, 'finished');
+      assert.equal((await get(server.port, `/?token=${server.token}`)).status, 200);
+    } finally {
+      log.dispose();
+      api.close();
+    }
+  });
+});
