@@ -94,6 +94,14 @@ function checkModelFitsData(model: tf.LayersModel, spec: ModelSpec, dataset: Dat
   if (issues.length > 0) throw new SpecError(issues, `The model does not fit the dataset ${dataset.info.id}`);
 }
 
+/** True when every weight of `model` is finite (a sum over all of them is NaN/Inf otherwise, or overflows only when diverging anyway). */
+async function weightsAreFinite(model: tf.LayersModel): Promise<boolean> {
+  const total = tf.tidy(() => tf.addN(model.trainableWeights.map((w) => tf.sum(w.read()))));
+  const [v] = await total.data();
+  total.dispose();
+  return Number.isFinite(v);
+}
+
 /**
  * Trains `job.spec` on `job.dataset` and evaluates it on the test set, writing the run folder as it goes.
  *
@@ -184,6 +192,14 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
         if (!Number.isFinite(loss!)) {
           throw new TrainingError(
             `loss became ${Number.isNaN(loss) ? 'NaN' : loss} at epoch ${epoch + 1}, batch ${b + 1}; try a lower learning rate (it was ${lr})`,
+            runId,
+          );
+        }
+        // tfjs clips probabilities inside the loss, so diverged (Inf/NaN) weights can still report a finite
+        // loss (-log 1e-7 ≈ 16.1): check the weights themselves too. One reduction per batch, cheap next to a step.
+        if (!(await weightsAreFinite(model))) {
+          throw new TrainingError(
+            `the weights became NaN or infinite at epoch ${epoch + 1}, batch ${b + 1} (loss ${loss!.toFixed(4)}); the training diverged: try a lower learning rate (it was ${lr})`,
             runId,
           );
         }
