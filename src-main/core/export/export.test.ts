@@ -108,7 +108,7 @@ test('the Keras export parses, names the same layers and parameter counts, and n
   assert.match(py, new RegExp(`EXPECTED_TOTAL_PARAMS = ${summarizeSpec(SMALL_SPEC).totalParams}\n`));
   assert.match(py, /keras\.callbacks\.EarlyStopping\(monitor="val_accuracy", mode="max", patience=5, min_delta=0, restore_best_weights=True\)/);
   assert.match(py, /keras\.callbacks\.ReduceLROnPlateau\(monitor="val_loss", mode="min", factor=0\.5, patience=2, min_lr=0\.00001/);
-  assert.match(py, /keras\.optimizers\.Adam\(learning_rate=0\.001\)/);
+  assert.match(py, /keras\.optimizers\.Adam\(learning_rate=0\.003\)/);
   assert.match(py, /batch_size=BATCH_SIZE/);
 });
 

@@ -1,19 +1,17 @@
 /**
- * Test helper: a real, tiny trained run folder (Fashion-MNIST, a few hundred images, one epoch) laid out as
- * the run store writes it, for the export and predict tests.
+ * Test helper: a real, tiny trained run folder (Fashion-MNIST, a few hundred images, one epoch) written by the
+ * app's own training loop, for the export and predict tests.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { LESSON_HYPERPARAMETERS, type ModelSpec } from '../../shared/spec';
-import { FASHION_MNIST_CLASSES } from '../data/classes';
+import { LESSON_HYPERPARAMETERS, type Hyperparameters, type ModelSpec } from '../../shared/spec';
 import { loadDataset } from '../data/load';
-import { toTensors } from '../data/tensors';
 import type { ImageSet } from '../data/types';
 import { buildModel } from '../model/build';
-import { saveModelToDir } from './model-io';
+import { runTraining } from '../train/train';
+import { loadRunModel } from './model-io';
 
 /** A trained run folder and the test images it was checked on. */
 export interface TrainedRun {
@@ -54,29 +52,26 @@ export function smallCnn(seed = 123): tf.LayersModel {
   return buildModel(SMALL_SPEC, seed);
 }
 
-/** Trains `SMALL_SPEC` on the first `trainCount` Fashion-MNIST images for one epoch and writes a run folder. */
+/**
+ * Trains `SMALL_SPEC` with the app's own `runTraining` on the first `trainCount` Fashion-MNIST images for one
+ * epoch, so the run folder is exactly what the app writes; `model` is the run's saved model, loaded back.
+ */
 export async function trainedRun(trainCount = 600, testCount = 200): Promise<TrainedRun> {
-  const ds = await loadDataset('fashion-mnist', { limitTrain: trainCount, limitTest: testCount, download: false });
-  const model = smallCnn();
-  model.compile({ optimizer: tf.train.adam(3e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-  const { x, y } = toTensors(ds.train, null, 10);
-  try {
-    await model.fit(x, y, { epochs: 1, batchSize: 32, shuffle: false, verbose: 0 });
-  } finally {
-    x.dispose();
-    y.dispose();
-  }
+  const dataset = await loadDataset('fashion-mnist', { limitTrain: trainCount, limitTest: testCount, download: false });
   const root = mkdtempSync(path.join(os.tmpdir(), 'cnnwb-export-'));
-  const runDir = path.join(root, 'run-test');
-  await saveModelToDir(model, path.join(runDir, 'model'));
-  await fs.writeFile(path.join(runDir, 'spec.json'), JSON.stringify(SMALL_SPEC));
-  await fs.writeFile(path.join(runDir, 'run.json'), JSON.stringify({ id: 'run-test', datasetId: 'fashion-mnist' }));
-  await fs.writeFile(path.join(runDir, 'hyperparameters.json'), JSON.stringify({ ...LESSON_HYPERPARAMETERS, epochs: 1, batch_size: 32 }));
-  await fs.writeFile(path.join(runDir, 'evaluation.json'), JSON.stringify({ classNames: FASHION_MNIST_CLASSES }));
+  const hyperparameters: Hyperparameters = {
+    ...LESSON_HYPERPARAMETERS,
+    optimizer: { class_name: 'adam', config: { learning_rate: 3e-3 } },
+    epochs: 1,
+    batch_size: 32,
+  };
+  const finished = await runTraining({ spec: SMALL_SPEC, hyperparameters, dataset, runsDir: root });
+  const runDir = path.join(root, finished.runId);
+  const model = await loadRunModel(runDir);
   return {
     runDir,
     root,
-    test: ds.test,
+    test: dataset.test,
     model,
     cleanup: () => {
       model.dispose();

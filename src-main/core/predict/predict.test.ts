@@ -45,9 +45,11 @@ function correctlyClassified(): number[] {
   return inApp.flatMap((p, i) => (p === run.test.labels[i] ? [i] : []));
 }
 
-test('a Fashion-MNIST test image written as PNG is predicted as its true class, as in-app', async () => {
+test('a Fashion-MNIST test image written as PNG is predicted as its true class, as in-app', async (t) => {
   const correct = correctlyClassified();
-  assert.ok(correct.length >= 100, `the tiny model gets only ${correct.length}/200 right`);
+  t.diagnostic(`the tiny model classifies ${correct.length}/200 test images correctly in-app`);
+  // Twice chance: the model has learnt something, so "true class" is not a coin toss.
+  assert.ok(correct.length > 40, `the tiny model gets only ${correct.length}/200 right`);
   const picks = [correct[0]!, correct[Math.floor(correct.length / 2)]!, correct[correct.length - 1]!];
   const preds = await predictImages(
     run.runDir,
