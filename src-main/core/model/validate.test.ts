@@ -234,3 +234,12 @@ test("LeakyReLU accepts Keras 2's alpha; a negative slope is an error", () => {
 test('channels_first is refused with the field named', () => {
   oneError(model(input(), layer('Conv2D', { filters: 2, kernel_size: 3, data_format: 'channels_first' }), ...head), 1, 'data_format', '"channels_first"');
 });
+
+test("pooling strides default to the pool size (Keras None), and follow Keras' output-length formula", () => {
+  const out = (cfg: Record<string, unknown>) => summarizeSpec(model(input(), layer('MaxPooling2D', cfg), ...head)).rows[1].outputShape;
+  assert.deepEqual(out({ pool_size: 3 }), [null, 9, 9, 1]);
+  assert.deepEqual(out({ pool_size: 3, strides: null }), [null, 9, 9, 1]);
+  assert.deepEqual(out({ pool_size: 3, strides: 2 }), [null, 13, 13, 1]);
+  assert.deepEqual(out({ pool_size: 3, strides: 2, padding: 'same' }), [null, 14, 14, 1]);
+  assert.deepEqual(out({ pool_size: [2, 4] }), [null, 14, 7, 1]);
+});

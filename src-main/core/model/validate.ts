@@ -70,6 +70,8 @@ function inRange(d: FieldDescriptor, v: number): boolean {
  * "field = value" prefix, which the caller adds).
  */
 function checkField(d: FieldDescriptor, v: unknown): string | null {
+  // Keras writes None for "use the default behaviour" (pool strides = pool_size): accept an explicit null there.
+  if (v === null && !d.required && d.default === null) return null;
   const range = rangeText(d);
   switch (d.kind) {
     case 'int':
