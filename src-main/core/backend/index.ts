@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo, BackendName } from '../../shared/contract';
+import { registerNativeBackend } from './native';
 import { loadWasmBackend } from './wasm';
 
 const require = createRequire(import.meta.url);
@@ -42,6 +43,19 @@ async function tryWasm(): Promise<BackendInfo> {
   };
 }
 
+async function tryNative(): Promise<BackendInfo> {
+  const lib = await registerNativeBackend();
+  if (!(await tf.setBackend('native'))) throw new Error('the native backend did not initialise');
+  const { core, threads } = lib.info();
+  const blas = `OpenBLAS ${core}`;
+  return {
+    name: 'native',
+    description: `native (${blas}, ${threads} thread${threads === 1 ? '' : 's'}) for convolutions and matrix products + wasm (SIMD) for the rest`,
+    reason: '',
+    threads,
+  };
+}
+
 async function tryCpu(): Promise<BackendInfo> {
   await tf.setBackend('cpu');
   await tf.ready();
@@ -51,7 +65,7 @@ async function tryCpu(): Promise<BackendInfo> {
 const LOADERS: Record<BackendName, () => Promise<BackendInfo>> = {
   'tensorflow-gpu': () => tryTfjsNode('@tensorflow/tfjs-node-gpu', 'tensorflow-gpu'),
   tensorflow: () => tryTfjsNode('@tensorflow/tfjs-node', 'tensorflow'),
-  native: () => Promise.reject(new Error('the native addon is not built')),
+  native: tryNative,
   wasm: tryWasm,
   cpu: tryCpu,
 };

@@ -1,0 +1,355 @@
+// CNN Workbench native kernels: the hot training ops (convolution forward and both backprops, matrix
+// products) as im2col + OpenBLAS SGEMM, called synchronously from tfjs kernels on the wasm backend.
+//
+// Every tensor argument is a Float32Array view (usually straight onto the wasm heap: no copies). The JS side
+// validates shapes; here we only check types and lengths, so a bad call throws instead of corrupting memory.
+#include <node_api.h>
+#include <cblas.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+struct F32 {
+  float* data = nullptr;
+  size_t length = 0;
+};
+
+// Scratch for im2col columns, reused across calls (the JS thread is the only caller).
+std::vector<float> g_cols;
+int g_threads = 1;
+
+bool Throw(napi_env env, const std::string& msg) {
+  napi_throw_error(env, "CNNWB_NATIVE", msg.c_str());
+  return false;
+}
+
+bool GetF32(napi_env env, napi_value v, const char* name, F32* out, bool allowNull = false) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (allowNull && (t == napi_null || t == napi_undefined)) {
+    *out = F32{};
+    return true;
+  }
+  bool isTyped = false;
+  napi_is_typedarray(env, v, &isTyped);
+  if (!isTyped) return Throw(env, std::string(name) + ": expected a Float32Array");
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value buf;
+  size_t offset;
+  napi_get_typedarray_info(env, v, &type, &length, &data, &buf, &offset);
+  if (type != napi_float32_array) return Throw(env, std::string(name) + ": expected a Float32Array");
+  out->data = static_cast<float*>(data);
+  out->length = length;
+  return true;
+}
+
+bool GetInts(napi_env env, napi_value v, const char* name, std::vector<int64_t>* out) {
+  bool isArray = false;
+  napi_is_array(env, v, &isArray);
+  if (!isArray) return Throw(env, std::string(name) + ": expected an array of integers");
+  uint32_t n;
+  napi_get_array_length(env, v, &n);
+  out->resize(n);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    napi_get_element(env, v, i, &e);
+    int64_t x;
+    if (napi_get_value_int64(env, e, &x) != napi_ok) return Throw(env, std::string(name) + ": expected integers");
+    (*out)[i] = x;
+  }
+  return true;
+}
+
+bool GetInt(napi_env env, napi_value v, const char* name, int64_t* out) {
+  if (napi_get_value_int64(env, v, out) != napi_ok) return Throw(env, std::string(name) + ": expected an integer");
+  return true;
+}
+
+// Convolution geometry (NHWC input, [kH, kW, C, outC] filter), as tfjs' Conv2DInfo computes it.
+struct Conv {
+  int64_t n, h, w, c, kh, kw, oc, oh, ow, sh, sw, dh, dw, pt, pl;
+  int64_t K() const { return kh * kw * c; }
+  int64_t pixels() const { return oh * ow; }
+  bool pointwise() const { return kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && oh == h && ow == w; }
+};
+
+bool GetConv(napi_env env, napi_value v, Conv* g) {
+  std::vector<int64_t> p;
+  if (!GetInts(env, v, "conv geometry", &p)) return false;
+  if (p.size() != 15) return Throw(env, "conv geometry: expected 15 integers");
+  *g = Conv{p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14]};
+  return true;
+}
+
+// Runs fn(begin, end) over [0, n) on up to g_threads threads (the caller's thread does the first share).
+template <typename Fn>
+void ParallelFor(int64_t n, Fn fn) {
+  int t = static_cast<int>(std::min<int64_t>(g_threads, n));
+  if (t <= 1) {
+    fn(0, n);
+    return;
+  }
+  std::vector<std::thread> pool;
+  int64_t per = (n + t - 1) / t;
+  for (int i = 1; i < t; i++) {
+    int64_t b = i * per, e = std::min(n, b + per);
+    if (b < e) pool.emplace_back([=] { fn(b, e); });
+  }
+  fn(0, std::min(n, per));
+  for (auto& th : pool) th.join();
+}
+
+// cols[r, (i*kw + j)*c + ch] = x[n, oh*sh - pt + i*dh, ow*sw - pl + j*dw, ch] for images [n0, n1), zero in padding.
+void Im2col(const Conv& g, const float* x, int64_t n0, int64_t n1, float* cols) {
+  const int64_t K = g.K(), P = g.pixels();
+  ParallelFor((n1 - n0) * g.oh, [&](int64_t b, int64_t e) {
+    for (int64_t row = b; row < e; row++) {
+      int64_t n = n0 + row / g.oh, y = row % g.oh;
+      float* dst = cols + (row / g.oh) * P * K + y * g.ow * K;
+      for (int64_t xo = 0; xo < g.ow; xo++, dst += K) {
+        for (int64_t i = 0; i < g.kh; i++) {
+          int64_t ih = y * g.sh - g.pt + i * g.dh;
+          for (int64_t j = 0; j < g.kw; j++) {
+            float* d = dst + (i * g.kw + j) * g.c;
+            int64_t iw = xo * g.sw - g.pl + j * g.dw;
+            if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) {
+              std::memset(d, 0, sizeof(float) * g.c);
+            } else {
+              std::memcpy(d, x + ((n * g.h + ih) * g.w + iw) * g.c, sizeof(float) * g.c);
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+// dx[n, ih, iw, ch] += cols[r, tap*c + ch]: the adjoint of Im2col. Parallel over images (disjoint outputs).
+void Col2im(const Conv& g, const float* cols, int64_t n0, int64_t n1, float* dx) {
+  const int64_t K = g.K(), P = g.pixels();
+  ParallelFor(n1 - n0, [&](int64_t b, int64_t e) {
+    for (int64_t k = b; k < e; k++) {
+      int64_t n = n0 + k;
+      const float* src = cols + k * P * K;
+      for (int64_t y = 0; y < g.oh; y++) {
+        for (int64_t xo = 0; xo < g.ow; xo++, src += K) {
+          for (int64_t i = 0; i < g.kh; i++) {
+            int64_t ih = y * g.sh - g.pt + i * g.dh;
+            if (ih < 0 || ih >= g.h) continue;
+            for (int64_t j = 0; j < g.kw; j++) {
+              int64_t iw = xo * g.sw - g.pl + j * g.dw;
+              if (iw < 0 || iw >= g.w) continue;
+              float* d = dx + ((n * g.h + ih) * g.w + iw) * g.c;
+              const float* s = src + (i * g.kw + j) * g.c;
+              for (int64_t ch = 0; ch < g.c; ch++) d[ch] += s[ch];
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+// Images per im2col chunk: the column buffer stays near 16 MB, and the GEMM stays large.
+int64_t ChunkImages(const Conv& g) {
+  const int64_t perImage = g.pixels() * g.K();
+  return std::max<int64_t>(1, std::min<int64_t>(g.n, (int64_t{4} << 20) / std::max<int64_t>(1, perImage)));
+}
+
+float* Cols(size_t n) {
+  if (g_cols.size() < n) g_cols.resize(n);
+  return g_cols.data();
+}
+
+void BiasAct(float* out, int64_t rows, int64_t cols, const float* bias, bool relu) {
+  if (!bias && !relu) return;
+  ParallelFor(rows, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; r++) {
+      float* o = out + r * cols;
+      if (bias) for (int64_t c = 0; c < cols; c++) o[c] += bias[c];
+      if (relu) for (int64_t c = 0; c < cols; c++) o[c] = o[c] > 0 ? o[c] : 0;
+    }
+  });
+}
+
+// conv2d(x, w, bias | null, out, geometry, relu)
+napi_value Conv2D(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value a[6];
+  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
+  F32 x, w, bias, out;
+  Conv g;
+  bool relu = false;
+  if (argc < 6 || !GetF32(env, a[0], "x", &x) || !GetF32(env, a[1], "filter", &w) || !GetF32(env, a[2], "bias", &bias, true) ||
+      !GetF32(env, a[3], "out", &out) || !GetConv(env, a[4], &g))
+    return nullptr;
+  napi_get_value_bool(env, a[5], &relu);
+  const int64_t K = g.K(), P = g.pixels();
+  if (x.length < size_t(g.n * g.h * g.w * g.c) || w.length < size_t(K * g.oc) || out.length < size_t(g.n * P * g.oc) ||
+      (bias.data && bias.length < size_t(g.oc))) {
+    Throw(env, "conv2d: a buffer is smaller than its geometry");
+    return nullptr;
+  }
+  if (g.pointwise()) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g.n * P, g.oc, K, 1.f, x.data, K, w.data, g.oc, 0.f, out.data, g.oc);
+  } else {
+    const int64_t chunk = ChunkImages(g);
+    float* cols = Cols(size_t(chunk * P * K));
+    for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
+      int64_t n1 = std::min(g.n, n0 + chunk);
+      Im2col(g, x.data, n0, n1, cols);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (n1 - n0) * P, g.oc, K, 1.f, cols, K, w.data, g.oc, 0.f,
+                  out.data + n0 * P * g.oc, g.oc);
+    }
+  }
+  BiasAct(out.data, g.n * P, g.oc, bias.data, relu);
+  return nullptr;
+}
+
+// conv2dBackpropInput(dy, w, dx, geometry): dx = col2im(dy · wᵀ)
+napi_value Conv2DBackpropInput(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
+  F32 dy, w, dx;
+  Conv g;
+  if (argc < 4 || !GetF32(env, a[0], "dy", &dy) || !GetF32(env, a[1], "filter", &w) || !GetF32(env, a[2], "dx", &dx) ||
+      !GetConv(env, a[3], &g))
+    return nullptr;
+  const int64_t K = g.K(), P = g.pixels();
+  if (dy.length < size_t(g.n * P * g.oc) || w.length < size_t(K * g.oc) || dx.length < size_t(g.n * g.h * g.w * g.c)) {
+    Throw(env, "conv2dBackpropInput: a buffer is smaller than its geometry");
+    return nullptr;
+  }
+  if (g.pointwise()) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g.n * P, K, g.oc, 1.f, dy.data, g.oc, w.data, g.oc, 0.f, dx.data, K);
+    return nullptr;
+  }
+  std::memset(dx.data, 0, sizeof(float) * size_t(g.n * g.h * g.w * g.c));
+  const int64_t chunk = ChunkImages(g);
+  float* cols = Cols(size_t(chunk * P * K));
+  for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
+    int64_t n1 = std::min(g.n, n0 + chunk);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (n1 - n0) * P, K, g.oc, 1.f, dy.data + n0 * P * g.oc, g.oc, w.data,
+                g.oc, 0.f, cols, K);
+    Col2im(g, cols, n0, n1, dx.data);
+  }
+  return nullptr;
+}
+
+// conv2dBackpropFilter(x, dy, dw, geometry): dw = im2col(x)ᵀ · dy
+napi_value Conv2DBackpropFilter(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
+  F32 x, dy, dw;
+  Conv g;
+  if (argc < 4 || !GetF32(env, a[0], "x", &x) || !GetF32(env, a[1], "dy", &dy) || !GetF32(env, a[2], "dw", &dw) ||
+      !GetConv(env, a[3], &g))
+    return nullptr;
+  const int64_t K = g.K(), P = g.pixels();
+  if (x.length < size_t(g.n * g.h * g.w * g.c) || dy.length < size_t(g.n * P * g.oc) || dw.length < size_t(K * g.oc)) {
+    Throw(env, "conv2dBackpropFilter: a buffer is smaller than its geometry");
+    return nullptr;
+  }
+  if (g.pointwise()) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, g.oc, g.n * P, 1.f, x.data, K, dy.data, g.oc, 0.f, dw.data, g.oc);
+    return nullptr;
+  }
+  const int64_t chunk = ChunkImages(g);
+  float* cols = Cols(size_t(chunk * P * K));
+  for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
+    int64_t n1 = std::min(g.n, n0 + chunk);
+    Im2col(g, x.data, n0, n1, cols);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, g.oc, (n1 - n0) * P, 1.f, cols, K, dy.data + n0 * P * g.oc, g.oc,
+                n0 == 0 ? 0.f : 1.f, dw.data, g.oc);
+  }
+  return nullptr;
+}
+
+// matmul(a, b, out, [batchA, batchB, M, N, K, transA, transB], bias | null, relu): out[i] = op(a[i]) · op(b[i])
+// with a batch of 1 broadcast against the other.
+napi_value MatMul(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value a[6];
+  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
+  F32 A, B, out, bias;
+  std::vector<int64_t> p;
+  bool relu = false;
+  if (argc < 6 || !GetF32(env, a[0], "a", &A) || !GetF32(env, a[1], "b", &B) || !GetF32(env, a[2], "out", &out) ||
+      !GetInts(env, a[3], "matmul geometry", &p) || !GetF32(env, a[4], "bias", &bias, true))
+    return nullptr;
+  napi_get_value_bool(env, a[5], &relu);
+  if (p.size() != 7) {
+    Throw(env, "matmul geometry: expected 7 integers");
+    return nullptr;
+  }
+  const int64_t ba = p[0], bb = p[1], M = p[2], N = p[3], K = p[4];
+  const bool ta = p[5] != 0, tb = p[6] != 0;
+  const int64_t batch = std::max(ba, bb);
+  if (A.length < size_t(ba * M * K) || B.length < size_t(bb * K * N) || out.length < size_t(batch * M * N) ||
+      (bias.data && bias.length < size_t(N))) {
+    Throw(env, "matmul: a buffer is smaller than its geometry");
+    return nullptr;
+  }
+  for (int64_t i = 0; i < batch; i++) {
+    const float* ai = A.data + (ba == 1 ? 0 : i) * M * K;
+    const float* bi = B.data + (bb == 1 ? 0 : i) * K * N;
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, 1.f, ai, ta ? M : K,
+                bi, tb ? K : N, 0.f, out.data + i * M * N, N);
+  }
+  BiasAct(out.data, batch * M, N, bias.data, relu);
+  return nullptr;
+}
+
+// setThreads(n): threads for OpenBLAS and for the im2col loops.
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
+  int64_t n;
+  if (argc < 1 || !GetInt(env, a[0], "threads", &n)) return nullptr;
+  g_threads = static_cast<int>(std::max<int64_t>(1, n));
+  openblas_set_num_threads(g_threads);
+  return nullptr;
+}
+
+// info(): { blas: "OpenBLAS <config>", core: "<kernel set>", threads }
+napi_value Info(napi_env env, napi_callback_info) {
+  napi_value o, s, c, t;
+  napi_create_object(env, &o);
+  napi_create_string_utf8(env, openblas_get_config(), NAPI_AUTO_LENGTH, &s);
+  napi_create_string_utf8(env, openblas_get_corename(), NAPI_AUTO_LENGTH, &c);
+  napi_create_int32(env, g_threads, &t);
+  napi_set_named_property(env, o, "blas", s);
+  napi_set_named_property(env, o, "core", c);
+  napi_set_named_property(env, o, "threads", t);
+  return o;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"conv2d", nullptr, Conv2D, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackpropInput", nullptr, Conv2DBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackpropFilter", nullptr, Conv2DBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"matmul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  g_threads = 1;
+  openblas_set_num_threads(1);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds the native training kernels (native/cnnwb.cc → native/build/cnnwb.node) against the system OpenBLAS.
+# Plain g++, no node-gyp: node-gyp would download Node headers, and installs here are offline; the headers
+# ship with Node (<prefix>/include/node). Run by `npm install` (postinstall) in --optional mode, which never
+# fails the install: the wasm backend is the fallback, and the reason lands in native/build/build-error.txt,
+# where the backend picker reads it to say why native is not used.
+#   bash scripts/build-native.sh [--optional]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+optional=0; [[ "${1:-}" == "--optional" ]] && optional=1
+out=native/build
+mkdir -p "$out"
+rm -f "$out/build-error.txt"
+
+fail() {
+  echo "native kernels not built: $1" | tee "$out/build-error.txt" >&2
+  ((optional)) && { echo "(the wasm backend will be used instead; see README: apt-get install g++ libopenblas-dev)" >&2; exit 0; }
+  exit 1
+}
+
+node_bin="$(command -v node)" || fail "node is not on PATH"
+node_inc="$(dirname "$(dirname "$(readlink -f "$node_bin")")")/include/node"
+[[ -f "$node_inc/node_api.h" ]] || fail "Node headers not found at $node_inc (node_api.h)"
+cxx="${CXX:-g++}"
+command -v "$cxx" >/dev/null || fail "no C++ compiler ($cxx) — apt-get install g++"
+blas_inc=""
+for d in /usr/include/x86_64-linux-gnu/openblas-pthread /usr/include/aarch64-linux-gnu/openblas-pthread /usr/include/openblas /usr/include; do
+  [[ -f "$d/cblas.h" ]] && { blas_inc="$d"; break; }
+done
+[[ -n "$blas_inc" ]] || fail "cblas.h not found — apt-get install libopenblas-dev"
+
+# -march=native: the addon is built on the machine that runs it (at install), so use all of its SIMD.
+if ! "$cxx" -O3 -march=native -std=c++17 -fPIC -shared -pthread -DNODE_GYP_MODULE_NAME=cnnwb \
+  -I"$node_inc" -I"$blas_inc" native/cnnwb.cc -o "$out/cnnwb.node.tmp" -lopenblas 2>"$out/compile.log"; then
+  fail "compile failed ($(head -c 300 "$out/compile.log" | tr '\n' ' '))"
+fi
+mv "$out/cnnwb.node.tmp" "$out/cnnwb.node"
+if ! node -e "require('./$out/cnnwb.node').info()" 2>"$out/compile.log"; then
+  rm -f "$out/cnnwb.node"
+  fail "built but does not load ($(head -c 300 "$out/compile.log" | tr '\n' ' '))"
+fi
+echo "native kernels built: $out/cnnwb.node ($(node -p "require('./$out/cnnwb.node').info().core") kernels)"

@@ -1,0 +1,104 @@
+/**
+ * The native kernels (Conv2D / FusedConv2D forward, both Conv2D backprops, BatchMatMul, _FusedMatMul) agree
+ * with tfjs' cpu backend in values and gradients within 1e-4 relative. Runs wherever the addon is built;
+ * where it is not, the test fails and says why — CI builds it (scripts/build-native.sh, libopenblas-dev).
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { registerNativeBackend } from './native';
+import { disagreement, runOn, seededArray } from './testing';
+
+const TOL = 1e-4;
+
+function valueAndGrads(shapes: number[][], op: (...xs: tf.Tensor[]) => tf.Tensor): () => tf.Tensor[] {
+  return () => {
+    const xs = shapes.map((s, i) => tf.tensor(seededArray(tf.util.sizeFromShape(s), 21 + i), s));
+    const y = op(...xs);
+    const r = tf.tensor(seededArray(y.size, 77), y.shape);
+    const grads = tf.grads((...args: tf.Tensor[]) => tf.sum(tf.mul(op(...args), r)))(xs);
+    return [y, ...grads];
+  };
+}
+
+async function assertAgrees(label: string, fn: () => tf.Tensor[]): Promise<void> {
+  const ref = await runOn('cpu', fn);
+  const got = await runOn('native', fn);
+  assert.equal(got.length, ref.length);
+  ref.forEach((r, i) => {
+    const bad = disagreement(got[i], r, TOL);
+    assert.equal(bad, null, `${label} output ${i} (0 = value, then gradients), native vs cpu: ${bad}`);
+  });
+}
+
+type Pad = 'same' | 'valid';
+
+describe('native kernels agree with the cpu backend', () => {
+  before(async () => {
+    await registerNativeBackend();
+  });
+
+  for (const [x, w, s, pad, d] of [
+    [[3, 9, 9, 4], [3, 3, 4, 5], 1, 'same', 1],
+    [[2, 9, 8, 3], [3, 3, 3, 6], 1, 'valid', 1],
+    [[2, 9, 9, 3], [3, 3, 3, 4], 2, 'same', 1],
+    [[2, 10, 7, 2], [5, 3, 2, 3], 2, 'valid', 1],
+    [[2, 6, 6, 8], [1, 1, 8, 4], 1, 'valid', 1],
+    [[2, 6, 6, 8], [1, 1, 8, 4], 2, 'same', 1],
+    [[130, 6, 6, 2], [3, 3, 2, 3], 1, 'same', 1],
+  ] as [number[], number[], number, Pad, number][]) {
+    it(`Conv2D and its backprops: x ${x} w ${w} stride ${s} ${pad}`, async () => {
+      await assertAgrees('conv2d', valueAndGrads([x, w], (a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, s, pad, 'NHWC', d)));
+    });
+  }
+
+  it('Conv2D forward with dilation 2', async () => {
+    await assertAgrees('dilated', () => [
+      tf.conv2d(tf.tensor4d(seededArray(2 * 9 * 9 * 3, 1), [2, 9, 9, 3]), tf.tensor4d(seededArray(54, 2), [3, 3, 3, 2]), 1, 'same', 'NHWC', 2),
+    ]);
+  });
+
+  for (const activation of ['linear', 'relu', 'elu'] as const) {
+    it(`FusedConv2D with bias and ${activation}`, async () => {
+      await assertAgrees(
+        `fused conv ${activation}`,
+        valueAndGrads([[2, 7, 7, 3], [3, 3, 3, 4], [4]], (x, w, b) =>
+          tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation }),
+        ),
+      );
+    });
+  }
+
+  for (const [a, b, ta, tb] of [
+    [[5, 7], [7, 3], false, false],
+    [[7, 5], [7, 3], true, false],
+    [[5, 7], [3, 7], false, true],
+    [[7, 5], [3, 7], true, true],
+    [[4, 5, 7], [4, 7, 3], false, false],
+  ] as [number[], number[], boolean, boolean][]) {
+    it(`MatMul ${a}${ta ? 'ᵀ' : ''} · ${b}${tb ? 'ᵀ' : ''}`, async () => {
+      await assertAgrees('matmul', valueAndGrads([a, b], (x, y) => tf.matMul(x, y, ta, tb)));
+    });
+  }
+
+  // tfjs has no gradient for a broadcast batch (on any backend): values only.
+  for (const [a, b] of [
+    [[4, 5, 7], [1, 7, 3]],
+    [[1, 5, 7], [4, 7, 3]],
+  ]) {
+    it(`MatMul with a broadcast batch: ${a} · ${b}`, async () => {
+      await assertAgrees('broadcast matmul', () => [
+        tf.matMul(tf.tensor(seededArray(tf.util.sizeFromShape(a), 3), a), tf.tensor(seededArray(tf.util.sizeFromShape(b), 4), b)),
+      ]);
+    });
+  }
+
+  for (const activation of ['linear', 'relu', 'sigmoid'] as const) {
+    it(`_FusedMatMul (Dense) with bias and ${activation}`, async () => {
+      await assertAgrees(
+        `fused matmul ${activation}`,
+        valueAndGrads([[6, 9], [9, 4], [4]], (x, w, b) => tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b, activation })),
+      );
+    });
+  }
+});

@@ -1,0 +1,225 @@
+/**
+ * The 'native' backend: the wasm backend (and its workbench kernels) with the hot training ops — Conv2D forward
+ * and both backprops, matrix products — replaced by the N-API addon in native/ (im2col + OpenBLAS SGEMM on
+ * every core). The addon reads and writes the wasm heap in place, so nothing is copied in or out.
+ */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { registerWasmAlias } from './wasm';
+
+const require = createRequire(import.meta.url);
+
+/** The addon's interface (native/cnnwb.cc). Geometry arrays are documented there. */
+export interface NativeAddon {
+  conv2d(x: Float32Array, filter: Float32Array, bias: Float32Array | null, out: Float32Array, geometry: number[], relu: boolean): void;
+  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: number[]): void;
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: number[]): void;
+  matmul(a: Float32Array, b: Float32Array, out: Float32Array, geometry: number[], bias: Float32Array | null, relu: boolean): void;
+  setThreads(n: number): void;
+  info(): { blas: string; core: string; threads: number };
+}
+
+/** The repository root: this file is src-main/core/backend/native.ts (or bundled into out/, two levels deep). */
+function repoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'native'))) return dir;
+    dir = path.dirname(dir);
+  }
+  return process.cwd();
+}
+
+let addon: NativeAddon | null = null;
+
+/** Loads native/build/cnnwb.node, or throws saying why it is not there (the build's own reason if recorded). */
+export function loadAddon(): NativeAddon {
+  if (addon) return addon;
+  const dir = path.join(repoRoot(), 'native', 'build');
+  const file = path.join(dir, 'cnnwb.node');
+  if (!fs.existsSync(file)) {
+    const errFile = path.join(dir, 'build-error.txt');
+    const why = fs.existsSync(errFile) ? fs.readFileSync(errFile, 'utf8').trim() : 'native kernels not built (run: bash scripts/build-native.sh)';
+    throw new Error(why);
+  }
+  addon = require(file) as NativeAddon;
+  return addon;
+}
+
+/** Threads for the native kernels: CNN_WORKBENCH_THREADS, else every core the OS gives this process. */
+export function nativeThreads(): number {
+  const env = Number(process.env.CNN_WORKBENCH_THREADS);
+  return Number.isInteger(env) && env > 0 ? env : os.availableParallelism();
+}
+
+type Args<A> = { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: A };
+type ConvInfo = tf.backend_util.Conv2DInfo;
+
+function need(inputs: tf.NamedTensorInfoMap, name: string, kernel: string): TensorInfo {
+  const t = inputs[name];
+  if (!t) throw new Error(`${kernel}: input '${name}' is missing`);
+  return t;
+}
+
+function geometry(c: ConvInfo): number[] {
+  return [
+    c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.filterHeight, c.filterWidth, c.outChannels, c.outHeight, c.outWidth,
+    c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth, c.padInfo.top, c.padInfo.left,
+  ];
+}
+
+function f32(backend: BackendWasm, t: TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(t) as Float32Array;
+}
+
+interface ConvAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dilations: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  activation?: string;
+  filterShape?: [number, number, number, number];
+  inputShape?: [number, number, number, number];
+}
+
+function convInfo(xShape: number[], filterShape: number[], a: ConvAttrs): ConvInfo {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    a.strides,
+    a.dilations ?? 1,
+    a.pad,
+    a.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+}
+
+/** Builds the native kernel set; `fallback(name)` is the wasm kernel used for cases the addon does not cover. */
+function nativeKernels(lib: NativeAddon, fallback: (name: string) => KernelFunc): KernelConfig[] {
+  const delegate = (name: string, args: Args<unknown>): TensorInfo =>
+    fallback(name)({ inputs: args.inputs, backend: args.backend, attrs: args.attrs as NamedAttrMap }) as TensorInfo;
+
+  function conv(name: 'Conv2D' | 'FusedConv2D', args: Args<ConvAttrs>): TensorInfo {
+    const { inputs, backend, attrs } = args;
+    const x = need(inputs, 'x', name);
+    const filter = need(inputs, 'filter', name);
+    const bias = inputs.bias;
+    const act = attrs.activation ?? 'linear';
+    const info = convInfo(x.shape, filter.shape, attrs);
+    if (
+      attrs.dataFormat === 'NCHW' || x.dtype !== 'float32' || inputs.preluActivationWeights ||
+      (act !== 'linear' && act !== 'relu') || (bias && bias.shape.reduce((p, d) => p * d, 1) !== info.outChannels)
+    ) {
+      return delegate(name, args);
+    }
+    const out = backend.makeOutput(info.outShape, 'float32');
+    lib.conv2d(f32(backend, x), f32(backend, filter), bias ? f32(backend, bias) : null, f32(backend, out), geometry(info), act === 'relu');
+    return out;
+  }
+
+  function backpropInput(args: Args<ConvAttrs>): TensorInfo {
+    const { inputs, backend, attrs } = args;
+    const dy = need(inputs, 'dy', 'Conv2DBackpropInput');
+    const filter = need(inputs, 'filter', 'Conv2DBackpropInput');
+    if (attrs.dataFormat === 'NCHW' || !attrs.inputShape) return delegate('Conv2DBackpropInput', args);
+    const info = convInfo(attrs.inputShape, filter.shape, attrs);
+    const out = backend.makeOutput(attrs.inputShape, 'float32');
+    lib.conv2dBackpropInput(f32(backend, dy), f32(backend, filter), f32(backend, out), geometry(info));
+    return out;
+  }
+
+  function backpropFilter(args: Args<ConvAttrs>): TensorInfo {
+    const { inputs, backend, attrs } = args;
+    const x = need(inputs, 'x', 'Conv2DBackpropFilter');
+    const dy = need(inputs, 'dy', 'Conv2DBackpropFilter');
+    if (attrs.dataFormat === 'NCHW' || !attrs.filterShape) return delegate('Conv2DBackpropFilter', args);
+    const info = convInfo(x.shape, attrs.filterShape, attrs);
+    const out = backend.makeOutput(attrs.filterShape, 'float32');
+    lib.conv2dBackpropFilter(f32(backend, x), f32(backend, dy), f32(backend, out), geometry(info));
+    return out;
+  }
+
+  interface MatMulAttrs {
+    transposeA: boolean;
+    transposeB: boolean;
+    activation?: string;
+  }
+  function matmul(name: 'BatchMatMul' | '_FusedMatMul', args: Args<MatMulAttrs>): TensorInfo {
+    const { inputs, backend, attrs } = args;
+    const a = need(inputs, 'a', name);
+    const b = need(inputs, 'b', name);
+    const bias = inputs.bias;
+    const act = attrs.activation ?? 'linear';
+    const ra = a.shape.length;
+    const rb = b.shape.length;
+    const M = attrs.transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+    const K = attrs.transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+    const N = attrs.transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+    const Kb = attrs.transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+    const outerA = a.shape.slice(0, -2);
+    const outerB = b.shape.slice(0, -2);
+    const batchA = outerA.reduce((p, d) => p * d, 1);
+    const batchB = outerB.reduce((p, d) => p * d, 1);
+    const sameOuter = outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]);
+    if (
+      a.dtype !== 'float32' || b.dtype !== 'float32' || K !== Kb || inputs.preluActivationWeights ||
+      (act !== 'linear' && act !== 'relu') || (bias && bias.shape.reduce((p, d) => p * d, 1) !== N) ||
+      !(sameOuter || batchA === 1 || batchB === 1)
+    ) {
+      return delegate(name, args);
+    }
+    const outer = batchA >= batchB ? outerA : outerB;
+    const out = backend.makeOutput([...outer, M, N], 'float32');
+    lib.matmul(
+      f32(backend, a), f32(backend, b), f32(backend, out),
+      [batchA, batchB, M, N, K, attrs.transposeA ? 1 : 0, attrs.transposeB ? 1 : 0],
+      bias ? f32(backend, bias) : null, act === 'relu',
+    );
+    return out;
+  }
+
+  const k = (kernelName: string, fn: (args: Args<never>) => TensorInfo): KernelConfig => ({
+    kernelName,
+    backendName: 'native',
+    kernelFunc: fn as unknown as KernelFunc,
+  });
+  return [
+    k('Conv2D', (a) => conv('Conv2D', a)),
+    k('FusedConv2D', (a) => conv('FusedConv2D', a)),
+    k('Conv2DBackpropInput', backpropInput),
+    k('Conv2DBackpropFilter', backpropFilter),
+    k('BatchMatMul', (a) => matmul('BatchMatMul', a)),
+    k('_FusedMatMul', (a) => matmul('_FusedMatMul', a)),
+  ];
+}
+
+let registered: Promise<NativeAddon> | null = null;
+
+/**
+ * Loads the addon and registers the 'native' backend (an alias of the wasm backend instance whose hot
+ * kernels run in the addon). Throws, saying why, when the addon is not built or does not load.
+ */
+export function registerNativeBackend(): Promise<NativeAddon> {
+  registered ??= (async () => {
+    const lib = loadAddon();
+    lib.setThreads(nativeThreads());
+    const fallback = (name: string): KernelFunc => {
+      const kernel = tf.getKernel(name, 'wasm');
+      if (!kernel) throw new Error(`the wasm backend has no ${name} kernel`);
+      return kernel.kernelFunc;
+    };
+    await registerWasmAlias('native', nativeKernels(lib, fallback));
+    return lib;
+  })();
+  registered.catch(() => {
+    registered = null;
+  });
+  return registered;
+}
