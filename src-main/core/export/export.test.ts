@@ -153,5 +153,8 @@ test('an unknown format and a run without a model give errors naming them', asyn
   const empty = path.join(run.root, 'run-empty');
   mkdirSync(empty, { recursive: true });
   await assert.rejects(exportModel(empty, 'onnx', path.join(run.root, 'y')), /run .*run-empty has no trained model/);
+  const wrongSize = { data: new Float32Array(2 * 32 * 32), shape: [2, 32, 32, 1] as [number, number, number, number] };
+  await assert.rejects(exportModel(run.runDir, 'onnx', path.join(run.root, 'z'), { sampleImages: wrongSize }), /sampleImages are 32×32×1 but the model takes 28×28×1/);
+  assert.equal(existsSync(path.join(run.root, 'z')), false);
   assert.equal(tf.memory().numTensors < 1000, true);
 });

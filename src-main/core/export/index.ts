@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { ExportFormat, ExportReport } from '../../shared/contract';
-import { loadDataset } from '../data/load';
+import { loadDatasetCached } from '../data/catalog';
 import type { ImageSet } from '../data/types';
 import { writeDirAtomic } from './atomic-dir';
 import { describeModel, pythonScript, R_LAYER, rScript, weightsBinary, type KerasModelDescription } from './keras-code';
@@ -58,6 +58,11 @@ async function sampleBatch(info: RunInfo, model: tf.LayersModel, opts: ExportOpt
   if (!Number.isInteger(count) || count < 1) throw new ExportError(`sampleCount must be a positive integer; received ${JSON.stringify(opts.sampleCount)}`);
   const s = opts.sampleImages;
   if (s) {
+    const want = model.inputs[0]!.shape.slice(1);
+    const have = 'shape' in s ? s.shape.slice(1) : [s.height, s.width, s.channels];
+    if (JSON.stringify(want) !== JSON.stringify(have)) {
+      throw new ExportError(`sampleImages are ${have.join('×')} but the model takes ${want.join('×')} (height×width×channels)`);
+    }
     if ('shape' in s) {
       const [n, h, w, c] = s.shape;
       const m = Math.min(n, count);
@@ -68,7 +73,8 @@ async function sampleBatch(info: RunInfo, model: tf.LayersModel, opts: ExportOpt
   }
   if (!info.datasetId) return { batch: null, source: 'the run does not name its dataset' };
   try {
-    const ds = await loadDataset(info.datasetId, { limitTest: count, download: false });
+    // Cached: the app usually has the run's dataset loaded already (galleries, evaluation).
+    const ds = await loadDatasetCached(info.datasetId);
     const want = model.inputs[0]!.shape.slice(1);
     const have = [ds.test.height, ds.test.width, ds.test.channels];
     if (JSON.stringify(want) !== JSON.stringify(have)) {
