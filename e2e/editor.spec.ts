@@ -75,3 +75,42 @@ test('build the lesson CNN layer by layer and read 468,586 parameters in the sum
 
   await page.screenshot({ path: testInfo.outputPath('editor-lesson-cnn.png'), fullPage: true });
 });
+
+test('reorder, insert, duplicate and remove layers by drag and by keyboard, with undo', async ({ page }, testInfo) => {
+  const classes = (): Promise<string[]> =>
+    page.locator('[data-testid="layer-stack"] > li').evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.className ?? ''));
+  await openView(page, 'Model');
+  await page.getByTestId('project-new').click();
+  for (const c of ['InputLayer', 'Flatten', 'Dense', 'Dropout']) await page.getByTestId(`palette-${c}`).click();
+  await expect.poll(classes).toEqual(['InputLayer', 'Flatten', 'Dense', 'Dropout']);
+
+  // Drag the Dropout row onto the top half of the Dense row: it lands before it.
+  await page.getByTestId('layer-3').dragTo(page.getByTestId('layer-2'), { targetPosition: { x: 40, y: 3 } });
+  await expect.poll(classes).toEqual(['InputLayer', 'Flatten', 'Dropout', 'Dense']);
+
+  // Keyboard: Alt+↑ moves the focused layer and the focus follows it; Ctrl+D duplicates; Delete removes.
+  await page.getByTestId('layer-row-2').focus();
+  await page.keyboard.press('Alt+ArrowUp');
+  await expect.poll(classes).toEqual(['InputLayer', 'Dropout', 'Flatten', 'Dense']);
+  await expect(page.getByTestId('layer-row-1')).toBeFocused();
+  await page.keyboard.press('Control+d');
+  await expect.poll(classes).toEqual(['InputLayer', 'Dropout', 'Dropout', 'Flatten', 'Dense']);
+  await expect(page.getByTestId('layer-row-2')).toBeFocused();
+  await page.keyboard.press('Delete');
+  await expect.poll(classes).toEqual(['InputLayer', 'Dropout', 'Flatten', 'Dense']);
+
+  // Drag a palette entry onto the bottom half of the input row: inserted right after it.
+  await page.getByTestId('palette-BatchNormalization').dragTo(page.getByTestId('layer-0'), { targetPosition: { x: 40, y: 25 } });
+  await expect.poll(classes).toEqual(['InputLayer', 'BatchNormalization', 'Dropout', 'Flatten', 'Dense']);
+  await expect(page.getByTestId('layer-1')).toHaveAttribute('data-severity', 'ok');
+
+  await page.screenshot({ path: testInfo.outputPath('editor-reorder.png'), fullPage: true });
+
+  // Undo steps back through the palette drop and the delete; redo replays the delete.
+  await page.keyboard.press('Control+z');
+  await page.keyboard.press('Control+z');
+  await expect.poll(classes).toEqual(['InputLayer', 'Dropout', 'Dropout', 'Flatten', 'Dense']);
+  await page.keyboard.press('Control+Shift+z');
+  await expect.poll(classes).toEqual(['InputLayer', 'Dropout', 'Flatten', 'Dense']);
+  await expect(page.getByTestId('summary-status')).toHaveText('up to date');
+});

@@ -5,10 +5,11 @@
  * holds them and what is truly global: the current view, the connection to the services, the backend,
  * the dataset list and the templates.
  */
-import type { BackendInfo, DatasetInfo, WorkbenchApi } from '../../../../src-main/shared/contract';
+import type { BackendInfo, DatasetInfo, MenuCommand, WorkbenchApi } from '../../../../src-main/shared/contract';
 import type { ModelSpec } from '../../../../src-main/shared/spec';
 import { getApi } from '../api/client';
 import { DEFAULT_DATASET_ID, ProjectState } from './project.svelte';
+import { openProject, saveProject } from './project-io';
 import { TrainingState } from './training.svelte';
 import { RunsState } from './runs.svelte';
 
@@ -32,6 +33,9 @@ export interface Notice {
  * them until it connects, so a slow start recovers by itself when the answers arrive.
  */
 const SLOW_AFTER_MS = 10_000;
+
+/** The model shown at startup: the lesson's CNN, ready to train on Fashion-MNIST. */
+const STARTUP_TEMPLATE_ID = 'lesson-cnn';
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : typeof e === 'object' && e && 'message' in e ? String(e.message) : String(e));
 
@@ -79,6 +83,7 @@ export class AppState {
       this.connectionError = messageOf(e);
       return;
     }
+    this.#listenToMenu(api);
     const slow = setTimeout(() => {
       if (this.connection === 'connecting') this.connection = 'slow';
     }, SLOW_AFTER_MS);
@@ -94,8 +99,12 @@ export class AppState {
         this.project.datasetId = datasets.value.find((d) => d.id === DEFAULT_DATASET_ID)?.id ?? datasets.value[0]?.id ?? null;
       }
     } else failures.push(`datasets: ${messageOf(datasets.reason)}`);
-    if (templates.status === 'fulfilled') this.templates = templates.value;
-    else failures.push(`templates: ${messageOf(templates.reason)}`);
+    if (templates.status === 'fulfilled') {
+      this.templates = templates.value;
+      // Start where the lesson starts, unless the user has begun something else meanwhile.
+      const lesson = templates.value.find((t) => t.id === STARTUP_TEMPLATE_ID);
+      if (lesson && this.project.pristine) this.project.startWith(lesson.spec);
+    } else failures.push(`templates: ${messageOf(templates.reason)}`);
 
     if (failures.length === 3) {
       this.connection = 'offline';
@@ -105,6 +114,64 @@ export class AppState {
       this.connectionError = null;
       if (failures.length > 0) this.say('error', `Some services did not answer — ${failures.join('; ')}`);
     }
+  }
+
+  /**
+   * Handle an application-menu command (Electron) in an area that owns it, e.g. the results view for
+   * `model.export`. The project and edit commands are handled here. Returns a function that unregisters.
+   */
+  handleMenuCommand(command: MenuCommand, handler: () => void): () => void {
+    this.#menuHandlers.set(command, handler);
+    return () => {
+      if (this.#menuHandlers.get(command) === handler) this.#menuHandlers.delete(command);
+    };
+  }
+
+  #menuHandlers = new Map<MenuCommand, () => void>();
+  #menuSubscribed = false;
+
+  #listenToMenu(api: WorkbenchApi): void {
+    if (this.#menuSubscribed || !api.app) return;
+    this.#menuSubscribed = true;
+    api.app.onMenuCommand((command) => this.#runMenuCommand(command));
+  }
+
+  #runMenuCommand(command: MenuCommand): void {
+    const custom = this.#menuHandlers.get(command);
+    if (custom) return custom();
+    switch (command) {
+      case 'project.new':
+        this.view = 'model';
+        return this.project.newProject();
+      case 'project.open':
+        this.view = 'model';
+        return void openProject(this);
+      case 'project.save':
+        return void saveProject(this);
+      case 'edit.undo':
+        return this.project.undo();
+      case 'edit.redo':
+        return this.project.redo();
+      case 'dataset.import':
+        this.view = 'train';
+        return void this.importDataset().catch((e: unknown) => this.say('error', `Import failed: ${messageOf(e)}`));
+      default:
+        this.say('info', `"${command}" is not available in this view`);
+    }
+  }
+
+  /**
+   * Import a dataset (Electron: a dialog when `path` is omitted; browser mode: a path under the server's data
+   * roots), refresh the list and select it. Throws with the service's reason.
+   */
+  async importDataset(path?: string): Promise<DatasetInfo | null> {
+    const info = await this.api().datasets.importDataset(path);
+    if (info) {
+      await this.refreshDatasets();
+      this.project.datasetId = info.id;
+      this.say('info', `Imported ${info.name}: ${info.trainCount.toLocaleString('en-US')} train / ${info.testCount.toLocaleString('en-US')} test images`);
+    }
+    return info;
   }
 
   /** Re-read the dataset list (after an import). */

@@ -69,6 +69,8 @@ export class ProjectState {
   #history = new History<ModelSpec>(200);
   #timer: ReturnType<typeof setTimeout> | null = null;
   #sequence = 0;
+  /** Set by the first edit, New or Open: from then on the startup model must not replace the user's. */
+  #touched = false;
 
   constructor(api: () => WorkbenchApi) {
     this.#api = api;
@@ -79,6 +81,7 @@ export class ProjectState {
   /** Replace the spec, recording the old one for undo. `key` merges rapid edits of one field into one step. */
   #commit(next: ModelSpec, key?: string): void {
     if (next === this.spec) return;
+    this.#touched = true;
     this.#history.record(this.spec, key);
     this.spec = next;
     this.#afterChange();
@@ -207,8 +210,22 @@ export class ProjectState {
     return { format_version: SPEC_FORMAT_VERSION, spec: cloneSpec(this.spec), hyperparameters: this.hyperparameters, datasetId: this.datasetId };
   }
 
+  /** True until the user edits, opens or starts a project: the app may still put its startup model in. */
+  get pristine(): boolean {
+    return !this.#touched;
+  }
+
+  /** The model the app starts with (the lesson's CNN): shown as if opened, no undo step, nothing touched. */
+  startWith(spec: ModelSpec): void {
+    this.spec = cloneSpec(spec);
+    this.#history.clear();
+    this.selected = null;
+    this.#afterChange();
+  }
+
   /** Open a project: a fresh undo history, the form reset to its hyperparameters. */
   loadProject(project: Project): void {
+    this.#touched = true;
     this.spec = cloneSpec(project.spec);
     this.#history.clear();
     this.selected = project.spec.config.layers.length > 0 ? 0 : null;
