@@ -16,7 +16,7 @@ export {
   type TrainerHandle,
   type EarlyStoppingOptions,
 } from './train/callbacks';
-export { getLearningRate, setLearningRate } from './train/handle';
+export { ModelTrainerHandle } from './train/handle';
 
 export { evaluateProbabilities, confusionMatrix, perClassMetrics, macroAverages, confusedPairs, MISCLASSIFIED_CAP } from './eval/metrics';
 export { predictProbabilities, evaluateModel, batchNormNotes, PREDICT_BATCH_SIZE } from './eval/predict';

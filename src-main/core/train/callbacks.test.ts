@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { EpochEvent } from '../../shared/contract';
 import type { MonitorName } from '../../shared/spec';
 import { CallbackList, EarlyStopping, ReduceLROnPlateau, resolveMode, type Callback, type TrainerHandle } from './callbacks';
-import { ModelTrainerHandle, getLearningRate } from './handle';
+import { getLearningRate } from '../model';
+import { ModelTrainerHandle } from './handle';
 
 /** A trainer with no model: records what callbacks do to it. */
 class ScriptedTrainer implements TrainerHandle {

@@ -1,33 +1,12 @@
 /**
  * The `TrainerHandle` over a real tfjs model and optimizer: what callbacks use to read/restore weights and to
- * change the learning rate in place.
+ * change the learning rate in place (through the model core's get/setLearningRate, which know that SGD caches
+ * -lr in a tensor while Adam & co. read it on every step).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { EpochEvent } from '../../shared/contract';
+import { getLearningRate, setLearningRate } from '../model';
 import type { TrainerHandle } from './callbacks';
-
-interface LearningRateHolder {
-  learningRate: number;
-  setLearningRate?: (lr: number) => void;
-}
-
-/** The optimizer's current learning rate (every tfjs optimizer keeps it in `learningRate`). */
-export function getLearningRate(optimizer: tf.Optimizer): number {
-  const lr = (optimizer as unknown as LearningRateHolder).learningRate;
-  if (typeof lr !== 'number') throw new Error(`optimizer ${optimizer.getClassName()} has no numeric learningRate`);
-  return lr;
-}
-
-/**
- * Changes the learning rate in place, keeping the optimizer's state (Adam's moments, momentum).
- * SGD/Momentum cache `-lr` in a scalar tensor, so they must go through their `setLearningRate`;
- * Adam, Adamax, RMSProp and Adagrad read `this.learningRate` on every step.
- */
-export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
-  const holder = optimizer as unknown as LearningRateHolder;
-  if (typeof holder.setLearningRate === 'function') holder.setLearningRate(lr);
-  else holder.learningRate = lr;
-}
 
 /** A TrainerHandle over `model` (its compiled optimizer) that collects the epoch's events and log lines. */
 export class ModelTrainerHandle implements TrainerHandle {
