@@ -243,7 +243,7 @@ async function scriptReport(
     return { ...base, ok: false, message: `${lang} script written but it failed its check: ${err instanceof Error ? err.message : String(err)}` };
   }
   if (!facts) {
-    const missing = format === 'keras' ? 'no Python with numpy' : 'R (Rscript)';
+    const missing = format === 'keras' ? 'Python with numpy' : 'R (Rscript)';
     return { ...base, ok: true, message: `${lang} script and weights written; not checked: ${missing} is not installed here, and predictions cannot be compared without ${framework}.${assumed}` };
   }
   const values = model.layers.flatMap((l) => l.getWeights().map((t) => Float32Array.from(t.dataSync() as Float32Array)));
