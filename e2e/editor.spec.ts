@@ -114,3 +114,39 @@ test('reorder, insert, duplicate and remove layers by drag and by keyboard, with
   await expect.poll(classes).toEqual(['InputLayer', 'Dropout', 'Flatten', 'Dense']);
   await expect(page.getByTestId('summary-status')).toHaveText('up to date');
 });
+
+test('save a project as a download and open it again through the file input (browser mode)', async ({ page }, testInfo) => {
+  await openView(page, 'Model');
+  await page.getByTestId('template-select').selectOption('lenet5');
+  await page.getByTestId('template-load').click();
+  await expect(page.getByTestId('summary-status')).toHaveText('up to date');
+  const layers = await page.getByTestId('layer-count').textContent();
+  const total = await page.getByTestId('summary-total').textContent();
+  await openView(page, 'Train');
+  await page.getByTestId('hp-batch_size').fill('64');
+  await page.getByTestId('hp-optimizer').selectOption('sgd');
+  await page.getByTestId('hp-momentum').fill('0.9');
+
+  await openView(page, 'Model');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('project-save').click()]);
+  const saved = testInfo.outputPath(download.suggestedFilename());
+  await download.saveAs(saved);
+  expect(download.suggestedFilename()).toMatch(/\.cnnproj\.json$/);
+
+  await page.getByTestId('project-new').click();
+  await expect(page.getByTestId('layer-stack-empty')).toBeVisible();
+  await page.getByTestId('project-file-input').setInputFiles(saved);
+  await expect(page.getByTestId('layer-count')).toHaveText(layers ?? '');
+  await expect(page.getByTestId('summary-total')).toHaveText(total ?? '');
+  await openView(page, 'Train');
+  await expect(page.getByTestId('hp-batch_size')).toHaveValue('64');
+  await expect(page.getByTestId('hp-optimizer')).toHaveValue('sgd');
+  await expect(page.getByTestId('hp-momentum')).toHaveValue('0.9');
+  await expect(page.getByTestId('hp-status')).toHaveText('ready');
+
+  // A damaged file is refused with a message naming the file and the field.
+  await openView(page, 'Model');
+  await page.getByTestId('project-file-input').setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"format_version":1,"spec":{"class_name":"Functional"}}') });
+  await expect(page.getByTestId('notice')).toContainText('broken.json: spec.class_name must be "Sequential", received "Functional"');
+  await expect(page.getByTestId('layer-count')).toHaveText(layers ?? '');
+});
