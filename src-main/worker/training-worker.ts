@@ -4,6 +4,8 @@
  * `progressIntervalMs`), every epoch, then exactly one `finished` or `failed`. tfjs and all the number
  * crunching live here, so the thread serving the UI never blocks.
  */
+import fs from 'node:fs';
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FromWorker, ToWorker, WorkerData } from './protocol';
 
@@ -16,7 +18,24 @@ function wireError(err: unknown): { name: string; message: string } {
   return { name: 'Error', message: String(err) };
 }
 
+/**
+ * Lowers this thread's CPU priority (Linux: a thread is a task with its own nice value, found through
+ * /proc/thread-self), so when training saturates the cores the thread serving the UI still wins the CPU
+ * the moment it wakes. Threads the backend starts later (BLAS, wasm) inherit it. Elsewhere setPriority
+ * would lower the whole process, UI included, so it is left alone.
+ */
+function yieldCpuToTheUi(): void {
+  if (process.platform !== 'linux') return;
+  try {
+    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0 && tid !== process.pid) os.setPriority(tid, os.constants.priority.PRIORITY_BELOW_NORMAL);
+  } catch {
+    // No /proc or not permitted: training still works, only at the UI's priority.
+  }
+}
+
 async function main(data: WorkerData): Promise<void> {
+  yieldCpuToTheUi();
   if (data.mode === 'probe') {
     const { initBackend } = await import('../core/backend/index');
     post({ type: 'backend', backend: await initBackend() });
