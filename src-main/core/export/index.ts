@@ -176,7 +176,11 @@ export async function exportModel(runDir: string, format: ExportFormat, outDir: 
         } else {
           const bytes = modelToOnnx(model, { docString: `CNN Workbench run ${info.runId}; input NHWC float32 scaled by 1/255; output class probabilities` });
           await fs.writeFile(path.join(dir, 'model.onnx'), bytes);
-          if (batch) agreement = compareProbabilities(await predictTfjs(model, batch), await runOnnx(bytes, batch.data, batch.shape), batch.shape[0]);
+          if (batch) {
+            // Reload what was written, not the bytes in memory: the check is on the file the user gets.
+            const written = new Uint8Array(await fs.readFile(path.join(dir, 'model.onnx')));
+            agreement = compareProbabilities(await predictTfjs(model, batch), await runOnnx(written, batch.data, batch.shape), batch.shape[0]);
+          }
           await writeJson(
             path.join(dir, 'preprocessing.json'),
             preprocessing(format, model, info, { files: { model: 'model.onnx' }, onnx: { opset: ONNX_OPSET, input_name: ONNX_INPUT_NAME, output_name: ONNX_OUTPUT_NAME, input_layout: 'NHWC (transposed to NCHW inside the graph)' } }),
