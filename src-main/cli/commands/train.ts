@@ -174,7 +174,7 @@ export const command: CliCommand = {
             const now = performance.now();
             if (now - lastDraw < 100 && p.batch < p.batchesPerEpoch) return;
             lastDraw = now;
-            process.stdout.write(`\r\x1b[2KEpoch ${p.epoch}/${p.epochs} ${progressLine(p, (process.stdout.columns ?? 100) - 12)}`);
+            process.stdout.write(`\r\x1b[2KEpoch ${p.epoch}/${p.epochs} ${progressLine(p, (process.stdout.columns || 120) - 12)}`);
             barShown = true;
           },
           onEpoch: (e) => {

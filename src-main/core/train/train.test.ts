@@ -127,6 +127,19 @@ describe('runTraining', () => {
     model.dispose();
   });
 
+  it('stop requested at an epoch end trains no further batch', async () => {
+    const control = new TrainControl();
+    const batches: string[] = [];
+    const r = await runTraining(
+      { spec: TINY, hyperparameters: hp({ epochs: 5 }), dataset: data, runsDir: dirOf('stop-epoch') },
+      { onBatch: (p) => batches.push(`${p.epoch}.${p.batch}`), onEpoch: (e) => e.epoch === 2 && control.stop() },
+      control,
+    );
+    assert.equal(r.status, 'stopped');
+    assert.equal(r.epochsRun, 2);
+    assert.equal(batches[batches.length - 1], '2.9');
+  });
+
   it('pause holds between batches (run.json says paused) and resume continues', async () => {
     const control = new TrainControl();
     const runsDir = dirOf('pause');

@@ -165,8 +165,16 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
     let epochsRun = 0;
     let lastTrainAccuracy: number | null = null;
     let userStopped = false;
+    // A function, not the property: TypeScript would otherwise narrow `control.state` across awaits.
+    const stateOf = (): TrainState => control.state;
 
     for (let epoch = 0; epoch < h.epochs && !userStopped; epoch++) {
+      if (stateOf() === 'stopping') {
+        // Stop requested during the last epoch's validation: do not start another epoch.
+        userStopped = true;
+        log(`Stopped by request before epoch ${epoch + 1}.`);
+        break;
+      }
       await callbacks.onEpochBegin(epoch);
       shuffleInPlace(order, rng);
       const epochStart = performance.now();
@@ -223,19 +231,18 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
           etaSeconds: perBatch * (batchesPerEpoch - b - 1),
           elapsedSeconds: (now - trainStart - pausedMs) / 1000,
         });
-        if (control.state === 'paused') {
+        if (stateOf() === 'paused') {
           const t0 = performance.now();
           await writer.setStatus('paused');
           log('Paused.');
           await control.waitWhilePaused();
           pausedMs += performance.now() - t0;
-          // Re-read: the state changed while we awaited (TypeScript's narrowing cannot know that).
-          if ((control.state as TrainState) !== 'stopping') {
+          if (stateOf() !== 'stopping') {
             await writer.setStatus('running');
             log('Resumed.');
           }
         }
-        if (control.state === 'stopping') {
+        if (stateOf() === 'stopping') {
           userStopped = true;
           // A partial epoch has no validation metrics to compare, so it is not recorded: the best
           // completed epoch is what restore_best_weights brings back.
