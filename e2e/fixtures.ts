@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test as base, expect, type Page } from '@playwright/test';
+import WebSocket from 'ws';
 
 /** A running browser-mode server. */
 export interface WorkbenchServer {
@@ -54,6 +55,40 @@ function startServer(home: string): Promise<{ child: ChildProcess; url: string }
   });
 }
 
+/**
+ * Asks the server the page's first questions (backend, datasets, templates) over its own WebSocket and waits
+ * for the answers: the first dataset listing fingerprints the files and can take many seconds on a loaded
+ * machine, and the page should meet a warm server rather than race that.
+ */
+async function warmUp(url: string): Promise<void> {
+  const u = new URL(url);
+  const ws = new WebSocket(`ws://${u.host}/ws?token=${u.searchParams.get('token') ?? ''}`, { origin: `http://${u.host}` });
+  const methods = ['training.getBackend', 'datasets.listDatasets', 'model.listTemplates'];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`serve did not answer ${methods.join(', ')} within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+      const waiting = new Set(methods.map((_, i) => i + 1));
+      ws.on('open', () => methods.forEach((method, i) => ws.send(JSON.stringify({ id: i + 1, method, args: [] }))));
+      ws.on('message', (data) => {
+        const msg = JSON.parse(String(data)) as { id?: number; ok?: boolean; error?: { message: string } };
+        if (typeof msg.id !== 'number') return;
+        if (!msg.ok) return reject(new Error(`serve refused ${methods[msg.id - 1]}: ${msg.error?.message}`));
+        waiting.delete(msg.id);
+        if (waiting.size === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      ws.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+    });
+  } finally {
+    ws.close();
+  }
+}
+
 /** Console messages that are not bugs of the page (the browser's own noise). */
 const IGNORED_CONSOLE = [/favicon\.ico/, /Download the Svelte DevTools/];
 
@@ -63,12 +98,16 @@ export const test = base.extend<{ errors: string[] }, { server: WorkbenchServer 
       const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cnn-workbench-e2e-'));
       const { child, url } = await startServer(home);
       try {
+        await warmUp(url);
         await use({ url, home });
       } finally {
         await new Promise<void>((resolve) => {
           if (child.exitCode !== null) return resolve();
           const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-          child.once('exit', () => (clearTimeout(kill), resolve()));
+          child.once('exit', () => {
+            clearTimeout(kill);
+            resolve();
+          });
           child.kill('SIGTERM');
         });
         fs.rmSync(home, { recursive: true, force: true });

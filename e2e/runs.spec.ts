@@ -1,5 +1,9 @@
 /** (e) Two runs that differ in batch size and learning rate, compared: curves overlaid and the diff shown. */
+import fs from 'node:fs';
 import { expect, openView, prepareQuickRun, test, trainToEnd } from './fixtures';
+
+/** The "small CNN" template is examples/small-cnn.json: both runs use it, layer for layer. */
+const SMALL_CNN_LAYERS = (JSON.parse(fs.readFileSync(new URL('../examples/small-cnn.json', import.meta.url), 'utf8')) as { config: { layers: unknown[] } }).config.layers.length;
 
 test('compare two runs: overlaid curves and a diff of their setups', async ({ page }, testInfo) => {
   await openView(page, 'Runs');
@@ -27,7 +31,10 @@ test('compare two runs: overlaid curves and a diff of their setups', async ({ pa
   await expect(diff.locator('tr', { hasText: 'batch_size' })).toContainText('64');
   await expect(diff.locator('tr', { hasText: 'optimizer.config.learning_rate' })).toContainText('0.002');
   // Same architecture: no layer differences.
-  await expect(page.getByTestId('layer-diff').locator('tbody tr')).toHaveCount(0);
+  await expect(page.getByTestId('no-layer-diff')).toBeVisible();
+  await page.getByLabel('Show unchanged layers').check();
+  await expect(page.getByTestId('layer-diff').locator('tbody tr[data-kind="same"]')).toHaveCount(SMALL_CNN_LAYERS);
+  await page.getByLabel('Show unchanged layers').uncheck();
   await compare.scrollIntoViewIfNeeded();
   await page.screenshot({ path: testInfo.outputPath('compare.png'), fullPage: true });
 });

@@ -3,15 +3,18 @@ import { expect, openView, prepareQuickRun, test } from './fixtures';
 
 test('stop a run mid-epoch and find it saved as stopped', async ({ page }, testInfo) => {
   // Enough images that the first epoch is still running when Stop is pressed.
-  await prepareQuickRun(page, { epochs: 3, limitTrain: 30000, limitTest: 300 });
+  await prepareQuickRun(page, { epochs: 3, limitTrain: 12000, limitTest: 300 });
   await page.getByTestId('train').click();
   await expect(page.getByTestId('progress-epoch')).toHaveText('Epoch 1 / 3', { timeout: 120_000 });
   await expect(page.getByTestId('pause')).toBeEnabled();
   await page.getByTestId('stop').click();
   await expect(page.getByTestId('training-phase')).toHaveText('Finished', { timeout: 120_000 });
   await expect(page.getByRole('status').filter({ hasText: 'Run stopped' })).toBeVisible();
-  // Stopped inside the first epoch: no further epoch began.
+  // Stopped inside the first epoch: the last batch reported is not the epoch's last, and no further epoch began.
   await expect(page.getByTestId('progress-epoch')).toHaveText('Epoch 1 / 3');
+  const batch = page.getByTestId('progress-batch');
+  const [done, perEpoch] = [Number(await batch.getAttribute('data-batch')), Number(await batch.getAttribute('data-batches'))];
+  expect(done, `stopped after batch ${done} of ${perEpoch}: the stop was not honoured mid-epoch`).toBeLessThan(perEpoch);
   await page.screenshot({ path: testInfo.outputPath('stopped-dashboard.png'), fullPage: true });
 
   await openView(page, 'Runs');

@@ -106,6 +106,8 @@ function toDataset(s: LineSeries): ChartDataset<'line', Point[]> {
     pointRadius: data.map((p) => (stars.has(p.x) ? 8 : radius)),
     pointStyle: data.map((p): PointStyle => (stars.has(p.x) ? 'star' : 'circle')),
     tension: 0,
+    // Points on the last epoch sit on the plot's edge: let them (and the best-epoch star) draw whole.
+    clip: 10,
   };
 }
 
@@ -126,6 +128,7 @@ export function lineChart(model: () => LineChartModel): Attachment<HTMLCanvasEle
           x: { type: 'linear', min: 0, title: { display: true, text: 'Epoch' }, ticks: { precision: 0 } },
           y: { type: 'linear', title: { display: true, text: '' }, ticks: { callback: (v) => formatTick(format, Number(v)) } },
         },
+        layout: { padding: { right: 12, top: 4 } },
         plugins: { legend: { position: 'bottom', labels: { boxHeight: 2 } } },
       },
       plugins: [markerPlugin(() => markers)],
@@ -139,7 +142,8 @@ export function lineChart(model: () => LineChartModel): Attachment<HTMLCanvasEle
       if (x) x.max = Math.max(1, m.xMax ?? 0, ...m.series.flatMap((s) => s.points.map((p) => Math.ceil(p.x))));
       const y = chart.options.scales?.y;
       if (y) {
-        y.type = m.logY ? 'logarithmic' : 'linear';
+        // An empty log axis invents a 1–10 range; stay linear until there is something to show.
+        y.type = m.logY && m.series.some((s) => s.points.length > 0) ? 'logarithmic' : 'linear';
         if (y.title) y.title.text = m.yLabel;
       }
       chart.update('none');
