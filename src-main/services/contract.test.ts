@@ -3,21 +3,20 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { createServices } from './index';
-import { contractSuite, readExample } from './contract-suite';
+import type { BatchProgress } from '../shared/contract';
+import { EventLog, contractSuite, readExample, shortRun } from './contract-suite';
 
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnwb-services-'));
 process.env.CNN_WORKBENCH_HOME = home;
+after(() => fs.rmSync(home, { recursive: true, force: true }));
 
 contractSuite('in-process services', async () => {
   const services = createServices({ kind: 'electron', runsDir: path.join(home, 'runs') });
   return {
     api: services.api,
-    close: async () => {
-      await services.dispose();
-      fs.rmSync(home, { recursive: true, force: true });
-    },
+    close: () => services.dispose(),
   };
 });
 
@@ -55,5 +54,41 @@ describe('services dispatch (the validated entry point IPC uses)', () => {
       services.api.datasets.importDataset('/usr/share/datasets/../../../etc'),
       (err: Error) => err.name === 'ValidationError' && err.message.includes('outside the allowed folders'),
     );
+  });
+});
+
+describe('training progress throttling (in the worker, whatever the transport)', () => {
+  it('sends at most one progress message per 100 ms, yet every epoch and the last batch', async () => {
+    const services = createServices({ kind: 'electron', runsDir: path.join(home, 'runs-throttle') });
+    const log = new EventLog(services.api);
+    try {
+      // A small MLP at batch 8: hundreds of millisecond-scale batches, far more than 10 per second.
+      const { runId } = await services.api.training.startTraining({
+        spec: readExample('small-mlp'),
+        hyperparameters: { ...shortRun(2, 8), early_stopping: null },
+        datasetId: 'fashion-mnist',
+        limitTrain: 2000,
+        limitTest: 100,
+      });
+      const end = await log.end(runId);
+      assert.equal(end.kind, 'finished', JSON.stringify(end.value));
+      const progress = log.of(runId).filter((e) => e.kind === 'progress').map((e) => e.value as BatchProgress);
+      const epochs = log.of(runId).filter((e) => e.kind === 'epoch');
+      assert.equal(epochs.length, 2);
+      const batchesPerEpoch = progress[0]!.batchesPerEpoch;
+      assert.ok(progress.length < batchesPerEpoch * 2, `${progress.length} progress messages for ${batchesPerEpoch * 2} batches: not throttled`);
+      for (const epoch of [1, 2]) {
+        const mine = progress.filter((p) => p.epoch === epoch);
+        assert.equal(mine[mine.length - 1]!.batch, batchesPerEpoch, `epoch ${epoch} reports its last batch`);
+        // Between two messages (the epoch's closing one excepted) at least ~100 ms of training passed.
+        for (let i = 1; i < mine.length - 1; i++) {
+          const gap = mine[i]!.elapsedSeconds - mine[i - 1]!.elapsedSeconds;
+          assert.ok(gap >= 0.09, `epoch ${epoch}: progress ${i} came ${gap.toFixed(3)} s after the previous one`);
+        }
+      }
+    } finally {
+      log.dispose();
+      await services.dispose();
+    }
   });
 });
