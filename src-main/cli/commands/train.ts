@@ -130,7 +130,11 @@ export const command: CliCommand = {
     try {
       dataset = await loadDataset(values.data, { limitTrain, limitTest });
     } catch (err) {
-      if (err instanceof DataError) throw new UsageError(`--data${values.data ? ` ${values.data}` : ''}: ${err.message}`);
+      if (err instanceof DataError) {
+        // DataError messages already name the file; name the flag too, and its value only when they don't.
+        const named = values.data === undefined || err.message.includes(path.resolve(values.data)) || err.message.includes(values.data);
+        throw new UsageError(`--data${named ? '' : ` ${values.data}`}: ${err.message}`);
+      }
       throw err;
     }
     out(
