@@ -46,12 +46,78 @@ export function decodeImage(name: string, bytes: Uint8Array): DecodedImage {
   if (startsWith(bytes, [0xff, 0xd8, 0xff])) {
     try {
       const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 512, maxResolutionInMP: 100 });
-      return { width: img.width, height: img.height, rgba: img.data };
+      // Phone cameras store the sensor's orientation and an EXIF tag saying how to turn it for display.
+      return applyOrientation({ width: img.width, height: img.height, rgba: img.data }, exifOrientation(bytes));
     } catch (err) {
       throw new ImageDecodeError(`${name}: a JPEG that cannot be decoded (${err instanceof Error ? err.message : String(err)}); is the file truncated?`);
     }
   }
   throw new ImageDecodeError(`${name}: not a PNG or JPEG image (the file starts with bytes ${hexStart(bytes)}); predict reads .png and .jpg/.jpeg files`);
+}
+
+/**
+ * The EXIF orientation (1–8) of a JPEG, or 1 when it has none. Reads only the APP1 "Exif" segment's first IFD;
+ * anything malformed counts as "no orientation" rather than an error, since the pixels themselves are fine.
+ */
+export function exifOrientation(jpegBytes: Uint8Array): number {
+  const view = new DataView(jpegBytes.buffer, jpegBytes.byteOffset, jpegBytes.byteLength);
+  let at = 2;
+  while (at + 4 <= jpegBytes.length && jpegBytes[at] === 0xff) {
+    const marker = jpegBytes[at + 1]!;
+    if (marker === 0xda || marker === 0xd9) break; // start of scan / end of image: no more metadata
+    const length = view.getUint16(at + 2);
+    const body = at + 4;
+    if (marker === 0xe1 && body + 14 <= jpegBytes.length && String.fromCharCode(...jpegBytes.subarray(body, body + 4)) === 'Exif') {
+      const tiff = body + 6;
+      const little = jpegBytes[tiff] === 0x49; // "II" Intel byte order, else "MM" Motorola
+      const u16 = (o: number) => view.getUint16(o, little);
+      const u32 = (o: number) => view.getUint32(o, little);
+      try {
+        const ifd = tiff + u32(tiff + 4);
+        const entries = u16(ifd);
+        for (let i = 0; i < entries; i++) {
+          const e = ifd + 2 + i * 12;
+          if (u16(e) === 0x0112) {
+            const v = u16(e + 8);
+            return v >= 1 && v <= 8 ? v : 1;
+          }
+        }
+      } catch {
+        return 1; // offsets pointing outside the file
+      }
+      return 1;
+    }
+    at = body + length - 2;
+  }
+  return 1;
+}
+
+/** Turns decoded pixels as EXIF orientation `o` says, so the image is upright as a photo viewer shows it. */
+export function applyOrientation(img: DecodedImage, o: number): DecodedImage {
+  if (o <= 1 || o > 8) return img;
+  const { width: w, height: h } = img;
+  const swap = o >= 5;
+  const outW = swap ? h : w;
+  const outH = swap ? w : h;
+  const out = new Uint8Array(outW * outH * 4);
+  for (let y = 0; y < outH; y++) {
+    for (let x = 0; x < outW; x++) {
+      // (sx, sy): the stored pixel shown at (x, y).
+      let sx: number;
+      let sy: number;
+      switch (o) {
+        case 2: sx = w - 1 - x; sy = y; break; // mirrored
+        case 3: sx = w - 1 - x; sy = h - 1 - y; break; // upside down
+        case 4: sx = x; sy = h - 1 - y; break; // mirrored vertically
+        case 5: sx = y; sy = x; break; // transposed
+        case 6: sx = y; sy = h - 1 - x; break; // needs 90° clockwise
+        case 7: sx = w - 1 - y; sy = h - 1 - x; break; // transversed
+        default: sx = w - 1 - y; sy = x; break; // 8: needs 90° counter-clockwise
+      }
+      out.set(img.rgba.subarray((sy * w + sx) * 4, (sy * w + sx) * 4 + 4), (y * outW + x) * 4);
+    }
+  }
+  return { width: outW, height: outH, rgba: out };
 }
 
 /**

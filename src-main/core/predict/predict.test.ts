@@ -5,6 +5,8 @@ import { PNG } from 'pngjs';
 import { initBackend } from '../backend/index';
 import { trainedRun, type TrainedRun } from '../export/testkit';
 import { predictTfjs } from '../export/verify';
+import * as tf from '@tensorflow/tfjs';
+import { applyOrientation, exifOrientation } from './image';
 import { decodeImage, predictImages, preprocessImage, resizePlane } from './index';
 
 let run: TrainedRun;
@@ -108,4 +110,57 @@ test('corrupt and non-image files give errors naming the file', async () => {
     predictImages(run.runDir, [{ name: 'broken.jpg', bytes: Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 1, 2]) }]),
     /broken\.jpg: a JPEG that cannot be decoded/,
   );
+});
+
+/** `jpegBytes` with an APP1 EXIF segment holding orientation `o` inserted after SOI, in the given byte order. */
+function withExifOrientation(jpegBytes: Uint8Array, o: number, little: boolean): Uint8Array {
+  const tiff = Buffer.alloc(8 + 2 + 12 + 4);
+  tiff.write(little ? 'II' : 'MM', 0, 'latin1');
+  const w16 = (v: number, at: number) => (little ? tiff.writeUInt16LE(v, at) : tiff.writeUInt16BE(v, at));
+  const w32 = (v: number, at: number) => (little ? tiff.writeUInt32LE(v, at) : tiff.writeUInt32BE(v, at));
+  w16(42, 2);
+  w32(8, 4); // IFD0 right after the header
+  w16(1, 8); // one entry
+  w16(0x0112, 10); // Orientation
+  w16(3, 12); // SHORT
+  w32(1, 14);
+  w16(o, 18);
+  const body = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
+  const seg = Buffer.alloc(4);
+  seg.writeUInt16BE(0xffe1, 0);
+  seg.writeUInt16BE(body.length + 2, 2);
+  return Buffer.concat([Buffer.from(jpegBytes.subarray(0, 2)), seg, body, Buffer.from(jpegBytes.subarray(2))]);
+}
+
+test('EXIF orientation: each of the 8 values turns the stored pixels back upright', () => {
+  // An upright 3×2 image with distinct pixels; stored versions are made with tf ops (independent of our code).
+  const upright = tf.tensor3d(Array.from({ length: 2 * 3 * 4 }, (_, i) => i), [2, 3, 4], 'int32');
+  const stored: Record<number, tf.Tensor3D> = {
+    1: upright,
+    2: tf.reverse(upright, 1),
+    3: tf.reverse(upright, [0, 1]),
+    4: tf.reverse(upright, 0),
+    5: tf.transpose(upright, [1, 0, 2]),
+    6: tf.reverse(tf.transpose(upright, [1, 0, 2]), 0),
+    7: tf.reverse(tf.transpose(upright, [1, 0, 2]), [0, 1]),
+    8: tf.reverse(tf.transpose(upright, [1, 0, 2]), 1),
+  };
+  for (const [o, t] of Object.entries(stored)) {
+    const img = { width: t.shape[1], height: t.shape[0], rgba: Uint8Array.from(t.dataSync()) };
+    const turned = applyOrientation(img, Number(o));
+    assert.deepEqual([turned.width, turned.height], [3, 2], `orientation ${o}`);
+    assert.deepEqual(Array.from(turned.rgba), Array.from(upright.dataSync()), `orientation ${o}`);
+  }
+});
+
+test('a JPEG with an EXIF orientation tag is decoded upright', () => {
+  const raw = Buffer.alloc(40 * 20 * 4, 255);
+  const plain = jpeg.encode({ width: 40, height: 20, data: raw }, 90).data;
+  assert.equal(exifOrientation(plain), 1);
+  for (const little of [true, false]) {
+    const rotated = withExifOrientation(plain, 6, little);
+    assert.equal(exifOrientation(rotated), 6);
+    const img = decodeImage('phone.jpg', rotated);
+    assert.deepEqual([img.width, img.height], [20, 40]);
+  }
 });
