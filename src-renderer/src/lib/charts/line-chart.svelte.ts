@@ -116,17 +116,27 @@ export function lineChart(model: () => LineChartModel): Attachment<HTMLCanvasEle
   return (canvas) => {
     let markers: Marker[] = [];
     let format: LineChartModel['yFormat'] = 'loss';
+    // Axis text and grid follow the app's colour tokens, so the charts read in the dark scheme too.
+    const css = getComputedStyle(canvas);
+    const muted = css.getPropertyValue('--text-muted').trim() || '#5f6670';
+    const grid = css.getPropertyValue('--border').trim() || '#d9dce1';
     const chart = new Chart<'line', Point[]>(canvas, {
       type: 'line',
       data: { datasets: [] },
       options: {
         animation: false,
+        color: muted,
         responsive: true,
         maintainAspectRatio: false,
         interaction: { mode: 'nearest', intersect: false },
         scales: {
-          x: { type: 'linear', min: 0, title: { display: true, text: 'Epoch' }, ticks: { precision: 0 } },
-          y: { type: 'linear', title: { display: true, text: '' }, ticks: { callback: (v) => formatTick(format, Number(v)) } },
+          x: { type: 'linear', min: 0, title: { display: true, text: 'Epoch', color: muted }, ticks: { precision: 0, color: muted }, grid: { color: grid } },
+          y: {
+            type: 'linear',
+            title: { display: true, text: '', color: muted },
+            ticks: { callback: (v) => formatTick(format, Number(v)), color: muted },
+            grid: { color: grid },
+          },
         },
         layout: { padding: { right: 12, top: 4 } },
         plugins: { legend: { position: 'bottom', labels: { boxHeight: 2 } } },
