@@ -7,6 +7,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -310,6 +311,112 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// maxPoolGrad(x, dy, dx, [n, h, w, c, fh, fw, oh, ow, sh, sw, pt, pl]): each output's gradient goes to the
+// first maximum of its window in row-major order (as tfjs' cpu backend picks it); padding never wins.
+napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
+  F32 x, dy, dx;
+  std::vector<int64_t> p;
+  if (argc < 4 || !GetF32(env, a[0], "x", &x) || !GetF32(env, a[1], "dy", &dy) || !GetF32(env, a[2], "dx", &dx) ||
+      !GetInts(env, a[3], "pool geometry", &p))
+    return nullptr;
+  if (p.size() != 12) {
+    Throw(env, "pool geometry: expected 12 integers");
+    return nullptr;
+  }
+  const int64_t n = p[0], h = p[1], w = p[2], c = p[3], fh = p[4], fw = p[5], oh = p[6], ow = p[7], sh = p[8], sw = p[9],
+                pt = p[10], pl = p[11];
+  if (x.length < size_t(n * h * w * c) || dx.length < size_t(n * h * w * c) || dy.length < size_t(n * oh * ow * c)) {
+    Throw(env, "maxPoolGrad: a buffer is smaller than its geometry");
+    return nullptr;
+  }
+  ParallelFor(n, [&](int64_t b, int64_t e) {
+    std::vector<float> best(c);
+    std::vector<int64_t> where(c);
+    std::memset(dx.data + b * h * w * c, 0, sizeof(float) * size_t((e - b) * h * w * c));
+    for (int64_t img = b; img < e; img++) {
+      const float* xi = x.data + img * h * w * c;
+      float* di = dx.data + img * h * w * c;
+      const float* g = dy.data + img * oh * ow * c;
+      for (int64_t y = 0; y < oh; y++) {
+        for (int64_t xo = 0; xo < ow; xo++, g += c) {
+          std::fill(best.begin(), best.end(), -INFINITY);
+          std::fill(where.begin(), where.end(), -1);
+          for (int64_t i = 0; i < fh; i++) {
+            int64_t ih = y * sh - pt + i;
+            if (ih < 0 || ih >= h) continue;
+            for (int64_t j = 0; j < fw; j++) {
+              int64_t iw = xo * sw - pl + j;
+              if (iw < 0 || iw >= w) continue;
+              const int64_t at = (ih * w + iw) * c;
+              const float* px = xi + at;
+              for (int64_t ch = 0; ch < c; ch++) {
+                if (px[ch] > best[ch]) {
+                  best[ch] = px[ch];
+                  where[ch] = at + ch;
+                }
+              }
+            }
+          }
+          for (int64_t ch = 0; ch < c; ch++) {
+            if (where[ch] >= 0) di[where[ch]] += g[ch];
+          }
+        }
+      }
+    }
+  });
+  return nullptr;
+}
+
+// reduceRows(x, out, rows, cols, scale): out[j] = scale · Σ_i x[i, j] (Sum / Mean over every axis but the last),
+// float64 partial sums per thread.
+napi_value ReduceRows(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value a[5];
+  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
+  F32 x, out;
+  int64_t rows, cols;
+  double scale = 1;
+  if (argc < 5 || !GetF32(env, a[0], "x", &x) || !GetF32(env, a[1], "out", &out) || !GetInt(env, a[2], "rows", &rows) ||
+      !GetInt(env, a[3], "cols", &cols))
+    return nullptr;
+  napi_get_value_double(env, a[4], &scale);
+  if (x.length < size_t(rows * cols) || out.length < size_t(cols)) {
+    Throw(env, "reduceRows: a buffer is smaller than rows × cols");
+    return nullptr;
+  }
+  const int t = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(g_threads, rows / 1024 + 1)));
+  std::vector<std::vector<double>> part(t, std::vector<double>(cols, 0.0));
+  std::vector<std::thread> pool;
+  const int64_t per = (rows + t - 1) / t;
+  auto work = [&](int k) {
+    std::vector<double>& acc = part[k];
+    const int64_t b = k * per, e = std::min(rows, b + per);
+    // Accumulate blocks of rows in float, then fold into double: vectorisable and still accurate.
+    std::vector<float> blk(cols);
+    for (int64_t r0 = b; r0 < e; r0 += 64) {
+      std::fill(blk.begin(), blk.end(), 0.f);
+      const int64_t r1 = std::min(e, r0 + 64);
+      for (int64_t r = r0; r < r1; r++) {
+        const float* row = x.data + r * cols;
+        for (int64_t j = 0; j < cols; j++) blk[j] += row[j];
+      }
+      for (int64_t j = 0; j < cols; j++) acc[j] += blk[j];
+    }
+  };
+  for (int k = 1; k < t; k++) pool.emplace_back(work, k);
+  work(0);
+  for (auto& th : pool) th.join();
+  for (int64_t j = 0; j < cols; j++) {
+    double s = 0;
+    for (int k = 0; k < t; k++) s += part[k][j];
+    out.data[j] = static_cast<float>(s * scale);
+  }
+  return nullptr;
+}
+
 // setThreads(n): threads for OpenBLAS and for the im2col loops.
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -341,6 +448,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2dBackpropInput", nullptr, Conv2DBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackpropFilter", nullptr, Conv2DBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"matmul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reduceRows", nullptr, ReduceRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -1,5 +1,6 @@
 /**
- * The native kernels (Conv2D / FusedConv2D forward, both Conv2D backprops, BatchMatMul, _FusedMatMul) agree
+ * The native kernels (Conv2D / FusedConv2D forward, both Conv2D backprops, BatchMatMul, _FusedMatMul,
+ * MaxPoolGrad, Sum and Mean over leading axes) agree
  * with tfjs' cpu backend in values and gradients within 1e-4 relative. Runs wherever the addon is built;
  * where it is not, the test fails and says why — CI builds it (scripts/build-native.sh, libopenblas-dev).
  */
@@ -90,6 +91,31 @@ describe('native kernels agree with the cpu backend', () => {
       await assertAgrees('broadcast matmul', () => [
         tf.matMul(tf.tensor(seededArray(tf.util.sizeFromShape(a), 3), a), tf.tensor(seededArray(tf.util.sizeFromShape(b), 4), b)),
       ]);
+    });
+  }
+
+  for (const [x, size, stride, pad] of [
+    [[3, 8, 8, 4], 2, 2, 'valid'],
+    [[2, 9, 7, 3], 3, 2, 'same'],
+    [[2, 7, 7, 2], 3, 1, 'same'],
+    [[2, 9, 9, 2], 2, 3, 'valid'],
+  ] as [number[], number, number, Pad][]) {
+    it(`MaxPool gradient (MaxPoolGrad): x ${x} pool ${size} stride ${stride} ${pad}`, async () => {
+      await assertAgrees('maxpool', valueAndGrads([x], (a) => tf.maxPool(a as tf.Tensor4D, size, stride, pad)));
+    });
+  }
+
+  for (const [shape, axis, keep] of [
+    [[4, 5, 6, 7], [0, 1, 2], false],
+    [[4, 5, 6, 7], [2, 1, 0], true],
+    [[3000, 3], [0], false],
+    [[4, 5, 6], [1, 2], false],
+    [[4, 5, 6], [0, 2], true],
+    [[4, 5], undefined, false],
+  ] as [number[], number[] | undefined, boolean][]) {
+    it(`Sum and Mean of ${shape} over ${axis ?? 'all'}${keep ? ' (keepDims)' : ''}`, async () => {
+      await assertAgrees('sum', valueAndGrads([shape], (x) => tf.sum(x, axis, keep)));
+      await assertAgrees('mean', valueAndGrads([shape], (x) => tf.mean(x, axis, keep)));
     });
   }
 

@@ -21,6 +21,8 @@ export interface NativeAddon {
   conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: number[]): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: number[]): void;
   matmul(a: Float32Array, b: Float32Array, out: Float32Array, geometry: number[], bias: Float32Array | null, relu: boolean): void;
+  maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: number[]): void;
+  reduceRows(x: Float32Array, out: Float32Array, rows: number, cols: number, scale: number): void;
   setThreads(n: number): void;
   info(): { blas: string; core: string; threads: number };
 }
@@ -185,6 +187,41 @@ function nativeKernels(lib: NativeAddon, fallback: (name: string) => KernelFunc)
     return out;
   }
 
+  interface PoolAttrs {
+    filterSize: number | [number, number];
+    strides: number | [number, number];
+    pad: 'valid' | 'same' | number;
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  }
+  function maxPoolGrad(args: Args<PoolAttrs>): TensorInfo {
+    const { inputs, backend, attrs } = args;
+    const dy = need(inputs, 'dy', 'MaxPoolGrad');
+    const x = need(inputs, 'input', 'MaxPoolGrad');
+    const info = tf.backend_util.computePool2DInfo(
+      x.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode,
+    );
+    const out = backend.makeOutput(x.shape, 'float32');
+    lib.maxPoolGrad(f32(backend, x), f32(backend, dy), f32(backend, out), [
+      info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.effectiveFilterHeight, info.effectiveFilterWidth,
+      info.outHeight, info.outWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+    ]);
+    return out;
+  }
+
+  /** Sum / Mean over every axis but the last ([N,H,W,C] → [C]: bias, BatchNorm statistics and their gradients). */
+  function reduce(name: 'Sum' | 'Mean', args: Args<{ axis: number | number[]; keepDims: boolean }>): TensorInfo {
+    const { inputs, backend, attrs } = args;
+    const x = need(inputs, 'x', name);
+    const rank = x.shape.length;
+    const axes = tf.util.parseAxisParam(attrs.axis, x.shape).sort((p, q) => p - q);
+    if (x.dtype !== 'float32' || rank < 2 || axes.length !== rank - 1 || !axes.every((ax, i) => ax === i)) return delegate(name, args);
+    const cols = x.shape[rank - 1];
+    const rows = x.shape.slice(0, -1).reduce((p, d) => p * d, 1);
+    const out = backend.makeOutput(attrs.keepDims ? x.shape.map((d, i) => (i === rank - 1 ? d : 1)) : [cols], 'float32');
+    lib.reduceRows(f32(backend, x), f32(backend, out), rows, cols, name === 'Mean' ? 1 / rows : 1);
+    return out;
+  }
+
   const k = (kernelName: string, fn: (args: Args<never>) => TensorInfo): KernelConfig => ({
     kernelName,
     backendName: 'native',
@@ -197,6 +234,9 @@ function nativeKernels(lib: NativeAddon, fallback: (name: string) => KernelFunc)
     k('Conv2DBackpropFilter', backpropFilter),
     k('BatchMatMul', (a) => matmul('BatchMatMul', a)),
     k('_FusedMatMul', (a) => matmul('_FusedMatMul', a)),
+    k('MaxPoolGrad', maxPoolGrad),
+    k('Sum', (a) => reduce('Sum', a)),
+    k('Mean', (a) => reduce('Mean', a)),
   ];
 }
 

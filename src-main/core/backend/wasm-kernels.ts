@@ -335,6 +335,13 @@ function sum(args: Args<{ axis: number | number[]; keepDims: boolean }>): Tensor
   return out;
 }
 
+/** Identity shares the input's memory (as the cpu backend does); the stock kernel copies the whole tensor. */
+function identity(args: Args<unknown>): TensorInfo {
+  const x = need(args.inputs, 'x', 'Identity');
+  args.backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
 const stock = new Map<string, KernelFunc>();
 
 /** The wasm backend's own kernel of that name, captured before ours replaced it. */
@@ -363,5 +370,6 @@ export function wasmTrainingKernels(backendName: string): KernelConfig[] {
     { kernelName: 'Conv2DBackpropInput', backendName, kernelFunc: conv2DBackpropInput as unknown as KernelFunc },
     { kernelName: 'Tile', backendName, kernelFunc: tile as unknown as KernelFunc },
     { kernelName: 'Sum', backendName, kernelFunc: sum as unknown as KernelFunc },
+    { kernelName: 'Identity', backendName, kernelFunc: identity as unknown as KernelFunc },
   ];
 }
