@@ -9,6 +9,7 @@ import { initBackend } from '../backend/index';
 import { loadDataset } from '../data/load';
 import type { ImageSet } from '../data/types';
 import { buildModel } from '../model/build';
+import { TEMPLATES } from '../model/templates';
 import { summarizeSpec } from '../model/validate';
 import { exportModel } from './index';
 import { saveModelToDir } from './model-io';
@@ -116,5 +117,15 @@ for (const spec of SPECS) {
       const script = readFileSync(path.join(report.path, format === 'keras' ? 'model.py' : 'model.R'), 'utf8');
       for (const r of rows) assert.ok(script.includes(`"${r.name}"`), `${format}: layer ${r.name} missing`);
     }
+  });
+}
+
+for (const template of TEMPLATES) {
+  test(`template ${template.id}: ONNX matches tfjs on 50 Fashion-MNIST test images`, async (t) => {
+    const runDir = await runFolder(template.spec);
+    const report = await exportModel(runDir, 'onnx', path.join(root, 'out', `template-${template.id}`), { sampleImages: testImages, sampleCount: 50 });
+    t.diagnostic(`${template.label}: ${report.message}`);
+    assert.equal(report.ok, true, report.message);
+    assert.equal(report.checked, 50);
   });
 }
