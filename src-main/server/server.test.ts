@@ -239,3 +239,53 @@ describe('browser mode: a training worker that dies', () => {
     }
   });
 });
+
+describe('browser-mode client', () => {
+  it('reconnects after the server restarts and answers the calls made meanwhile', async () => {
+    const services = createServices({ kind: 'browser', runsDir: path.join(home, 'runs-reconnect') });
+    const staticDir = staticFixture();
+    let server = await startServer({ services, port: 0, staticDir });
+    const { port, token } = server;
+    const api = createSocketApi({
+      url: `ws://127.0.0.1:${port}/ws?token=${token}`,
+      createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
+      reconnectDelayMs: 50,
+    });
+    try {
+      await api.ready();
+      assert.ok(Array.isArray(await api.runs.listRuns()));
+      const dropped = new Promise<void>((resolve) => {
+        const off = api.onConnectionChange((connected) => {
+          if (connected) return;
+          off();
+          resolve();
+        });
+      });
+      await server.close();
+      await dropped;
+      // Asked while the server is down: queued, then sent once the client is back.
+      const pending = api.model.listTemplates();
+      server = await startServer({ services, port, token, staticDir });
+      const templates = await pending;
+      assert.ok(templates.some((t) => t.id === 'lesson-cnn'));
+    } finally {
+      api.close();
+      await server.close();
+      await services.dispose();
+    }
+  });
+
+  it('fails calls plainly once closed', async () => {
+    const services = createServices({ kind: 'browser', runsDir: path.join(home, 'runs-closed') });
+    const server = await startServer({ services, port: 0, staticDir: staticFixture() });
+    const api = client(server);
+    try {
+      await api.ready();
+      api.close();
+      await assert.rejects(api.runs.listRuns(), (err: Error) => err.name === 'ConnectionClosed');
+    } finally {
+      await server.close();
+      await services.dispose();
+    }
+  });
+});

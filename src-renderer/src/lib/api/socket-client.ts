@@ -34,6 +34,8 @@ export type SocketApi = WorkbenchApi & {
   close(): void;
   /** Resolves once connected (calls made before that are queued, so awaiting this is optional). */
   ready(): Promise<void>;
+  /** Tells when the socket opens or drops (e.g. to show "reconnecting…"); returns the unsubscribe. */
+  onConnectionChange(listener: (connected: boolean) => void): () => void;
 };
 
 const OPEN = 1;
@@ -63,16 +65,23 @@ export function createSocketApi(opts: SocketApiOptions): SocketApi {
   const queue: { id: number; text: string }[] = [];
   const listeners = new Map<EventChannel, Set<(payload: unknown) => void>>();
   const readyWaiters: (() => void)[] = [];
+  const connectionListeners = new Set<(connected: boolean) => void>();
+  const announce = (connected: boolean): void => {
+    for (const l of connectionListeners) l(connected);
+  };
   let timer: ReturnType<typeof setTimeout> | null = null;
 
   function connect(): void {
     if (closed) return;
     const ws = opts.createSocket(opts.url);
     socket = ws;
+    let opened = false;
     ws.onopen = () => {
+      opened = true;
       delay = baseDelay;
       for (const q of queue.splice(0)) ws.send(q.text);
       for (const w of readyWaiters.splice(0)) w();
+      announce(true);
     };
     ws.onmessage = (ev) => onMessage(String(ev.data));
     ws.onerror = () => {
@@ -87,6 +96,7 @@ export function createSocketApi(opts: SocketApiOptions): SocketApi {
           p.reject(fromWireError({ name: 'ConnectionLost', message: 'the connection to the workbench server was lost before it answered' }));
         }
       }
+      if (opened) announce(false); // a failed reconnect attempt is not news
       if (closed) return;
       timer = setTimeout(connect, delay);
       delay = Math.min(delay * 2, maxDelay);
@@ -168,6 +178,10 @@ export function createSocketApi(opts: SocketApiOptions): SocketApi {
     ready() {
       if (socket && socket.readyState === OPEN) return Promise.resolve();
       return new Promise<void>((resolve) => readyWaiters.push(resolve));
+    },
+    onConnectionChange(listener) {
+      connectionListeners.add(listener);
+      return () => void connectionListeners.delete(listener);
     },
   };
 }
