@@ -145,7 +145,10 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
       counts: { train: split.train.length, validation: split.validation.length, test: test.count },
     });
     const runId = writer.id;
-    const log = (line: string) => hooks.onLog?.(line);
+    // Lines the callbacks log at an epoch end are held until that epoch's result is out, so they read in
+    // Keras' order: "Epoch 11/50 - … val_loss …" then "Epoch 11: ReduceLROnPlateau reducing learning rate …".
+    let held: string[] | null = null;
+    const log = (line: string) => (held ? held.push(line) : hooks.onLog?.(line));
     hooks.onStart?.(runId, backend);
 
     const handle = new ModelTrainerHandle(model, log);
@@ -259,6 +262,7 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
         logs.val_loss = v.loss;
         logs.val_accuracy = v.accuracy;
       }
+      held = [];
       await callbacks.onEpochEnd(epoch, logs);
       const result: EpochResult = {
         runId,
@@ -276,6 +280,9 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
       lastTrainAccuracy = result.accuracy;
       await writer.appendEpoch(result);
       hooks.onEpoch?.(result);
+      const lines: string[] = held;
+      held = null;
+      for (const line of lines) log(line);
       if (handle.stopTraining) break;
     }
 
