@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ModelSpec } from '../../../../src-main/shared/spec';
-import { defaultNameStem, duplicateLayer, emptySpec, freeName, insertLayer, moveLayer, removeLayer, setLayerField } from './layer-ops';
+import type { LayerSpec, ModelSpec } from '../../../../src-main/shared/spec';
+import { autoNames, duplicateLayer, emptySpec, freeName, insertLayer, moveLayer, removeLayer, setLayerField } from './layer-ops';
 
 function threeLayers(): ModelSpec {
   let spec = emptySpec('m');
@@ -51,10 +51,19 @@ test('setting a field to undefined removes it so the Keras default applies', () 
   assert.equal('use_bias' in spec.config.layers[2].config, false);
 });
 
-test('default name stems are spelt as Keras spells them', () => {
-  assert.equal(defaultNameStem('Conv2D'), 'conv2d');
-  assert.equal(defaultNameStem('MaxPooling2D'), 'max_pooling2d');
-  assert.equal(defaultNameStem('BatchNormalization'), 'batch_normalization');
-  assert.equal(defaultNameStem('LeakyReLU'), 'leaky_re_lu');
-  assert.equal(defaultNameStem('GlobalAveragePooling2D'), 'global_average_pooling2d');
+test('auto names follow Keras: per-class counters that skip names given explicitly', () => {
+  let spec = emptySpec('m');
+  const add = (class_name: LayerSpec['class_name'], config: LayerSpec['config'] = {}): void => {
+    spec = insertLayer(spec, { class_name, config }, spec.config.layers.length).spec;
+  };
+  add('InputLayer', { name: 'image' });
+  add('Conv2D');
+  add('Conv2D', { name: 'conv2d_1' });
+  add('Conv2D');
+  add('MaxPooling2D');
+  add('LeakyReLU');
+  add('Dense', { name: 'class_prob' });
+  assert.deepEqual(autoNames(spec), ['image', 'conv2d', 'conv2d_1', 'conv2d_2', 'max_pooling2d', 'leaky_re_lu', 'class_prob']);
+  assert.equal(autoNames(spec, 6)[6], 'dense', 'the name the output layer would get without its explicit one');
+  assert.equal(autoNames(spec, 2)[2], 'conv2d_1');
 });
