@@ -6,7 +6,9 @@ import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/index';
 import { agreementReport, exportModel } from './index';
+import { describeModel, R_LAYER } from './keras-code';
 import { loadModelFromDir } from './model-io';
+import { checkPythonScript, checkRScript, compareFacts } from './script-check';
 import { summarizeSpec } from '../model/validate';
 import { SMALL_SPEC, smallCnn, trainedRun, type TrainedRun } from './testkit';
 import { compareProbabilities, predictTfjs, runOnnx } from './verify';
@@ -126,6 +128,27 @@ test('the R export parses with Rscript and reads back the weights (or says plain
   } else {
     t.diagnostic('R is absent here: Rscript not found, so the R script was NOT parsed');
     assert.match(report.message, /R \(Rscript\) is not installed here/);
+  }
+});
+
+test('the script checks catch a weights file that does not match the model', async () => {
+  const out = path.join(run.root, 'exports', 'keras-tampered');
+  await exportModel(run.runDir, 'keras', out);
+  const r = await exportModel(run.runDir, 'r', path.join(run.root, 'exports', 'r-tampered'));
+  // Change one float of the first kernel in each weights.bin, as a corrupted copy would.
+  for (const dir of [out, r.path]) {
+    const bytes = readFileSync(path.join(dir, 'weights.bin'));
+    bytes.writeFloatLE(bytes.readFloatLE(0) + 0.5, 0);
+    writeFileSync(path.join(dir, 'weights.bin'), bytes);
+  }
+  const d = describeModel(run.model);
+  const values = run.model.layers.flatMap((l) => l.getWeights().map((w) => Float32Array.from(w.dataSync())));
+  const py = await checkPythonScript(path.join(out, 'model.py'), path.join(out, 'weights.bin'));
+  assert.ok(py, 'python with numpy is needed for the Keras check');
+  assert.match(compareFacts(py, d, values, (c) => c).join('; '), /conv2d\/kernel: values read back sum to/);
+  const rFacts = await checkRScript(path.join(r.path, 'model.R'), path.join(r.path, 'weights.bin'));
+  if (rFacts) {
+    assert.match(compareFacts(rFacts, d, values, (c) => R_LAYER[c] ?? c).join('; '), /conv2d\/kernel: values read back sum to/);
   }
 });
 

@@ -1,7 +1,8 @@
 /**
  * What can be checked about the generated Keras/R scripts on a machine without TensorFlow or keras3:
  * the script parses, it builds the same layers (by name) with the same parameter counts, and its own weight
- * reader, run by the real interpreter (numpy / base R), gets back exactly the arrays the app holds.
+ * reader (the script's load_weights / read_weights, run alone by the real interpreter with numpy / base R)
+ * gets back exactly the arrays the app holds.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -53,17 +54,19 @@ for node in ast.walk(tree):
         name = next((ast.literal_eval(k.value) for k in node.keywords if k.arg == "name"), None)
         calls.append((node.lineno, node.func.attr, name))
 calls.sort()
-flat = np.fromfile(weights, dtype="<f4")
-arrays, at = [], 0
-for layer, weight, shape in consts["WEIGHTS"]:
-    n = int(np.prod(shape))
-    a = flat[at:at + n].reshape(shape)
-    at += n
+# Run the script's own load_weights (and the constants it uses) without importing keras: only those statements.
+keep = [n for n in tree.body if (isinstance(n, ast.FunctionDef) and n.name == "load_weights") or
+        (isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id in ("WEIGHTS", "HERE") for t in n.targets)) or
+        (isinstance(n, (ast.Import, ast.ImportFrom)) and all(a.name in ("numpy", "pathlib", "argparse") for a in n.names))]
+scope = {"__file__": script}
+exec(compile(ast.Module(body=keep, type_ignores=[]), script, "exec"), scope)
+loaded = scope["load_weights"](weights)
+arrays = []
+for (layer, weight, shape), a in zip(consts["WEIGHTS"], loaded):
+    n = int(a.size)
     p = int(n * 0.37)
     arrays.append({"layer": layer, "weight": weight, "shape": list(a.shape), "sum": float(a.astype("float64").sum()),
                    "probe": float(a.reshape(-1)[p]) if n else 0.0, "probeIndex": p})
-if at != flat.size:
-    raise SystemExit(f"{weights} holds {flat.size} floats but WEIGHTS describes {at}")
 print(json.dumps({"layers": [[c, n] for _, c, n in calls], "params": consts["EXPECTED_PARAMS"], "arrays": arrays,
                   "frameworkAvailable": importlib.util.find_spec("keras") is not None}))
 `;
