@@ -15,6 +15,11 @@ const LIMIT_TEST = 500;
 
 test('train one epoch and judge it with the confusion matrix and the gallery', async ({ page }, testInfo) => {
   await prepareQuickRun(page, { epochs: 1, limitTrain: 2000, limitTest: LIMIT_TEST });
+  // An invalid hyperparameter disables Train and says which field and why.
+  await page.getByTestId('hp-epochs').fill('0');
+  await expect(page.getByTestId('train')).toBeDisabled();
+  await expect(page.locator('#train-blocker')).toContainText('epochs');
+  await page.getByTestId('hp-epochs').fill('1');
   await trainToEnd(page);
 
   // Curves: one epoch point per per-epoch series, and per-batch samples on the smoothed line.
