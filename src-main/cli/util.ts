@@ -1,11 +1,8 @@
 /**
- * Shared helpers of the CLI commands: strict flag parsing with errors that name the flag, reading a spec
- * file with errors that name the file and layer, and plain-text tables.
+ * Shared helpers of the CLI commands: strict flag parsing with errors that name the flag, and plain-text
+ * tables. Light on purpose (no tfjs): commands check their flags before paying for loading the core.
  */
-import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { getTemplate, parseSpec, SpecError, TEMPLATES } from '../core';
-import type { ModelSpec } from '../shared/spec';
 import { UsageError } from './command';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -39,35 +36,6 @@ export function positiveFloatFlag(name: string, value: string | undefined): numb
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a number > 0, received '${value}'`);
   return n;
-}
-
-/**
- * Reads a spec from a JSON file (or a template id such as `lesson-cnn`), parsed and checked.
- * Unreadable files, bad JSON and invalid specs become UsageErrors naming the file, layers and fields.
- */
-export async function readSpec(source: string, flag = '--spec'): Promise<ModelSpec> {
-  let text: string;
-  try {
-    text = await readFile(source, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && TEMPLATES.some((t) => t.id === source)) return getTemplate(source).spec;
-    throw new UsageError(
-      `${flag} ${source}: cannot read it (${code ?? String(err)}); give a spec JSON file or a template id (${TEMPLATES.map((t) => t.id).join(', ')})`,
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${flag} ${source}: not valid JSON: ${(err as Error).message}`);
-  }
-  try {
-    return parseSpec(json);
-  } catch (err) {
-    if (err instanceof SpecError) throw new UsageError(`${flag} ${source}: ${err.message}`);
-    throw err;
-  }
 }
 
 /** Left-aligned first column, right-aligned others, two spaces apart. */

@@ -1,6 +1,7 @@
 import { formatSummary, summarizeSpec, TEMPLATES } from '../../core';
 import { EXIT_USAGE, type CliCommand } from '../command';
-import { parseFlags, readSpec } from '../util';
+import { readSpec } from '../spec-file';
+import { parseFlags } from '../util';
 
 const USAGE = `Usage: cnn-workbench summary [SPEC]
 

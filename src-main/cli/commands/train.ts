@@ -1,22 +1,11 @@
 import path from 'node:path';
-import {
-  DataError,
-  defaultRunsDir,
-  HyperparameterError,
-  initBackend,
-  loadDataset,
-  RUN_FILES,
-  runTraining,
-  SpecError,
-  TrainControl,
-  TrainingError,
-  validateHyperparameters,
-  type Dataset,
-} from '../../core';
+import type { Dataset } from '../../core';
+import { defaultRunsDir } from '../../core/paths';
+import { HyperparameterError, validateHyperparameters } from '../../core/train/hyperparameters';
 import type { BatchProgress, EpochResult, Evaluation } from '../../shared/contract';
 import { LESSON_HYPERPARAMETERS, type Hyperparameters } from '../../shared/spec';
 import { EXIT_FAILURE, UsageError, type CliCommand } from '../command';
-import { formatSeconds, intFlag, parseFlags, positiveFloatFlag, readSpec, table } from '../util';
+import { formatSeconds, intFlag, parseFlags, positiveFloatFlag, table } from '../util';
 
 const USAGE = `Usage: cnn-workbench train [options]
 
@@ -105,7 +94,6 @@ export const command: CliCommand = {
     const limitTest = intFlag('limit-test', values['limit-test'], 1);
     const json = values.json === true;
     const runsDir = path.resolve(values['runs-dir'] ?? defaultRunsDir());
-    const spec = await readSpec(values.spec ?? 'lesson-cnn');
 
     const base = structuredClone(LESSON_HYPERPARAMETERS);
     const h: Hyperparameters = {
@@ -122,6 +110,10 @@ export const command: CliCommand = {
       throw err;
     }
 
+    // Flags are fine: now pay for loading the core (tfjs) — a typo above is reported without that wait.
+    const { DataError, initBackend, loadDataset, RUN_FILES, runTraining, SpecError, TrainControl, TrainingError } = await import('../../core');
+    const { readSpec } = await import('../spec-file');
+    const spec = await readSpec(values.spec ?? 'lesson-cnn');
     const out = (line: string) => process.stdout.write(line + '\n');
     const backend = await initBackend();
     out(`Backend: ${backend.name} — ${backend.description}${backend.reason ? ` (${backend.reason})` : ''}`);
