@@ -11,6 +11,8 @@ test('stop a run mid-epoch and find it saved as stopped', async ({ page }, testI
   await expect(page.getByTestId('training-phase')).toHaveText('Finished', { timeout: 120_000 });
   await expect(page.getByRole('status').filter({ hasText: 'Run stopped' })).toBeVisible();
   // Stopped inside the first epoch: the last batch reported is not the epoch's last, and no further epoch began.
+  // (The stop travels to the training worker as a message, which a worker only handles when its event loop
+  // gets a turn: a batch loop that awaits only promises must yield a macrotask, e.g. setImmediate, per batch.)
   await expect(page.getByTestId('progress-epoch')).toHaveText('Epoch 1 / 3');
   const batch = page.getByTestId('progress-batch');
   const [done, perEpoch] = [Number(await batch.getAttribute('data-batch')), Number(await batch.getAttribute('data-batches'))];
