@@ -159,6 +159,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       return refuse(res, 503, `503: the renderer is not built (${staticDir}/index.html is missing) — run \`npm run build\` first, then reload`);
     }
     fs.stat(file, (err, st) => {
+      if ((err || !st.isFile()) && rel === '/favicon.ico') {
+        // Browsers ask for it unprompted; "no icon" is not an error worth a console line.
+        res.writeHead(204, securityHeaders(port));
+        return void res.end();
+      }
       if (err || !st.isFile()) return refuse(res, 404, '404 Not Found');
       const headers: Record<string, string> = {
         ...securityHeaders(port),
