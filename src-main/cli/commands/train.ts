@@ -188,6 +188,8 @@ export const command: CliCommand = {
       clearBar();
       if (err instanceof SpecError) throw new UsageError(`--spec ${values.spec ?? 'lesson-cnn'}: ${err.message}`);
       if (err instanceof HyperparameterError) throw new UsageError(err.message);
+      // Before the run folder exists, a range problem comes from the limits given (e.g. --limit-train 1).
+      if (err instanceof RangeError && !runDir) throw new UsageError(err.message);
       if (err instanceof TrainingError) {
         process.stderr.write(`cnn-workbench train: ${err.message}\n`);
         if (runDir) process.stderr.write(`The run is marked failed in ${runDir}\n`);

@@ -157,7 +157,7 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
     callbacks.setTrainer(handle);
     await callbacks.onTrainBegin();
 
-    // A stream separate from the split's, so changing validation_split does not change the shuffles' seed.
+    // Its own stream, not the split's: the shuffles do not depend on how many numbers the split drew.
     const rng = mulberry32((h.seed ^ 0x5eed5eed) >>> 0);
     const order = Int32Array.from(split.train);
     const n = order.length;
