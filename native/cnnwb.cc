@@ -417,6 +417,106 @@ napi_value ReduceRows(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// binary(op, a, b, out, n, period): out[i] = a[i] op b[i mod period] with period = n (same shape), 1 (scalar)
+// or the channel count (a vector along the last axis); `swap` computes b op a for a broadcast `a`.
+// op: 0 add, 1 sub, 2 mul, 3 div.
+napi_value Binary(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value a[7];
+  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
+  F32 A, B, out;
+  int64_t op, n, period;
+  bool swap = false;
+  if (argc < 7 || !GetInt(env, a[0], "op", &op) || !GetF32(env, a[1], "a", &A) || !GetF32(env, a[2], "b", &B) ||
+      !GetF32(env, a[3], "out", &out) || !GetInt(env, a[4], "n", &n) || !GetInt(env, a[5], "period", &period))
+    return nullptr;
+  napi_get_value_bool(env, a[6], &swap);
+  if (period < 1 || n % period != 0 || A.length < size_t(n) || B.length < size_t(period) || out.length < size_t(n) || op < 0 || op > 3) {
+    Throw(env, "binary: bad geometry");
+    return nullptr;
+  }
+  const float* x = A.data;
+  const float* y = B.data;
+  float* o = out.data;
+  auto run = [&](int64_t b, int64_t e) {
+    // Rows of `period` elements, so the inner loop is a plain vectorisable loop.
+    for (int64_t r = b; r < e; r++) {
+      const float* xr = x + r * period;
+      float* orow = o + r * period;
+      if (!swap) {
+        switch (op) {
+          case 0: for (int64_t j = 0; j < period; j++) orow[j] = xr[j] + y[j]; break;
+          case 1: for (int64_t j = 0; j < period; j++) orow[j] = xr[j] - y[j]; break;
+          case 2: for (int64_t j = 0; j < period; j++) orow[j] = xr[j] * y[j]; break;
+          default: for (int64_t j = 0; j < period; j++) orow[j] = xr[j] / y[j]; break;
+        }
+      } else {
+        switch (op) {
+          case 0: for (int64_t j = 0; j < period; j++) orow[j] = y[j] + xr[j]; break;
+          case 1: for (int64_t j = 0; j < period; j++) orow[j] = y[j] - xr[j]; break;
+          case 2: for (int64_t j = 0; j < period; j++) orow[j] = y[j] * xr[j]; break;
+          default: for (int64_t j = 0; j < period; j++) orow[j] = y[j] / xr[j]; break;
+        }
+      }
+    }
+  };
+  const int64_t rows = n / period;
+  if (period == 1 || n < (1 << 16)) {
+    if (period == 1) {
+      // Scalar broadcast: treat as rows of up to 4096 elements against a repeated scalar.
+      const float s = y[0];
+      auto runScalar = [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; i++) {
+          const float v = x[i];
+          o[i] = op == 0 ? (swap ? s + v : v + s) : op == 1 ? (swap ? s - v : v - s) : op == 2 ? v * s : (swap ? s / v : v / s);
+        }
+      };
+      if (n < (1 << 16)) runScalar(0, n); else ParallelFor(n, runScalar);
+    } else {
+      run(0, rows);
+    }
+  } else {
+    ParallelFor(rows, run);
+  }
+  return nullptr;
+}
+
+// batchNorm(x, mean, variance, offset | null, scale | null, out, channels, epsilon): inference-style
+// normalisation with per-channel statistics, as tfjs' FusedBatchNorm kernel.
+napi_value BatchNorm(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value a[8];
+  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
+  F32 x, mean, var, offset, scale, out;
+  int64_t c;
+  double eps = 0;
+  if (argc < 8 || !GetF32(env, a[0], "x", &x) || !GetF32(env, a[1], "mean", &mean) || !GetF32(env, a[2], "variance", &var) ||
+      !GetF32(env, a[3], "offset", &offset, true) || !GetF32(env, a[4], "scale", &scale, true) || !GetF32(env, a[5], "out", &out) ||
+      !GetInt(env, a[6], "channels", &c))
+    return nullptr;
+  napi_get_value_double(env, a[7], &eps);
+  if (c < 1 || x.length % size_t(c) != 0 || out.length < x.length || mean.length < size_t(c) || var.length < size_t(c) ||
+      (offset.data && offset.length < size_t(c)) || (scale.data && scale.length < size_t(c))) {
+    Throw(env, "batchNorm: bad geometry");
+    return nullptr;
+  }
+  std::vector<float> mul(c), add(c);
+  for (int64_t j = 0; j < c; j++) {
+    const float inv = 1.f / std::sqrt(var.data[j] + static_cast<float>(eps));
+    mul[j] = inv * (scale.data ? scale.data[j] : 1.f);
+    add[j] = (offset.data ? offset.data[j] : 0.f) - mean.data[j] * mul[j];
+  }
+  const int64_t rows = int64_t(x.length) / c;
+  ParallelFor(rows, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; r++) {
+      const float* xr = x.data + r * c;
+      float* o = out.data + r * c;
+      for (int64_t j = 0; j < c; j++) o[j] = xr[j] * mul[j] + add[j];
+    }
+  });
+  return nullptr;
+}
+
 // setThreads(n): threads for OpenBLAS and for the im2col loops.
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -450,6 +550,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"matmul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduceRows", nullptr, ReduceRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

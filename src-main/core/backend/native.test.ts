@@ -1,6 +1,6 @@
 /**
  * The native kernels (Conv2D / FusedConv2D forward, both Conv2D backprops, BatchMatMul, _FusedMatMul,
- * MaxPoolGrad, Sum and Mean over leading axes) agree
+ * MaxPoolGrad, Sum and Mean over leading axes, broadcasting Add/Sub/Mul/Div, FusedBatchNorm) agree
  * with tfjs' cpu backend in values and gradients within 1e-4 relative. Runs wherever the addon is built;
  * where it is not, the test fails and says why — CI builds it (scripts/build-native.sh, libopenblas-dev).
  */
@@ -118,6 +118,43 @@ describe('native kernels agree with the cpu backend', () => {
       await assertAgrees('mean', valueAndGrads([shape], (x) => tf.mean(x, axis, keep)));
     });
   }
+
+  const binaries: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
+    ['add', tf.add],
+    ['sub', tf.sub],
+    ['mul', tf.mul],
+    ['div', (a, b) => tf.div(a, tf.add(tf.abs(b), 0.5))],
+  ];
+  for (const [a, b] of [
+    [[300, 7, 9], [300, 7, 9]],
+    [[4, 5, 6, 7], [7]],
+    [[7], [4, 5, 6, 7]],
+    [[4, 5, 6, 7], [1, 1, 1, 7]],
+    [[500, 300], []],
+    [[], [500, 300]],
+    [[4, 5, 6, 7], [1]],
+    [[4, 5, 6, 7], [6, 7]],
+    [[4, 1, 7], [4, 5, 7]],
+  ]) {
+    it(`Add, Sub, Mul, Div: ${JSON.stringify(a)} with ${JSON.stringify(b)}`, async () => {
+      for (const [name, op] of binaries) await assertAgrees(name, valueAndGrads([a, b], op));
+    });
+  }
+
+  it('FusedBatchNorm with scale and offset: values and gradients', async () => {
+    await assertAgrees(
+      'batchNorm',
+      valueAndGrads([[6, 5, 5, 8], [8], [8], [8], [8]], (x, mean, v, offset, scale) => tf.batchNorm(x, mean, tf.add(tf.abs(v), 0.1), offset, scale, 1e-3)),
+    );
+  });
+
+  // tfjs' own FusedBatchNorm gradient fails without offset/scale on every backend: values only.
+  it('FusedBatchNorm without scale or offset: values', async () => {
+    await assertAgrees('batchNorm bare', () => {
+      const t = (shape: number[], seed: number) => tf.tensor(seededArray(tf.util.sizeFromShape(shape), seed), shape);
+      return [tf.batchNorm(t([6, 5, 5, 8], 1), t([8], 2), tf.add(tf.abs(t([8], 3)), 0.1), undefined, undefined, 1e-3)];
+    });
+  });
 
   for (const activation of ['linear', 'relu', 'sigmoid'] as const) {
     it(`_FusedMatMul (Dense) with bias and ${activation}`, async () => {

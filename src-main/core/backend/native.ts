@@ -23,6 +23,11 @@ export interface NativeAddon {
   matmul(a: Float32Array, b: Float32Array, out: Float32Array, geometry: number[], bias: Float32Array | null, relu: boolean): void;
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: number[]): void;
   reduceRows(x: Float32Array, out: Float32Array, rows: number, cols: number, scale: number): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, n: number, period: number, swap: boolean): void;
+  batchNorm(
+    x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null,
+    out: Float32Array, channels: number, epsilon: number,
+  ): void;
   setThreads(n: number): void;
   info(): { blas: string; core: string; threads: number };
 }
@@ -222,6 +227,60 @@ function nativeKernels(lib: NativeAddon, fallback: (name: string) => KernelFunc)
     return out;
   }
 
+  const size = (shape: number[]): number => shape.reduce((p, d) => p * d, 1);
+  /** Whether `v` broadcasts against `full` as one value per last-axis entry ([C], [1,1,1,C], …). */
+  const isChannelVector = (v: number[], full: number[]): boolean =>
+    v.length >= 1 && v.length <= full.length && v[v.length - 1] === full[full.length - 1] && size(v) === v[v.length - 1];
+
+  /** Add / Sub / Mul / RealDiv when one side is the full shape and the other the same shape, a scalar or a channel vector. */
+  function binary(name: string, op: number, args: Args<unknown>): TensorInfo {
+    const { inputs, backend } = args;
+    const a = need(inputs, 'a', name);
+    const b = need(inputs, 'b', name);
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return delegate(name, args);
+    const same = a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+    const fits = (small: number[], full: number[]): boolean =>
+      small.length <= full.length && (size(small) === 1 || isChannelVector(small, full));
+    let swap = false;
+    let full = a;
+    let small = b;
+    if (!same) {
+      if (fits(b.shape, a.shape)) {
+        // a op b with b broadcast.
+      } else if (fits(a.shape, b.shape)) {
+        swap = true;
+        full = b;
+        small = a;
+      } else {
+        return delegate(name, args);
+      }
+    }
+    const n = size(full.shape);
+    const period = same ? n : size(small.shape) === 1 ? 1 : full.shape[full.shape.length - 1];
+    if (n === 0) return delegate(name, args);
+    const out = backend.makeOutput(full.shape, 'float32');
+    lib.binary(op, f32(backend, full), f32(backend, small), f32(backend, out), n, period, swap);
+    return out;
+  }
+
+  function batchNorm(args: Args<{ varianceEpsilon: number }>): TensorInfo {
+    const { inputs, backend, attrs } = args;
+    const x = need(inputs, 'x', 'FusedBatchNorm');
+    const mean = need(inputs, 'mean', 'FusedBatchNorm');
+    const variance = need(inputs, 'variance', 'FusedBatchNorm');
+    const { offset, scale } = inputs;
+    const per = [mean, variance, offset, scale].filter((t): t is TensorInfo => t != null);
+    if (x.dtype !== 'float32' || x.shape.length < 1 || !per.every((t) => t.dtype === 'float32' && isChannelVector(t.shape, x.shape))) {
+      return delegate('FusedBatchNorm', args);
+    }
+    const out = backend.makeOutput(x.shape, 'float32');
+    lib.batchNorm(
+      f32(backend, x), f32(backend, mean), f32(backend, variance), offset ? f32(backend, offset) : null, scale ? f32(backend, scale) : null,
+      f32(backend, out), x.shape[x.shape.length - 1], attrs.varianceEpsilon,
+    );
+    return out;
+  }
+
   const k = (kernelName: string, fn: (args: Args<never>) => TensorInfo): KernelConfig => ({
     kernelName,
     backendName: 'native',
@@ -237,6 +296,11 @@ function nativeKernels(lib: NativeAddon, fallback: (name: string) => KernelFunc)
     k('MaxPoolGrad', maxPoolGrad),
     k('Sum', (a) => reduce('Sum', a)),
     k('Mean', (a) => reduce('Mean', a)),
+    k('Add', (a) => binary('Add', 0, a)),
+    k('Sub', (a) => binary('Sub', 1, a)),
+    k('Multiply', (a) => binary('Multiply', 2, a)),
+    k('RealDiv', (a) => binary('RealDiv', 3, a)),
+    k('FusedBatchNorm', batchNorm),
   ];
 }
 

@@ -342,6 +342,13 @@ function identity(args: Args<unknown>): TensorInfo {
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
+/** Cast to the dtype it already has shares the memory too (tfjs-layers casts float32 to float32 often). */
+function cast(args: Args<{ dtype: string }>): TensorInfo {
+  const x = need(args.inputs, 'x', 'Cast');
+  if (x.dtype !== args.attrs.dtype) return stockKernel('Cast')({ inputs: args.inputs, backend: args.backend, attrs: args.attrs as unknown as tf.NamedAttrMap }) as TensorInfo;
+  return identity(args);
+}
+
 const stock = new Map<string, KernelFunc>();
 
 /** The wasm backend's own kernel of that name, captured before ours replaced it. */
@@ -353,7 +360,7 @@ function stockKernel(name: string): KernelFunc {
 
 /** Remembers the stock wasm kernels that ours delegate to; call before registering ours for 'wasm'. */
 export function captureStockKernels(): void {
-  for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Tile', 'Sum']) {
+  for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Tile', 'Sum', 'Cast']) {
     if (stock.has(name)) continue;
     const k = tf.getKernel(name, 'wasm');
     if (!k) throw new Error(`the wasm backend has no ${name} kernel`);
@@ -371,5 +378,6 @@ export function wasmTrainingKernels(backendName: string): KernelConfig[] {
     { kernelName: 'Tile', backendName, kernelFunc: tile as unknown as KernelFunc },
     { kernelName: 'Sum', backendName, kernelFunc: sum as unknown as KernelFunc },
     { kernelName: 'Identity', backendName, kernelFunc: identity as unknown as KernelFunc },
+    { kernelName: 'Cast', backendName, kernelFunc: cast as unknown as KernelFunc },
   ];
 }
