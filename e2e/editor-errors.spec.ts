@@ -49,3 +49,39 @@ test('a pool larger than its input marks the layer, and Ctrl+Z undoes it', async
   await expect(page.getByTestId('issue-warning')).toHaveCount(0);
   await page.screenshot({ path: testInfo.outputPath('editor-pool-undone.png'), fullPage: true });
 });
+
+test('the hyperparameter form refuses invalid values in place, with reasons, and keeps Train disabled', async ({ page }, testInfo) => {
+  // The app opens on the lesson's CNN with the lesson's hyperparameters: ready to train.
+  await expect(page.getByTestId('layer-count')).toHaveText('21');
+  await expect(page.getByTestId('summary-total')).toHaveText('468,586');
+  await openView(page, 'Train');
+  await expect(page.getByTestId('hp-batch_size')).toHaveValue('128');
+  await expect(page.getByTestId('hp-learning_rate')).toHaveValue('0.001');
+  await expect(page.getByTestId('hp-es_monitor')).toHaveValue('val_accuracy');
+  await expect(page.getByTestId('hp-rlr_factor')).toHaveValue('0.5');
+  await expect(page.getByTestId('dataset-select')).toHaveValue('fashion-mnist');
+  await expect(page.getByTestId('train')).toBeEnabled();
+
+  await page.getByTestId('hp-batch_size').fill('12.5');
+  await page.getByTestId('hp-rlr_factor').fill('1');
+  await page.getByTestId('hp-validation_split').fill('0');
+  await expect(page.getByTestId('hp-batch_size-error')).toHaveText('batch size must be a whole number ≥ 1, received "12.5"');
+  await expect(page.getByTestId('hp-rlr_factor-error')).toHaveText('factor must be a number in (0, 1), received "1"');
+  await expect(page.getByTestId('hp-es_monitor-error')).toContainText('val_accuracy needs a validation split > 0');
+  await expect(page.getByTestId('hp-batch_size')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByTestId('hp-status')).toHaveText('4 fields to fix');
+  await expect(page.getByTestId('train')).toBeDisabled();
+  await page.screenshot({ path: testInfo.outputPath('hyperparameters-invalid.png'), fullPage: true });
+
+  // Optimizer-specific fields follow the optimizer; a disabled callback is not checked.
+  await page.getByTestId('hp-optimizer').selectOption('rmsprop');
+  await expect(page.getByTestId('hp-rho')).toHaveAttribute('placeholder', 'default: 0.9');
+  await expect(page.getByTestId('hp-beta_1')).toHaveCount(0);
+  await page.getByTestId('hp-rlr_enabled').uncheck();
+  await expect(page.getByTestId('hp-rlr_factor-error')).toHaveCount(0);
+
+  await page.getByTestId('hp-batch_size').fill('64');
+  await page.getByTestId('hp-validation_split').fill('0.1');
+  await expect(page.getByTestId('hp-status')).toHaveText('ready');
+  await expect(page.getByTestId('train')).toBeEnabled();
+});
