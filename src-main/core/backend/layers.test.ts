@@ -6,61 +6,70 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { ACTIVATIONS, LAYER_CLASS_NAMES, SPEC_FORMAT_VERSION, type ActivationName, type LayerSpec, type ModelSpec } from '../../shared/spec';
+import { buildModel } from '../model';
 import { workbenchBackends } from './index';
 import { disagreement, runOn, seededArray } from './testing';
 
 const TOL = 1e-4;
 /** Float32 noise floor for gradients that vanish in exact arithmetic (a bias feeding BatchNorm). */
 const ATOL = 1e-6;
-const L = tf.layers;
+type Layer = LayerSpec;
+const input: Layer = { class_name: 'InputLayer', config: { shape: [12, 12, 3] } };
+const spec = (name: string, layers: Layer[]): ModelSpec => ({
+  format_version: SPEC_FORMAT_VERSION,
+  class_name: 'Sequential',
+  config: { name, layers: [input, ...layers] },
+});
+const bn: Layer = { class_name: 'BatchNormalization', config: { momentum: 0.99, epsilon: 1e-3 } };
+const act = (activation: ActivationName): Layer => ({ class_name: 'Activation', config: { activation } });
 
-/** Three small models that together hold every layer type and activation the spec offers. */
-const MODELS: Record<string, () => tf.layers.Layer[]> = {
-  'conv, batchnorm, activations, pooling, dropout': () => [
-    // No ReLU before a max pool: ReLU's zeros tie inside pooling windows, and backends may route a tie's
+/** Three small specs that together hold every layer type and activation the spec offers, built by buildModel. */
+const MODELS: ModelSpec[] = [
+  spec('conv_bn_activations_pooling_dropout', [
+    // No ReLU right before a max pool: ReLU's zeros tie inside pooling windows, and backends may route a tie's
     // gradient to different (equally valid) elements.
-    L.conv2d({ filters: 6, kernelSize: 3, padding: 'same', inputShape: [12, 12, 3] }),
-    L.batchNormalization({ momentum: 0.99, epsilon: 1e-3 }),
-    L.leakyReLU({ alpha: 0.2 }),
-    L.activation({ activation: 'elu' }),
-    L.maxPooling2d({ poolSize: 2 }),
-    L.activation({ activation: 'relu' }),
-    L.activation({ activation: 'selu' }),
-    L.zeroPadding2d({ padding: 1 }),
-    L.conv2d({ filters: 5, kernelSize: 3, strides: 2, padding: 'valid', activation: 'gelu' as never }),
-    L.activation({ activation: 'swish' }),
-    L.averagePooling2d({ poolSize: 2, padding: 'same' }),
-    L.activation({ activation: 'tanh' }),
-    L.dropout({ rate: 0.3 }),
-    L.flatten(),
-    L.dense({ units: 7, activation: 'sigmoid' }),
-    L.dense({ units: 4, activation: 'softmax' }),
-  ],
-  'depthwise, separable, spatial dropout, global average pooling': () => [
-    L.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same', inputShape: [12, 12, 3] }),
-    L.batchNormalization({ momentum: 0.99, epsilon: 1e-3 }),
-    L.activation({ activation: 'relu' }),
-    L.separableConv2d({ filters: 8, kernelSize: 3, padding: 'valid', activation: 'elu' }),
-    // SpatialDropout2D: one mask entry per (image, channel), as Keras draws it.
-    L.dropout({ rate: 0.25, noiseShape: [4, 1, 1, 8] }),
-    L.activation({ activation: 'softmax' }),
-    L.globalAveragePooling2d({}),
-    L.dense({ units: 4, activation: 'softmax' }),
-  ],
-  'strided separable, global max pooling': () => [
-    L.separableConv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', depthMultiplier: 2, inputShape: [12, 12, 3] }),
-    L.batchNormalization({ momentum: 0.99, epsilon: 1e-3 }),
-    L.activation({ activation: 'relu' }),
-    L.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'valid' }),
-    L.globalMaxPooling2d({}),
-    L.dense({ units: 4, activation: 'softmax' }),
-  ],
-};
+    { class_name: 'Conv2D', config: { filters: 6, kernel_size: 3, padding: 'same' } },
+    bn,
+    { class_name: 'LeakyReLU', config: { negative_slope: 0.2 } },
+    act('elu'),
+    { class_name: 'MaxPooling2D', config: { pool_size: 2 } },
+    act('relu'),
+    act('selu'),
+    { class_name: 'ZeroPadding2D', config: { padding: 1 } },
+    { class_name: 'Conv2D', config: { filters: 5, kernel_size: 3, strides: 2, padding: 'valid', activation: 'gelu' } },
+    act('swish'),
+    { class_name: 'AveragePooling2D', config: { pool_size: 2, padding: 'same' } },
+    act('tanh'),
+    { class_name: 'Dropout', config: { rate: 0.3 } },
+    { class_name: 'Flatten', config: {} },
+    { class_name: 'Dense', config: { units: 7, activation: 'sigmoid' } },
+    { class_name: 'Dense', config: { units: 4, activation: 'softmax' } },
+  ]),
+  spec('depthwise_separable_spatial_dropout_gap', [
+    { class_name: 'DepthwiseConv2D', config: { kernel_size: 3, depth_multiplier: 2, padding: 'same' } },
+    bn,
+    act('relu'),
+    { class_name: 'SeparableConv2D', config: { filters: 8, kernel_size: 3, padding: 'valid', activation: 'elu' } },
+    { class_name: 'SpatialDropout2D', config: { rate: 0.25 } },
+    act('softmax'),
+    { class_name: 'GlobalAveragePooling2D', config: {} },
+    { class_name: 'Dense', config: { units: 4, activation: 'softmax' } },
+  ]),
+  spec('strided_separable_gmp', [
+    { class_name: 'SeparableConv2D', config: { filters: 6, kernel_size: 3, strides: 2, padding: 'same', depth_multiplier: 2 } },
+    bn,
+    act('relu'),
+    { class_name: 'DepthwiseConv2D', config: { kernel_size: 3, strides: 2, padding: 'valid' } },
+    { class_name: 'GlobalMaxPooling2D', config: {} },
+    { class_name: 'Dense', config: { units: 4, activation: 'softmax' } },
+  ]),
+];
 
 /** One training step of a freshly built, identically initialised model: loss, gradients, updated weights. */
-function step(layers: () => tf.layers.Layer[]): () => tf.Tensor[] {
+function step(modelSpec: ModelSpec): () => tf.Tensor[] {
   return () => {
-    const model = tf.sequential({ layers: layers() });
+    const model = buildModel(modelSpec, 123);
     // Same initial weights on every backend: overwrite the random initialisation with seeded values.
     model.setWeights(model.getWeights().map((w, i) => tf.tensor(seededArray(w.size, 1000 + i), w.shape).mul(0.5)));
     const x = tf.tensor4d(seededArray(4 * 12 * 12 * 3, 5), [4, 12, 12, 3]);
@@ -84,12 +93,19 @@ describe('one training step of every layer type matches the cpu backend', () => 
   before(async () => {
     backends = await workbenchBackends();
   });
-  for (const [name, layers] of Object.entries(MODELS)) {
+  it('the specs cover every layer class and activation of the spec vocabulary', () => {
+    const layers = new Set(MODELS.flatMap((m) => m.config.layers.map((l) => l.class_name)));
+    assert.deepEqual(LAYER_CLASS_NAMES.filter((n) => !layers.has(n)), []);
+    const acts = new Set(MODELS.flatMap((m) => m.config.layers.map((l) => l.config.activation ?? 'linear')));
+    assert.deepEqual(ACTIVATIONS.filter((a) => !acts.has(a)), []);
+  });
+  for (const modelSpec of MODELS) {
+    const name = modelSpec.config.name;
     it(name, async () => {
       assert.ok(backends.length > 0, 'no workbench backend loaded');
-      const ref = await runOn('cpu', step(layers));
+      const ref = await runOn('cpu', step(modelSpec));
       for (const backend of backends) {
-        const got = await runOn(backend, step(layers));
+        const got = await runOn(backend, step(modelSpec));
         assert.equal(got.length, ref.length, `${backend}: number of outputs`);
         ref.forEach((r, i) => {
           const bad = disagreement(got[i], r, TOL, ATOL);
