@@ -160,7 +160,7 @@ export function contractSuite(label: string, setup: () => Promise<ContractHarnes
       assert.equal(finished.evaluation.confusionMatrix.length, 10);
     });
 
-    it('refuses a second run while one trains, and stops a run mid-epoch', async () => {
+    it('refuses a second run while one trains; pauses, resumes and stops it mid-epoch', async () => {
       const { runId } = await h.api.training.startTraining({
         spec: readExample('small-cnn'),
         hyperparameters: shortRun(5, 32),
@@ -176,12 +176,26 @@ export function contractSuite(label: string, setup: () => Promise<ContractHarnes
       await log.until(() => log.of(runId).some((e) => e.kind === 'progress' || e.kind === 'finished' || e.kind === 'failed'), 'first progress');
       const first = log.of(runId)[0]!;
       assert.equal(first.kind, 'progress', JSON.stringify(first.value));
+      // Paused, the run holds between two batches: at most the batch in flight reports, then silence.
+      await h.api.training.pauseTraining(runId);
+      await new Promise((r) => setTimeout(r, 1_500));
+      const heldAt = log.of(runId).length;
+      await new Promise((r) => setTimeout(r, 1_500));
+      assert.equal(log.of(runId).length, heldAt, 'no events while paused');
+      assert.equal((await h.api.runs.getRun(runId)).status, 'paused');
+      await h.api.training.resumeTraining(runId);
+      await log.until(() => log.of(runId).length > heldAt, 'progress after resuming');
       await h.api.training.stopTraining(runId);
       const end = await log.end(runId);
       assert.equal(end.kind, 'finished', JSON.stringify(end.value));
       const finished = end.value as TrainingFinished;
       assert.equal(finished.status, 'stopped');
       assert.ok(finished.epochsRun < 5, `epochs run: ${finished.epochsRun}`);
+      // Stopped within its first epoch of 57 batches: no epoch ended, and the last progress was mid-epoch.
+      const kinds = log.of(runId).map((e) => e.kind);
+      assert.ok(!kinds.includes('epoch'), `stop took effect only at an epoch end: ${kinds.join(' ')}`);
+      const lastProgress = log.of(runId).filter((e) => e.kind === 'progress').pop()!.value as BatchProgress;
+      assert.ok(lastProgress.batch < lastProgress.batchesPerEpoch, `last progress: batch ${lastProgress.batch}/${lastProgress.batchesPerEpoch}`);
       await assert.rejects(h.api.training.stopTraining(runId), (err: Error) => err.name === 'RunNotActiveError');
     });
 

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { FromWorker, ToWorker, WorkerData } from './protocol';
 
 if (!parentPort) throw new Error('training-worker.ts must run as a worker thread');
@@ -48,12 +48,22 @@ async function main(data: WorkerData): Promise<void> {
     import('../core/data/index'),
   ]);
   const control = new TrainControl();
-  port.on('message', (m: ToWorker) => {
+  const apply = (m: ToWorker): void => {
     if (m.type !== 'control') return;
     if (m.action === 'pause') control.pause();
     else if (m.action === 'resume') control.resume();
     else control.stop();
-  });
+  };
+  // While paused (or loading) the event loop is free and delivers messages as events.
+  port.on('message', apply);
+  /**
+   * While training, the batch loop can run for a whole epoch without yielding to the event loop (the
+   * backends resolve each step as microtasks), so 'message' events would wait for the epoch's end. Each
+   * batch therefore drains the port synchronously, and pause/stop take effect after the current batch.
+   */
+  const drainControl = (): void => {
+    for (let r = receiveMessageOnPort(port); r; r = receiveMessageOnPort(port)) apply(r.message as ToWorker);
+  };
 
   let runId: string | null = null;
   let lastSent = 0;
@@ -67,6 +77,7 @@ async function main(data: WorkerData): Promise<void> {
           post({ type: 'started', runId: id, backend });
         },
         onBatch(progress) {
+          drainControl();
           const now = Date.now();
           // The last batch of an epoch always goes out, so a bar never stalls short of 100%.
           if (now - lastSent >= job.progressIntervalMs || progress.batch === progress.batchesPerEpoch) {
