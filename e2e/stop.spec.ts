@@ -6,7 +6,26 @@ test('stop a run mid-epoch and find it saved as stopped', async ({ page }, testI
   await prepareQuickRun(page, { epochs: 3, limitTrain: 12000, limitTest: 300 });
   await page.getByTestId('train').click();
   await expect(page.getByTestId('progress-epoch')).toHaveText('Epoch 1 / 3', { timeout: 120_000 });
-  await expect(page.getByTestId('pause')).toBeEnabled();
+  // The window stays usable while training: other views open, and the dashboard keeps the live run.
+  await openView(page, 'Model');
+  await expect(page.getByTestId('template-select')).toBeEnabled();
+  await openView(page, 'Train');
+  await expect(page.getByTestId('progress-epoch')).toHaveText('Epoch 1 / 3');
+  await expect(page.getByTestId('train')).toBeDisabled();
+  // Pause holds the run where it is; Resume carries on from there.
+  const batch = page.getByTestId('progress-batch');
+  const batchNow = async () => Number(await batch.getAttribute('data-batch'));
+  await page.getByTestId('pause').click();
+  await expect(page.getByTestId('training-phase')).toHaveText('Paused');
+  await expect(page.getByTestId('resume')).toBeEnabled();
+  const atPause = await batchNow();
+  // Nothing to wait for but time: a paused run must not move (the batch in flight may still land).
+  await page.waitForTimeout(2500);
+  const held = await batchNow();
+  expect(held - atPause, 'batches trained while paused').toBeLessThanOrEqual(1);
+  await page.getByTestId('resume').click();
+  await expect(page.getByTestId('training-phase')).toHaveText('Training');
+  await expect.poll(batchNow, { timeout: 60_000 }).toBeGreaterThan(held);
   await page.getByTestId('stop').click();
   await expect(page.getByTestId('training-phase')).toHaveText('Finished', { timeout: 120_000 });
   await expect(page.getByRole('status').filter({ hasText: 'Run stopped' })).toBeVisible();
@@ -14,7 +33,6 @@ test('stop a run mid-epoch and find it saved as stopped', async ({ page }, testI
   // (The stop travels to the training worker as a message, which a worker only handles when its event loop
   // gets a turn: a batch loop that awaits only promises must yield a macrotask, e.g. setImmediate, per batch.)
   await expect(page.getByTestId('progress-epoch')).toHaveText('Epoch 1 / 3');
-  const batch = page.getByTestId('progress-batch');
   const [done, perEpoch] = [Number(await batch.getAttribute('data-batch')), Number(await batch.getAttribute('data-batches'))];
   expect(done, `stopped after batch ${done} of ${perEpoch}: the stop was not honoured mid-epoch`).toBeLessThan(perEpoch);
   await page.screenshot({ path: testInfo.outputPath('stopped-dashboard.png'), fullPage: true });
