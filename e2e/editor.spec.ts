@@ -133,6 +133,11 @@ test('save a project as a download and open it again through the file input (bro
   await download.saveAs(saved);
   expect(download.suggestedFilename()).toMatch(/\.cnnproj\.json$/);
 
+  // New empties the model as one undoable edit.
+  await page.getByTestId('project-new').click();
+  await expect(page.getByTestId('layer-stack-empty')).toBeVisible();
+  await page.getByTestId('undo').click();
+  await expect(page.getByTestId('layer-count')).toHaveText(layers ?? '');
   await page.getByTestId('project-new').click();
   await expect(page.getByTestId('layer-stack-empty')).toBeVisible();
   await page.getByTestId('project-file-input').setInputFiles(saved);

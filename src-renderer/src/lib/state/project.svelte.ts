@@ -237,9 +237,17 @@ export class ProjectState {
     this.#afterChange();
   }
 
-  /** New: an empty model and the lesson's hyperparameters. */
+  /**
+   * New: an empty model and the lesson's hyperparameters. Emptying the model is an undoable edit, so a
+   * mistaken New costs one Ctrl+Z rather than the work.
+   */
   newProject(): void {
-    this.loadProject({ format_version: SPEC_FORMAT_VERSION, spec: emptySpec(), hyperparameters: LESSON_HYPERPARAMETERS, datasetId: this.datasetId });
+    this.#touched = true;
+    this.#commit(emptySpec());
+    this.selected = null;
+    this.limitTrain = null;
+    this.limitTest = null;
+    this.resetHyperparameters();
   }
 }
 
