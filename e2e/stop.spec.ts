@@ -26,6 +26,11 @@ test('stop a run mid-epoch and find it saved as stopped', async ({ page }, testI
   await page.getByTestId('resume').click();
   await expect(page.getByTestId('training-phase')).toHaveText('Training');
   await expect.poll(batchNow, { timeout: 60_000 }).toBeGreaterThan(held);
+  // A reload mid-run finds the run again: the dashboard follows it and can still stop it.
+  await page.reload();
+  await openView(page, 'Train');
+  await expect(page.getByTestId('progress-epoch')).toHaveText('Epoch 1 / 3', { timeout: 30_000 });
+  await expect(page.getByTestId('stop')).toBeEnabled();
   await page.getByTestId('stop').click();
   await expect(page.getByTestId('training-phase')).toHaveText('Finished', { timeout: 120_000 });
   await expect(page.getByRole('status').filter({ hasText: 'Run stopped' })).toBeVisible();

@@ -65,15 +65,7 @@ export class TrainingState {
   async start(request: TrainingRequest): Promise<void> {
     if (this.active) return;
     this.connect();
-    this.phase = 'starting';
-    this.runId = null;
-    this.request = request;
-    this.progress = null;
-    this.history = [];
-    this.batchLoss = [];
-    this.batchAccuracy = [];
-    this.finished = null;
-    this.error = null;
+    this.#reset('starting', null, request);
     try {
       const { runId } = await this.#api().training.startTraining(request);
       // Events may have arrived (and set runId) before the reply did; a finished run stays finished.
@@ -113,23 +105,58 @@ export class TrainingState {
     }
   }
 
-  /** Events of other runs (another window, a CLI run) are ignored; while starting, the first event names ours. */
+  #reset(phase: TrainingPhase, runId: string | null, request: TrainingRequest | null): void {
+    this.phase = phase;
+    this.runId = runId;
+    this.request = request;
+    this.progress = null;
+    this.history = [];
+    this.batchLoss = [];
+    this.batchAccuracy = [];
+    this.finished = null;
+    this.error = null;
+  }
+
+  /** While starting, the first event names our run; a finished run's late events are ignored. */
   #mine(runId: string): boolean {
     if (this.runId === null && this.phase === 'starting') this.runId = runId;
     return runId === this.runId;
   }
 
+  /**
+   * A run this window did not start (another window, or this one before a reload) is followed when nothing
+   * else is in flight, so the dashboard shows what the services are busy with. Its record on disk supplies
+   * the setup and the epochs already done.
+   */
+  #adopt(runId: string): boolean {
+    if (this.#mine(runId)) return true;
+    if (this.active) return false;
+    this.#reset('running', runId, null);
+    this.#api()
+      .runs.getRun(runId)
+      .then((run) => {
+        if (this.runId !== runId) return;
+        this.request = { spec: run.spec, hyperparameters: run.hyperparameters, datasetId: run.datasetId };
+        const seen = new Set(this.history.map((h) => h.epoch));
+        this.history = [...run.history.filter((h) => !seen.has(h.epoch)), ...this.history].sort((a, b) => a.epoch - b.epoch);
+      })
+      .catch(() => {
+        // The live events still draw the curves; only the earlier epochs and the dataset are missing.
+      });
+    return true;
+  }
+
   #onProgress(p: BatchProgress): void {
-    if (!this.#mine(p.runId)) return;
+    if (!this.#adopt(p.runId)) return;
     this.progress = p;
     const x = batchX(p);
-    this.batchLoss = [...this.batchLoss, { x, y: p.loss }];
-    this.batchAccuracy = [...this.batchAccuracy, { x, y: p.accuracy }];
+    this.batchLoss = thin([...this.batchLoss, { x, y: p.loss }]);
+    this.batchAccuracy = thin([...this.batchAccuracy, { x, y: p.accuracy }]);
     if (this.phase === 'starting') this.phase = 'running';
   }
 
   #onEpoch(e: EpochResult): void {
-    if (!this.#mine(e.runId)) return;
+    if (!this.#adopt(e.runId)) return;
     this.history = [...this.history.filter((h) => h.epoch !== e.epoch), e];
   }
 
@@ -146,4 +173,14 @@ export class TrainingState {
     this.error = `Training failed: ${f.error.message}`;
     this.completedRuns += 1;
   }
+}
+
+/** Enough per-batch samples for a smooth line over a long run, few enough to redraw ten times a second. */
+const MAX_BATCH_SAMPLES = 2000;
+
+/** Halves a sample list that grew past the cap by keeping every other point (the newest is always kept). */
+function thin(points: Point[]): Point[] {
+  if (points.length <= MAX_BATCH_SAMPLES) return points;
+  const last = points.length - 1;
+  return points.filter((_, i) => i % 2 === (last % 2));
 }
