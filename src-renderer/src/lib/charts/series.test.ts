@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EpochResult } from '../../../../src-main/shared/contract';
-import { batchX, bestEpochs, ema, epochSeries, eventMarkers, formatLr } from './series';
+import { batchX, bestEpochs, ema, epochSeries, eventMarkers, formatLr, thin } from './series';
 
 function epoch(n: number, over: Partial<EpochResult> = {}): EpochResult {
   return {
@@ -58,4 +58,14 @@ test('formatLr writes learning rates the way the lesson does', () => {
   assert.equal(formatLr(0.0005), '5e-4');
   assert.equal(formatLr(1.25e-4), '1.25e-4');
   assert.equal(formatLr(1e-5), '1e-5');
+});
+
+test('thin keeps short lists as they are and halves long ones, keeping the newest sample', () => {
+  const pts = Array.from({ length: 11 }, (_, i) => ({ x: i, y: i }));
+  assert.equal(thin(pts, 20), pts);
+  const t = thin(pts, 10);
+  assert.deepEqual(t.map((p) => p.x), [0, 2, 4, 6, 8, 10]);
+  const even = thin(pts.slice(0, 10), 9);
+  assert.equal(even.at(-1)?.x, 9);
+  assert.equal(even.length, 5);
 });

@@ -83,3 +83,13 @@ export function formatLr(lr: number): string {
   const [mantissa, exponent] = lr.toExponential(2).split('e');
   return `${Number(mantissa)}e${Number(exponent)}`;
 }
+
+/** Enough per-batch samples for a smooth line over a long run, few enough to redraw ten times a second. */
+export const MAX_BATCH_SAMPLES = 2000;
+
+/** Halves a sample list that grew past `max` by keeping every other point; the newest is always kept. */
+export function thin(points: Point[], max = MAX_BATCH_SAMPLES): Point[] {
+  if (points.length <= max) return points;
+  const last = points.length - 1;
+  return points.filter((_, i) => i % 2 === last % 2);
+}

@@ -12,7 +12,7 @@ import type {
   WorkbenchApi,
 } from '../../../../src-main/shared/contract';
 import { getApi } from '../api/client';
-import { batchX, type Point } from '../charts/series';
+import { batchX, thin, type Point } from '../charts/series';
 import { errorMessage } from './metrics-format';
 
 /** idle → starting → running ⇄ paused → stopping → finished | failed. */
@@ -173,14 +173,4 @@ export class TrainingState {
     this.error = `Training failed: ${f.error.message}`;
     this.completedRuns += 1;
   }
-}
-
-/** Enough per-batch samples for a smooth line over a long run, few enough to redraw ten times a second. */
-const MAX_BATCH_SAMPLES = 2000;
-
-/** Halves a sample list that grew past the cap by keeping every other point (the newest is always kept). */
-function thin(points: Point[]): Point[] {
-  if (points.length <= MAX_BATCH_SAMPLES) return points;
-  const last = points.length - 1;
-  return points.filter((_, i) => i % 2 === (last % 2));
 }
