@@ -65,6 +65,9 @@ test('build the lesson CNN layer by layer and read 468,586 parameters in the sum
   await expect(page.getByTestId('summary-row-18')).toContainText('401,536');
   await expect(page.getByTestId('summary-row-20')).toContainText('class_prob');
   await expect(page.getByTestId('summary-row-20')).toContainText('1,290');
+  // The Trainable column as Keras 3 prints it: Y for weights, - for none.
+  await expect(page.getByTestId('summary-row-2').locator('td').nth(3)).toHaveText('Y');
+  await expect(page.getByTestId('summary-row-3').locator('td').nth(3)).toHaveText('-');
   await expect(page.locator('[data-testid^="layer-"][data-severity="error"]')).toHaveCount(0);
 
   // Undo walks back through the edits: the last one named the output layer.
