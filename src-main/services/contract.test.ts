@@ -48,6 +48,22 @@ describe('services dispatch (the validated entry point IPC uses)', () => {
     }
   });
 
+  it('refuses a spec that cannot train before spending a worker on it, naming the layer', async () => {
+    const spec = readExample('small-cnn');
+    const broken = { ...spec, config: { ...spec.config, layers: [...spec.config.layers, { class_name: 'Dense', config: { units: 0 } }] } };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      // Twice: a refused start must not leave the trainer thinking a run is starting.
+      await assert.rejects(
+        services.dispatch('training.startTraining', [{ spec: broken, hyperparameters: shortRun(1), datasetId: 'fashion-mnist', limitTrain: 600 }]),
+        (err: Error) => {
+          assert.equal(err.name, 'SpecError');
+          assert.match(err.message, new RegExp(`Layer ${spec.config.layers.length}\\b|units`));
+          return true;
+        },
+      );
+    }
+  });
+
   it('refuses dataset paths outside the data roots', async () => {
     await assert.rejects(services.api.datasets.importDataset('/etc'), (err: Error) => err.name === 'ValidationError' && err.message.includes('"/etc"'));
     await assert.rejects(

@@ -13,11 +13,13 @@ import type {
   RunSummary,
   WireError,
 } from '../shared/contract';
-import type { ModelSpec, SpecSummary } from '../shared/spec';
+import type { Hyperparameters, ModelSpec, SpecSummary } from '../shared/spec';
 
 /** What the services need from the core. */
 export interface CoreBridge {
   summarizeSpec(spec: ModelSpec): Promise<SpecSummary>;
+  /** Throws the core's SpecError / HyperparameterError (every problem, named) for a request that cannot train. */
+  checkTrainable(spec: ModelSpec, hyperparameters: Hyperparameters): Promise<void>;
   templates(): Promise<{ id: string; label: string; spec: ModelSpec }[]>;
   listDatasets(): Promise<DatasetInfo[]>;
   importDataset(path: string): Promise<DatasetInfo>;
@@ -42,6 +44,12 @@ export function createCoreBridge(): CoreBridge {
   const runs = () => import('../core/runs/store');
   return {
     summarizeSpec: async (spec) => (await model()).summarizeSpec(spec),
+    async checkTrainable(spec, hyperparameters) {
+      const { summarizeSpec, SpecError } = await model();
+      const summary = summarizeSpec(spec);
+      if (!summary.ok) throw new SpecError(summary.issues);
+      (await import('../core/train/hyperparameters')).validateHyperparameters(hyperparameters);
+    },
     templates: async () => (await model()).TEMPLATES.map((t) => ({ id: t.id, label: t.label, spec: t.spec })),
     listDatasets: async () => (await data()).listDatasets(),
     importDataset: async (p) => (await data()).importDataset(p),

@@ -92,6 +92,7 @@ export function createServices(opts: ServicesOptions): Services {
     workerUrl: opts.workerUrl,
     progressIntervalMs: opts.progressIntervalMs,
     onCrash: (runId, error) => core.markFailed(runsDir, runId, error),
+    validate: (request) => core.checkTrainable(request.spec, request.hyperparameters),
   });
   const { dialogs } = opts;
 

@@ -34,6 +34,8 @@ export interface TrainingManagerOptions {
   progressIntervalMs?: number;
   /** Called when a run dies without reporting (worker crash or kill): persist the failure. */
   onCrash?(runId: string, error: WireError): Promise<void>;
+  /** Checks a request before a worker is spent on it (a bad spec fails in milliseconds, not after a worker start). */
+  validate?(request: TrainingRequest): Promise<void>;
 }
 
 interface ActiveRun {
@@ -47,6 +49,8 @@ interface ActiveRun {
 /** Runs training in a worker thread and relays its events. */
 export class TrainingManager {
   private active: ActiveRun | null = null;
+  /** True while a start is being validated: a second start is refused then too. */
+  private starting = false;
   private backendInfo: Promise<BackendInfo> | null = null;
   private readonly workerUrl: URL;
 
@@ -78,11 +82,21 @@ export class TrainingManager {
   }
 
   /** Starts a run in a fresh worker; resolves with its id once the worker created it. */
-  start(request: TrainingRequest): Promise<{ runId: string }> {
-    if (this.active) {
-      const id = this.active.runId ?? '(starting)';
-      return Promise.reject(new TrainingBusyError(`a training run is already in progress (run ${id}); stop it before starting another`));
+  async start(request: TrainingRequest): Promise<{ runId: string }> {
+    if (this.active || this.starting) {
+      const id = this.active?.runId ?? '(starting)';
+      throw new TrainingBusyError(`a training run is already in progress (run ${id}); stop it before starting another`);
     }
+    this.starting = true;
+    try {
+      await this.opts.validate?.(request);
+    } finally {
+      this.starting = false;
+    }
+    return this.spawn(request);
+  }
+
+  private spawn(request: TrainingRequest): Promise<{ runId: string }> {
     const job: WorkerTrainingJob = {
       spec: request.spec,
       hyperparameters: request.hyperparameters,
@@ -196,13 +210,17 @@ export class TrainingManager {
     return true;
   }
 
-  /** Stops everything on shutdown. */
+  /** Stops everything on shutdown; a run in progress is recorded as interrupted, its saved epochs kept. */
   async dispose(): Promise<void> {
     const run = this.active;
-    if (run) {
-      run.settled = true; // shutting down is not a crash
-      this.active = null;
-      await run.worker.terminate();
+    if (!run) return;
+    run.settled = true; // shutting down is not a crash: no failure event to a closing UI
+    this.active = null;
+    await run.worker.terminate();
+    if (run.runId && this.opts.onCrash) {
+      await this.opts
+        .onCrash(run.runId, { name: 'Interrupted', message: 'interrupted: the workbench was closed while this run was training' })
+        .catch(() => undefined);
     }
   }
 }
