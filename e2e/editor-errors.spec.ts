@@ -84,4 +84,10 @@ test('the hyperparameter form refuses invalid values in place, with reasons, and
   await page.getByTestId('hp-validation_split').fill('0.1');
   await expect(page.getByTestId('hp-status')).toHaveText('ready');
   await expect(page.getByTestId('train')).toBeEnabled();
+
+  // Browser mode imports from a path on the server; a bad one is refused with the path named.
+  await page.getByTestId('import-path').fill('/nonexistent/images');
+  await page.getByTestId('dataset-import').click();
+  await expect(page.getByTestId('import-error')).toContainText('/nonexistent/images');
+  await expect(page.getByTestId('dataset-select')).toHaveValue('fashion-mnist');
 });
