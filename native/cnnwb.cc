@@ -22,7 +22,6 @@ struct F32 {
 };
 
 // Scratch for im2col columns, reused across calls (the JS thread is the only caller).
-std::vector<float> g_cols;
 int g_threads = 1;
 
 bool Throw(napi_env env, const std::string& msg) {
@@ -111,7 +110,8 @@ void ParallelFor(int64_t n, Fn fn) {
 // cols[r, (i*kw + j)*c + ch] = x[n, oh*sh - pt + i*dh, ow*sw - pl + j*dw, ch] for images [n0, n1), zero in padding.
 void Im2col(const Conv& g, const float* x, int64_t n0, int64_t n1, float* cols) {
   const int64_t K = g.K(), P = g.pixels();
-  ParallelFor((n1 - n0) * g.oh, [&](int64_t b, int64_t e) {
+  {
+    const int64_t b = 0, e = (n1 - n0) * g.oh;
     for (int64_t row = b; row < e; row++) {
       int64_t n = n0 + row / g.oh, y = row % g.oh;
       float* dst = cols + (row / g.oh) * P * K + y * g.ow * K;
@@ -130,13 +130,14 @@ void Im2col(const Conv& g, const float* x, int64_t n0, int64_t n1, float* cols) 
         }
       }
     }
-  });
+  }
 }
 
 // dx[n, ih, iw, ch] += cols[r, tap*c + ch]: the adjoint of Im2col. Parallel over images (disjoint outputs).
 void Col2im(const Conv& g, const float* cols, int64_t n0, int64_t n1, float* dx) {
   const int64_t K = g.K(), P = g.pixels();
-  ParallelFor(n1 - n0, [&](int64_t b, int64_t e) {
+  {
+    const int64_t b = 0, e = n1 - n0;
     for (int64_t k = b; k < e; k++) {
       int64_t n = n0 + k;
       const float* src = cols + k * P * K;
@@ -156,7 +157,7 @@ void Col2im(const Conv& g, const float* cols, int64_t n0, int64_t n1, float* dx)
         }
       }
     }
-  });
+  }
 }
 
 // Images per im2col chunk: the column buffer stays near 16 MB, and the GEMM stays large.
@@ -165,9 +166,35 @@ int64_t ChunkImages(const Conv& g) {
   return std::max<int64_t>(1, std::min<int64_t>(g.n, (int64_t{4} << 20) / std::max<int64_t>(1, perImage)));
 }
 
-float* Cols(size_t n) {
-  if (g_cols.size() < n) g_cols.resize(n);
-  return g_cols.data();
+// One im2col buffer per worker thread (workers are short-lived, so thread_local would not be reused).
+std::vector<std::vector<float>> g_colsPerWorker;
+
+float* Cols(int worker, size_t n) {
+  if (g_colsPerWorker.size() <= size_t(worker)) g_colsPerWorker.resize(worker + 1);
+  std::vector<float>& b = g_colsPerWorker[worker];
+  if (b.size() < n) b.resize(n);
+  return b.data();
+}
+
+// Splits images [0, n) into one contiguous range per thread and runs fn(worker, n0, n1) on each, in parallel.
+// Each worker runs single-threaded SGEMMs on its own images: one join per op instead of a barrier inside every
+// GEMM, which matters when the cores are shared, and the small-N GEMMs of a CNN parallelise poorly inside BLAS.
+template <typename Fn>
+void ForImageRanges(int64_t n, Fn fn) {
+  const int t = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(g_threads, n)));
+  if (t == 1) {
+    fn(0, 0, n);
+    return;
+  }
+  if (g_colsPerWorker.size() < size_t(t)) g_colsPerWorker.resize(t);
+  std::vector<std::thread> pool;
+  const int64_t per = (n + t - 1) / t;
+  for (int i = 1; i < t; i++) {
+    const int64_t b = i * per, e = std::min(n, b + per);
+    if (b < e) pool.emplace_back([=] { fn(i, b, e); });
+  }
+  fn(0, 0, std::min(n, per));
+  for (auto& th : pool) th.join();
 }
 
 void BiasAct(float* out, int64_t rows, int64_t cols, const float* bias, bool relu) {
@@ -199,18 +226,21 @@ napi_value Conv2D(napi_env env, napi_callback_info info) {
     Throw(env, "conv2d: a buffer is smaller than its geometry");
     return nullptr;
   }
-  if (g.pointwise()) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g.n * P, g.oc, K, 1.f, x.data, K, w.data, g.oc, 0.f, out.data, g.oc);
-  } else {
-    const int64_t chunk = ChunkImages(g);
-    float* cols = Cols(size_t(chunk * P * K));
-    for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
-      int64_t n1 = std::min(g.n, n0 + chunk);
-      Im2col(g, x.data, n0, n1, cols);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (n1 - n0) * P, g.oc, K, 1.f, cols, K, w.data, g.oc, 0.f,
-                  out.data + n0 * P * g.oc, g.oc);
+  const int64_t chunk = ChunkImages(g);
+  ForImageRanges(g.n, [&](int worker, int64_t b, int64_t e) {
+    if (g.pointwise()) {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (e - b) * P, g.oc, K, 1.f, x.data + b * P * K, K, w.data, g.oc, 0.f,
+                  out.data + b * P * g.oc, g.oc);
+    } else {
+      float* cols = Cols(worker, size_t(chunk * P * K));
+      for (int64_t n0 = b; n0 < e; n0 += chunk) {
+        int64_t n1 = std::min(e, n0 + chunk);
+        Im2col(g, x.data, n0, n1, cols);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (n1 - n0) * P, g.oc, K, 1.f, cols, K, w.data, g.oc, 0.f,
+                    out.data + n0 * P * g.oc, g.oc);
+      }
     }
-  }
+  });
   BiasAct(out.data, g.n * P, g.oc, bias.data, relu);
   return nullptr;
 }
@@ -230,19 +260,22 @@ napi_value Conv2DBackpropInput(napi_env env, napi_callback_info info) {
     Throw(env, "conv2dBackpropInput: a buffer is smaller than its geometry");
     return nullptr;
   }
-  if (g.pointwise()) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g.n * P, K, g.oc, 1.f, dy.data, g.oc, w.data, g.oc, 0.f, dx.data, K);
-    return nullptr;
-  }
-  std::memset(dx.data, 0, sizeof(float) * size_t(g.n * g.h * g.w * g.c));
   const int64_t chunk = ChunkImages(g);
-  float* cols = Cols(size_t(chunk * P * K));
-  for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
-    int64_t n1 = std::min(g.n, n0 + chunk);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (n1 - n0) * P, K, g.oc, 1.f, dy.data + n0 * P * g.oc, g.oc, w.data,
-                g.oc, 0.f, cols, K);
-    Col2im(g, cols, n0, n1, dx.data);
-  }
+  ForImageRanges(g.n, [&](int worker, int64_t b, int64_t e) {
+    if (g.pointwise()) {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (e - b) * P, K, g.oc, 1.f, dy.data + b * P * g.oc, g.oc, w.data, g.oc,
+                  0.f, dx.data + b * P * K, K);
+      return;
+    }
+    std::memset(dx.data + b * g.h * g.w * g.c, 0, sizeof(float) * size_t((e - b) * g.h * g.w * g.c));
+    float* cols = Cols(worker, size_t(chunk * P * K));
+    for (int64_t n0 = b; n0 < e; n0 += chunk) {
+      int64_t n1 = std::min(e, n0 + chunk);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (n1 - n0) * P, K, g.oc, 1.f, dy.data + n0 * P * g.oc, g.oc, w.data,
+                  g.oc, 0.f, cols, K);
+      Col2im(g, cols, n0, n1, dx.data);
+    }
+  });
   return nullptr;
 }
 
@@ -261,17 +294,27 @@ napi_value Conv2DBackpropFilter(napi_env env, napi_callback_info info) {
     Throw(env, "conv2dBackpropFilter: a buffer is smaller than its geometry");
     return nullptr;
   }
-  if (g.pointwise()) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, g.oc, g.n * P, 1.f, x.data, K, dy.data, g.oc, 0.f, dw.data, g.oc);
-    return nullptr;
-  }
+  // Each worker accumulates its own partial dW over its images; the partials are summed at the end.
   const int64_t chunk = ChunkImages(g);
-  float* cols = Cols(size_t(chunk * P * K));
-  for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
-    int64_t n1 = std::min(g.n, n0 + chunk);
-    Im2col(g, x.data, n0, n1, cols);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, g.oc, (n1 - n0) * P, 1.f, cols, K, dy.data + n0 * P * g.oc, g.oc,
-                n0 == 0 ? 0.f : 1.f, dw.data, g.oc);
+  const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(g_threads, g.n)));
+  std::vector<std::vector<float>> partial(workers - 1, std::vector<float>(size_t(K * g.oc)));
+  ForImageRanges(g.n, [&](int worker, int64_t b, int64_t e) {
+    float* acc = worker == 0 ? dw.data : partial[worker - 1].data();
+    if (g.pointwise()) {
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, g.oc, (e - b) * P, 1.f, x.data + b * P * K, K, dy.data + b * P * g.oc,
+                  g.oc, 0.f, acc, g.oc);
+      return;
+    }
+    float* cols = Cols(worker, size_t(chunk * P * K));
+    for (int64_t n0 = b; n0 < e; n0 += chunk) {
+      int64_t n1 = std::min(e, n0 + chunk);
+      Im2col(g, x.data, n0, n1, cols);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, g.oc, (n1 - n0) * P, 1.f, cols, K, dy.data + n0 * P * g.oc, g.oc,
+                  n0 == b ? 0.f : 1.f, acc, g.oc);
+    }
+  });
+  for (const auto& p : partial) {
+    for (int64_t i = 0; i < K * g.oc; i++) dw.data[i] += p[i];
   }
   return nullptr;
 }
@@ -304,8 +347,15 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
   for (int64_t i = 0; i < batch; i++) {
     const float* ai = A.data + (ba == 1 ? 0 : i) * M * K;
     const float* bi = B.data + (bb == 1 ? 0 : i) * K * N;
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, 1.f, ai, ta ? M : K,
-                bi, tb ? K : N, 0.f, out.data + i * M * N, N);
+    float* oi = out.data + i * M * N;
+    // Rows of the output split across threads: row block [m0, m1) of op(A) starts at row m0 of A, or at column
+    // m0 of A when transposed (same leading dimension either way).
+    const bool split = M * N * K >= (int64_t{1} << 18);
+    auto rows = [&](int64_t m0, int64_t m1) {
+      cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m1 - m0, N, K, 1.f,
+                  ai + (ta ? m0 : m0 * K), ta ? M : K, bi, tb ? K : N, 0.f, oi + m0 * N, N);
+    };
+    if (split) ParallelFor(M, rows); else rows(0, M);
   }
   BiasAct(out.data, batch * M, N, bias.data, relu);
   return nullptr;
@@ -463,13 +513,18 @@ napi_value Binary(napi_env env, napi_callback_info info) {
   const int64_t rows = n / period;
   if (period == 1 || n < (1 << 16)) {
     if (period == 1) {
-      // Scalar broadcast: treat as rows of up to 4096 elements against a repeated scalar.
-      const float s = y[0];
+      // Scalar broadcast: one vectorisable loop per operation (no per-element dispatch).
+      const float sc = y[0];
       auto runScalar = [&](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; i++) {
-          const float v = x[i];
-          o[i] = op == 0 ? (swap ? s + v : v + s) : op == 1 ? (swap ? s - v : v - s) : op == 2 ? v * s : (swap ? s / v : v / s);
-        }
+        const float* xs = x + b;
+        float* os = o + b;
+        const int64_t len = e - b;
+        if (op == 0) for (int64_t i = 0; i < len; i++) os[i] = xs[i] + sc;
+        else if (op == 2) for (int64_t i = 0; i < len; i++) os[i] = xs[i] * sc;
+        else if (op == 1 && !swap) for (int64_t i = 0; i < len; i++) os[i] = xs[i] - sc;
+        else if (op == 1) for (int64_t i = 0; i < len; i++) os[i] = sc - xs[i];
+        else if (!swap) for (int64_t i = 0; i < len; i++) os[i] = xs[i] / sc;
+        else for (int64_t i = 0; i < len; i++) os[i] = sc / xs[i];
       };
       if (n < (1 << 16)) runScalar(0, n); else ParallelFor(n, runScalar);
     } else {
@@ -517,7 +572,7 @@ napi_value BatchNorm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// setThreads(n): threads for OpenBLAS and for the im2col loops.
+// setThreads(n): worker threads for the kernels (OpenBLAS itself stays single-threaded per call).
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value a[1];
@@ -525,7 +580,8 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   int64_t n;
   if (argc < 1 || !GetInt(env, a[0], "threads", &n)) return nullptr;
   g_threads = static_cast<int>(std::max<int64_t>(1, n));
-  openblas_set_num_threads(g_threads);
+  // Parallelism is ours (ForImageRanges / ParallelFor); every SGEMM runs single-threaded on its caller.
+  openblas_set_num_threads(1);
   return nullptr;
 }
 
