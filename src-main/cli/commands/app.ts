@@ -104,6 +104,6 @@ export const command: CliCommand = {
       });
     }
     process.stdout.write(`app: Electron is not available here: ${electron.missing}.\napp: starting browser mode instead (the same app, served to your browser).\n`);
-    return serve({ port, host: values.host ?? '127.0.0.1' });
+    return serve({ port, portGiven: values.port !== undefined, host: values.host ?? '127.0.0.1' });
   },
 };

@@ -14,7 +14,7 @@ Options:
                     folder and /usr/share/datasets)`;
 
 /** Parses and checks the flags, naming any bad value. */
-export function parseServeArgs(args: string[]): { port: number; host: string; dataRoots: string[] | undefined } {
+export function parseServeArgs(args: string[]): { port: number; portGiven: boolean; host: string; dataRoots: string[] | undefined } {
   let values: { port?: string; host?: string; 'data-root'?: string[] };
   try {
     ({ values } = parseArgs({
@@ -32,23 +32,31 @@ export function parseServeArgs(args: string[]): { port: number; host: string; da
   }
   const host = values.host ?? '127.0.0.1';
   if (!/^[A-Za-z0-9.:-]+$/.test(host)) throw new UsageError(`--host must be an address such as 127.0.0.1 (received ${JSON.stringify(host)})`, USAGE);
-  return { port, host, dataRoots: values['data-root'] };
+  return { port, portGiven: values.port !== undefined, host, dataRoots: values['data-root'] };
 }
 
 /**
  * Starts browser mode and keeps running until Ctrl-C / SIGTERM. Shared with `cnn-workbench app`, which
  * falls back to it where the Electron binary is absent.
  */
-export async function serve(options: { port: number; host: string; dataRoots?: string[] }): Promise<number> {
+export async function serve(options: { port: number; host: string; dataRoots?: string[]; portGiven?: boolean }): Promise<number> {
   const [{ createServices }, { startServer }] = await Promise.all([import('../../services/index'), import('../../server/index')]);
   const services = createServices({ kind: 'browser', dataRoots: options.dataRoots });
+  const listen = (port: number): ReturnType<typeof startServer> => startServer({ services, port, host: options.host });
   let server;
   try {
-    server = await startServer({ services, port: options.port, host: options.host });
+    try {
+      server = await listen(options.port);
+    } catch (err) {
+      // The default port taken (another workbench?): any free port will do, unless the user chose this one.
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || options.portGiven) throw err;
+      process.stderr.write(`serve: port ${options.port} is in use; using a free port instead\n`);
+      server = await listen(0);
+    }
   } catch (err) {
     await services.dispose();
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE') throw new UsageError(`port ${options.port} on ${options.host} is already in use: pass --port N (or --port 0 for any free port)`);
+    if (e.code === 'EADDRINUSE') throw new UsageError(`port ${options.port} on ${options.host} is already in use: pass another --port N (or --port 0 for any free port)`);
     throw err;
   }
   if (options.host !== '127.0.0.1' && options.host !== 'localhost' && options.host !== '::1') {
