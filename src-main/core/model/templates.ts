@@ -19,7 +19,7 @@ export interface Template {
 /** The lesson's CNN, a small CNN (quick to train; tests and demos), LeNet-5 and a small MLP. */
 export const TEMPLATES: Template[] = [
   { id: 'lesson-cnn', label: "The lesson's CNN (468,586 params, BatchNorm + Dropout)", spec: parseSpec(lessonCnn) },
-  { id: 'small-cnn', label: 'Small CNN (56,714 params, no BatchNorm; trains in seconds)', spec: parseSpec(smallCnn) },
+  { id: 'small-cnn', label: 'Small CNN (54,410 params, no BatchNorm; learns in one short epoch)', spec: parseSpec(smallCnn) },
   { id: 'lenet5', label: 'LeNet-5 (tanh, average pooling)', spec: parseSpec(lenet5) },
   { id: 'small-mlp', label: 'Small MLP (Flatten, Dense 128, Dropout)', spec: parseSpec(smallMlp) },
 ];
