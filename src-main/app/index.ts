@@ -16,8 +16,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const devUrl = process.env.ELECTRON_RENDERER_URL;
 const rendererFile = path.join(here, '..', 'renderer', 'index.html');
 
-// Runs, imported datasets and settings live with the app's own data unless the user chose a home.
-process.env.CNN_WORKBENCH_HOME ??= app.getPath('userData');
+// Runs, imported datasets and settings live with the app's own data unless the user chose a home; a chosen
+// home (tests, a second workspace) also gets its own Electron profile, hence its own single-instance lock.
+if (process.env.CNN_WORKBENCH_HOME) app.setPath('userData', path.join(path.resolve(process.env.CNN_WORKBENCH_HOME), 'electron'));
+else process.env.CNN_WORKBENCH_HOME = app.getPath('userData');
 
 let mainWindow: BrowserWindow | null = null;
 let services: Services | null = null;
