@@ -50,7 +50,7 @@ async function tryNative(): Promise<BackendInfo> {
   const blas = `OpenBLAS ${core}`;
   return {
     name: 'native',
-    description: `native (${blas}, ${threads} thread${threads === 1 ? '' : 's'}) for convolutions and matrix products + wasm (SIMD) for the rest`,
+    description: `native kernels (${blas}, ${threads} thread${threads === 1 ? '' : 's'}) for the hot ops + wasm (SIMD) for the rest`,
     reason: '',
     threads,
   };
