@@ -12,7 +12,7 @@ import { buildModel } from '../model/build';
 import { TEMPLATES } from '../model/templates';
 import { summarizeSpec } from '../model/validate';
 import { exportModel } from './index';
-import { saveModelToDir } from './model-io';
+import { saveModelAtomic } from '../runs/model-io';
 
 /** Every layer class the spec supports, and every activation, across three specs (a chain can hold one global pooling or one Flatten). */
 const SPECS: ModelSpec[] = [
@@ -88,7 +88,7 @@ async function runFolder(spec: ModelSpec): Promise<string> {
     layer.setWeights(layer.getWeights().map((w, i) => tf.randomUniform(w.shape, 0.5, 1.5, 'float32', 100 + i)));
   }
   const runDir = path.join(root, spec.config.name);
-  await saveModelToDir(model, path.join(runDir, 'model'));
+  await saveModelAtomic(model, path.join(runDir, 'model'));
   model.dispose();
   const fs = await import('node:fs/promises');
   await fs.writeFile(path.join(runDir, 'run.json'), JSON.stringify({ id: spec.config.name, datasetId: 'fashion-mnist' }));

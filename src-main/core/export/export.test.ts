@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/index';
 import { agreementReport, exportModel } from './index';
 import { describeModel, R_LAYER } from './keras-code';
-import { loadModelFromDir } from './model-io';
+import { loadSavedModel } from '../runs/model-io';
 import { checkPythonScript, checkRScript, compareFacts } from './script-check';
 import { summarizeSpec } from '../model/validate';
 import { SMALL_SPEC, smallCnn, trainedRun, type TrainedRun } from './testkit';
@@ -41,7 +41,7 @@ test('TF.js export reloads with identical predictions on 200 test images', async
   assert.equal(report.maxAbsDiff, 0);
   assert.deepEqual(readdirSync(out).sort(), ['model.json', 'preprocessing.json', 'verification.json', 'weights.bin']);
   // Independently of the report: reload the files and compare with the model as trained in memory.
-  const reloaded = await loadModelFromDir(out);
+  const reloaded = await loadSavedModel(out);
   const x = { data: Float32Array.from(run.test.images, (v) => v / 255), shape: [200, 28, 28, 1] as [number, number, number, number] };
   assert.deepEqual(await predictTfjs(reloaded, x), await predictTfjs(run.model, x));
   reloaded.dispose();

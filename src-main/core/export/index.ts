@@ -11,14 +11,12 @@ import { loadDatasetCached } from '../data/catalog';
 import type { ImageSet } from '../data/types';
 import { writeDirAtomic } from './atomic-dir';
 import { describeModel, pythonScript, R_LAYER, rScript, weightsBinary, type KerasModelDescription } from './keras-code';
-import { loadModelFromDir, loadRunModel, saveModelToDir } from './model-io';
+import { loadRunModel, loadSavedModel, saveModelAtomic } from '../runs/model-io';
 import { modelToOnnx, ONNX_INPUT_NAME, ONNX_OPSET, ONNX_OUTPUT_NAME } from './onnx';
 import { readRunInfo, type RunInfo } from './run-info';
 import { checkPythonScript, checkRScript, compareFacts, type ScriptFacts } from './script-check';
 import { compareProbabilities, predictTfjs, runOnnx, type Agreement, type ImageBatch } from './verify';
 
-export { loadRunModel, loadModelFromDir, saveModelToDir } from './model-io';
-export { predictImages, preprocessImage, decodeImage, ImageDecodeError } from '../predict/index';
 export type { ImageBatch } from './verify';
 
 /** Export formats, in menu order. */
@@ -163,9 +161,9 @@ export async function exportModel(runDir: string, format: ExportFormat, outDir: 
       return await writeDirAtomic(target, async (dir) => {
         let agreement: Agreement | null = null;
         if (format === 'tfjs') {
-          await saveModelToDir(model, dir);
+          await saveModelAtomic(model, dir);
           if (batch) {
-            const reloaded = await loadModelFromDir(dir);
+            const reloaded = await loadSavedModel(dir);
             try {
               agreement = compareProbabilities(await predictTfjs(model, batch), await predictTfjs(reloaded, batch), batch.shape[0]);
             } finally {

@@ -11,7 +11,7 @@ import { loadDataset } from '../data/load';
 import type { ImageSet } from '../data/types';
 import { buildModel } from '../model/build';
 import { runTraining } from '../train/train';
-import { loadRunModel } from './model-io';
+import { loadRunModel } from '../runs/model-io';
 
 /** A trained run folder and the test images it was checked on. */
 export interface TrainedRun {

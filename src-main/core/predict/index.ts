@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Prediction } from '../../shared/contract';
-import { loadRunModel } from '../export/model-io';
+import { loadRunModel } from '../runs/model-io';
 import { readRunInfo } from '../export/run-info';
 import { decodeImage, preprocessImage, type PreprocessOptions } from './image';
 
