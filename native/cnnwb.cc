@@ -511,6 +511,22 @@ napi_value Binary(napi_env env, napi_callback_info info) {
     }
   };
   const int64_t rows = n / period;
+  if (period == n && n >= (1 << 16)) {
+    // Same shapes: one "row", so split it by elements instead.
+    ParallelFor(n, [&](int64_t b, int64_t e) {
+      const float* xs = x + b;
+      const float* ys = y + b;
+      float* os = o + b;
+      const int64_t len = e - b;
+      if (op == 0) for (int64_t i = 0; i < len; i++) os[i] = xs[i] + ys[i];
+      else if (op == 2) for (int64_t i = 0; i < len; i++) os[i] = xs[i] * ys[i];
+      else if (op == 1 && !swap) for (int64_t i = 0; i < len; i++) os[i] = xs[i] - ys[i];
+      else if (op == 1) for (int64_t i = 0; i < len; i++) os[i] = ys[i] - xs[i];
+      else if (!swap) for (int64_t i = 0; i < len; i++) os[i] = xs[i] / ys[i];
+      else for (int64_t i = 0; i < len; i++) os[i] = ys[i] / xs[i];
+    });
+    return nullptr;
+  }
   if (period == 1 || n < (1 << 16)) {
     if (period == 1) {
       // Scalar broadcast: one vectorisable loop per operation (no per-element dispatch).
