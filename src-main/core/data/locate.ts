@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../fsutil';
 import { userDataDir } from '../paths';
 import { DataError, describeError } from './errors';
 import { sha256Hex } from './fingerprint';
@@ -137,10 +138,7 @@ async function downloadFashionMnist(dataDir: string, opts: LocateOptions): Promi
           report();
         });
         await verifyDownload(role, bytes, url);
-        const final = path.join(dataDir, fileName);
-        const tmp = `${final}.part-${process.pid}`;
-        await writeFile(tmp, bytes);
-        await rename(tmp, final);
+        await writeFileAtomic(path.join(dataDir, fileName), bytes);
         done = true;
         break;
       } catch (err) {

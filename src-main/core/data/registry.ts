@@ -1,6 +1,7 @@
-import { readFile, rename, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { DatasetInfo } from '../../shared/contract';
+import { writeJsonAtomic } from '../fsutil';
 import { workbenchHome } from '../paths';
 import { DataError, describeError } from './errors';
 
@@ -54,11 +55,10 @@ export async function readRegistry(): Promise<RegistryFile> {
 /** Writes the registry atomically (temp file + rename), so a crash never leaves half a JSON file. */
 export async function writeRegistry(reg: RegistryFile): Promise<void> {
   const file = registryPath();
-  const tmp = `${file}.tmp-${process.pid}`;
   try {
     await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(tmp, `${JSON.stringify(reg, null, 2)}\n`);
-    await rename(tmp, file);
+    // A temp name unique per call (not just per process): two writes in flight must not share one temp file.
+    await writeJsonAtomic(file, reg);
   } catch (err) {
     throw new DataError(`${file}: cannot write the dataset registry: ${describeError(err)}`, file);
   }

@@ -1,10 +1,10 @@
 /**
- * Writing a whole folder atomically: everything goes into a hidden temp sibling, which is renamed to the final
- * name only once complete. A crash or an error part-way never leaves a half export under the final name.
+ * Writing an export folder atomically (through `replaceDirAtomic`), after checking that the folder it replaces
+ * is absent, empty or a previous export — never a user's unrelated files.
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { replaceDirAtomic } from '../fsutil';
 
 /** The marker that tells us a folder is one of our exports (so replacing it is safe). */
 export const EXPORT_MARKER = 'preprocessing.json';
@@ -35,33 +35,5 @@ export async function writeDirAtomic<T>(outDir: string, fill: (tempDir: string) 
   if (existing && existing.length > 0 && !existing.includes(EXPORT_MARKER)) {
     throw new ExportTargetError(`export folder ${target} already holds other files (${existing.slice(0, 3).join(', ')}${existing.length > 3 ? ', …' : ''}); choose an empty or new folder`);
   }
-  const parent = path.dirname(target);
-  await fs.mkdir(parent, { recursive: true });
-  const tag = `${process.pid}.${randomBytes(4).toString('hex')}`;
-  const temp = path.join(parent, `.${path.basename(target)}.${tag}.partial`);
-  await fs.mkdir(temp);
-  let result: T;
-  try {
-    result = await fill(temp);
-  } catch (err) {
-    await fs.rm(temp, { recursive: true, force: true });
-    throw err;
-  }
-  if (existing === null) {
-    await fs.rename(temp, target);
-  } else {
-    // Move the old folder aside first: rename cannot replace a non-empty folder, and this keeps the window
-    // without a complete folder under the final name to two renames.
-    const old = path.join(parent, `.${path.basename(target)}.${tag}.old`);
-    await fs.rename(target, old);
-    try {
-      await fs.rename(temp, target);
-    } catch (err) {
-      await fs.rename(old, target);
-      await fs.rm(temp, { recursive: true, force: true });
-      throw err;
-    }
-    await fs.rm(old, { recursive: true, force: true });
-  }
-  return result;
+  return replaceDirAtomic(target, fill);
 }

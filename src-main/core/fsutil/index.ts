@@ -1,7 +1,8 @@
 /**
- * Atomic file writes: the data goes to a temp file in the SAME folder (rename is only atomic within one
- * file system), is flushed to disk, then renamed over the target. A reader — or a crash at any moment —
- * sees either the old complete file or the new complete file, never a half-written one.
+ * Atomic writes, the one place for them. A file goes to a temp file in the SAME folder (rename is only atomic
+ * within one file system), is flushed to disk, then renamed over the target. A reader — or a crash at any
+ * moment — sees either the old complete file or the new complete file, never a half-written one. A folder is
+ * filled as a hidden temp sibling and renamed into place only once complete.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -30,6 +31,51 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
 /** Writes `value` as pretty JSON (with a trailing newline) atomically. */
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/**
+ * Runs `fill(tempDir)` on a hidden temp sibling of `dir`, then moves it to `dir`, replacing whatever folder is
+ * there (callers decide beforehand whether replacing it is safe). The temp folder is removed if `fill` throws,
+ * so a crash or an error part-way never leaves a half-written folder under the final name.
+ */
+export async function replaceDirAtomic<T>(dir: string, fill: (tempDir: string) => Promise<T>): Promise<T> {
+  const target = path.resolve(dir);
+  const parent = path.dirname(target);
+  await fs.mkdir(parent, { recursive: true });
+  const tag = `${process.pid}.${randomBytes(4).toString('hex')}`;
+  const temp = path.join(parent, `.${path.basename(target)}.${tag}.partial`);
+  await fs.mkdir(temp);
+  let result: T;
+  try {
+    result = await fill(temp);
+  } catch (err) {
+    await fs.rm(temp, { recursive: true, force: true });
+    throw err;
+  }
+  const exists = await fs.lstat(target).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return false;
+      throw err;
+    },
+  );
+  if (!exists) {
+    await fs.rename(temp, target);
+  } else {
+    // Move the old folder aside first: rename cannot replace a non-empty folder, and this keeps the window
+    // without a complete folder under the final name to two renames.
+    const old = path.join(parent, `.${path.basename(target)}.${tag}.old`);
+    await fs.rename(target, old);
+    try {
+      await fs.rename(temp, target);
+    } catch (err) {
+      await fs.rename(old, target);
+      await fs.rm(temp, { recursive: true, force: true });
+      throw err;
+    }
+    await fs.rm(old, { recursive: true, force: true });
+  }
+  return result;
 }
 
 /** Reads and parses a JSON file; errors name the file. */
