@@ -141,16 +141,31 @@ async function loadIdxFolder(dir: string, id: string | null): Promise<Dataset> {
     );
   }
   const fp = fingerprint(raw.trainImages, raw.trainLabels, raw.testImages, raw.testLabels);
+  return datasetOf(
+    {
+      id: id ?? `${slugify(path.basename(dir))}-${fp.slice(0, 8)}`,
+      name: id === 'fashion-mnist' ? 'Fashion-MNIST' : id === 'mnist' ? 'MNIST' : path.basename(dir),
+      format: 'idx',
+      location: dir,
+      classNames,
+      fingerprint: fp,
+    },
+    train,
+    test,
+  );
+}
+
+/** A Dataset whose info takes its counts and image shape from the loaded sets, so they cannot disagree. */
+function datasetOf(
+  described: Omit<DatasetInfo, 'trainCount' | 'testCount' | 'imageShape'>,
+  train: ImageSet,
+  test: ImageSet,
+): Dataset {
   const info: DatasetInfo = {
-    id: id ?? `${slugify(path.basename(dir))}-${fp.slice(0, 8)}`,
-    name: id === 'fashion-mnist' ? 'Fashion-MNIST' : id === 'mnist' ? 'MNIST' : path.basename(dir),
-    format: 'idx',
-    location: dir,
+    ...described,
     trainCount: train.count,
     testCount: test.count,
     imageShape: [train.height, train.width, train.channels],
-    classNames,
-    fingerprint: fp,
   };
   return { info, train, test };
 }
@@ -211,18 +226,11 @@ async function loadCsv(file: string): Promise<Dataset> {
     location = `${file} (no test CSV beside it: 1/7 of rows held out as test, seed ${CSV_TEST_SEED})`;
   }
   const classNames = classes ?? (/fashion/i.test(file) ? FASHION_MNIST_CLASSES : MNIST_CLASSES);
-  const info: DatasetInfo = {
-    id: `${slugify(path.basename(file))}-${fp.slice(0, 8)}`,
-    name: path.basename(file),
-    format: 'csv',
-    location,
-    trainCount: train.count,
-    testCount: test.count,
-    imageShape: [train.height, train.width, train.channels],
-    classNames,
-    fingerprint: fp,
-  };
-  return { info, train, test };
+  return datasetOf(
+    { id: `${slugify(path.basename(file))}-${fp.slice(0, 8)}`, name: path.basename(file), format: 'csv', location, classNames, fingerprint: fp },
+    train,
+    test,
+  );
 }
 
 /** The test CSV for a training CSV, or null (see `loadDataset`). */

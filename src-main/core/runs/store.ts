@@ -70,8 +70,8 @@ export interface NewRun {
   params: number;
   backend: BackendInfo;
   dataset: DatasetInfo;
-  limits: { train: number | null; test: number | null };
-  counts: { train: number; validation: number; test: number };
+  limits: RunRecord['limits'];
+  counts: RunRecord['counts'];
   /** For tests; defaults to now. */
   now?: Date;
 }
