@@ -118,10 +118,11 @@ async function main(): Promise<void> {
   const trainIps = (o.batches * B) / trainSec;
 
   const evalX = batches[0].x;
-  tf.tidy(() => model.predict(evalX));
+  // batchSize B: tfjs' predict would otherwise cut the batch into pieces of 32 (the peer runs all 128 at once).
+  tf.tidy(() => model.predict(evalX, { batchSize: B }));
   const t1 = performance.now();
   for (let i = 0; i < o.batches; i++) {
-    const p = model.predict(evalX) as tf.Tensor;
+    const p = model.predict(evalX, { batchSize: B }) as tf.Tensor;
     await p.data();
     p.dispose();
   }
