@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ActivationName, LayerClassName, OptimizerName, OptimizerSpec } from '../../shared/spec';
 import { ACTIVATIONS, LAYER_CLASS_NAMES, OPTIMIZER_NAMES } from '../../shared/spec';
-import { DEFAULT_LAYER_NAME_PREFIX, INITIALIZERS, LAYER_FIELDS } from '../../shared/layer-fields';
+import { INITIALIZERS, LAYER_FIELDS } from '../../shared/layer-fields';
 import type { InitializerName } from '../../shared/layer-fields';
 import type { FieldDescriptor } from '../../shared/spec';
 
@@ -104,21 +104,19 @@ export const initializerRegistry = new Registry<InitializerName, (seed: number) 
 
 // ---------------------------------------------------------------- layers
 
-/** What the workbench knows about one layer class (construction lives in build.ts, inference in shapes.ts). */
+/** What the workbench knows about one layer class (construction lives in build.ts, shape inference in validate.ts). */
 export interface LayerEntry {
   className: LayerClassName;
-  /** Keras' auto-name prefix ("conv2d", "batch_normalization", …). */
-  namePrefix: string;
   fields: readonly FieldDescriptor[];
 }
 
-/** Keras layer class names → their fields and naming. */
+/** Keras layer class names → their fields (auto-naming lives in shared/layer-names). */
 export const layerRegistry = new Registry<LayerClassName, LayerEntry>(
   'layer class',
   new Map(
     LAYER_CLASS_NAMES.map((className) => [
       className,
-      { className, namePrefix: DEFAULT_LAYER_NAME_PREFIX[className], fields: LAYER_FIELDS[className] },
+      { className, fields: LAYER_FIELDS[className] },
     ]),
   ),
 );

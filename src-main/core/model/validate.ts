@@ -11,6 +11,7 @@
 import type { FieldDescriptor, LayerClassName, LayerSpec, SpecIssue, SpecSummary, SummaryRow } from '../../shared/spec';
 import { SPEC_FORMAT_VERSION } from '../../shared/spec';
 import { ACCEPTED_KERAS_FIELDS, COMMON_LAYER_FIELDS } from '../../shared/layer-fields';
+import { kerasLayerNames } from '../../shared/layer-names';
 import { activationRegistry, initializerRegistry, layerRegistry } from './registry';
 
 /** A dimension: a size, or null when an earlier error makes it unknowable. */
@@ -121,26 +122,7 @@ function checkField(d: FieldDescriptor, v: unknown): string | null {
 
 /** Keras' auto names (prefix, prefix_1, …) for unnamed layers, never colliding with a given name. */
 export function assignNames(layers: readonly { class_name: unknown; config?: unknown }[]): string[] {
-  const given = new Set<string>();
-  for (const l of layers) {
-    const n = isObject(l.config) ? l.config.name : undefined;
-    if (typeof n === 'string' && n !== '') given.add(n);
-  }
-  const counters = new Map<string, number>();
-  return layers.map((l) => {
-    const n = isObject(l.config) ? l.config.name : undefined;
-    if (typeof n === 'string' && n !== '') return n;
-    const prefix = layerRegistry.has(l.class_name) ? layerRegistry.get(l.class_name).namePrefix : 'layer';
-    for (;;) {
-      const k = counters.get(prefix) ?? 0;
-      counters.set(prefix, k + 1);
-      const candidate = k === 0 ? prefix : `${prefix}_${k}`;
-      if (!given.has(candidate)) {
-        given.add(candidate);
-        return candidate;
-      }
-    }
-  });
+  return kerasLayerNames(layers.map((l) => ({ class_name: l.class_name, name: isObject(l.config) ? l.config.name : undefined })));
 }
 
 /** Per-layer reporting and typed access to the config with Keras defaults filled in. */

@@ -4,7 +4,7 @@
  */
 import { SPEC_FORMAT_VERSION } from '../../../../src-main/shared/spec';
 import type { LayerConfig, LayerSpec, ModelSpec } from '../../../../src-main/shared/spec';
-import { DEFAULT_LAYER_NAME_PREFIX } from '../../../../src-main/shared/layer-fields';
+import { kerasLayerNames } from '../../../../src-main/shared/layer-names';
 
 /** A deep copy that is also safe on Svelte `$state` proxies (structuredClone rejects those). */
 export function cloneSpec(spec: ModelSpec): ModelSpec {
@@ -103,26 +103,10 @@ export function setModelName(spec: ModelSpec, name: string): ModelSpec {
 
 /**
  * The name every layer will have: its own `name`, or Keras' auto name (`conv2d`, `conv2d_1`, …, skipping
- * names given explicitly). The same rule as the core's `assignNames`, so the stack can name layers the core
- * did not reach (those after an error) exactly as the core will once the error is fixed.
+ * names given explicitly). The core's `assignNames` uses the same shared rule, so the stack can name layers the
+ * core did not reach (those after an error) exactly as the core will once the error is fixed.
  * @param ignoreNameAt treat this layer as unnamed: what would Keras call it if its name were cleared?
  */
 export function autoNames(spec: ModelSpec, ignoreNameAt: number | null = null): string[] {
-  const explicit = spec.config.layers.map((l, i) => (i !== ignoreNameAt && typeof l.config.name === 'string' && l.config.name !== '' ? l.config.name : null));
-  const given = new Set(explicit.filter((n): n is string => n !== null));
-  const counters = new Map<string, number>();
-  return spec.config.layers.map((l, i) => {
-    const name = explicit[i];
-    if (name !== null) return name;
-    const prefix = DEFAULT_LAYER_NAME_PREFIX[l.class_name] ?? 'layer';
-    for (;;) {
-      const k = counters.get(prefix) ?? 0;
-      counters.set(prefix, k + 1);
-      const candidate = k === 0 ? prefix : `${prefix}_${k}`;
-      if (!given.has(candidate)) {
-        given.add(candidate);
-        return candidate;
-      }
-    }
-  });
+  return kerasLayerNames(spec.config.layers.map((l, i) => ({ class_name: l.class_name, name: i === ignoreNameAt ? null : l.config.name })));
 }
