@@ -88,21 +88,6 @@ export async function readJson<T>(file: string): Promise<T> {
   }
 }
 
-/** Removes temp files a crashed writer left behind in `dir` (names written by `writeFileAtomic`). */
-export async function removeStaleTempFiles(dir: string): Promise<number> {
-  let removed = 0;
-  for (const name of await fs.readdir(dir)) {
-    const m = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name);
-    if (!m) continue;
-    const pid = Number(m[1]);
-    if (pid !== process.pid && isProcessAlive(pid)) continue;
-    if (pid === process.pid) continue;
-    await fs.rm(path.join(dir, name), { force: true });
-    removed++;
-  }
-  return removed;
-}
-
 /** True when a process with this pid exists on this machine (signal 0 only probes). */
 export function isProcessAlive(pid: number): boolean {
   try {
