@@ -21,6 +21,12 @@ test('invalid values are refused with a reason naming the field and the value', 
   assert.match(check.errors.epochs ?? '', /epochs is required/);
 });
 
+test('the seed is refused past 2^32 - 1, where the core would refuse it after Train', () => {
+  const d = toDraft(LESSON_HYPERPARAMETERS);
+  assert.equal(checkDraft({ ...d, seed: '4294967296' }).errors.seed, 'seed must be a whole number in [0, 4294967295], received "4294967296"');
+  assert.equal(checkDraft({ ...d, seed: '4294967295' }).value?.hyperparameters.seed, 4294967295);
+});
+
 test('fields of a disabled callback or another optimizer are not checked', () => {
   const d = toDraft(LESSON_HYPERPARAMETERS);
   const check = checkDraft({ ...d, rlr_enabled: false, rlr_factor: 'nonsense', momentum: '-1' });

@@ -185,7 +185,8 @@ const RULES: Partial<Record<DraftField, Rule>> = {
   batch_size: { integer: true, min: 1 },
   epochs: { integer: true, min: 1 },
   validation_split: { min: 0, max: 1, maxExclusive: true },
-  seed: { integer: true, min: 0 },
+  // The core seeds a 32-bit generator and refuses larger seeds: say so here, not after pressing Train.
+  seed: { integer: true, min: 0, max: 2 ** 32 - 1 },
   es_patience: { integer: true, min: 0 },
   es_min_delta: { min: 0 },
   rlr_factor: { min: 0, max: 1, minExclusive: true, maxExclusive: true },
