@@ -8,6 +8,7 @@ import lenet5 from '../../../examples/lenet5.json' with { type: 'json' };
 import smallCnn from '../../../examples/small-cnn.json' with { type: 'json' };
 import smallMlp from '../../../examples/small-mlp.json' with { type: 'json' };
 import { parseSpec } from './spec';
+import { summarizeSpec } from './validate';
 
 /** One ready-made model for the template picker. */
 export interface Template {
@@ -16,12 +17,19 @@ export interface Template {
   spec: ModelSpec;
 }
 
+function template(id: string, json: unknown, describe: (params: string) => string): Template {
+  const spec = parseSpec(json);
+  // The count comes from the spec itself, so a label cannot drift from its example file.
+  const params = summarizeSpec(spec).totalParams.toLocaleString('en-US');
+  return { id, label: describe(params), spec };
+}
+
 /** The lesson's CNN, a small CNN (quick to train; tests and demos), LeNet-5 and a small MLP. */
 export const TEMPLATES: Template[] = [
-  { id: 'lesson-cnn', label: "The lesson's CNN (468,586 params, BatchNorm + Dropout)", spec: parseSpec(lessonCnn) },
-  { id: 'small-cnn', label: 'Small CNN (54,410 params, no BatchNorm; learns in one short epoch)', spec: parseSpec(smallCnn) },
-  { id: 'lenet5', label: 'LeNet-5 (tanh, average pooling)', spec: parseSpec(lenet5) },
-  { id: 'small-mlp', label: 'Small MLP (Flatten, Dense 128, Dropout)', spec: parseSpec(smallMlp) },
+  template('lesson-cnn', lessonCnn, (p) => `The lesson's CNN (${p} params, BatchNorm + Dropout)`),
+  template('small-cnn', smallCnn, (p) => `Small CNN (${p} params, no BatchNorm; learns in one short epoch)`),
+  template('lenet5', lenet5, () => 'LeNet-5 (tanh, average pooling)'),
+  template('small-mlp', smallMlp, () => 'Small MLP (Flatten, Dense 128, Dropout)'),
 ];
 
 /** The template with this id; throws naming the id received and the known ones. */
