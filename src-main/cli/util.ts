@@ -1,8 +1,11 @@
 /**
- * Shared helpers of the CLI commands: strict flag parsing with errors that name the flag, and plain-text
- * tables. Light on purpose (no tfjs): commands check their flags before paying for loading the core.
+ * Shared helpers of the CLI commands: strict flag parsing with errors that name the flag, `--run` lookup, and
+ * plain-text tables. Light on purpose (no tfjs): commands check their flags before paying for loading the core.
  */
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { defaultRunsDir } from '../core/paths';
 import { UsageError } from './command';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -36,6 +39,19 @@ export function positiveFloatFlag(name: string, value: string | undefined): numb
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a number > 0, received '${value}'`);
   return n;
+}
+
+/**
+ * Resolves `--run`: an existing folder is used as is; otherwise the value is a run id under `runsDir`.
+ * Throws UsageError naming what was looked for.
+ */
+export function resolveRunDir(run: string | undefined, runsDir: string | undefined, usage: string): string {
+  if (!run) throw new UsageError('--run is required (a run id or a run folder)', usage);
+  if (existsSync(run) && statSync(run).isDirectory()) return path.resolve(run);
+  if (run.includes('/') || run.includes(path.sep)) throw new UsageError(`--run ${JSON.stringify(run)}: no such run folder`, usage);
+  const dir = path.join(runsDir ?? defaultRunsDir(), run);
+  if (!existsSync(dir)) throw new UsageError(`--run ${JSON.stringify(run)}: no run with that id in ${runsDir ?? defaultRunsDir()} (pass a run folder or --runs-dir)`, usage);
+  return dir;
 }
 
 /** Left-aligned first column, right-aligned others, two spaces apart. */

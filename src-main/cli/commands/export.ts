@@ -1,9 +1,8 @@
-import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { ExportFormat } from '../../shared/contract';
 import { defaultRunsDir } from '../../core/paths';
 import { EXIT_FAILURE, UsageError, type CliCommand } from '../command';
+import { parseFlags, resolveRunDir } from '../util';
 
 const USAGE = `Usage: cnn-workbench export --run ID|DIR --format tfjs|onnx|keras|r --out DIR [--runs-dir DIR] [--json]
 
@@ -21,32 +20,13 @@ Options:
 
 const FORMATS: ExportFormat[] = ['tfjs', 'onnx', 'keras', 'r'];
 
-/**
- * Resolves `--run`: an existing folder is used as is; otherwise the value is a run id under `runsDir`.
- * Throws UsageError naming what was looked for.
- */
-export function resolveRunDir(run: string | undefined, runsDir: string | undefined, usage: string): string {
-  if (!run) throw new UsageError('--run is required (a run id or a run folder)', usage);
-  if (existsSync(run) && statSync(run).isDirectory()) return path.resolve(run);
-  if (run.includes('/') || run.includes(path.sep)) throw new UsageError(`--run ${JSON.stringify(run)}: no such run folder`, usage);
-  const dir = path.join(runsDir ?? defaultRunsDir(), run);
-  if (!existsSync(dir)) throw new UsageError(`--run ${JSON.stringify(run)}: no run with that id in ${runsDir ?? defaultRunsDir()} (pass a run folder or --runs-dir)`, usage);
-  return dir;
-}
-
 /** Parses the export flags, naming any bad value. */
-export function parseExportArgs(args: string[]): { runDir: string; format: ExportFormat; out: string; json: boolean } {
-  let values: { run?: string; format?: string; out?: string; 'runs-dir'?: string; json?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: { run: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, 'runs-dir': { type: 'string' }, json: { type: 'boolean' } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err), USAGE);
-  }
+function parseExportArgs(args: string[]): { runDir: string; format: ExportFormat; out: string; json: boolean } {
+  const { values } = parseFlags(
+    args,
+    { run: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, 'runs-dir': { type: 'string' }, json: { type: 'boolean' } },
+    USAGE,
+  );
   if (!values.format) throw new UsageError(`--format is required: one of ${FORMATS.join(', ')}`, USAGE);
   if (!FORMATS.includes(values.format as ExportFormat)) {
     throw new UsageError(`--format must be one of ${FORMATS.join(', ')} (received ${JSON.stringify(values.format)})`, USAGE);

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { defaultRunsDir } from '../../core/paths';
 import { UsageError, type CliCommand } from '../command';
-import { resolveRunDir } from './export';
+import { parseFlags, resolveRunDir } from '../util';
 
 const USAGE = `Usage: cnn-workbench predict --run ID|DIR IMAGE.png [IMAGE.jpg ...] [--runs-dir DIR] [--invert] [--json]
 
@@ -24,18 +23,12 @@ export const command: CliCommand = {
   summary: 'classify PNG/JPEG images with a trained run (top 3 classes with probabilities)',
   usage: USAGE,
   async run(args) {
-    let values: { run?: string; 'runs-dir'?: string; json?: boolean; invert?: boolean };
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args,
-        options: { run: { type: 'string' }, 'runs-dir': { type: 'string' }, json: { type: 'boolean' }, invert: { type: 'boolean' } },
-        strict: true,
-        allowPositionals: true,
-      }));
-    } catch (err) {
-      throw new UsageError(err instanceof Error ? err.message : String(err), USAGE);
-    }
+    const { values, positionals } = parseFlags(
+      args,
+      { run: { type: 'string' }, 'runs-dir': { type: 'string' }, json: { type: 'boolean' }, invert: { type: 'boolean' } },
+      USAGE,
+      true,
+    );
     const runDir = resolveRunDir(values.run, values['runs-dir'], USAGE);
     if (positionals.length === 0) throw new UsageError('give at least one image file (PNG or JPEG)', USAGE);
     const images = await Promise.all(
