@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { LESSON_HYPERPARAMETERS, type Hyperparameters } from '../../shared/spec';
 import { FASHION_MNIST_CLASSES, MNIST_CLASSES } from '../data/classes';
+import { RUN_FILES } from '../runs/store';
 
 /** The parts of a run folder an export uses. */
 export interface RunInfo {
@@ -40,9 +41,9 @@ function stringArray(v: unknown): string[] | null {
 
 /** Reads run.json, hyperparameters.json and evaluation.json of a run folder; `numClasses` sizes the fallback names. */
 export async function readRunInfo(runDir: string, numClasses: number): Promise<RunInfo> {
-  const run = await readJsonIfPresent(path.join(runDir, 'run.json'));
-  const hp = await readJsonIfPresent(path.join(runDir, 'hyperparameters.json'));
-  const evaluation = await readJsonIfPresent(path.join(runDir, 'evaluation.json'));
+  const run = await readJsonIfPresent(path.join(runDir, RUN_FILES.run));
+  const hp = await readJsonIfPresent(path.join(runDir, RUN_FILES.hyperparameters));
+  const evaluation = await readJsonIfPresent(path.join(runDir, RUN_FILES.evaluation));
   const dataset = run?.dataset && typeof run.dataset === 'object' ? (run.dataset as Record<string, unknown>) : null;
   const datasetId =
     typeof run?.datasetId === 'string' ? run.datasetId : typeof dataset?.id === 'string' ? dataset.id : null;
