@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { main } from './main';
+import { COMMANDS, main } from './main';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/cnn-workbench.js');
@@ -123,5 +123,15 @@ describe('cnn-workbench summary', () => {
     assert.match(r.stdout, /Total params: 468,586/);
     assert.match(r.stdout, /Trainable params: 468,202/);
     assert.match(r.stdout, /Non-trainable params: 384/);
+  });
+});
+
+describe('cnn-workbench usage texts', () => {
+  it('summary and train list every template id (their usage is written out so --help never loads tfjs)', async () => {
+    const { TEMPLATES } = await import('../core/model');
+    for (const name of ['summary', 'train']) {
+      const { command } = await COMMANDS[name]!();
+      for (const t of TEMPLATES) assert.ok(command.usage.includes(t.id), `${name} usage lacks template ${t.id}`);
+    }
   });
 });

@@ -3,8 +3,9 @@
  *
  * CONVENTION for adding a command (serve, export, predict, …):
  *   1. Create `src-main/cli/commands/<name>.ts` exporting `export const command: CliCommand = {...}`
- *      (see `./command.ts`: name, summary, usage, run(args) → exit code). Parse flags with `node:util`
- *      parseArgs, throw `UsageError` for bad input (printed without a stack trace, exit code 2).
+ *      (see `./command.ts`: name, summary, usage, run(args) → exit code). Parse flags with `parseFlags`
+ *      (./util: strict `node:util` parseArgs), throw `UsageError` for bad input (printed without a stack trace,
+ *      exit code 2). Import the core inside `run`, after the flags are checked, so `--help` stays light.
  *   2. Add ONE line to `COMMANDS` below: `<name>: () => import('./commands/<name>'),`
  * Modules load lazily, so `cnn-workbench --help` never pays for tfjs and one broken command cannot
  * stop the others from running.
