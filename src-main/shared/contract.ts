@@ -169,7 +169,9 @@ export interface RunDetail extends RunSummary {
 
 // ---------------------------------------------------------------- export and predict
 
-export type ExportFormat = 'tfjs' | 'onnx' | 'keras' | 'r';
+/** Export formats, in menu order: the one list the core, the CLI and the forms check against. */
+export const EXPORT_FORMATS = ['tfjs', 'onnx', 'keras', 'r'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** Agreement between the exported artefact, reloaded, and the in-app model. null = cannot be checked here. */
 export interface ExportReport {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { ExportFormat } from '../../shared/contract';
+import { EXPORT_FORMATS, type ExportFormat } from '../../shared/contract';
 import { defaultRunsDir } from '../../core/paths';
 import { EXIT_FAILURE, UsageError, type CliCommand } from '../command';
 import { parseFlags, resolveRunDir } from '../util';
@@ -18,8 +18,6 @@ Options:
   --runs-dir DIR   where run ids are looked up (default: ${defaultRunsDir()})
   --json           print the report as JSON on the last line`;
 
-const FORMATS: ExportFormat[] = ['tfjs', 'onnx', 'keras', 'r'];
-
 /** Parses the export flags, naming any bad value. */
 function parseExportArgs(args: string[]): { runDir: string; format: ExportFormat; out: string; json: boolean } {
   const { values } = parseFlags(
@@ -27,9 +25,9 @@ function parseExportArgs(args: string[]): { runDir: string; format: ExportFormat
     { run: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, 'runs-dir': { type: 'string' }, json: { type: 'boolean' } },
     USAGE,
   );
-  if (!values.format) throw new UsageError(`--format is required: one of ${FORMATS.join(', ')}`, USAGE);
-  if (!FORMATS.includes(values.format as ExportFormat)) {
-    throw new UsageError(`--format must be one of ${FORMATS.join(', ')} (received ${JSON.stringify(values.format)})`, USAGE);
+  if (!values.format) throw new UsageError(`--format is required: one of ${EXPORT_FORMATS.join(', ')}`, USAGE);
+  if (!(EXPORT_FORMATS as readonly string[]).includes(values.format)) {
+    throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')} (received ${JSON.stringify(values.format)})`, USAGE);
   }
   if (!values.out) throw new UsageError('--out is required: the folder to write the export into', USAGE);
   const runDir = resolveRunDir(values.run, values['runs-dir'], USAGE);

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { ExportFormat, ExportReport } from '../../shared/contract';
+import { EXPORT_FORMATS, type ExportFormat, type ExportReport } from '../../shared/contract';
 import { loadDatasetCached } from '../data/catalog';
 import type { ImageSet } from '../data/types';
 import { writeDirAtomic } from './atomic-dir';
@@ -18,9 +18,6 @@ import { checkPythonScript, checkRScript, compareFacts, type ScriptFacts } from 
 import { compareProbabilities, predictTfjs, runOnnx, type Agreement, type ImageBatch } from './verify';
 
 export type { ImageBatch } from './verify';
-
-/** Export formats, in menu order. */
-export const EXPORT_FORMATS: readonly ExportFormat[] = ['tfjs', 'onnx', 'keras', 'r'];
 
 /** Thresholds for calling an ONNX export good (float32 kernels differ in summation order, never by more). */
 export const ONNX_MIN_ARGMAX_AGREEMENT = 0.99;
@@ -148,7 +145,7 @@ async function writeJson(file: string, value: unknown): Promise<void> {
  *   parameter counts, and reads back exactly the model's weights.
  */
 export async function exportModel(runDir: string, format: ExportFormat, outDir: string, opts: ExportOptions = {}): Promise<ExportReport> {
-  if (!EXPORT_FORMATS.includes(format)) {
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
     throw new ExportError(`unknown export format ${JSON.stringify(format)}; choose one of ${EXPORT_FORMATS.join(', ')}`);
   }
   const model = await loadRunModel(runDir);
