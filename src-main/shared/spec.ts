@@ -100,8 +100,12 @@ export interface OptimizerSpec {
   };
 }
 
-export type MonitorName = 'loss' | 'accuracy' | 'val_loss' | 'val_accuracy';
-export type MonitorMode = 'min' | 'max' | 'auto';
+/** The metrics EarlyStopping and ReduceLROnPlateau can watch. */
+export const MONITOR_NAMES = ['loss', 'accuracy', 'val_loss', 'val_accuracy'] as const;
+export type MonitorName = (typeof MONITOR_NAMES)[number];
+/** Which way a monitored metric improves (`auto`: Keras decides from the metric's name). */
+export const MONITOR_MODES = ['min', 'max', 'auto'] as const;
+export type MonitorMode = (typeof MONITOR_MODES)[number];
 
 /** Keras `EarlyStopping` arguments. */
 export interface EarlyStoppingSpec {

@@ -3,7 +3,7 @@
  * received, e.g. `hyperparameters.batch_size: must be an integer >= 1 (received 0)`.
  */
 import { z } from 'zod';
-import { OPTIMIZER_NAMES, type Hyperparameters } from '../../shared/spec';
+import { MONITOR_MODES, MONITOR_NAMES, OPTIMIZER_NAMES, type Hyperparameters } from '../../shared/spec';
 
 /** Thrown by `validateHyperparameters`; `issues` lists each problem with its field path and received value. */
 export class HyperparameterError extends Error {
@@ -20,13 +20,14 @@ export class HyperparameterError extends Error {
 const positiveInt = z.number().int('must be an integer').min(1, 'must be an integer >= 1');
 const nonNegativeInt = z.number().int('must be an integer').min(0, 'must be an integer >= 0');
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
-const monitor = z.enum(['loss', 'accuracy', 'val_loss', 'val_accuracy'], "must be one of 'loss', 'accuracy', 'val_loss', 'val_accuracy'");
-const mode = z.enum(['min', 'max', 'auto'], "must be one of 'min', 'max', 'auto'");
+const oneOf = (names: readonly string[]) => `must be one of ${names.map((n) => `'${n}'`).join(', ')}`;
+const monitor = z.enum(MONITOR_NAMES, oneOf(MONITOR_NAMES));
+const mode = z.enum(MONITOR_MODES, oneOf(MONITOR_MODES));
 const unit = (what: string) => z.number().gt(0, `${what} must be in (0, 1)`).lt(1, `${what} must be in (0, 1)`);
 
 const schema = z.strictObject({
   optimizer: z.strictObject({
-    class_name: z.enum(OPTIMIZER_NAMES, `must be one of ${OPTIMIZER_NAMES.map((n) => `'${n}'`).join(', ')}`),
+    class_name: z.enum(OPTIMIZER_NAMES, oneOf(OPTIMIZER_NAMES)),
     config: z.strictObject({
       learning_rate: z.number().gt(0, 'must be > 0').refine(Number.isFinite, 'must be a finite number'),
       beta_1: unit('beta_1').optional(),
