@@ -140,6 +140,26 @@ describe('runTraining', () => {
     assert.equal(batches[batches.length - 1], '2.9');
   });
 
+  it('a stop from a timer or signal handler (not a training callback) lands mid-epoch', async () => {
+    const control = new TrainControl();
+    const batches: { epoch: number; batch: number; of: number }[] = [];
+    const r = await runTraining(
+      { spec: TINY, hyperparameters: hp({ batch_size: 5, epochs: 3 }), dataset: data, runsDir: dirOf('stop-timer') },
+      {
+        onBatch: (p) => {
+          batches.push({ epoch: p.epoch, batch: p.batch, of: p.batchesPerEpoch });
+          // As Ctrl-C in the CLI or a worker's message port would: a macrotask, outside the training loop.
+          if (batches.length === 3) setTimeout(() => control.stop(), 0);
+        },
+      },
+      control,
+    );
+    assert.equal(r.status, 'stopped');
+    const last = batches[batches.length - 1]!;
+    assert.equal(last.epoch, 1, 'stopped within the first epoch');
+    assert.ok(last.batch < last.of, `stopped after batch ${last.batch} of ${last.of}`);
+  });
+
   it('pause holds between batches (run.json says paused) and resume continues', async () => {
     const control = new TrainControl();
     const runsDir = dirOf('pause');

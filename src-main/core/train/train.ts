@@ -234,6 +234,9 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
           etaSeconds: perBatch * (batchesPerEpoch - b - 1),
           elapsedSeconds: (now - trainStart - pausedMs) / 1000,
         });
+        // trainOnBatch settles in microtasks, so without one macrotask turn per batch a signal handler (Ctrl-C in
+        // the CLI) or a message port could not call control.stop() until the epoch ends. Costs microseconds.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (stateOf() === 'paused') {
           const t0 = performance.now();
           await writer.setStatus('paused');
