@@ -16,7 +16,8 @@ test('compare two runs: overlaid curves and a diff of their setups', async ({ pa
 
   await openView(page, 'Runs');
   const rows = page.locator('[data-testid="run-list"] tbody tr');
-  expect(await rows.count()).toBeGreaterThanOrEqual(2);
+  // The list loads asynchronously after the view opens: wait for it rather than read it at once.
+  await expect.poll(() => rows.count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
   // Newest first: the two runs just trained.
   await rows.nth(0).getByRole('checkbox').check();
   await rows.nth(1).getByRole('checkbox').check();

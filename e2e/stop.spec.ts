@@ -18,11 +18,19 @@ test('stop a run mid-epoch and find it saved as stopped', async ({ page }, testI
   await page.getByTestId('pause').click();
   await expect(page.getByTestId('training-phase')).toHaveText('Paused');
   await expect(page.getByTestId('resume')).toBeEnabled();
+  // The batch in flight when Pause was pressed may still land, and progress is throttled (≤ 10 messages/s), so
+  // first let the counter settle; from then on a paused run must not move at all.
+  await expect
+    .poll(async () => {
+      const before = await batchNow();
+      await page.waitForTimeout(400);
+      return (await batchNow()) - before;
+    }, { timeout: 30_000 })
+    .toBe(0);
   const atPause = await batchNow();
-  // Nothing to wait for but time: a paused run must not move (the batch in flight may still land).
   await page.waitForTimeout(2500);
   const held = await batchNow();
-  expect(held - atPause, 'batches trained while paused').toBeLessThanOrEqual(1);
+  expect(held - atPause, 'batches trained while paused').toBe(0);
   await page.getByTestId('resume').click();
   await expect(page.getByTestId('training-phase')).toHaveText('Training');
   await expect.poll(batchNow, { timeout: 60_000 }).toBeGreaterThan(held);
