@@ -29,9 +29,18 @@ for d in /usr/include/x86_64-linux-gnu/openblas-pthread /usr/include/aarch64-lin
 done
 [[ -n "$blas_inc" ]] || fail "cblas.h not found — apt-get install libopenblas-dev"
 
+# oneDNN (Debian's libdnnl-dev, what PyTorch's CPU convolutions use) for the convolutions when present; the
+# im2col + OpenBLAS path covers machines without it.
+dnnl_flags=()
+dnnl_note="im2col + OpenBLAS convolutions (apt-get install libdnnl-dev for oneDNN ones)"
+if [[ -f /usr/include/oneapi/dnnl/dnnl.hpp ]] && ldconfig -p 2>/dev/null | grep -q 'libdnnl\.so'; then
+  dnnl_flags=(-DCNNWB_DNNL -fopenmp -ldnnl)
+  dnnl_note="oneDNN convolutions"
+fi
+
 # -march=native: the addon is built on the machine that runs it (at install), so use all of its SIMD.
 if ! "$cxx" -O3 -march=native -std=c++17 -fPIC -shared -pthread -DNODE_GYP_MODULE_NAME=cnnwb \
-  -I"$node_inc" -I"$blas_inc" native/cnnwb.cc -o "$out/cnnwb.node.tmp" -lopenblas 2>"$out/compile.log"; then
+  -I"$node_inc" -I"$blas_inc" native/*.cc -o "$out/cnnwb.node.tmp" -ldl "${dnnl_flags[@]}" 2>"$out/compile.log"; then
   fail "compile failed ($(head -c 300 "$out/compile.log" | tr '\n' ' '))"
 fi
 mv "$out/cnnwb.node.tmp" "$out/cnnwb.node"
@@ -39,4 +48,4 @@ if ! node -e "require('./$out/cnnwb.node').info()" 2>"$out/compile.log"; then
   rm -f "$out/cnnwb.node"
   fail "built but does not load ($(head -c 300 "$out/compile.log" | tr '\n' ' '))"
 fi
-echo "native kernels built: $out/cnnwb.node ($(node -p "require('./$out/cnnwb.node').info().core") kernels)"
+echo "native kernels built: $out/cnnwb.node ($(node -p "require('./$out/cnnwb.node').info().core") kernels, $dnnl_note)"

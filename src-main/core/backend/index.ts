@@ -46,8 +46,8 @@ async function tryWasm(): Promise<BackendInfo> {
 async function tryNative(): Promise<BackendInfo> {
   const lib = await registerNativeBackend();
   if (!(await tf.setBackend('native'))) throw new Error('the native backend did not initialise');
-  const { core, threads } = lib.info();
-  const blas = `OpenBLAS ${core}`;
+  const { core, threads, convolutions } = lib.info();
+  const blas = `${convolutions ? `${convolutions} convolutions, ` : ''}OpenBLAS ${core}`;
   return {
     name: 'native',
     description: `native kernels (${blas}, ${threads} thread${threads === 1 ? '' : 's'}) for the hot ops + wasm (SIMD) for the rest`,

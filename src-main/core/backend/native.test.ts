@@ -5,9 +5,10 @@
  * where it is not, the test fails and says why — CI builds it (scripts/build-native.sh, libopenblas-dev).
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { registerNativeBackend } from './native';
+import { loadAddon, registerNativeBackend } from './native';
 import { disagreement, runOn, seededArray } from './testing';
 
 const TOL = 1e-4;
@@ -39,6 +40,14 @@ describe('native kernels agree with the cpu backend', () => {
     await registerNativeBackend();
   });
 
+  it('uses oneDNN convolutions wherever libdnnl-dev is installed (CI installs it)', () => {
+    const { convolutions } = loadAddon().info();
+    if (fs.existsSync('/usr/include/oneapi/dnnl/dnnl.hpp')) assert.match(convolutions, /^oneDNN \d+\.\d+\.\d+ \(\w+\)$/);
+    else assert.equal(convolutions, '');
+  });
+
+  // Both convolution engines: oneDNN (when the addon has it) and im2col + OpenBLAS.
+  for (const engine of ['oneDNN', 'im2col'] as const)
   for (const [x, w, s, pad, d] of [
     [[3, 9, 9, 4], [3, 3, 4, 5], 1, 'same', 1],
     [[2, 9, 8, 3], [3, 3, 3, 6], 1, 'valid', 1],
@@ -48,8 +57,13 @@ describe('native kernels agree with the cpu backend', () => {
     [[2, 6, 6, 8], [1, 1, 8, 4], 2, 'same', 1],
     [[130, 6, 6, 2], [3, 3, 2, 3], 1, 'same', 1],
   ] as [number[], number[], number, Pad, number][]) {
-    it(`Conv2D and its backprops: x ${x} w ${w} stride ${s} ${pad}`, async () => {
-      await assertAgrees('conv2d', valueAndGrads([x, w], (a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, s, pad, 'NHWC', d)));
+    it(`Conv2D and its backprops (${engine}): x ${x} w ${w} stride ${s} ${pad}`, async () => {
+      loadAddon().useOneDnn(engine === 'oneDNN');
+      try {
+        await assertAgrees('conv2d', valueAndGrads([x, w], (a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, s, pad, 'NHWC', d)));
+      } finally {
+        loadAddon().useOneDnn(true);
+      }
     });
   }
 

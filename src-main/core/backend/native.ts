@@ -29,7 +29,13 @@ export interface NativeAddon {
     out: Float32Array, channels: number, epsilon: number,
   ): void;
   setThreads(n: number): void;
-  info(): { blas: string; core: string; threads: number };
+  /** oneDNN convolutions (default, when built with them) or the im2col + OpenBLAS path (false; for tests). */
+  useOneDnn(on: boolean): void;
+  /**
+   * `core`: the OpenBLAS kernel set; `coreChosenBy`: who chose it (OPENBLAS_CORETYPE, the addon on an AVX-512
+   * CPU, or OpenBLAS itself); `convolutions`: the oneDNN build doing the convolutions, '' for im2col + OpenBLAS.
+   */
+  info(): { blas: string; core: string; threads: number; coreChosenBy: string; convolutions: string };
 }
 
 /** The repository root: this file is src-main/core/backend/native.ts (or bundled into out/, two levels deep). */

@@ -1,0 +1,223 @@
+// Convolutions through oneDNN (Debian's libdnnl, the library PyTorch's CPU convolutions use): JIT kernels for
+// the CPU's widest SIMD (AVX-512 here), where im2col + OpenBLAS SGEMM is limited by the small channel counts of
+// a CNN. Built only when dnnl.h is found (CNNWB_DNNL); otherwise every function returns false.
+#include "conv.h"
+
+#ifdef CNNWB_DNNL
+#include <omp.h>
+
+#include <map>
+#include <memory>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <tuple>
+#include <vector>
+
+namespace cnnwb {
+namespace {
+
+using dnnl::algorithm;
+using dnnl::memory;
+using dnnl::prop_kind;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+dnnl::engine& Engine() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+
+// Primitives are built once per geometry and kept: building one (JIT compile) costs far more than running it.
+// Per JS thread (tfjs runs on the main thread or one worker), so no locking and each owns its scratch memory.
+struct Key {
+  int kind;  // 0 forward, 1 backward data, 2 backward filter
+  int flags;
+  Conv g;
+  bool operator<(const Key& o) const {
+    auto t = [](const Key& k) {
+      const Conv& c = k.g;
+      return std::make_tuple(k.kind, k.flags, c.n, c.h, c.w, c.c, c.kh, c.kw, c.oc, c.oh, c.ow, c.sh, c.sw, c.dh, c.dw, c.pt, c.pl);
+    };
+    return t(*this) < t(o);
+  }
+};
+
+struct Entry {
+  dnnl::primitive prim;
+  memory::desc userWeights;    // [kH, kW, C, outC] as tfjs stores it
+  memory::desc primWeights;    // what the primitive wants (often blocked)
+  std::unique_ptr<memory> weights;  // primWeights-shaped buffer when it differs from userWeights
+  dnnl::reorder toPrim, fromPrim;
+  memory::desc act, out;
+};
+
+thread_local std::map<Key, Entry> t_cache;
+bool g_enabled = true;
+
+struct Descs {
+  memory::desc src, dst, wAny, userW, bias;
+  memory::dims strides, dil, pl, pr;
+};
+
+Descs MakeDescs(const Conv& g) {
+  Descs d;
+  d.src = memory::desc({g.n, g.c, g.h, g.w}, dt::f32, tag::nhwc);
+  d.dst = memory::desc({g.n, g.oc, g.oh, g.ow}, dt::f32, tag::nhwc);
+  d.wAny = memory::desc({g.oc, g.c, g.kh, g.kw}, dt::f32, tag::any);
+  d.userW = memory::desc({g.oc, g.c, g.kh, g.kw}, dt::f32, tag::hwio);
+  d.bias = memory::desc({g.oc}, dt::f32, tag::x);
+  d.strides = {g.sh, g.sw};
+  d.dil = {g.dh - 1, g.dw - 1};  // oneDNN counts dilation from 0
+  d.pl = {g.pt, g.pl};
+  d.pr = {g.pb(), g.pr()};
+  return d;
+}
+
+dnnl::convolution_forward::primitive_desc ForwardPd(const Descs& d, bool bias, bool relu) {
+  dnnl::primitive_attr attr;
+  if (relu) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
+    attr.set_post_ops(ops);
+  }
+  auto desc = bias ? dnnl::convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, d.src, d.wAny, d.bias,
+                                                      d.dst, d.strides, d.dil, d.pl, d.pr)
+                   : dnnl::convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, d.src, d.wAny, d.dst,
+                                                      d.strides, d.dil, d.pl, d.pr);
+  return dnnl::convolution_forward::primitive_desc(desc, attr, Engine());
+}
+
+void PrepareWeights(Entry& e, const memory::desc& primW, const memory::desc& userW, bool toPrim) {
+  e.userWeights = userW;
+  e.primWeights = primW;
+  if (primW != userW) {
+    e.weights = std::make_unique<memory>(primW, Engine());
+    memory u(userW, Engine(), DNNL_MEMORY_NONE);
+    if (toPrim) e.toPrim = dnnl::reorder(u, *e.weights);
+    else e.fromPrim = dnnl::reorder(*e.weights, u);
+  }
+}
+
+Entry* Get(int kind, int flags, const Conv& g) {
+  // Negative trailing padding ('valid' with a stride that drops rows) is left to im2col.
+  if (!g_enabled || g.pb() < 0 || g.pr() < 0) return nullptr;
+  Key key{kind, flags, g};
+  auto it = t_cache.find(key);
+  if (it != t_cache.end()) return &it->second;
+  try {
+    Descs d = MakeDescs(g);
+    Entry e;
+    if (kind == 0) {
+      auto pd = ForwardPd(d, flags & 1, flags & 2);
+      e.prim = dnnl::convolution_forward(pd);
+      PrepareWeights(e, pd.weights_desc(), d.userW, true);
+    } else {
+      auto hint = ForwardPd(d, kind == 2 && (flags & 1), false);
+      if (kind == 1) {
+        dnnl::convolution_backward_data::desc desc(algorithm::convolution_direct, d.src, d.wAny, d.dst, d.strides, d.dil, d.pl, d.pr);
+        dnnl::convolution_backward_data::primitive_desc pd(desc, Engine(), hint);
+        e.prim = dnnl::convolution_backward_data(pd);
+        PrepareWeights(e, pd.weights_desc(), d.userW, true);
+      } else {
+        auto desc = (flags & 1) ? dnnl::convolution_backward_weights::desc(algorithm::convolution_direct, d.src, d.wAny, d.bias, d.dst,
+                                                                           d.strides, d.dil, d.pl, d.pr)
+                                : dnnl::convolution_backward_weights::desc(algorithm::convolution_direct, d.src, d.wAny, d.dst,
+                                                                           d.strides, d.dil, d.pl, d.pr);
+        dnnl::convolution_backward_weights::primitive_desc pd(desc, Engine(), hint);
+        e.prim = dnnl::convolution_backward_weights(pd);
+        PrepareWeights(e, pd.diff_weights_desc(), d.userW, false);
+      }
+    }
+    e.act = d.src;
+    e.out = d.dst;
+    return &t_cache.emplace(key, std::move(e)).first->second;
+  } catch (const dnnl::error&) {
+    return nullptr;  // an unsupported geometry: im2col handles it
+  }
+}
+
+dnnl::stream& Stream() {
+  thread_local dnnl::stream s(Engine());
+  return s;
+}
+
+memory Mem(const memory::desc& d, const float* p) { return memory(d, Engine(), const_cast<float*>(p)); }
+
+}  // namespace
+
+bool DnnlConvForward(const Conv& g, const float* x, const float* w, const float* bias, float* y, bool relu) {
+  Entry* e = Get(0, (bias ? 1 : 0) | (relu ? 2 : 0), g);
+  if (!e) return false;
+  auto& s = Stream();
+  memory wu = Mem(e->userWeights, w);
+  memory* wp = &wu;
+  if (e->weights) {
+    e->toPrim.execute(s, wu, *e->weights);
+    wp = e->weights.get();
+  }
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, Mem(e->act, x)}, {DNNL_ARG_WEIGHTS, *wp}, {DNNL_ARG_DST, Mem(e->out, y)}};
+  if (bias) args.emplace(DNNL_ARG_BIAS, Mem(memory::desc({g.oc}, dt::f32, tag::x), bias));
+  e->prim.execute(s, args);
+  s.wait();
+  return true;
+}
+
+bool DnnlConvBackwardData(const Conv& g, const float* dy, const float* w, float* dx) {
+  Entry* e = Get(1, 0, g);
+  if (!e) return false;
+  auto& s = Stream();
+  memory wu = Mem(e->userWeights, w);
+  memory* wp = &wu;
+  if (e->weights) {
+    e->toPrim.execute(s, wu, *e->weights);
+    wp = e->weights.get();
+  }
+  e->prim.execute(s, {{DNNL_ARG_DIFF_DST, Mem(e->out, dy)}, {DNNL_ARG_WEIGHTS, *wp}, {DNNL_ARG_DIFF_SRC, Mem(e->act, dx)}});
+  s.wait();
+  return true;
+}
+
+bool DnnlConvBackwardFilter(const Conv& g, const float* x, const float* dy, float* dw, float* dbias) {
+  Entry* e = Get(2, dbias ? 1 : 0, g);
+  if (!e) return false;
+  auto& s = Stream();
+  memory wu = Mem(e->userWeights, dw);
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, Mem(e->act, x)}, {DNNL_ARG_DIFF_DST, Mem(e->out, dy)},
+                                       {DNNL_ARG_DIFF_WEIGHTS, e->weights ? *e->weights : wu}};
+  if (dbias) args.emplace(DNNL_ARG_DIFF_BIAS, Mem(memory::desc({g.oc}, dt::f32, tag::x), dbias));
+  e->prim.execute(s, args);
+  if (e->weights) e->fromPrim.execute(s, *e->weights, wu);
+  s.wait();
+  return true;
+}
+
+void DnnlSetThreads(int n) { omp_set_num_threads(n); }
+void DnnlEnable(bool on) { g_enabled = on; }
+
+std::string DnnlInfo() {
+  const dnnl_version_t* v = dnnl_version();
+  const char* isa = "";
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::avx512_core_amx: isa = "avx512_core_amx"; break;
+    case dnnl::cpu_isa::avx512_core_bf16: isa = "avx512_core_bf16"; break;
+    case dnnl::cpu_isa::avx512_core_vnni: isa = "avx512_core_vnni"; break;
+    case dnnl::cpu_isa::avx512_core: isa = "avx512_core"; break;
+    case dnnl::cpu_isa::avx2: isa = "avx2"; break;
+    default: isa = "other"; break;
+  }
+  return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch) + " (" + isa + ")";
+}
+
+}  // namespace cnnwb
+
+#else
+
+namespace cnnwb {
+bool DnnlConvForward(const Conv&, const float*, const float*, const float*, float*, bool) { return false; }
+bool DnnlConvBackwardData(const Conv&, const float*, const float*, float*) { return false; }
+bool DnnlConvBackwardFilter(const Conv&, const float*, const float*, float*, float*) { return false; }
+void DnnlSetThreads(int) {}
+void DnnlEnable(bool) {}
+std::string DnnlInfo() { return ""; }
+}  // namespace cnnwb
+
+#endif
