@@ -6,6 +6,7 @@
 #include <node_api.h>
 
 #include "conv.h"
+#include "trainer.h"
 #include <cblas.h>
 #include <dlfcn.h>
 #include <cstdlib>
@@ -14,6 +15,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -243,6 +245,29 @@ void BiasAct(float* out, int64_t rows, int64_t cols, const float* bias, bool rel
   });
 }
 
+// Forward convolution by oneDNN when it takes the geometry, else im2col + SGEMM (+ bias, ReLU).
+void ConvForwardAny(const Conv& g, const float* x, const float* w, const float* bias, float* out, bool relu) {
+  if (cnnwb::DnnlConvForward(g, x, w, bias, out, relu)) return;
+  const int64_t K = g.K(), P = g.pixels();
+  const int64_t chunk = ChunkImages(g);
+  ForImageRanges(g.n, [&](int worker, int64_t b, int64_t e) {
+    if (g.pointwise()) {
+      g_blas.sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (e - b) * P, g.oc, K, 1.f, x + b * P * K, K, w, g.oc, 0.f,
+                  out + b * P * g.oc, g.oc);
+    } else {
+      float* cols = Cols(worker, size_t(chunk * P * K));
+      for (int64_t n0 = b; n0 < e; n0 += chunk) {
+        int64_t n1 = std::min(e, n0 + chunk);
+        Im2col(g, x, n0, n1, cols);
+        g_blas.sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (n1 - n0) * P, g.oc, K, 1.f, cols, K, w, g.oc, 0.f,
+                    out + n0 * P * g.oc, g.oc);
+      }
+    }
+  });
+  BiasAct(out, g.n * P, g.oc, bias, relu);
+
+}
+
 // conv2d(x, w, bias | null, out, geometry, relu)
 napi_value Conv2D(napi_env env, napi_callback_info info) {
   size_t argc = 6;
@@ -261,24 +286,31 @@ napi_value Conv2D(napi_env env, napi_callback_info info) {
     Throw(env, "conv2d: a buffer is smaller than its geometry");
     return nullptr;
   }
-  if (cnnwb::DnnlConvForward(g, x.data, w.data, bias.data, out.data, relu)) return nullptr;
+  ConvForwardAny(g, x.data, w.data, bias.data, out.data, relu);
+  return nullptr;
+}
+
+// dx of a convolution by oneDNN when it takes the geometry, else SGEMM + col2im.
+void ConvBackwardDataAny(const Conv& g, const float* dy, const float* w, float* dx) {
+  if (cnnwb::DnnlConvBackwardData(g, dy, w, dx)) return;
+  const int64_t K = g.K(), P = g.pixels();
   const int64_t chunk = ChunkImages(g);
   ForImageRanges(g.n, [&](int worker, int64_t b, int64_t e) {
     if (g.pointwise()) {
-      g_blas.sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (e - b) * P, g.oc, K, 1.f, x.data + b * P * K, K, w.data, g.oc, 0.f,
-                  out.data + b * P * g.oc, g.oc);
-    } else {
-      float* cols = Cols(worker, size_t(chunk * P * K));
-      for (int64_t n0 = b; n0 < e; n0 += chunk) {
-        int64_t n1 = std::min(e, n0 + chunk);
-        Im2col(g, x.data, n0, n1, cols);
-        g_blas.sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (n1 - n0) * P, g.oc, K, 1.f, cols, K, w.data, g.oc, 0.f,
-                    out.data + n0 * P * g.oc, g.oc);
-      }
+      g_blas.sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (e - b) * P, K, g.oc, 1.f, dy + b * P * g.oc, g.oc, w, g.oc,
+                  0.f, dx + b * P * K, K);
+      return;
+    }
+    std::memset(dx + b * g.h * g.w * g.c, 0, sizeof(float) * size_t((e - b) * g.h * g.w * g.c));
+    float* cols = Cols(worker, size_t(chunk * P * K));
+    for (int64_t n0 = b; n0 < e; n0 += chunk) {
+      int64_t n1 = std::min(e, n0 + chunk);
+      g_blas.sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (n1 - n0) * P, K, g.oc, 1.f, dy + n0 * P * g.oc, g.oc, w,
+                  g.oc, 0.f, cols, K);
+      Col2im(g, cols, n0, n1, dx);
     }
   });
-  BiasAct(out.data, g.n * P, g.oc, bias.data, relu);
-  return nullptr;
+
 }
 
 // conv2dBackpropInput(dy, w, dx, geometry): dx = col2im(dy · wᵀ)
@@ -296,24 +328,42 @@ napi_value Conv2DBackpropInput(napi_env env, napi_callback_info info) {
     Throw(env, "conv2dBackpropInput: a buffer is smaller than its geometry");
     return nullptr;
   }
-  if (cnnwb::DnnlConvBackwardData(g, dy.data, w.data, dx.data)) return nullptr;
+  ConvBackwardDataAny(g, dy.data, w.data, dx.data);
+  return nullptr;
+}
+
+// dw (and dbias = Σ dy when asked) of a convolution by oneDNN when it takes the geometry, else im2col + SGEMM.
+void ConvBackwardFilterAny(const Conv& g, const float* x, const float* dy, float* dw, float* dbias) {
+  if (cnnwb::DnnlConvBackwardFilter(g, x, dy, dw, dbias)) return;
+  const int64_t K = g.K(), P = g.pixels();
+  // Each worker accumulates its own partial dW over its images; the partials are summed at the end.
   const int64_t chunk = ChunkImages(g);
+  const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(g_threads, g.n)));
+  std::vector<std::vector<float>> partial(workers - 1, std::vector<float>(size_t(K * g.oc)));
   ForImageRanges(g.n, [&](int worker, int64_t b, int64_t e) {
+    float* acc = worker == 0 ? dw : partial[worker - 1].data();
     if (g.pointwise()) {
-      g_blas.sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (e - b) * P, K, g.oc, 1.f, dy.data + b * P * g.oc, g.oc, w.data, g.oc,
-                  0.f, dx.data + b * P * K, K);
+      g_blas.sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, g.oc, (e - b) * P, 1.f, x + b * P * K, K, dy + b * P * g.oc,
+                  g.oc, 0.f, acc, g.oc);
       return;
     }
-    std::memset(dx.data + b * g.h * g.w * g.c, 0, sizeof(float) * size_t((e - b) * g.h * g.w * g.c));
     float* cols = Cols(worker, size_t(chunk * P * K));
     for (int64_t n0 = b; n0 < e; n0 += chunk) {
       int64_t n1 = std::min(e, n0 + chunk);
-      g_blas.sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (n1 - n0) * P, K, g.oc, 1.f, dy.data + n0 * P * g.oc, g.oc, w.data,
-                  g.oc, 0.f, cols, K);
-      Col2im(g, cols, n0, n1, dx.data);
+      Im2col(g, x, n0, n1, cols);
+      g_blas.sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, g.oc, (n1 - n0) * P, 1.f, cols, K, dy + n0 * P * g.oc, g.oc,
+                  n0 == b ? 0.f : 1.f, acc, g.oc);
     }
   });
-  return nullptr;
+  for (const auto& p : partial) {
+    for (int64_t i = 0; i < K * g.oc; i++) dw[i] += p[i];
+  }
+
+  if (dbias) {
+    std::fill(dbias, dbias + g.oc, 0.f);
+    for (int64_t r = 0; r < g.n * P; r++)
+      for (int64_t j = 0; j < g.oc; j++) dbias[j] += dy[r * g.oc + j];
+  }
 }
 
 // conv2dBackpropFilter(x, dy, dw, geometry): dw = im2col(x)ᵀ · dy
@@ -331,29 +381,7 @@ napi_value Conv2DBackpropFilter(napi_env env, napi_callback_info info) {
     Throw(env, "conv2dBackpropFilter: a buffer is smaller than its geometry");
     return nullptr;
   }
-  if (cnnwb::DnnlConvBackwardFilter(g, x.data, dy.data, dw.data, nullptr)) return nullptr;
-  // Each worker accumulates its own partial dW over its images; the partials are summed at the end.
-  const int64_t chunk = ChunkImages(g);
-  const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(g_threads, g.n)));
-  std::vector<std::vector<float>> partial(workers - 1, std::vector<float>(size_t(K * g.oc)));
-  ForImageRanges(g.n, [&](int worker, int64_t b, int64_t e) {
-    float* acc = worker == 0 ? dw.data : partial[worker - 1].data();
-    if (g.pointwise()) {
-      g_blas.sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, g.oc, (e - b) * P, 1.f, x.data + b * P * K, K, dy.data + b * P * g.oc,
-                  g.oc, 0.f, acc, g.oc);
-      return;
-    }
-    float* cols = Cols(worker, size_t(chunk * P * K));
-    for (int64_t n0 = b; n0 < e; n0 += chunk) {
-      int64_t n1 = std::min(e, n0 + chunk);
-      Im2col(g, x.data, n0, n1, cols);
-      g_blas.sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, g.oc, (n1 - n0) * P, 1.f, cols, K, dy.data + n0 * P * g.oc, g.oc,
-                  n0 == b ? 0.f : 1.f, acc, g.oc);
-    }
-  });
-  for (const auto& p : partial) {
-    for (int64_t i = 0; i < K * g.oc; i++) dw.data[i] += p[i];
-  }
+  ConvBackwardFilterAny(g, x.data, dy.data, dw.data, nullptr);
   return nullptr;
 }
 
@@ -640,6 +668,159 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// ---- the fused training step (trainer.h): one native call per batch
+
+bool GetDoubles(napi_env env, napi_value v, const char* name, std::vector<double>* out) {
+  bool isArray = false;
+  napi_is_array(env, v, &isArray);
+  if (!isArray) return Throw(env, std::string(name) + ": expected an array of numbers");
+  uint32_t n;
+  napi_get_array_length(env, v, &n);
+  out->resize(n);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    napi_get_element(env, v, i, &e);
+    if (napi_get_value_double(env, e, &(*out)[i]) != napi_ok) return Throw(env, std::string(name) + ": expected numbers");
+  }
+  return true;
+}
+
+bool GetTrainer(napi_env env, napi_value v, cnnwb::Trainer** t) {
+  void* p = nullptr;
+  if (napi_get_value_external(env, v, &p) != napi_ok || !p) return Throw(env, "expected a trainer handle");
+  *t = static_cast<cnnwb::Trainer*>(p);
+  return true;
+}
+
+// trainerCreate(layers: number[][], input: [h, w, c], maxBatch, optimizer: [kind, a, b, eps], seed) → handle
+napi_value TrainerCreate(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value a[5];
+  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
+  if (argc < 5) return Throw(env, "trainerCreate: expected 5 arguments"), nullptr;
+  bool isArray = false;
+  napi_is_array(env, a[0], &isArray);
+  if (!isArray) return Throw(env, "trainerCreate: layers must be an array"), nullptr;
+  uint32_t count;
+  napi_get_array_length(env, a[0], &count);
+  std::vector<std::vector<double>> layers(count);
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value e;
+    napi_get_element(env, a[0], i, &e);
+    if (!GetDoubles(env, e, "layer", &layers[i])) return nullptr;
+  }
+  std::vector<int64_t> input;
+  std::vector<double> optimizer;
+  int64_t maxBatch, seed;
+  if (!GetInts(env, a[1], "input", &input) || !GetInt(env, a[2], "maxBatch", &maxBatch) || !GetDoubles(env, a[3], "optimizer", &optimizer) ||
+      !GetInt(env, a[4], "seed", &seed))
+    return nullptr;
+  if (input.size() != 3 || maxBatch < 1) return Throw(env, "trainerCreate: input must be [h, w, c] and maxBatch ≥ 1"), nullptr;
+  cnnwb::Trainer* t = nullptr;
+  try {
+    t = new cnnwb::Trainer(layers, input[0], input[1], input[2], maxBatch, optimizer, uint64_t(seed), g_threads, g_blas.sgemm);
+  } catch (const std::exception& e) {
+    return Throw(env, std::string("trainerCreate: ") + e.what()), nullptr;
+  }
+  napi_value handle;
+  napi_create_external(env, t, [](napi_env, void* data, void*) { delete static_cast<cnnwb::Trainer*>(data); }, nullptr, &handle);
+  return handle;
+}
+
+// trainerLayout(handle) → per layer { shape: [h, w, c], params: [sizes] }
+napi_value TrainerLayout(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
+  cnnwb::Trainer* t;
+  if (argc < 1 || !GetTrainer(env, a[0], &t)) return nullptr;
+  napi_value list;
+  napi_create_array_with_length(env, t->NumLayers(), &list);
+  for (size_t i = 0; i < t->NumLayers(); i++) {
+    napi_value o, shape, params;
+    napi_create_object(env, &o);
+    std::vector<int64_t> s = t->OutputShape(i);
+    napi_create_array_with_length(env, 3, &shape);
+    for (uint32_t k = 0; k < 3; k++) {
+      napi_value v;
+      napi_create_int64(env, s[k], &v);
+      napi_set_element(env, shape, k, v);
+    }
+    napi_create_array_with_length(env, t->NumParams(i), &params);
+    for (size_t k = 0; k < t->NumParams(i); k++) {
+      napi_value v;
+      napi_create_int64(env, int64_t(t->ParamValue(i, k).size()), &v);
+      napi_set_element(env, params, uint32_t(k), v);
+    }
+    napi_set_named_property(env, o, "shape", shape);
+    napi_set_named_property(env, o, "params", params);
+    napi_set_element(env, list, uint32_t(i), o);
+  }
+  return list;
+}
+
+// trainerParam(handle, layer, param, data, write): copies data into the trainer (write) or out of it.
+napi_value TrainerParam(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value a[5];
+  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
+  cnnwb::Trainer* t;
+  int64_t layer, param;
+  F32 data;
+  bool write = false;
+  if (argc < 5 || !GetTrainer(env, a[0], &t) || !GetInt(env, a[1], "layer", &layer) || !GetInt(env, a[2], "param", &param) ||
+      !GetF32(env, a[3], "data", &data))
+    return nullptr;
+  napi_get_value_bool(env, a[4], &write);
+  if (layer < 0 || size_t(layer) >= t->NumLayers() || param < 0 || size_t(param) >= t->NumParams(size_t(layer)))
+    return Throw(env, "trainerParam: no such layer/param"), nullptr;
+  std::vector<float>& w = t->ParamValue(size_t(layer), size_t(param));
+  if (data.length != w.size())
+    return Throw(env, "trainerParam: layer " + std::to_string(layer) + " param " + std::to_string(param) + " has " + std::to_string(w.size()) +
+                          " values, received " + std::to_string(data.length)),
+           nullptr;
+  if (write) std::memcpy(w.data(), data.data, sizeof(float) * w.size());
+  else std::memcpy(data.data, w.data(), sizeof(float) * w.size());
+  return nullptr;
+}
+
+// trainerStep(handle, x: Float32Array, labels: Int32Array, n, lr) → [loss, accuracy, finite (1/0)]
+napi_value TrainerStep(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value a[5];
+  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
+  cnnwb::Trainer* t;
+  F32 x;
+  int64_t n;
+  double lr;
+  if (argc < 5 || !GetTrainer(env, a[0], &t) || !GetF32(env, a[1], "x", &x) || !GetInt(env, a[3], "n", &n)) return nullptr;
+  if (napi_get_value_double(env, a[4], &lr) != napi_ok) return Throw(env, "lr: expected a number"), nullptr;
+  bool typed = false;
+  napi_is_typedarray(env, a[2], &typed);
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* labels = nullptr;
+  if (typed) napi_get_typedarray_info(env, a[2], &type, &length, &labels, nullptr, nullptr);
+  if (!typed || type != napi_int32_array) return Throw(env, "labels: expected an Int32Array"), nullptr;
+  if (n < 1 || length < size_t(n)) return Throw(env, "trainerStep: fewer labels than images"), nullptr;
+  cnnwb::StepResult r;
+  try {
+    if (x.length < size_t(n * t->InputSize())) throw std::runtime_error("x holds fewer than n images");
+    r = t->Step(x.data, static_cast<const int32_t*>(labels), n, lr);
+  } catch (const std::exception& e) {
+    return Throw(env, std::string("trainerStep: ") + e.what()), nullptr;
+  }
+  napi_value out, v;
+  napi_create_array_with_length(env, 3, &out);
+  napi_create_double(env, r.loss, &v);
+  napi_set_element(env, out, 0, v);
+  napi_create_double(env, r.accuracy, &v);
+  napi_set_element(env, out, 1, v);
+  napi_create_double(env, r.finite ? 1 : 0, &v);
+  napi_set_element(env, out, 2, v);
+  return out;
+}
+
 // useOneDnn(on): oneDNN convolutions when built with them (the default), or the im2col + OpenBLAS path (tests).
 napi_value UseOneDnn(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -687,6 +868,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"trainerCreate", nullptr, TrainerCreate, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"trainerLayout", nullptr, TrainerLayout, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"trainerParam", nullptr, TrainerParam, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"trainerStep", nullptr, TrainerStep, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"useOneDnn", nullptr, UseOneDnn, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
@@ -697,5 +882,11 @@ napi_value Init(napi_env env, napi_value exports) {
 }
 
 }  // namespace
+
+namespace cnnwb {
+void ConvForward(const Conv& g, const float* x, const float* w, const float* bias, float* y, bool relu) { ConvForwardAny(g, x, w, bias, y, relu); }
+void ConvBackwardData(const Conv& g, const float* dy, const float* w, float* dx) { ConvBackwardDataAny(g, dy, w, dx); }
+void ConvBackwardFilter(const Conv& g, const float* x, const float* dy, float* dw, float* dbias) { ConvBackwardFilterAny(g, x, dy, dw, dbias); }
+}  // namespace cnnwb
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -17,6 +17,11 @@ struct Conv {
   int64_t pr() const { return (ow - 1) * sw + (kw - 1) * dw + 1 - w - pl; }
 };
 
+// Convolutions by oneDNN when it is compiled in and takes the geometry, else im2col + OpenBLAS (cnnwb.cc).
+void ConvForward(const Conv& g, const float* x, const float* w, const float* bias, float* y, bool relu);
+void ConvBackwardData(const Conv& g, const float* dy, const float* w, float* dx);
+void ConvBackwardFilter(const Conv& g, const float* x, const float* dy, float* dw, float* dbias);
+
 // The oneDNN versions return false (and do nothing) when oneDNN was not compiled in or does not take this
 // geometry; the caller then runs its im2col + OpenBLAS version. `relu` fuses max(0, ·) after the bias.
 bool DnnlConvForward(const Conv& g, const float* x, const float* w, const float* bias, float* y, bool relu);

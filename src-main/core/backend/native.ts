@@ -29,6 +29,14 @@ export interface NativeAddon {
     out: Float32Array, channels: number, epsilon: number,
   ): void;
   setThreads(n: number): void;
+  /** The fused training step (native/trainer.h): layer codes, [h, w, c], max batch, optimizer codes, seed. */
+  trainerCreate(layers: number[][], input: number[], maxBatch: number, optimizer: number[], seed: number): unknown;
+  /** Per layer: output shape [h, w, c] and the size of each weight, in tfjs' order. */
+  trainerLayout(handle: unknown): { shape: number[]; params: number[] }[];
+  /** Copies one weight into the trainer (`write`) or out of it. */
+  trainerParam(handle: unknown, layer: number, param: number, data: Float32Array, write: boolean): void;
+  /** One step: [loss, accuracy, 1 if every weight is finite else 0]. */
+  trainerStep(handle: unknown, x: Float32Array, labels: Int32Array, n: number, lr: number): number[];
   /** oneDNN convolutions (default, when built with them) or the im2col + OpenBLAS path (false; for tests). */
   useOneDnn(on: boolean): void;
   /**

@@ -20,5 +20,5 @@ export {
 export { loadDataset, slugify, CSV_TEST_FRACTION, CSV_TEST_SEED, type LoadOptions } from './load';
 export { fingerprint } from './fingerprint';
 export { mulberry32, shuffleInPlace, splitIndices, type Rng } from './random';
-export { toTensors, getImages } from './tensors';
+export { gatherBatch, toTensors, getImages } from './tensors';
 export { listDatasets, importDataset, getTestImages, loadDatasetCached, readIdxHeaderFromFile } from './catalog';

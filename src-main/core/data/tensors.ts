@@ -7,19 +7,14 @@ import type { ImageSet } from './types';
 const SCALED = Float32Array.from({ length: 256 }, (_, i) => i / 255);
 
 /**
- * The lesson's preprocessing for a subset: pixels scaled to [0, 1] float32 in NHWC, labels one-hot.
- * `indices` null means the whole set in order. Builds the typed arrays directly (one pass, no
- * intermediate tensors), so the only allocations are the two results, which the caller disposes.
+ * The lesson's preprocessing for a subset, into caller-owned arrays: pixels scaled to [0, 1] float32 in NHWC
+ * (`x`, at least n × pixels long) and integer labels (`labels`, at least n long). `indices` null means the whole
+ * set in order. Returns the number of images written.
  */
-export function toTensors(
-  set: ImageSet,
-  indices: Int32Array | null,
-  numClasses: number,
-): { x: tf.Tensor4D; y: tf.Tensor2D } {
+export function gatherBatch(set: ImageSet, indices: Int32Array | null, numClasses: number, x: Float32Array, labels: Int32Array): number {
   const n = indices ? indices.length : set.count;
   const pixels = set.height * set.width * set.channels;
-  const x = new Float32Array(n * pixels);
-  const y = new Float32Array(n * numClasses);
+  if (x.length < n * pixels || labels.length < n) throw new DataError(`gatherBatch: buffers hold fewer than ${n} images`);
   for (let r = 0; r < n; r++) {
     const src = indices ? indices[r]! : r;
     if (src < 0 || src >= set.count) {
@@ -32,8 +27,27 @@ export function toTensors(
     if (label >= numClasses) {
       throw new DataError(`toTensors: image ${src} has label ${label}, outside [0, ${numClasses})`);
     }
-    y[r * numClasses + label] = 1;
+    labels[r] = label;
   }
+  return n;
+}
+
+/**
+ * The lesson's preprocessing for a subset as tensors: pixels scaled to [0, 1] float32 in NHWC, labels one-hot.
+ * `indices` null means the whole set in order. Builds the typed arrays directly (one pass, no
+ * intermediate tensors), so the only allocations are the two results, which the caller disposes.
+ */
+export function toTensors(
+  set: ImageSet,
+  indices: Int32Array | null,
+  numClasses: number,
+): { x: tf.Tensor4D; y: tf.Tensor2D } {
+  const n = indices ? indices.length : set.count;
+  const x = new Float32Array(n * set.height * set.width * set.channels);
+  const labels = new Int32Array(n);
+  gatherBatch(set, indices, numClasses, x, labels);
+  const y = new Float32Array(n * numClasses);
+  for (let r = 0; r < n; r++) y[r * numClasses + labels[r]!] = 1;
   return {
     x: tf.tensor4d(x, [n, set.height, set.width, set.channels], 'float32'),
     y: tf.tensor2d(y, [n, numClasses], 'float32'),

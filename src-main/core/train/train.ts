@@ -12,11 +12,12 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo, BatchProgress, EpochResult, RunStatus, TrainingFinished } from '../../shared/contract';
 import type { Hyperparameters, ModelSpec, SpecIssue } from '../../shared/spec';
 import { initBackend } from '../backend';
-import { mulberry32, shuffleInPlace, splitIndices, toTensors, type Dataset, type ImageSet } from '../data';
+import { gatherBatch, mulberry32, shuffleInPlace, splitIndices, toTensors, type Dataset, type ImageSet } from '../data';
 import { evaluateModel, lossAndAccuracy } from '../eval/predict';
 import { buildModel, createOptimizer, parseSpec, SpecError, summarizeSpec } from '../model';
 import { RunStore, type RunWriter } from '../runs/store';
 import { CallbackList, callbacksFor, type EpochLogs } from './callbacks';
+import { createFusedTrainer, type FusedPlan } from './fused';
 import { ModelTrainerHandle } from './handle';
 import { TrainControl, type TrainState } from './control';
 import { validateHyperparameters } from './hyperparameters';
@@ -124,7 +125,7 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
   const split = splitIndices(train.count, h.validation_split, h.seed);
   if (split.train.length === 0) throw new RangeError(`no training images left: ${train.count} image(s) with validation_split ${h.validation_split}`);
 
-  const backend = await initBackend();
+  let backend = await initBackend();
   const model = buildModel(spec, h.seed);
   let optimizer: tf.Optimizer | null = null;
   let writer: RunWriter | null = null;
@@ -133,6 +134,10 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
     checkModelFitsData(model, spec, job.dataset);
     optimizer = createOptimizer(h.optimizer);
     model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    // The whole step in one native call when the backend and the model allow it (the tfjs model stays the
+    // source of truth between epochs); otherwise tfjs layers' trainOnBatch.
+    const fused: FusedPlan = createFusedTrainer(model, h.optimizer, h.seed, h.batch_size, backend);
+    backend = { ...backend, description: `${backend.description}; ${fused.ok ? fused.trainer.description : `tfjs layers training step (${fused.reason})`}` };
 
     // ---- the run folder exists from here on
     writer = await new RunStore(job.runsDir).create({
@@ -162,6 +167,8 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
     const order = Int32Array.from(split.train);
     const n = order.length;
     const batchesPerEpoch = Math.ceil(n / h.batch_size);
+    const batchX = fused.ok ? new Float32Array(h.batch_size * train.height * train.width * train.channels) : null;
+    const batchLabels = fused.ok ? new Int32Array(h.batch_size) : null;
     const trainStart = performance.now();
     let pausedMs = 0;
     let steps = 0;
@@ -183,6 +190,8 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
       const epochStart = performance.now();
       const epochPausedBefore = pausedMs;
       const lr = handle.getLearningRate();
+      // Callbacks may have changed the model's weights since the last epoch: the trainer starts from them.
+      if (fused.ok) fused.trainer.pullFromModel();
       let lossSum = 0;
       let accSum = 0;
       let seen = 0;
@@ -190,17 +199,25 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
       for (let b = 0; b < batchesPerEpoch; b++) {
         await callbacks.onBatchBegin(b);
         const idx = order.subarray(b * h.batch_size, Math.min(n, (b + 1) * h.batch_size));
-        const { x, y } = toTensors(train, idx, k);
-        let out: number | number[];
-        try {
-          out = await model.trainOnBatch(x, y);
-        } finally {
-          x.dispose();
-          y.dispose();
+        let loss: number;
+        let acc: number;
+        let finite = true;
+        if (fused.ok) {
+          gatherBatch(train, idx, k, batchX!, batchLabels!);
+          ({ loss, accuracy: acc, finite } = fused.trainer.step(batchX!, batchLabels!, idx.length, lr));
+        } else {
+          const { x, y } = toTensors(train, idx, k);
+          let out: number | number[];
+          try {
+            out = await model.trainOnBatch(x, y);
+          } finally {
+            x.dispose();
+            y.dispose();
+          }
+          [loss, acc] = (Array.isArray(out) ? out : [out, NaN]) as [number, number];
         }
-        const [loss, acc] = Array.isArray(out) ? out : [out, NaN];
         steps++;
-        if (!Number.isFinite(loss!)) {
+        if (!Number.isFinite(loss)) {
           throw new TrainingError(
             `loss became ${Number.isNaN(loss) ? 'NaN' : loss} at epoch ${epoch + 1}, batch ${b + 1}; try a lower learning rate (it was ${lr})`,
             runId,
@@ -208,14 +225,14 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
         }
         // tfjs clips probabilities inside the loss, so diverged (Inf/NaN) weights can still report a finite
         // loss (-log 1e-7 ≈ 16.1): check the weights themselves too. One reduction per batch, cheap next to a step.
-        if (!(await weightsAreFinite(model))) {
+        if (!(fused.ok ? finite : await weightsAreFinite(model))) {
           throw new TrainingError(
-            `the weights became NaN or infinite at epoch ${epoch + 1}, batch ${b + 1} (loss ${loss!.toFixed(4)}); the training diverged: try a lower learning rate (it was ${lr})`,
+            `the weights became NaN or infinite at epoch ${epoch + 1}, batch ${b + 1} (loss ${loss.toFixed(4)}); the training diverged: try a lower learning rate (it was ${lr})`,
             runId,
           );
         }
-        lossSum += loss! * idx.length;
-        accSum += acc! * idx.length;
+        lossSum += loss * idx.length;
+        accSum += acc * idx.length;
         seen += idx.length;
         await callbacks.onBatchEnd(b, { loss: lossSum / seen, accuracy: accSum / seen, size: idx.length });
         const now = performance.now();
@@ -257,6 +274,7 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
           break;
         }
       }
+      if (fused.ok) fused.trainer.pushToModel();
       if (!completed) break;
       const trainSec = (performance.now() - epochStart - (pausedMs - epochPausedBefore)) / 1000;
       const logs: EpochLogs = { loss: lossSum / seen, accuracy: accSum / seen, learning_rate: lr };

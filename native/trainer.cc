@@ -1,0 +1,533 @@
+// The fused training step (see trainer.h). Every loop runs on `threads_` OpenMP threads; every image-parallel
+// loop writes disjoint outputs, and reductions go through per-thread partial sums in double.
+#include "trainer.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+namespace cnnwb {
+namespace {
+
+constexpr double kProbEpsilon = 1e-7;  // tfjs / Keras clip probabilities to [ε, 1 - ε] inside the loss
+
+std::string Name(size_t i) { return "layer " + std::to_string(i); }
+
+// 'same': out = ceil(in / s), padding split with the extra row/column at the end; 'valid': no padding.
+void Window(int64_t in, int64_t k, int64_t s, int64_t d, bool same, int64_t* out, int64_t* padBefore) {
+  const int64_t eff = (k - 1) * d + 1;
+  if (same) {
+    *out = (in + s - 1) / s;
+    const int64_t total = std::max<int64_t>(0, (*out - 1) * s + eff - in);
+    *padBefore = total / 2;
+  } else {
+    *out = in >= eff ? (in - eff) / s + 1 : 0;
+    *padBefore = 0;
+  }
+}
+
+uint64_t SplitMix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+Trainer::Trainer(const std::vector<std::vector<double>>& specs, int64_t h, int64_t w, int64_t c, int64_t maxBatch,
+                 const std::vector<double>& optimizer, uint64_t seed, int threads, SgemmFn sgemm)
+    : optimizer_(optimizer), seed_(seed), threads_(std::max(1, threads)), sgemm_(sgemm), maxBatch_(maxBatch) {
+  if (optimizer_.size() != 4 || (optimizer_[0] != 1 && optimizer_[0] != 2)) throw std::runtime_error("optimizer: expected [kind, a, b, eps]");
+  int64_t H = h, W = w, C = c;
+  size_t maxElems = size_t(maxBatch * h * w * c);
+  for (size_t i = 0; i < specs.size(); i++) {
+    const std::vector<double>& s = specs[i];
+    if (s.empty()) throw std::runtime_error(Name(i) + ": empty description");
+    Layer L;
+    L.kind = int(s[0]);
+    L.cfg = s;
+    L.inH = H, L.inW = W, L.inC = C;
+    auto need = [&](size_t k) {
+      if (s.size() != k) throw std::runtime_error(Name(i) + ": expected " + std::to_string(k) + " numbers");
+    };
+    auto param = [&](size_t size, bool trainable, float fill) {
+      Param p;
+      p.w.assign(size, fill);
+      p.trainable = trainable;
+      if (trainable) {
+        p.grad.assign(size, 0.f);
+        p.m.assign(size, 0.f);
+        p.v.assign(size, 0.f);
+      }
+      L.params.push_back(std::move(p));
+    };
+    switch (L.kind) {
+      case kConv: {  // [1, filters, kh, kw, sh, sw, dh, dw, same, useBias, act]
+        need(11);
+        const int64_t f = int64_t(s[1]), kh = int64_t(s[2]), kw = int64_t(s[3]), sh = int64_t(s[4]), sw = int64_t(s[5]),
+                      dh = int64_t(s[6]), dw = int64_t(s[7]);
+        const bool same = s[8] != 0;
+        int64_t oh, ow, pt, pl;
+        Window(H, kh, sh, dh, same, &oh, &pt);
+        Window(W, kw, sw, dw, same, &ow, &pl);
+        L.conv = Conv{0, H, W, C, kh, kw, f, oh, ow, sh, sw, dh, dw, pt, pl};
+        L.act = int(s[10]);
+        param(size_t(kh * kw * C * f), true, 0.f);
+        if (s[9] != 0) param(size_t(f), true, 0.f);
+        L.outH = oh, L.outW = ow, L.outC = f;
+        break;
+      }
+      case kDense: {  // [2, units, useBias, act]
+        need(4);
+        const int64_t units = int64_t(s[1]);
+        if (H != 1 || W != 1) throw std::runtime_error(Name(i) + ": Dense needs a flat input");
+        param(size_t(C * units), true, 0.f);
+        if (s[2] != 0) param(size_t(units), true, 0.f);
+        L.act = int(s[3]);
+        L.outH = 1, L.outW = 1, L.outC = units;
+        break;
+      }
+      case kBatchNorm: {  // [3, momentum, epsilon, center, scale]
+        need(5);
+        if (s[4] != 0) param(size_t(C), true, 1.f);  // gamma
+        if (s[3] != 0) param(size_t(C), true, 0.f);  // beta
+        param(size_t(C), false, 0.f);                // moving mean
+        param(size_t(C), false, 1.f);                // moving variance
+        L.outH = H, L.outW = W, L.outC = C;
+        L.mean.resize(C), L.invStd.resize(C);
+        break;
+      }
+      case kActivation:  // [4, act]
+        need(2);
+        L.act = int(s[1]);
+        L.outH = H, L.outW = W, L.outC = C;
+        break;
+      case kMaxPool: {  // [5, ph, pw, sh, sw, same]
+        need(6);
+        L.ph = int64_t(s[1]), L.pw = int64_t(s[2]), L.psh = int64_t(s[3]), L.psw = int64_t(s[4]);
+        Window(H, L.ph, L.psh, 1, s[5] != 0, &L.outH, &L.ppt);
+        Window(W, L.pw, L.psw, 1, s[5] != 0, &L.outW, &L.ppl);
+        L.outC = C;
+        L.argmax.resize(size_t(maxBatch * L.outH * L.outW * C));
+        break;
+      }
+      case kDropout:  // [6, rate]
+        need(2);
+        if (!(s[1] >= 0 && s[1] < 1)) throw std::runtime_error(Name(i) + ": Dropout rate must be in [0, 1)");
+        L.outH = H, L.outW = W, L.outC = C;
+        L.mask.resize(size_t(maxBatch * H * W * C));
+        break;
+      case kFlatten:  // [7]
+        need(1);
+        L.outH = 1, L.outW = 1, L.outC = H * W * C;
+        break;
+      default:
+        throw std::runtime_error(Name(i) + ": unknown layer kind " + std::to_string(L.kind));
+    }
+    if (L.act != kLinear && L.act != kRelu && L.act != kSoftmax) throw std::runtime_error(Name(i) + ": unknown activation");
+    if (L.act == kSoftmax && i + 1 != specs.size()) throw std::runtime_error(Name(i) + ": softmax is only supported on the last layer");
+    if (L.outH < 1 || L.outW < 1 || L.outC < 1) throw std::runtime_error(Name(i) + ": output would be empty");
+    L.out.resize(size_t(maxBatch * L.outSize()));
+    maxElems = std::max(maxElems, L.out.size());
+    H = L.outH, W = L.outW, C = L.outC;
+    layers_.push_back(std::move(L));
+  }
+  if (layers_.empty() || layers_.back().act != kSoftmax) throw std::runtime_error("the last layer must end with a softmax");
+  gradA_.resize(maxElems);
+  gradB_.resize(maxElems);
+}
+
+std::vector<int64_t> Trainer::OutputShape(size_t i) const {
+  const Layer& L = layers_.at(i);
+  return {L.outH, L.outW, L.outC};
+}
+
+// C = op(A) · op(B) (+ beta·C), row-major, split over the rows of C (or of A's columns for a transposed A) so
+// each thread runs a single-threaded SGEMM on its block.
+void Trainer::Gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C, float beta) {
+  const int64_t lda = ta ? M : K, ldb = tb ? K : N;
+  const int T = int(std::min<int64_t>(threads_, std::max<int64_t>(1, M / 16)));
+#pragma omp parallel num_threads(T)
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int64_t per = (M + nt - 1) / nt, m0 = std::min(M, t * per), m1 = std::min(M, m0 + per);
+    if (m1 > m0)
+      sgemm_(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, blasint(m1 - m0), blasint(N), blasint(K), 1.f,
+             A + (ta ? m0 : m0 * K), blasint(lda), B, blasint(ldb), beta, C + m0 * N, blasint(N));
+  }
+}
+
+void Trainer::Forward(const float* x, int64_t n) {
+  const float* in = x;
+  const int T = threads_;
+  for (size_t i = 0; i < layers_.size(); i++) {
+    Layer& L = layers_[i];
+    float* out = L.out.data();
+    const int64_t inSize = L.inSize(), outSize = L.outSize();
+    switch (L.kind) {
+      case kConv: {
+        L.conv.n = n;
+        const float* bias = L.params.size() > 1 ? L.params[1].w.data() : nullptr;
+        ConvForward(L.conv, in, L.params[0].w.data(), bias, out, L.act == kRelu);
+        break;
+      }
+      case kDense: {
+        const int64_t units = L.outC;
+        Gemm(false, false, n, units, inSize, in, L.params[0].w.data(), out, 0.f);
+        const float* b = L.params.size() > 1 ? L.params[1].w.data() : nullptr;
+        const bool relu = L.act == kRelu;
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (int64_t r = 0; r < n; r++) {
+          float* o = out + r * units;
+          if (b) for (int64_t j = 0; j < units; j++) o[j] += b[j];
+          if (relu) for (int64_t j = 0; j < units; j++) o[j] = o[j] > 0 ? o[j] : 0;
+        }
+        break;
+      }
+      case kBatchNorm: {
+        const int64_t C = L.inC, rows = n * L.inH * L.inW;
+        std::vector<double> part(size_t(2 * T * C), 0.0);
+#pragma omp parallel num_threads(T)
+        {
+          const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+          const int64_t per = (rows + nt - 1) / nt, r0 = std::min(rows, t * per), r1 = std::min(rows, r0 + per);
+          double* sum = part.data() + size_t(2 * t * C);
+          double* sq = sum + C;
+          std::vector<float> bs(C), bq(C);
+          for (int64_t b = r0; b < r1; b += 64) {  // float blocks of 64 rows, folded into double
+            std::fill(bs.begin(), bs.end(), 0.f);
+            std::fill(bq.begin(), bq.end(), 0.f);
+            const int64_t e = std::min(r1, b + 64);
+            for (int64_t r = b; r < e; r++) {
+              const float* xr = in + r * C;
+              for (int64_t j = 0; j < C; j++) {
+                bs[j] += xr[j];
+                bq[j] += xr[j] * xr[j];
+              }
+            }
+            for (int64_t j = 0; j < C; j++) sum[j] += bs[j], sq[j] += bq[j];
+          }
+        }
+        const double momentum = L.cfg[1], eps = L.cfg[2];
+        const bool center = L.cfg[3] != 0, scale = L.cfg[4] != 0;
+        const float* gamma = scale ? L.params[0].w.data() : nullptr;
+        const float* beta = center ? L.params[scale ? 1 : 0].w.data() : nullptr;
+        float* movingMean = L.params[L.params.size() - 2].w.data();
+        float* movingVar = L.params[L.params.size() - 1].w.data();
+        std::vector<float> a(C), b(C);
+        for (int64_t j = 0; j < C; j++) {
+          double s = 0, q = 0;
+          for (int t = 0; t < T; t++) s += part[size_t(2 * t * C + j)], q += part[size_t(2 * t * C + C + j)];
+          const double mean = s / double(rows), var = std::max(0.0, q / double(rows) - mean * mean);
+          L.mean[j] = float(mean);
+          L.invStd[j] = float(1.0 / std::sqrt(var + eps));
+          // tfjs layers: moving = moving - (moving - batch) · (1 - momentum), with the batch's biased variance.
+          movingMean[j] = float(movingMean[j] - (movingMean[j] - mean) * (1 - momentum));
+          movingVar[j] = float(movingVar[j] - (movingVar[j] - var) * (1 - momentum));
+          a[j] = L.invStd[j] * (gamma ? gamma[j] : 1.f);
+          b[j] = (beta ? beta[j] : 0.f) - L.mean[j] * a[j];
+        }
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (int64_t r = 0; r < rows; r++) {
+          const float* xr = in + r * C;
+          float* o = out + r * C;
+          for (int64_t j = 0; j < C; j++) o[j] = xr[j] * a[j] + b[j];
+        }
+        break;
+      }
+      case kActivation: {
+        const int64_t total = n * inSize;
+        if (L.act == kRelu) {
+#pragma omp parallel for num_threads(T) schedule(static)
+          for (int64_t k = 0; k < total; k++) out[k] = in[k] > 0 ? in[k] : 0;
+        } else {
+          std::memcpy(out, in, sizeof(float) * size_t(total));
+        }
+        break;
+      }
+      case kMaxPool: {
+        const int64_t H = L.inH, W = L.inW, C = L.inC, OH = L.outH, OW = L.outW;
+        int32_t* arg = L.argmax.data();
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (int64_t img = 0; img < n; img++) {
+          const float* xi = in + img * inSize;
+          for (int64_t y = 0; y < OH; y++) {
+            for (int64_t xo = 0; xo < OW; xo++) {
+              float* o = out + img * outSize + (y * OW + xo) * C;
+              int32_t* ai = arg + img * outSize + (y * OW + xo) * C;
+              for (int64_t j = 0; j < C; j++) o[j] = -INFINITY, ai[j] = -1;
+              for (int64_t di = 0; di < L.ph; di++) {
+                const int64_t ih = y * L.psh - L.ppt + di;
+                if (ih < 0 || ih >= H) continue;
+                for (int64_t dj = 0; dj < L.pw; dj++) {
+                  const int64_t iw = xo * L.psw - L.ppl + dj;
+                  if (iw < 0 || iw >= W) continue;
+                  const int64_t at = (ih * W + iw) * C;
+                  const float* px = xi + at;
+                  for (int64_t j = 0; j < C; j++) {
+                    if (px[j] > o[j]) o[j] = px[j], ai[j] = int32_t(at + j);  // first maximum wins, as in tfjs
+                  }
+                }
+              }
+            }
+          }
+        }
+        break;
+      }
+      case kDropout: {
+        const double rate = L.cfg[1];
+        const int64_t total = n * inSize;
+        const float keepScale = float(1.0 / (1.0 - rate));
+        const uint64_t stream = SplitMix(seed_ ^ SplitMix(uint64_t(++dropoutCalls_)));
+        float* mask = L.mask.data();
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (int64_t k = 0; k < total; k++) {
+          const double u = double(SplitMix(stream + uint64_t(k)) >> 11) * 0x1.0p-53;
+          mask[k] = u >= rate ? keepScale : 0.f;  // tfjs: keep where uniform + keepProb ≥ 1
+          out[k] = in[k] * mask[k];
+        }
+        break;
+      }
+      case kFlatten:
+        std::memcpy(out, in, sizeof(float) * size_t(n * inSize));
+        break;
+    }
+    if (L.act == kSoftmax) {
+      const int64_t K = L.outSize();
+#pragma omp parallel for num_threads(T) schedule(static)
+      for (int64_t r = 0; r < n; r++) {
+        float* o = out + r * K;
+        float mx = o[0];
+        for (int64_t j = 1; j < K; j++) mx = std::max(mx, o[j]);
+        double s = 0;
+        for (int64_t j = 0; j < K; j++) s += (o[j] = std::exp(o[j] - mx));
+        for (int64_t j = 0; j < K; j++) o[j] = float(o[j] / s);
+      }
+    }
+    in = out;
+  }
+}
+
+void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepResult* r) {
+  const int T = threads_;
+  Layer& last = layers_.back();
+  const int64_t K = last.outSize();
+  const float* p = last.out.data();
+  float* g = gradA_.data();  // ∂L/∂(pre-softmax logits) of the last layer
+  double lossSum = 0;
+  int64_t correct = 0;
+  for (int64_t row = 0; row < n; row++) {
+    const float* pr = p + row * K;
+    const int64_t t = labels[row];
+    double s = 0;
+    int64_t best = 0;
+    for (int64_t j = 0; j < K; j++) {
+      s += pr[j];
+      if (pr[j] > pr[best]) best = j;
+    }
+    if (best == t) correct++;
+    // tfjs: loss = -log(clip(p_t / Σp, ε, 1 - ε)); the clip passes no gradient where it bites.
+    const double q = pr[t] / s, c = std::min(std::max(q, kProbEpsilon), 1 - kProbEpsilon);
+    lossSum += -std::log(c);
+    const double dq = (q > kProbEpsilon && q < 1 - kProbEpsilon) ? -1.0 / (double(n) * q) : 0.0;
+    // ∂L/∂p_j through the normalisation, then through the softmax: dz_j = p_j (dp_j − Σ_k p_k dp_k).
+    double dot = 0;
+    double dp[64];
+    std::vector<double> big;
+    double* d = dp;
+    if (K > 64) big.resize(size_t(K)), d = big.data();
+    for (int64_t j = 0; j < K; j++) {
+      d[j] = dq * ((j == t ? 1.0 / s : 0.0) - pr[t] / (s * s));
+      dot += pr[j] * d[j];
+    }
+    for (int64_t j = 0; j < K; j++) g[row * K + j] = float(pr[j] * (d[j] - dot));
+  }
+  r->loss = lossSum / double(n);
+  r->accuracy = double(correct) / double(n);
+
+  float* other = gradB_.data();
+  bool preActivation = true;  // g is already the gradient before the last layer's softmax
+  for (size_t i = layers_.size(); i-- > 0;) {
+    Layer& L = layers_[i];
+    const float* in = i == 0 ? x : layers_[i - 1].out.data();
+    const float* out = L.out.data();
+    const int64_t inSize = L.inSize(), outSize = L.outSize();
+    const bool wantDx = i > 0;
+    float* dx = other;
+    if (L.act == kRelu && !preActivation && L.kind != kActivation) {
+      const int64_t total = n * outSize;
+#pragma omp parallel for num_threads(T) schedule(static)
+      for (int64_t k = 0; k < total; k++) g[k] = out[k] > 0 ? g[k] : 0.f;
+    }
+    switch (L.kind) {
+      case kConv: {
+        L.conv.n = n;
+        float* dbias = L.params.size() > 1 ? L.params[1].grad.data() : nullptr;
+        ConvBackwardFilter(L.conv, in, g, L.params[0].grad.data(), dbias);
+        if (wantDx) ConvBackwardData(L.conv, g, L.params[0].w.data(), dx);
+        break;
+      }
+      case kDense: {
+        const int64_t units = L.outC;
+        // dW[inSize, units] = inᵀ · g, split over dW's rows (in's columns).
+        Gemm(true, false, inSize, units, n, in, g, L.params[0].grad.data(), 0.f);
+        if (L.params.size() > 1) {
+          float* db = L.params[1].grad.data();
+          for (int64_t j = 0; j < units; j++) db[j] = 0;
+          for (int64_t row = 0; row < n; row++)
+            for (int64_t j = 0; j < units; j++) db[j] += g[row * units + j];
+        }
+        if (wantDx) Gemm(false, true, n, inSize, units, g, L.params[0].w.data(), dx, 0.f);
+        break;
+      }
+      case kBatchNorm: {
+        const int64_t C = L.inC, rows = n * L.inH * L.inW;
+        std::vector<double> part(size_t(2 * T * C), 0.0);
+        const float* mean = L.mean.data();
+        const float* inv = L.invStd.data();
+#pragma omp parallel num_threads(T)
+        {
+          const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+          const int64_t per = (rows + nt - 1) / nt, r0 = std::min(rows, t * per), r1 = std::min(rows, r0 + per);
+          double* sg = part.data() + size_t(2 * t * C);
+          double* sgx = sg + C;
+          std::vector<float> bg(C), bgx(C);
+          for (int64_t b = r0; b < r1; b += 64) {
+            std::fill(bg.begin(), bg.end(), 0.f);
+            std::fill(bgx.begin(), bgx.end(), 0.f);
+            const int64_t e = std::min(r1, b + 64);
+            for (int64_t r = b; r < e; r++) {
+              const float* xr = in + r * C;
+              const float* gr = g + r * C;
+              for (int64_t j = 0; j < C; j++) {
+                bg[j] += gr[j];
+                bgx[j] += gr[j] * (xr[j] - mean[j]) * inv[j];
+              }
+            }
+            for (int64_t j = 0; j < C; j++) sg[j] += bg[j], sgx[j] += bgx[j];
+          }
+        }
+        const bool center = L.cfg[3] != 0, scale = L.cfg[4] != 0;
+        std::vector<float> dbeta(C), dgamma(C), k1(C), k2(C), k3(C);
+        const float* gamma = scale ? L.params[0].w.data() : nullptr;
+        for (int64_t j = 0; j < C; j++) {
+          double sgs = 0, sgxs = 0;
+          for (int t = 0; t < T; t++) sgs += part[size_t(2 * t * C + j)], sgxs += part[size_t(2 * t * C + C + j)];
+          dbeta[j] = float(sgs), dgamma[j] = float(sgxs);
+          // dx = γ·inv · (g − Σg/M − x̂ · Σ(g·x̂)/M), with x̂ = (x − mean)·inv
+          const double gi = (gamma ? gamma[j] : 1.0) * inv[j];
+          k1[j] = float(gi);
+          k2[j] = float(gi * sgs / double(rows));
+          k3[j] = float(gi * sgxs / double(rows) * inv[j]);
+        }
+        if (scale) std::copy(dgamma.begin(), dgamma.end(), L.params[0].grad.begin());
+        if (center) std::copy(dbeta.begin(), dbeta.end(), L.params[scale ? 1 : 0].grad.begin());
+        if (wantDx) {
+#pragma omp parallel for num_threads(T) schedule(static)
+          for (int64_t r = 0; r < rows; r++) {
+            const float* xr = in + r * C;
+            const float* gr = g + r * C;
+            float* d = dx + r * C;
+            for (int64_t j = 0; j < C; j++) d[j] = gr[j] * k1[j] - k2[j] - (xr[j] - mean[j]) * k3[j];
+          }
+        }
+        break;
+      }
+      case kActivation: {
+        const int64_t total = n * inSize;
+        if (L.act == kRelu && !preActivation) {
+#pragma omp parallel for num_threads(T) schedule(static)
+          for (int64_t k = 0; k < total; k++) dx[k] = out[k] > 0 ? g[k] : 0.f;
+        } else {
+          std::memcpy(dx, g, sizeof(float) * size_t(total));
+        }
+        break;
+      }
+      case kMaxPool: {
+        const int32_t* arg = L.argmax.data();
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (int64_t img = 0; img < n; img++) {
+          float* di = dx + img * inSize;
+          std::memset(di, 0, sizeof(float) * size_t(inSize));
+          const float* gi = g + img * outSize;
+          const int32_t* ai = arg + img * outSize;
+          for (int64_t k = 0; k < outSize; k++)
+            if (ai[k] >= 0) di[ai[k]] += gi[k];
+        }
+        break;
+      }
+      case kDropout: {
+        const int64_t total = n * inSize;
+        const float* mask = L.mask.data();
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (int64_t k = 0; k < total; k++) dx[k] = g[k] * mask[k];
+        break;
+      }
+      case kFlatten:
+        std::memcpy(dx, g, sizeof(float) * size_t(n * inSize));
+        break;
+    }
+    preActivation = false;
+    std::swap(g, other);
+  }
+}
+
+bool Trainer::Update(double lr) {
+  step_++;
+  const int T = threads_;
+  const bool adam = optimizer_[0] == 1;
+  const double a = optimizer_[1], b = optimizer_[2], eps = optimizer_[3];
+  // tfjs Adam: m̂ = m / (1 − β1^t), v̂ = v / (1 − β2^t), w −= lr · m̂ / (√v̂ + ε)
+  const float c1 = adam ? float(1.0 / (1.0 - std::pow(a, double(step_)))) : 0.f;
+  const float c2 = adam ? float(1.0 / (1.0 - std::pow(b, double(step_)))) : 0.f;
+  const float b1 = float(a), b2 = float(b), fe = float(eps), flr = float(lr);
+  const bool nesterov = !adam && b != 0;
+  int finite = 1;
+  for (Layer& L : layers_) {
+    for (Param& p : L.params) {
+      const int64_t size = int64_t(p.w.size());
+      float* w = p.w.data();
+      if (!p.trainable) {
+        for (int64_t k = 0; k < size; k++) finite &= std::isfinite(w[k]) ? 1 : 0;
+        continue;
+      }
+      const float* g = p.grad.data();
+      float* m = p.m.data();
+      float* v = p.v.data();
+#pragma omp parallel for num_threads(T) schedule(static) reduction(& : finite) if (size > 16384)
+      for (int64_t k = 0; k < size; k++) {
+        if (adam) {
+          m[k] = b1 * m[k] + (1 - b1) * g[k];
+          v[k] = b2 * v[k] + (1 - b2) * g[k] * g[k];
+          w[k] -= flr * (m[k] * c1) / (std::sqrt(v[k] * c2) + fe);
+        } else if (a == 0) {
+          w[k] -= flr * g[k];
+        } else {
+          // tfjs momentum: accum = μ·accum + g; w −= lr·accum (Nesterov: lr·(g + μ·accum))
+          m[k] = b1 * m[k] + g[k];
+          w[k] -= flr * (nesterov ? g[k] + b1 * m[k] : m[k]);
+        }
+        finite &= std::isfinite(w[k]) ? 1 : 0;
+      }
+    }
+  }
+  return finite != 0;
+}
+
+StepResult Trainer::Step(const float* x, const int32_t* labels, int64_t n, double lr) {
+  if (n < 1 || n > maxBatch_) throw std::runtime_error("batch of " + std::to_string(n) + " images: expected 1.." + std::to_string(maxBatch_));
+  const int64_t K = layers_.back().outSize();
+  for (int64_t r = 0; r < n; r++)
+    if (labels[r] < 0 || labels[r] >= K) throw std::runtime_error("label " + std::to_string(labels[r]) + " outside [0, " + std::to_string(K) + ")");
+  StepResult r;
+  Forward(x, n);
+  Backward(x, labels, n, &r);
+  r.finite = Update(lr);
+  return r;
+}
+
+}  // namespace cnnwb

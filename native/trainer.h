@@ -1,0 +1,84 @@
+// The fused training step: a whole Sequential CNN's forward pass, categorical cross-entropy on its softmax,
+// backward pass and optimizer update in one native call per batch (convolutions by oneDNN, the rest in
+// OpenMP loops). It replaces ~600 tfjs kernel calls per batch and their bookkeeping. Semantics follow tfjs
+// layers (hence Keras): BatchNormalization on batch statistics with moving averages, inverted Dropout,
+// probabilities clipped to [1e-7, 1 - 1e-7] in the loss, tfjs' Adam / SGD / momentum update rules.
+#pragma once
+#include <cblas.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "conv.h"
+
+namespace cnnwb {
+
+using SgemmFn = decltype(&cblas_sgemm);
+
+// Layer codes and their parameter lists, as the JS side encodes them (src-main/core/train/fused.ts).
+enum LayerKind { kConv = 1, kDense = 2, kBatchNorm = 3, kActivation = 4, kMaxPool = 5, kDropout = 6, kFlatten = 7 };
+enum Act { kLinear = 0, kRelu = 1, kSoftmax = 2 };
+
+struct Param {
+  std::vector<float> w, grad, m, v;  // value, gradient, optimizer slots
+  bool trainable = true;
+};
+
+struct Layer {
+  int kind = 0;
+  std::vector<double> cfg;
+  int64_t inH = 0, inW = 0, inC = 0, outH = 0, outW = 0, outC = 0;  // per image; Dense/Flatten: outH = outW = 1
+  int act = kLinear;
+  Conv conv{};  // kConv (n is set per batch)
+  int64_t ph = 0, pw = 0, psh = 0, psw = 0, ppt = 0, ppl = 0;  // kMaxPool
+  std::vector<Param> params;
+  std::vector<float> out;        // this layer's output for the batch
+  std::vector<int32_t> argmax;   // kMaxPool: input offset of each output's maximum
+  std::vector<float> mask;       // kDropout: 0 or 1/(1-rate)
+  std::vector<float> mean, invStd;  // kBatchNorm: batch statistics
+  int64_t inSize() const { return inH * inW * inC; }
+  int64_t outSize() const { return outH * outW * outC; }
+};
+
+struct StepResult {
+  double loss = 0;
+  double accuracy = 0;
+  bool finite = true;
+};
+
+class Trainer {
+ public:
+  // layers: one code list per layer (kind first). input: [h, w, c]. optimizer: [kind (1 adam, 2 sgd), a, b, eps]
+  // with adam: a = β1, b = β2; sgd: a = momentum, b = nesterov (0/1). Throws std::runtime_error naming the layer.
+  Trainer(const std::vector<std::vector<double>>& layers, int64_t h, int64_t w, int64_t c, int64_t maxBatch,
+          const std::vector<double>& optimizer, uint64_t seed, int threads, SgemmFn sgemm);
+
+  // Output shape per layer, [h, w, c] (Dense / Flatten: [1, 1, units]), for the caller to check against tfjs.
+  std::vector<int64_t> OutputShape(size_t layer) const;
+  int64_t InputSize() const { return layers_.front().inSize(); }
+  size_t NumLayers() const { return layers_.size(); }
+  size_t NumParams(size_t layer) const { return layers_.at(layer).params.size(); }
+  std::vector<float>& ParamValue(size_t layer, size_t param) { return layers_.at(layer).params.at(param).w; }
+
+  // One training step on n images (NHWC, already scaled) with integer labels in [0, classes).
+  StepResult Step(const float* x, const int32_t* labels, int64_t n, double lr);
+
+ private:
+  void Forward(const float* x, int64_t n);
+  void Backward(const float* x, const int32_t* labels, int64_t n, StepResult* r);
+  bool Update(double lr);
+  void Gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C, float beta);
+
+  std::vector<Layer> layers_;
+  std::vector<float> gradA_, gradB_;
+  std::vector<double> optimizer_;
+  int64_t step_ = 0;
+  int64_t dropoutCalls_ = 0;
+  uint64_t seed_;
+  int threads_;
+  SgemmFn sgemm_;
+  int64_t maxBatch_;
+};
+
+}  // namespace cnnwb

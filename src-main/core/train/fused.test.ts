@@ -1,0 +1,144 @@
+/**
+ * The fused native training step agrees with tfjs layers' trainOnBatch (the path every layer kernel is checked
+ * on against the cpu backend): same losses, accuracies and weights — BatchNorm moving statistics included —
+ * after several Adam / SGD steps, within 1e-4 relative. It covers what the lesson's CNN needs and declines
+ * the rest with a reason.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import type { BackendInfo } from '../../shared/contract';
+import type { LayerSpec, ModelSpec, OptimizerSpec } from '../../shared/spec';
+import { initBackend } from '../backend';
+import { disagreement, seededArray } from '../backend/testing';
+import { buildModel, createOptimizer, setLearningRate } from '../model';
+import { createFusedTrainer, type FusedStepResult } from './fused';
+
+const TOL = 1e-4;
+
+function spec(layers: LayerSpec[]): ModelSpec {
+  return {
+    format_version: 1,
+    class_name: 'Sequential',
+    config: { name: 'fused_test', layers: [{ class_name: 'InputLayer', config: { name: 'image', shape: [12, 12, 2] } }, ...layers] },
+  } as ModelSpec;
+}
+
+const L = (class_name: string, config: Record<string, unknown>): LayerSpec => ({ class_name, config }) as LayerSpec;
+
+/** Conv (same, relu) → BN → ReLU → MaxPool → Conv (valid, stride 2, no bias) → BN (ε 0.01) → Flatten → Dense relu → Dense softmax */
+const CNN = spec([
+  L('Conv2D', { filters: 4, kernel_size: [3, 3], padding: 'same', activation: 'relu' }),
+  L('BatchNormalization', { momentum: 0.9 }),
+  L('Activation', { activation: 'relu' }),
+  L('MaxPooling2D', { pool_size: [2, 2] }),
+  L('Conv2D', { filters: 6, kernel_size: [3, 3], strides: [2, 2], use_bias: false }),
+  L('BatchNormalization', { epsilon: 0.01 }),
+  L('Flatten', {}),
+  L('Dense', { units: 16, activation: 'relu' }),
+  L('Dense', { units: 5, activation: 'softmax' }),
+]);
+
+function batch(n: number, seed: number): { x: Float32Array; labels: Int32Array } {
+  const x = seededArray(n * 12 * 12 * 2, seed).map((v) => Math.abs(v));
+  const labels = Int32Array.from({ length: n }, (_, i) => (i * 7 + seed) % 5);
+  return { x, labels };
+}
+
+let backend: BackendInfo;
+
+async function compareWithTfjs(modelSpec: ModelSpec, optimizer: OptimizerSpec, steps: number): Promise<void> {
+  const ref = buildModel(modelSpec, 5);
+  ref.compile({ optimizer: createOptimizer(optimizer), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const fusedModel = buildModel(modelSpec, 5);
+  const plan = createFusedTrainer(fusedModel, optimizer, 5, 16, backend);
+  assert.ok(plan.ok, plan.ok ? '' : plan.reason);
+  for (let s = 0; s < steps; s++) {
+    const n = s === steps - 1 ? 9 : 16; // a short last batch, as at an epoch's end
+    const { x, labels } = batch(n, 11 + s);
+    const lr = s === 1 ? 3e-3 : 1e-2; // the learning rate may change between steps (ReduceLROnPlateau)
+    setLearningRate(ref.optimizer, lr);
+    const xs = tf.tensor4d(x, [n, 12, 12, 2]);
+    const ys = tf.oneHot(tf.tensor1d(labels, 'int32'), 5).toFloat();
+    const [refLoss, refAcc] = (await ref.trainOnBatch(xs, ys)) as number[];
+    tf.dispose([xs, ys]);
+    const got: FusedStepResult = plan.trainer.step(x, labels, n, lr);
+    assert.ok(got.finite);
+    assert.ok(Math.abs(got.loss - refLoss!) <= TOL * Math.abs(refLoss!), `step ${s}: loss ${got.loss} vs tfjs ${refLoss}`);
+    assert.equal(Math.fround(got.accuracy), refAcc, `step ${s}: accuracy (tfjs reports float32)`);
+  }
+  plan.trainer.pushToModel();
+  const a = fusedModel.getWeights();
+  const b = ref.getWeights();
+  assert.equal(a.length, b.length);
+  a.forEach((w, i) => {
+    const bad = disagreement(w.dataSync() as Float32Array, b[i]!.dataSync() as Float32Array, TOL, 1e-6);
+    assert.equal(bad, null, `weight ${i} (${fusedModel.weights[i]!.name}): ${bad}`);
+  });
+  ref.dispose();
+  fusedModel.dispose();
+}
+
+describe('fused native training step', () => {
+  before(async () => {
+    backend = await initBackend();
+    assert.equal(backend.name, 'native', 'these tests need the native addon (CI builds it: scripts/build-native.sh)');
+  });
+
+  it('matches tfjs trainOnBatch over 4 Adam steps: losses, accuracies, weights and BatchNorm statistics', async () => {
+    await compareWithTfjs(CNN, { class_name: 'adam', config: { learning_rate: 1e-2 } }, 4);
+  });
+
+  it('matches tfjs with plain SGD and with Nesterov momentum, and with a softmax Activation layer', async () => {
+    const withSoftmaxLayer = spec([
+      L('Conv2D', { filters: 3, kernel_size: [3, 3] }),
+      L('Flatten', {}),
+      L('Dense', { units: 5 }),
+      L('Activation', { activation: 'softmax' }),
+    ]);
+    await compareWithTfjs(withSoftmaxLayer, { class_name: 'sgd', config: { learning_rate: 0.1 } }, 3);
+    await compareWithTfjs(CNN, { class_name: 'sgd', config: { learning_rate: 0.05, momentum: 0.9, nesterov: true } }, 3);
+  });
+
+  it('Dropout: rate 0 keeps everything, rate 0.5 masks, and the same seed gives the same masks', () => {
+    const withDropout = (rate: number) =>
+      spec([L('Flatten', {}), L('Dense', { units: 32, activation: 'relu' }), L('Dropout', { rate }), L('Dense', { units: 5, activation: 'softmax' })]);
+    const run = (rate: number, seed: number): number[] => {
+      const model = buildModel(withDropout(rate), 3);
+      const plan = createFusedTrainer(model, { class_name: 'adam', config: { learning_rate: 1e-2 } }, seed, 16, backend);
+      assert.ok(plan.ok, plan.ok ? '' : plan.reason);
+      const losses = [0, 1, 2].map((s) => {
+        const { x, labels } = batch(16, s);
+        return plan.trainer.step(x, labels, 16, 1e-2).loss;
+      });
+      model.dispose();
+      return losses;
+    };
+    const none = run(0, 1);
+    assert.deepEqual(run(0, 2), none, 'rate 0: the masks keep everything, whatever the seed');
+    const a = run(0.5, 1);
+    assert.deepEqual(run(0.5, 1), a, 'same seed, same masks');
+    assert.notDeepEqual(run(0.5, 2), a, 'another seed, other masks');
+    assert.notDeepEqual(a, none);
+  });
+
+  it('declines what it does not cover, saying what', () => {
+    const cases: [ModelSpec, OptimizerSpec, RegExp][] = [
+      [spec([L('SpatialDropout2D', { rate: 0.2 }), L('Flatten', {}), L('Dense', { units: 5, activation: 'softmax' })]), { class_name: 'adam', config: { learning_rate: 1e-3 } }, /SpatialDropout2D layers/],
+      [spec([L('Flatten', {}), L('Dense', { units: 5, activation: 'softmax' })]), { class_name: 'rmsprop', config: { learning_rate: 1e-3 } }, /the rmsprop optimizer/],
+      [spec([L('Flatten', {}), L('Dense', { units: 5, activation: 'tanh' })]), { class_name: 'adam', config: { learning_rate: 1e-3 } }, /activation 'tanh'/],
+      [spec([L('Flatten', {}), L('Dense', { units: 5, activation: 'sigmoid' })]), { class_name: 'adam', config: { learning_rate: 1e-3 } }, /activation 'sigmoid'/],
+      [spec([L('Flatten', {}), L('Dense', { units: 5, trainable: false }), L('Activation', { activation: 'softmax' })]), { class_name: 'adam', config: { learning_rate: 1e-3 } }, /frozen/],
+    ];
+    for (const [s, opt, why] of cases) {
+      const model = buildModel(s, 1);
+      const plan = createFusedTrainer(model, opt, 1, 8, backend);
+      model.dispose();
+      assert.equal(plan.ok, false);
+      assert.match(plan.ok ? '' : plan.reason, why);
+    }
+    const model = buildModel(CNN, 1);
+    assert.match((createFusedTrainer(model, { class_name: 'adam', config: { learning_rate: 1e-3 } }, 1, 8, { ...backend, name: 'wasm' }) as { reason: string }).reason, /wasm backend/);
+    model.dispose();
+  });
+});
