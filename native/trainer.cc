@@ -29,6 +29,39 @@ void Window(int64_t in, int64_t k, int64_t s, int64_t d, bool same, int64_t* out
   }
 }
 
+constexpr double kSeluScale = 1.0507009873554804934193349852946, kSeluAlpha = 1.6732632423543772848170429916717;
+
+bool Smooth(int act) { return act >= kElu; }
+
+// tfjs' definitions of the activations other than relu / softmax.
+inline float ActF(int act, float x) {
+  switch (act) {
+    case kElu: return x > 0 ? x : std::expm1(x);
+    case kSelu: return float(x > 0 ? kSeluScale * x : kSeluScale * kSeluAlpha * std::expm1(double(x)));
+    case kGelu: return float(0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))));
+    case kSwish: return x / (1 + std::exp(-x));
+    case kSigmoid: return 1 / (1 + std::exp(-x));
+    case kTanh: return std::tanh(x);
+    default: return x;
+  }
+}
+
+// d act / dx at x (y = act(x)).
+inline float ActD(int act, float x, float y) {
+  switch (act) {
+    case kElu: return x > 0 ? 1.f : y + 1.f;
+    case kSelu: return float(x > 0 ? kSeluScale : kSeluScale * kSeluAlpha * std::exp(double(x)));
+    case kGelu: return float(0.5 * (1.0 + std::erf(x / std::sqrt(2.0))) + x * std::exp(-0.5 * double(x) * x) / std::sqrt(2 * M_PI));
+    case kSwish: {
+      const float s = 1 / (1 + std::exp(-x));
+      return s + x * s * (1 - s);
+    }
+    case kSigmoid: return y * (1 - y);
+    case kTanh: return 1 - y * y;
+    default: return 1.f;
+  }
+}
+
 uint64_t SplitMix(uint64_t x) {
   x += 0x9e3779b97f4a7c15ull;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -41,7 +74,8 @@ uint64_t SplitMix(uint64_t x) {
 Trainer::Trainer(const std::vector<std::vector<double>>& specs, int64_t h, int64_t w, int64_t c, int64_t maxBatch,
                  const std::vector<double>& optimizer, uint64_t seed, int threads, SgemmFn sgemm)
     : optimizer_(optimizer), seed_(seed), threads_(std::max(1, threads)), sgemm_(sgemm), maxBatch_(maxBatch) {
-  if (optimizer_.size() != 4 || (optimizer_[0] != 1 && optimizer_[0] != 2)) throw std::runtime_error("optimizer: expected [kind, a, b, eps]");
+  if (optimizer_.size() != 4 || optimizer_[0] < kAdam || optimizer_[0] > kAdamax) throw std::runtime_error("optimizer: expected [kind, a, b, eps]");
+  const float slotFill = optimizer_[0] == kAdagrad ? float(optimizer_[1]) : 0.f;  // Adagrad's initial accumulator
   int64_t H = h, W = w, C = c;
   size_t maxElems = size_t(maxBatch * h * w * c);
   for (size_t i = 0; i < specs.size(); i++) {
@@ -60,7 +94,7 @@ Trainer::Trainer(const std::vector<std::vector<double>>& specs, int64_t h, int64
       p.trainable = trainable;
       if (trainable) {
         p.grad.assign(size, 0.f);
-        p.m.assign(size, 0.f);
+        p.m.assign(size, slotFill);
         p.v.assign(size, 0.f);
       }
       L.params.push_back(std::move(p));
@@ -115,6 +149,36 @@ Trainer::Trainer(const std::vector<std::vector<double>>& specs, int64_t h, int64
         L.argmax.resize(size_t(maxBatch * L.outH * L.outW * C));
         break;
       }
+      case kAvgPool: {  // [8, ph, pw, sh, sw, same]
+        need(6);
+        L.ph = int64_t(s[1]), L.pw = int64_t(s[2]), L.psh = int64_t(s[3]), L.psw = int64_t(s[4]);
+        Window(H, L.ph, L.psh, 1, s[5] != 0, &L.outH, &L.ppt);
+        Window(W, L.pw, L.psw, 1, s[5] != 0, &L.outW, &L.ppl);
+        L.outC = C;
+        break;
+      }
+      case kGlobalAvgPool:  // [9]
+      case kGlobalMaxPool:  // [10]
+        need(1);
+        L.outH = 1, L.outW = 1, L.outC = C;
+        if (L.kind == kGlobalMaxPool) L.argmax.resize(size_t(maxBatch * C));
+        break;
+      case kZeroPad:  // [11, top, bottom, left, right]
+        need(5);
+        L.ppt = int64_t(s[1]), L.ppl = int64_t(s[3]);
+        L.outH = H + int64_t(s[1]) + int64_t(s[2]), L.outW = W + int64_t(s[3]) + int64_t(s[4]), L.outC = C;
+        break;
+      case kLeakyRelu:  // [13, alpha]
+        need(2);
+        L.alpha = float(s[1]);
+        L.outH = H, L.outW = W, L.outC = C;
+        break;
+      case kSpatialDropout:  // [12, rate]: one mask value per image and channel
+        need(2);
+        if (!(s[1] >= 0 && s[1] < 1)) throw std::runtime_error(Name(i) + ": SpatialDropout2D rate must be in [0, 1)");
+        L.outH = H, L.outW = W, L.outC = C;
+        L.mask.resize(size_t(maxBatch * C));
+        break;
       case kDropout:  // [6, rate]
         need(2);
         if (!(s[1] >= 0 && s[1] < 1)) throw std::runtime_error(Name(i) + ": Dropout rate must be in [0, 1)");
@@ -128,7 +192,8 @@ Trainer::Trainer(const std::vector<std::vector<double>>& specs, int64_t h, int64
       default:
         throw std::runtime_error(Name(i) + ": unknown layer kind " + std::to_string(L.kind));
     }
-    if (L.act != kLinear && L.act != kRelu && L.act != kSoftmax) throw std::runtime_error(Name(i) + ": unknown activation");
+    if (L.act < kLinear || L.act > kTanh) throw std::runtime_error(Name(i) + ": unknown activation");
+    if (Smooth(L.act) && (L.kind == kConv || L.kind == kDense)) L.pre.resize(size_t(maxBatch * L.outSize()));
     if (L.act == kSoftmax && i + 1 != specs.size()) throw std::runtime_error(Name(i) + ": softmax is only supported on the last layer");
     if (L.outH < 1 || L.outW < 1 || L.outC < 1) throw std::runtime_error(Name(i) + ": output would be empty");
     L.out.resize(size_t(maxBatch * L.outSize()));
@@ -172,17 +237,18 @@ void Trainer::Forward(const float* x, int64_t n) {
       case kConv: {
         L.conv.n = n;
         const float* bias = L.params.size() > 1 ? L.params[1].w.data() : nullptr;
-        ConvForward(L.conv, in, L.params[0].w.data(), bias, out, L.act == kRelu);
+        ConvForward(L.conv, in, L.params[0].w.data(), bias, Smooth(L.act) ? L.pre.data() : out, L.act == kRelu);
         break;
       }
       case kDense: {
         const int64_t units = L.outC;
-        Gemm(false, false, n, units, inSize, in, L.params[0].w.data(), out, 0.f);
+        float* z = Smooth(L.act) ? L.pre.data() : out;
+        Gemm(false, false, n, units, inSize, in, L.params[0].w.data(), z, 0.f);
         const float* b = L.params.size() > 1 ? L.params[1].w.data() : nullptr;
         const bool relu = L.act == kRelu;
 #pragma omp parallel for num_threads(T) schedule(static)
         for (int64_t r = 0; r < n; r++) {
-          float* o = out + r * units;
+          float* o = z + r * units;
           if (b) for (int64_t j = 0; j < units; j++) o[j] += b[j];
           if (relu) for (int64_t j = 0; j < units; j++) o[j] = o[j] > 0 ? o[j] : 0;
         }
@@ -244,9 +310,97 @@ void Trainer::Forward(const float* x, int64_t n) {
         if (L.act == kRelu) {
 #pragma omp parallel for num_threads(T) schedule(static)
           for (int64_t k = 0; k < total; k++) out[k] = in[k] > 0 ? in[k] : 0;
+        } else if (Smooth(L.act)) {
+          const int act = L.act;
+#pragma omp parallel for num_threads(T) schedule(static)
+          for (int64_t k = 0; k < total; k++) out[k] = ActF(act, in[k]);
         } else {
           std::memcpy(out, in, sizeof(float) * size_t(total));
         }
+        break;
+      }
+      case kLeakyRelu: {
+        const int64_t total = n * inSize;
+        const float alpha = L.alpha;
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (int64_t k = 0; k < total; k++) out[k] = in[k] > 0 ? in[k] : alpha * in[k];
+        break;
+      }
+      case kAvgPool: {
+        // tfjs / TF: the mean over the window's pixels inside the image (padding is not counted).
+        const int64_t H = L.inH, W = L.inW, C = L.inC, OH = L.outH, OW = L.outW;
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (int64_t img = 0; img < n; img++) {
+          const float* xi = in + img * inSize;
+          for (int64_t y = 0; y < OH; y++) {
+            for (int64_t xo = 0; xo < OW; xo++) {
+              float* o = out + img * outSize + (y * OW + xo) * C;
+              for (int64_t j = 0; j < C; j++) o[j] = 0;
+              int64_t count = 0;
+              for (int64_t di = 0; di < L.ph; di++) {
+                const int64_t ih = y * L.psh - L.ppt + di;
+                if (ih < 0 || ih >= H) continue;
+                for (int64_t dj = 0; dj < L.pw; dj++) {
+                  const int64_t iw = xo * L.psw - L.ppl + dj;
+                  if (iw < 0 || iw >= W) continue;
+                  const float* px = xi + (ih * W + iw) * C;
+                  for (int64_t j = 0; j < C; j++) o[j] += px[j];
+                  count++;
+                }
+              }
+              const float inv = count ? 1.f / float(count) : 0.f;
+              for (int64_t j = 0; j < C; j++) o[j] *= inv;
+            }
+          }
+        }
+        break;
+      }
+      case kGlobalAvgPool:
+      case kGlobalMaxPool: {
+        const int64_t C = L.inC, P = L.inH * L.inW;
+        const bool avg = L.kind == kGlobalAvgPool;
+        int32_t* arg = L.argmax.data();
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (int64_t img = 0; img < n; img++) {
+          const float* xi = in + img * inSize;
+          float* o = out + img * C;
+          for (int64_t j = 0; j < C; j++) o[j] = avg ? 0.f : -INFINITY;
+          for (int64_t q = 0; q < P; q++) {
+            const float* px = xi + q * C;
+            for (int64_t j = 0; j < C; j++) {
+              if (avg) o[j] += px[j];
+              else if (px[j] > o[j]) o[j] = px[j], arg[img * C + j] = int32_t(q * C + j);
+            }
+          }
+          if (avg) for (int64_t j = 0; j < C; j++) o[j] /= float(P);
+        }
+        break;
+      }
+      case kZeroPad: {
+        const int64_t H = L.inH, W = L.inW, C = L.inC, OW = L.outW;
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (int64_t img = 0; img < n; img++) {
+          float* o = out + img * outSize;
+          std::memset(o, 0, sizeof(float) * size_t(outSize));
+          for (int64_t y = 0; y < H; y++)
+            std::memcpy(o + ((y + L.ppt) * OW + L.ppl) * C, in + img * inSize + y * W * C, sizeof(float) * size_t(W * C));
+        }
+        break;
+      }
+      case kSpatialDropout: {
+        const double rate = L.cfg[1];
+        const int64_t C = L.inC, P = L.inH * L.inW;
+        const float keepScale = float(1.0 / (1.0 - rate));
+        const uint64_t stream = SplitMix(seed_ ^ SplitMix(uint64_t(++dropoutCalls_)));
+        float* mask = L.mask.data();
+        for (int64_t k = 0; k < n * C; k++) {
+          const double u = double(SplitMix(stream + uint64_t(k)) >> 11) * 0x1.0p-53;
+          mask[k] = u >= rate ? keepScale : 0.f;
+        }
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (int64_t img = 0; img < n; img++)
+          for (int64_t q = 0; q < P; q++)
+            for (int64_t j = 0; j < C; j++) out[(img * P + q) * C + j] = in[(img * P + q) * C + j] * mask[img * C + j];
         break;
       }
       case kMaxPool: {
@@ -295,6 +449,13 @@ void Trainer::Forward(const float* x, int64_t n) {
       case kFlatten:
         std::memcpy(out, in, sizeof(float) * size_t(n * inSize));
         break;
+    }
+    if (Smooth(L.act) && (L.kind == kConv || L.kind == kDense)) {
+      const int64_t total = n * outSize;
+      const int act = L.act;
+      const float* z = L.pre.data();
+#pragma omp parallel for num_threads(T) schedule(static)
+      for (int64_t k = 0; k < total; k++) out[k] = ActF(act, z[k]);
     }
     if (L.act == kSoftmax) {
       const int64_t K = L.outSize();
@@ -362,6 +523,13 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
       const int64_t total = n * outSize;
 #pragma omp parallel for num_threads(T) schedule(static)
       for (int64_t k = 0; k < total; k++) g[k] = out[k] > 0 ? g[k] : 0.f;
+    }
+    if (Smooth(L.act) && (L.kind == kConv || L.kind == kDense)) {
+      const int64_t total = n * outSize;
+      const int act = L.act;
+      const float* z = L.pre.data();
+#pragma omp parallel for num_threads(T) schedule(static)
+      for (int64_t k = 0; k < total; k++) g[k] *= ActD(act, z[k], out[k]);
     }
     switch (L.kind) {
       case kConv: {
@@ -442,9 +610,88 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
         if (L.act == kRelu && !preActivation) {
 #pragma omp parallel for num_threads(T) schedule(static)
           for (int64_t k = 0; k < total; k++) dx[k] = out[k] > 0 ? g[k] : 0.f;
+        } else if (Smooth(L.act)) {
+          const int act = L.act;
+#pragma omp parallel for num_threads(T) schedule(static)
+          for (int64_t k = 0; k < total; k++) dx[k] = g[k] * ActD(act, in[k], out[k]);
         } else {
           std::memcpy(dx, g, sizeof(float) * size_t(total));
         }
+        break;
+      }
+      case kLeakyRelu: {
+        const int64_t total = n * inSize;
+        const float alpha = L.alpha;
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (int64_t k = 0; k < total; k++) dx[k] = in[k] > 0 ? g[k] : alpha * g[k];
+        break;
+      }
+      case kAvgPool: {
+        const int64_t H = L.inH, W = L.inW, C = L.inC, OH = L.outH, OW = L.outW;
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (int64_t img = 0; img < n; img++) {
+          float* di = dx + img * inSize;
+          std::memset(di, 0, sizeof(float) * size_t(inSize));
+          for (int64_t y = 0; y < OH; y++) {
+            for (int64_t xo = 0; xo < OW; xo++) {
+              const float* gi = g + img * outSize + (y * OW + xo) * C;
+              int64_t count = 0;
+              for (int pass = 0; pass < 2; pass++) {  // count the window's pixels, then spread the gradient
+                const float inv = count ? 1.f / float(count) : 0.f;
+                for (int64_t a = 0; a < L.ph; a++) {
+                  const int64_t ih = y * L.psh - L.ppt + a;
+                  if (ih < 0 || ih >= H) continue;
+                  for (int64_t b = 0; b < L.pw; b++) {
+                    const int64_t iw = xo * L.psw - L.ppl + b;
+                    if (iw < 0 || iw >= W) continue;
+                    if (pass == 0) {
+                      count++;
+                      continue;
+                    }
+                    float* d = di + (ih * W + iw) * C;
+                    for (int64_t j = 0; j < C; j++) d[j] += gi[j] * inv;
+                  }
+                }
+              }
+            }
+          }
+        }
+        break;
+      }
+      case kGlobalAvgPool:
+      case kGlobalMaxPool: {
+        const int64_t C = L.inC, P = L.inH * L.inW;
+        const bool avg = L.kind == kGlobalAvgPool;
+        const int32_t* arg = L.argmax.data();
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (int64_t img = 0; img < n; img++) {
+          float* di = dx + img * inSize;
+          const float* gi = g + img * C;
+          if (avg) {
+            for (int64_t q = 0; q < P; q++)
+              for (int64_t j = 0; j < C; j++) di[q * C + j] = gi[j] / float(P);
+          } else {
+            std::memset(di, 0, sizeof(float) * size_t(inSize));
+            for (int64_t j = 0; j < C; j++) di[arg[img * C + j]] += gi[j];
+          }
+        }
+        break;
+      }
+      case kZeroPad: {
+        const int64_t H = L.inH, W = L.inW, C = L.inC, OW = L.outW;
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (int64_t img = 0; img < n; img++)
+          for (int64_t y = 0; y < H; y++)
+            std::memcpy(dx + img * inSize + y * W * C, g + img * outSize + ((y + L.ppt) * OW + L.ppl) * C, sizeof(float) * size_t(W * C));
+        break;
+      }
+      case kSpatialDropout: {
+        const int64_t C = L.inC, P = L.inH * L.inW;
+        const float* mask = L.mask.data();
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (int64_t img = 0; img < n; img++)
+          for (int64_t q = 0; q < P; q++)
+            for (int64_t j = 0; j < C; j++) dx[(img * P + q) * C + j] = g[(img * P + q) * C + j] * mask[img * C + j];
         break;
       }
       case kMaxPool: {
@@ -479,13 +726,15 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
 bool Trainer::Update(double lr) {
   step_++;
   const int T = threads_;
-  const bool adam = optimizer_[0] == 1;
+  const int kind = int(optimizer_[0]);
+  const bool adam = kind == kAdam;
   const double a = optimizer_[1], b = optimizer_[2], eps = optimizer_[3];
   // tfjs Adam: m̂ = m / (1 − β1^t), v̂ = v / (1 − β2^t), w −= lr · m̂ / (√v̂ + ε)
-  const float c1 = adam ? float(1.0 / (1.0 - std::pow(a, double(step_)))) : 0.f;
+  const bool betas = adam || kind == kAdamax;
+  const float c1 = betas ? float(1.0 / (1.0 - std::pow(a, double(step_)))) : 0.f;
   const float c2 = adam ? float(1.0 / (1.0 - std::pow(b, double(step_)))) : 0.f;
   const float b1 = float(a), b2 = float(b), fe = float(eps), flr = float(lr);
-  const bool nesterov = !adam && b != 0;
+  const bool nesterov = kind == kSgd && b != 0;
   int finite = 1;
   for (Layer& L : layers_) {
     for (Param& p : L.params) {
@@ -500,7 +749,21 @@ bool Trainer::Update(double lr) {
       float* v = p.v.data();
 #pragma omp parallel for num_threads(T) schedule(static) reduction(& : finite) if (size > 16384)
       for (int64_t k = 0; k < size; k++) {
-        if (adam) {
+        if (kind == kRmsprop) {
+          // tfjs RMSProp: ms = ρ·ms + (1 − ρ)·g²; mom = μ·mom + lr·g / √(ms + ε); w −= mom
+          m[k] = b1 * m[k] + (1 - b1) * g[k] * g[k];
+          v[k] = b2 * v[k] + flr * g[k] / std::sqrt(m[k] + fe);
+          w[k] -= v[k];
+        } else if (kind == kAdagrad) {
+          // tfjs Adagrad: acc += g²; w −= lr · g / √(acc + 1e-7)
+          m[k] += g[k] * g[k];
+          w[k] -= flr * g[k] / std::sqrt(m[k] + fe);
+        } else if (kind == kAdamax) {
+          // tfjs Adamax: m = β1·m + (1 − β1)·g; u = max(β2·u, |g|); w −= lr / (1 − β1^t) · m / (u + ε)
+          m[k] = b1 * m[k] + (1 - b1) * g[k];
+          v[k] = std::max(b2 * v[k], std::fabs(g[k]));
+          w[k] -= flr * c1 * m[k] / (v[k] + fe);
+        } else if (adam) {
           m[k] = b1 * m[k] + (1 - b1) * g[k];
           v[k] = b2 * v[k] + (1 - b2) * g[k] * g[k];
           w[k] -= flr * (m[k] * c1) / (std::sqrt(v[k] * c2) + fe);

@@ -17,8 +17,12 @@ namespace cnnwb {
 using SgemmFn = decltype(&cblas_sgemm);
 
 // Layer codes and their parameter lists, as the JS side encodes them (src-main/core/train/fused.ts).
-enum LayerKind { kConv = 1, kDense = 2, kBatchNorm = 3, kActivation = 4, kMaxPool = 5, kDropout = 6, kFlatten = 7 };
-enum Act { kLinear = 0, kRelu = 1, kSoftmax = 2 };
+enum LayerKind {
+  kConv = 1, kDense = 2, kBatchNorm = 3, kActivation = 4, kMaxPool = 5, kDropout = 6, kFlatten = 7, kAvgPool = 8,
+  kGlobalAvgPool = 9, kGlobalMaxPool = 10, kZeroPad = 11, kSpatialDropout = 12, kLeakyRelu = 13
+};
+enum Act { kLinear = 0, kRelu = 1, kSoftmax = 2, kElu = 3, kSelu = 4, kGelu = 5, kSwish = 6, kSigmoid = 7, kTanh = 8 };
+enum Optimizer { kAdam = 1, kSgd = 2, kRmsprop = 3, kAdagrad = 4, kAdamax = 5 };
 
 struct Param {
   std::vector<float> w, grad, m, v;  // value, gradient, optimizer slots
@@ -31,9 +35,11 @@ struct Layer {
   int64_t inH = 0, inW = 0, inC = 0, outH = 0, outW = 0, outC = 0;  // per image; Dense/Flatten: outH = outW = 1
   int act = kLinear;
   Conv conv{};  // kConv (n is set per batch)
-  int64_t ph = 0, pw = 0, psh = 0, psw = 0, ppt = 0, ppl = 0;  // kMaxPool
+  int64_t ph = 0, pw = 0, psh = 0, psw = 0, ppt = 0, ppl = 0;  // kMaxPool, kAvgPool; kZeroPad: ppt, ppl
+  float alpha = 0;                                             // kLeakyRelu
   std::vector<Param> params;
   std::vector<float> out;        // this layer's output for the batch
+  std::vector<float> pre;        // Conv / Dense with a smooth activation: the output before it
   std::vector<int32_t> argmax;   // kMaxPool: input offset of each output's maximum
   std::vector<float> mask;       // kDropout: 0 or 1/(1-rate)
   std::vector<float> mean, invStd;  // kBatchNorm: batch statistics
@@ -49,8 +55,9 @@ struct StepResult {
 
 class Trainer {
  public:
-  // layers: one code list per layer (kind first). input: [h, w, c]. optimizer: [kind (1 adam, 2 sgd), a, b, eps]
-  // with adam: a = β1, b = β2; sgd: a = momentum, b = nesterov (0/1). Throws std::runtime_error naming the layer.
+  // layers: one code list per layer (kind first). input: [h, w, c]. optimizer: [kind, a, b, eps] with
+  // adam / adamax: a = β1, b = β2; sgd: a = momentum, b = nesterov (0/1); rmsprop: a = ρ, b = momentum;
+  // adagrad: a = initial accumulator. Throws std::runtime_error naming the layer.
   Trainer(const std::vector<std::vector<double>>& layers, int64_t h, int64_t w, int64_t c, int64_t maxBatch,
           const std::vector<double>& optimizer, uint64_t seed, int threads, SgemmFn sgemm);
 

@@ -34,7 +34,7 @@ export interface FusedTrainer {
 
 export type FusedPlan = { ok: true; trainer: FusedTrainer } | { ok: false; reason: string };
 
-const ACT: Record<string, number> = { linear: 0, relu: 1, softmax: 2 };
+const ACT: Record<string, number> = { linear: 0, relu: 1, softmax: 2, elu: 3, selu: 4, gelu: 5, swish: 6, sigmoid: 7, tanh: 8 };
 const CONV = 1;
 const DENSE = 2;
 const BATCH_NORM = 3;
@@ -42,6 +42,12 @@ const ACTIVATION = 4;
 const MAX_POOL = 5;
 const DROPOUT = 6;
 const FLATTEN = 7;
+const AVG_POOL = 8;
+const GLOBAL_AVG_POOL = 9;
+const GLOBAL_MAX_POOL = 10;
+const ZERO_PAD = 11;
+const SPATIAL_DROPOUT = 12;
+const LEAKY_RELU = 13;
 
 type Config = Record<string, unknown>;
 
@@ -93,11 +99,27 @@ function encode(layer: tf.layers.Layer, last: boolean): number[] {
     }
     case 'Activation':
       return [ACTIVATION, activation(layer, c, last)];
-    case 'MaxPooling2D': {
+    case 'MaxPooling2D':
+    case 'AveragePooling2D': {
       const [ph, pw] = pair(c.poolSize);
       const [sh, sw] = pair(c.strides ?? c.poolSize);
-      return [MAX_POOL, ph, pw, sh, sw, c.padding === 'same' ? 1 : 0];
+      return [layer.getClassName() === 'MaxPooling2D' ? MAX_POOL : AVG_POOL, ph, pw, sh, sw, c.padding === 'same' ? 1 : 0];
     }
+    case 'GlobalAveragePooling2D':
+      return [GLOBAL_AVG_POOL];
+    case 'GlobalMaxPooling2D':
+      return [GLOBAL_MAX_POOL];
+    case 'ZeroPadding2D': {
+      const p = c.padding;
+      if (!Array.isArray(p) || p.length !== 2) throw new Unsupported(`layer '${layer.name}': padding ${JSON.stringify(p)}`);
+      const [top, bottom] = pair(p[0]);
+      const [left, right] = pair(p[1]);
+      return [ZERO_PAD, top, bottom, left, right];
+    }
+    case 'LeakyReLU':
+      return [LEAKY_RELU, Number(c.alpha ?? 0.3)];
+    case 'SpatialDropout2D':
+      return [SPATIAL_DROPOUT, Number(c.rate)];
     case 'Dropout':
       if (c.noiseShape !== null && c.noiseShape !== undefined) throw new Unsupported(`layer '${layer.name}': Dropout noise_shape`);
       return [DROPOUT, Number(c.rate)];
@@ -108,11 +130,23 @@ function encode(layer: tf.layers.Layer, last: boolean): number[] {
   }
 }
 
+/** The addon's optimizer codes, with the defaults createOptimizer uses (Keras 3's). */
 function optimizerCode(opt: OptimizerSpec): number[] {
   const c = opt.config;
-  if (opt.class_name === 'adam') return [1, c.beta_1 ?? 0.9, c.beta_2 ?? 0.999, c.epsilon ?? 1e-7];
-  if (opt.class_name === 'sgd') return [2, c.momentum ?? 0, c.nesterov ? 1 : 0, 0];
-  throw new Unsupported(`the ${opt.class_name} optimizer`);
+  switch (opt.class_name) {
+    case 'adam':
+      return [1, c.beta_1 ?? 0.9, c.beta_2 ?? 0.999, c.epsilon ?? 1e-7];
+    case 'sgd':
+      return [2, c.momentum ?? 0, c.nesterov ? 1 : 0, 0];
+    case 'rmsprop':
+      return [3, c.rho ?? 0.9, c.momentum ?? 0, c.epsilon ?? 1e-7];
+    case 'adagrad':
+      return [4, c.initial_accumulator_value ?? 0.1, 0, 1e-7]; // tfjs adds its backend's epsilon, 1e-7
+    case 'adamax':
+      return [5, c.beta_1 ?? 0.9, c.beta_2 ?? 0.999, c.epsilon ?? 1e-7];
+    default:
+      throw new Unsupported(`the ${String(opt.class_name)} optimizer`);
+  }
 }
 
 class NativeFusedTrainer implements FusedTrainer {

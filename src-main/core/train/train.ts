@@ -155,6 +155,7 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
     let held: string[] | null = null;
     const log = (line: string) => (held ? held.push(line) : hooks.onLog?.(line));
     hooks.onStart?.(runId, backend);
+    hooks.onLog?.(`Training step: ${fused.ok ? fused.trainer.description : `tfjs layers trainOnBatch (${fused.reason})`}`);
 
     const handle = new ModelTrainerHandle(model, log);
     const { list, earlyStopping } = callbacksFor(h);
