@@ -846,7 +846,7 @@ napi_value Info(napi_env env, napi_callback_info) {
   napi_create_string_utf8(env, g_blas.coreChosenBy.c_str(), NAPI_AUTO_LENGTH, &by);
   napi_set_named_property(env, o, "coreChosenBy", by);
   napi_value dnnl;
-  const std::string dnnlInfo = cnnwb::DnnlInfo();
+  const std::string dnnlInfo = cnnwb::DnnlEnabled() ? cnnwb::DnnlInfo() : "";
   napi_create_string_utf8(env, dnnlInfo.c_str(), NAPI_AUTO_LENGTH, &dnnl);
   napi_set_named_property(env, o, "convolutions", dnnl);
   return o;

@@ -192,6 +192,7 @@ bool DnnlConvBackwardFilter(const Conv& g, const float* x, const float* dy, floa
 
 void DnnlSetThreads(int n) { omp_set_num_threads(n); }
 void DnnlEnable(bool on) { g_enabled = on; }
+bool DnnlEnabled() { return g_enabled; }
 
 std::string DnnlInfo() {
   const dnnl_version_t* v = dnnl_version();
@@ -217,6 +218,7 @@ bool DnnlConvBackwardData(const Conv&, const float*, const float*, float*) { ret
 bool DnnlConvBackwardFilter(const Conv&, const float*, const float*, float*, float*) { return false; }
 void DnnlSetThreads(int) {}
 void DnnlEnable(bool) {}
+bool DnnlEnabled() { return false; }
 std::string DnnlInfo() { return ""; }
 }  // namespace cnnwb
 

@@ -31,6 +31,7 @@ bool DnnlConvBackwardData(const Conv& g, const float* dy, const float* w, float*
 bool DnnlConvBackwardFilter(const Conv& g, const float* x, const float* dy, float* dw, float* dbias);
 // Lets tests run the im2col + OpenBLAS path on a machine with oneDNN (false), and back (true).
 void DnnlEnable(bool on);
+bool DnnlEnabled();
 // Threads oneDNN's OpenMP runtime may use.
 void DnnlSetThreads(int n);
 // "oneDNN 2.6.3 (avx512_core)", or "" when not compiled in.

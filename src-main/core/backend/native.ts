@@ -328,6 +328,9 @@ export function registerNativeBackend(): Promise<NativeAddon> {
   registered ??= (async () => {
     const lib = loadAddon();
     lib.setThreads(nativeThreads());
+    // CNN_WORKBENCH_ONEDNN=0: im2col + OpenBLAS convolutions even where oneDNN is built in (to compare, or to
+    // work around a oneDNN problem on some CPU).
+    if (process.env.CNN_WORKBENCH_ONEDNN === '0') lib.useOneDnn(false);
     const fallback = (name: string): KernelFunc => {
       const kernel = tf.getKernel(name, 'wasm');
       if (!kernel) throw new Error(`the wasm backend has no ${name} kernel`);

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo } from '../../shared/contract';
 import type { LayerSpec, ModelSpec, OptimizerSpec } from '../../shared/spec';
 import { initBackend } from '../backend';
+import { loadAddon } from '../backend/native';
 import { disagreement, seededArray } from '../backend/testing';
 import { buildModel, createOptimizer, setLearningRate } from '../model';
 import { createFusedTrainer, type FusedStepResult } from './fused';
@@ -157,6 +158,15 @@ describe('fused native training step', () => {
       { class_name: 'adam', config: { learning_rate: 1e-2 } },
       3,
     );
+  });
+
+  it('matches tfjs with im2col + OpenBLAS convolutions too (machines without oneDNN)', async () => {
+    loadAddon().useOneDnn(false);
+    try {
+      await compareWithTfjs(CNN, { class_name: 'adam', config: { learning_rate: 1e-2 } }, 3);
+    } finally {
+      loadAddon().useOneDnn(true);
+    }
   });
 
   for (const optimizer of [
