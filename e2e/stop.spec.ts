@@ -3,7 +3,7 @@ import { expect, openView, prepareQuickRun, test } from './fixtures';
 
 test('stop a run mid-epoch and find it saved as stopped', async ({ page }, testInfo) => {
   // Enough images that the first epoch is still running when Stop is pressed.
-  await prepareQuickRun(page, { epochs: 3, limitTrain: 40000, limitTest: 300 });
+  await prepareQuickRun(page, { epochs: 3, limitTrain: 60000, limitTest: 300 });
   await page.getByTestId('train').click();
   await expect(page.getByTestId('progress-epoch')).toHaveText('Epoch 1 / 3', { timeout: 120_000 });
   // The window stays usable while training: other views open, and the dashboard keeps the live run.

@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -94,22 +95,28 @@ bool GetF32(napi_env env, napi_value v, const char* name, F32* out, bool allowNu
   return true;
 }
 
-bool GetInts(napi_env env, napi_value v, const char* name, std::vector<int64_t>* out) {
+// A JS array of numbers (T = int64_t: integers only).
+template <typename T>
+bool GetNumbers(napi_env env, napi_value v, const char* name, std::vector<T>* out) {
+  constexpr bool ints = std::is_same<T, int64_t>::value;
   bool isArray = false;
   napi_is_array(env, v, &isArray);
-  if (!isArray) return Throw(env, std::string(name) + ": expected an array of integers");
+  if (!isArray) return Throw(env, std::string(name) + (ints ? ": expected an array of integers" : ": expected an array of numbers"));
   uint32_t n;
   napi_get_array_length(env, v, &n);
   out->resize(n);
   for (uint32_t i = 0; i < n; i++) {
     napi_value e;
     napi_get_element(env, v, i, &e);
-    int64_t x;
-    if (napi_get_value_int64(env, e, &x) != napi_ok) return Throw(env, std::string(name) + ": expected integers");
-    (*out)[i] = x;
+    napi_status st;
+    if constexpr (ints) st = napi_get_value_int64(env, e, &(*out)[i]);
+    else st = napi_get_value_double(env, e, &(*out)[i]);
+    if (st != napi_ok) return Throw(env, std::string(name) + (ints ? ": expected integers" : ": expected numbers"));
   }
   return true;
 }
+
+bool GetInts(napi_env env, napi_value v, const char* name, std::vector<int64_t>* out) { return GetNumbers(env, v, name, out); }
 
 bool GetInt(napi_env env, napi_value v, const char* name, int64_t* out) {
   if (napi_get_value_int64(env, v, out) != napi_ok) return Throw(env, std::string(name) + ": expected an integer");
@@ -670,20 +677,7 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
 
 // ---- the fused training step (trainer.h): one native call per batch
 
-bool GetDoubles(napi_env env, napi_value v, const char* name, std::vector<double>* out) {
-  bool isArray = false;
-  napi_is_array(env, v, &isArray);
-  if (!isArray) return Throw(env, std::string(name) + ": expected an array of numbers");
-  uint32_t n;
-  napi_get_array_length(env, v, &n);
-  out->resize(n);
-  for (uint32_t i = 0; i < n; i++) {
-    napi_value e;
-    napi_get_element(env, v, i, &e);
-    if (napi_get_value_double(env, e, &(*out)[i]) != napi_ok) return Throw(env, std::string(name) + ": expected numbers");
-  }
-  return true;
-}
+bool GetDoubles(napi_env env, napi_value v, const char* name, std::vector<double>* out) { return GetNumbers(env, v, name, out); }
 
 bool GetTrainer(napi_env env, napi_value v, cnnwb::Trainer** t) {
   void* p = nullptr;

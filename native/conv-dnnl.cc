@@ -142,19 +142,21 @@ dnnl::stream& Stream() {
 
 memory Mem(const memory::desc& d, const float* p) { return memory(d, Engine(), const_cast<float*>(p)); }
 
+// The filter as the primitive wants it: the user's [kH, kW, C, outC] buffer, or its reordered copy.
+memory PrimWeights(Entry* e, dnnl::stream& s, const float* w) {
+  memory wu = Mem(e->userWeights, w);
+  if (!e->weights) return wu;
+  e->toPrim.execute(s, wu, *e->weights);
+  return *e->weights;
+}
+
 }  // namespace
 
 bool DnnlConvForward(const Conv& g, const float* x, const float* w, const float* bias, float* y, bool relu) {
   Entry* e = Get(0, (bias ? 1 : 0) | (relu ? 2 : 0), g);
   if (!e) return false;
   auto& s = Stream();
-  memory wu = Mem(e->userWeights, w);
-  memory* wp = &wu;
-  if (e->weights) {
-    e->toPrim.execute(s, wu, *e->weights);
-    wp = e->weights.get();
-  }
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, Mem(e->act, x)}, {DNNL_ARG_WEIGHTS, *wp}, {DNNL_ARG_DST, Mem(e->out, y)}};
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, Mem(e->act, x)}, {DNNL_ARG_WEIGHTS, PrimWeights(e, s, w)}, {DNNL_ARG_DST, Mem(e->out, y)}};
   if (bias) args.emplace(DNNL_ARG_BIAS, Mem(memory::desc({g.oc}, dt::f32, tag::x), bias));
   e->prim.execute(s, args);
   s.wait();
@@ -165,13 +167,7 @@ bool DnnlConvBackwardData(const Conv& g, const float* dy, const float* w, float*
   Entry* e = Get(1, 0, g);
   if (!e) return false;
   auto& s = Stream();
-  memory wu = Mem(e->userWeights, w);
-  memory* wp = &wu;
-  if (e->weights) {
-    e->toPrim.execute(s, wu, *e->weights);
-    wp = e->weights.get();
-  }
-  e->prim.execute(s, {{DNNL_ARG_DIFF_DST, Mem(e->out, dy)}, {DNNL_ARG_WEIGHTS, *wp}, {DNNL_ARG_DIFF_SRC, Mem(e->act, dx)}});
+  e->prim.execute(s, {{DNNL_ARG_DIFF_DST, Mem(e->out, dy)}, {DNNL_ARG_WEIGHTS, PrimWeights(e, s, w)}, {DNNL_ARG_DIFF_SRC, Mem(e->act, dx)}});
   s.wait();
   return true;
 }

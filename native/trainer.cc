@@ -69,6 +69,18 @@ uint64_t SplitMix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// Inverted-dropout mask: 0, or 1 / (1 − rate) where a uniform draw ≥ rate (tfjs: keep where u + keepProb ≥ 1).
+// One counter-based stream per call, so the masks depend on the seed and the call count, not on threads.
+void DropoutMask(uint64_t seed, int64_t call, double rate, int64_t count, float* mask, int T) {
+  const float keepScale = float(1.0 / (1.0 - rate));
+  const uint64_t stream = SplitMix(seed ^ SplitMix(uint64_t(call)));
+#pragma omp parallel for num_threads(T) schedule(static) if (count > 65536)
+  for (int64_t k = 0; k < count; k++) {
+    const double u = double(SplitMix(stream + uint64_t(k)) >> 11) * 0x1.0p-53;
+    mask[k] = u >= rate ? keepScale : 0.f;
+  }
+}
+
 }  // namespace
 
 Trainer::Trainer(const std::vector<std::vector<double>>& specs, int64_t h, int64_t w, int64_t c, int64_t maxBatch,
@@ -388,15 +400,9 @@ void Trainer::Forward(const float* x, int64_t n) {
         break;
       }
       case kSpatialDropout: {
-        const double rate = L.cfg[1];
         const int64_t C = L.inC, P = L.inH * L.inW;
-        const float keepScale = float(1.0 / (1.0 - rate));
-        const uint64_t stream = SplitMix(seed_ ^ SplitMix(uint64_t(++dropoutCalls_)));
         float* mask = L.mask.data();
-        for (int64_t k = 0; k < n * C; k++) {
-          const double u = double(SplitMix(stream + uint64_t(k)) >> 11) * 0x1.0p-53;
-          mask[k] = u >= rate ? keepScale : 0.f;
-        }
+        DropoutMask(seed_, ++dropoutCalls_, L.cfg[1], n * C, mask, T);
 #pragma omp parallel for num_threads(T) schedule(static)
         for (int64_t img = 0; img < n; img++)
           for (int64_t q = 0; q < P; q++)
@@ -433,17 +439,11 @@ void Trainer::Forward(const float* x, int64_t n) {
         break;
       }
       case kDropout: {
-        const double rate = L.cfg[1];
         const int64_t total = n * inSize;
-        const float keepScale = float(1.0 / (1.0 - rate));
-        const uint64_t stream = SplitMix(seed_ ^ SplitMix(uint64_t(++dropoutCalls_)));
         float* mask = L.mask.data();
+        DropoutMask(seed_, ++dropoutCalls_, L.cfg[1], total, mask, T);
 #pragma omp parallel for num_threads(T) schedule(static)
-        for (int64_t k = 0; k < total; k++) {
-          const double u = double(SplitMix(stream + uint64_t(k)) >> 11) * 0x1.0p-53;
-          mask[k] = u >= rate ? keepScale : 0.f;  // tfjs: keep where uniform + keepProb ≥ 1
-          out[k] = in[k] * mask[k];
-        }
+        for (int64_t k = 0; k < total; k++) out[k] = in[k] * mask[k];
         break;
       }
       case kFlatten:
