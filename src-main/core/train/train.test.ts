@@ -61,6 +61,25 @@ describe('runTraining', () => {
     assert.notEqual(c[0]!.loss, a[0]!.loss, 'another seed trains differently');
   });
 
+  it('same seed ⇒ identical runs with Dropout and BatchNorm too, on the fused native step (its masks are seeded)', async () => {
+    const spec: ModelSpec = structuredClone(TINY);
+    spec.config.layers.splice(2, 0, { class_name: 'BatchNormalization', config: {} }, { class_name: 'Dropout', config: { rate: 0.3 } });
+    const run = async (seed: number) => {
+      const epochs: EpochResult[] = [];
+      const logs: string[] = [];
+      const r = await runTraining(
+        { spec, hyperparameters: hp({ epochs: 2, seed }), dataset: data, runsDir: dirOf('seed-dropout') },
+        { onEpoch: (e) => epochs.push(e), onLog: (l) => logs.push(l) },
+      );
+      return { losses: epochs.map((e) => [e.loss, e.val_loss]), test: r.evaluation.testLoss, logs };
+    };
+    const a = await run(123);
+    assert.ok(a.logs.some((l) => l.startsWith('Training step: fused native')), `expected the fused step: ${a.logs.join(' | ')}`);
+    const again = await run(123);
+    assert.deepEqual([again.losses, again.test], [a.losses, a.test]);
+    assert.notDeepEqual((await run(5)).losses, a.losses);
+  });
+
   it('keeps the tensor count stable across epochs and frees everything at the end', async () => {
     const start = tf.memory().numTensors;
     const counts: number[] = [];
