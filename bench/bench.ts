@@ -2,7 +2,7 @@
  * Training and inference speed of the lesson's CNN on real Fashion-MNIST, on the backend `initBackend()` picks
  * (what users get), side by side with the PyTorch peer in the same invocation.
  *
- *   npm run bench -- [--batches 10] [--warmup 3] [--batch-size 128] [--no-peer] [--no-lag]
+ *   npm run bench -- [--batches 30] [--warmup 5] [--batch-size 128] [--no-peer] [--no-lag]
  *   CNN_WORKBENCH_BACKEND=wasm npm run bench      (force a backend)
  *
  * Prints human lines, then one JSON line last:
@@ -37,7 +37,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { batches: 10, warmup: 3, batchSize: LESSON_HYPERPARAMETERS.batch_size, peer: true, lag: true };
+  const o: Options = { batches: 30, warmup: 5, batchSize: LESSON_HYPERPARAMETERS.batch_size, peer: true, lag: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
