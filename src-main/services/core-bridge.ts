@@ -39,18 +39,21 @@ export interface CoreBridge {
  * without loading tfjs, and a core module that fails to load breaks only the methods that need it.
  */
 export function createCoreBridge(): CoreBridge {
-  const model = () => import('../core/model/index');
+  // The spec checks and templates without the rest of the model module: they do not need tfjs, and loading tfjs
+  // into the app's main process stalls its event loop (see registry.ts).
+  const validate = () => import('../core/model/validate');
   const data = () => import('../core/data/index');
   const runs = () => import('../core/runs/store');
   return {
-    summarizeSpec: async (spec) => (await model()).summarizeSpec(spec),
+    summarizeSpec: async (spec) => (await validate()).summarizeSpec(spec),
     async checkTrainable(spec, hyperparameters) {
-      const { summarizeSpec, SpecError } = await model();
+      const { summarizeSpec } = await validate();
+      const { SpecError } = await import('../core/model/errors');
       const summary = summarizeSpec(spec);
       if (!summary.ok) throw new SpecError(summary.issues);
       (await import('../core/train/hyperparameters')).validateHyperparameters(hyperparameters);
     },
-    templates: async () => (await model()).TEMPLATES.map((t) => ({ id: t.id, label: t.label, spec: t.spec })),
+    templates: async () => (await import('../core/model/templates')).TEMPLATES.map((t) => ({ id: t.id, label: t.label, spec: t.spec })),
     listDatasets: async () => (await data()).listDatasets(),
     importDataset: async (p) => (await data()).importDataset(p),
     testImages: async (datasetId, indices) => (await data()).getTestImages(datasetId, indices),

@@ -3,12 +3,20 @@
  * `serialization.ts`: `get(name)` either returns the entry or throws an error quoting the value received and
  * listing the known names, so a typo in a spec never turns into a raw tfjs stack trace.
  */
-import * as tf from '@tensorflow/tfjs';
+import { createRequire } from 'node:module';
+import type * as TF from '@tensorflow/tfjs';
 import type { ActivationName, LayerClassName, OptimizerName, OptimizerSpec } from '../../shared/spec';
 import { ACTIVATIONS, LAYER_CLASS_NAMES, OPTIMIZER_NAMES } from '../../shared/spec';
 import { INITIALIZERS, LAYER_FIELDS } from '../../shared/layer-fields';
 import type { InitializerName } from '../../shared/layer-fields';
 import type { FieldDescriptor } from '../../shared/spec';
+
+// tfjs is loaded on the first *use* of an entry, not on import: spec checks (the editor's live summary, the
+// check before a run starts) import this registry in the app's main process, and loading tfjs there stalls
+// its event loop for 0.5–0.9 s. Same module instance as `import '@tensorflow/tfjs'` elsewhere (Node's CJS cache).
+const require = createRequire(import.meta.url);
+let loaded: typeof TF | null = null;
+const tfjs = (): typeof TF => (loaded ??= require('@tensorflow/tfjs') as typeof TF);
 
 /** Python-style quoting as Keras prints it: 'relu6' for strings, JSON for anything else. */
 function quote(v: unknown): string {
@@ -67,7 +75,7 @@ export const activationRegistry = new Registry<ActivationName, ActivationEntry>(
 // ---------------------------------------------------------------- initializers
 
 /** tfjs' Initializer class (not exported by name from @tensorflow/tfjs). */
-export type TfInitializer = ReturnType<typeof tf.initializers.zeros>;
+export type TfInitializer = ReturnType<typeof TF.initializers.zeros>;
 
 /** Keras initializer names → seeded tfjs initializers, with Keras 3's default parameters. */
 export const initializerRegistry = new Registry<InitializerName, (seed: number) => TfInitializer>(
@@ -76,27 +84,27 @@ export const initializerRegistry = new Registry<InitializerName, (seed: number) 
     INITIALIZERS.map((name): [InitializerName, (seed: number) => TfInitializer] => {
       switch (name) {
         case 'glorot_uniform':
-          return [name, (seed) => tf.initializers.glorotUniform({ seed })];
+          return [name, (seed) => tfjs().initializers.glorotUniform({ seed })];
         case 'glorot_normal':
-          return [name, (seed) => tf.initializers.glorotNormal({ seed })];
+          return [name, (seed) => tfjs().initializers.glorotNormal({ seed })];
         case 'he_uniform':
-          return [name, (seed) => tf.initializers.heUniform({ seed })];
+          return [name, (seed) => tfjs().initializers.heUniform({ seed })];
         case 'he_normal':
-          return [name, (seed) => tf.initializers.heNormal({ seed })];
+          return [name, (seed) => tfjs().initializers.heNormal({ seed })];
         case 'lecun_uniform':
-          return [name, (seed) => tf.initializers.leCunUniform({ seed })];
+          return [name, (seed) => tfjs().initializers.leCunUniform({ seed })];
         case 'lecun_normal':
-          return [name, (seed) => tf.initializers.leCunNormal({ seed })];
+          return [name, (seed) => tfjs().initializers.leCunNormal({ seed })];
         case 'random_normal':
-          return [name, (seed) => tf.initializers.randomNormal({ mean: 0, stddev: 0.05, seed })];
+          return [name, (seed) => tfjs().initializers.randomNormal({ mean: 0, stddev: 0.05, seed })];
         case 'random_uniform':
-          return [name, (seed) => tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed })];
+          return [name, (seed) => tfjs().initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed })];
         case 'truncated_normal':
-          return [name, (seed) => tf.initializers.truncatedNormal({ mean: 0, stddev: 0.05, seed })];
+          return [name, (seed) => tfjs().initializers.truncatedNormal({ mean: 0, stddev: 0.05, seed })];
         case 'zeros':
-          return [name, () => tf.initializers.zeros()];
+          return [name, () => tfjs().initializers.zeros()];
         case 'ones':
-          return [name, () => tf.initializers.ones()];
+          return [name, () => tfjs().initializers.ones()];
       }
     }),
   ),
@@ -128,7 +136,7 @@ export interface OptimizerEntry {
   name: OptimizerName;
   /** Keras 3 defaults for every config field this optimizer reads. */
   defaults: Required<Pick<OptimizerSpec['config'], 'learning_rate'>> & Partial<OptimizerSpec['config']>;
-  create(config: OptimizerSpec['config']): tf.Optimizer;
+  create(config: OptimizerSpec['config']): TF.Optimizer;
 }
 
 const num = (v: number | undefined, dflt: number): number => (v === undefined ? dflt : v);
@@ -149,7 +157,7 @@ export const optimizerRegistry = new Registry<OptimizerName, OptimizerEntry>(
             {
               name,
               defaults: { learning_rate: 0.001, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 },
-              create: (c) => tf.train.adam(num(c.learning_rate, 0.001), num(c.beta_1, 0.9), num(c.beta_2, 0.999), num(c.epsilon, 1e-7)),
+              create: (c) => tfjs().train.adam(num(c.learning_rate, 0.001), num(c.beta_1, 0.9), num(c.beta_2, 0.999), num(c.epsilon, 1e-7)),
             },
           ];
         case 'sgd':
@@ -161,7 +169,7 @@ export const optimizerRegistry = new Registry<OptimizerName, OptimizerEntry>(
               create: (c) => {
                 const lr = num(c.learning_rate, 0.01);
                 const momentum = num(c.momentum, 0);
-                return momentum === 0 && !c.nesterov ? tf.train.sgd(lr) : tf.train.momentum(lr, momentum, c.nesterov === true);
+                return momentum === 0 && !c.nesterov ? tfjs().train.sgd(lr) : tfjs().train.momentum(lr, momentum, c.nesterov === true);
               },
             },
           ];
@@ -171,7 +179,7 @@ export const optimizerRegistry = new Registry<OptimizerName, OptimizerEntry>(
             {
               name,
               defaults: { learning_rate: 0.001, rho: 0.9, momentum: 0, epsilon: 1e-7 },
-              create: (c) => tf.train.rmsprop(num(c.learning_rate, 0.001), num(c.rho, 0.9), num(c.momentum, 0), num(c.epsilon, 1e-7), false),
+              create: (c) => tfjs().train.rmsprop(num(c.learning_rate, 0.001), num(c.rho, 0.9), num(c.momentum, 0), num(c.epsilon, 1e-7), false),
             },
           ];
         case 'adagrad':
@@ -180,7 +188,7 @@ export const optimizerRegistry = new Registry<OptimizerName, OptimizerEntry>(
             {
               name,
               defaults: { learning_rate: 0.001, initial_accumulator_value: 0.1, epsilon: 1e-7 },
-              create: (c) => tf.train.adagrad(num(c.learning_rate, 0.001), num(c.initial_accumulator_value, 0.1)),
+              create: (c) => tfjs().train.adagrad(num(c.learning_rate, 0.001), num(c.initial_accumulator_value, 0.1)),
             },
           ];
         case 'adamax':
@@ -189,7 +197,7 @@ export const optimizerRegistry = new Registry<OptimizerName, OptimizerEntry>(
             {
               name,
               defaults: { learning_rate: 0.001, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 },
-              create: (c) => tf.train.adamax(num(c.learning_rate, 0.001), num(c.beta_1, 0.9), num(c.beta_2, 0.999), num(c.epsilon, 1e-7), 0),
+              create: (c) => tfjs().train.adamax(num(c.learning_rate, 0.001), num(c.beta_1, 0.9), num(c.beta_2, 0.999), num(c.epsilon, 1e-7), 0),
             },
           ];
       }
