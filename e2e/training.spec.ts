@@ -21,6 +21,8 @@ test('train one epoch and judge it with the confusion matrix and the gallery', a
   await expect(page.locator('#train-blocker')).toContainText('epochs');
   await page.getByTestId('hp-epochs').fill('1');
   await trainToEnd(page);
+  // The dashboard says how batches trained (CI builds the native addon, so the fused step).
+  await expect(page.getByTestId('training-step')).toContainText('Training step: fused native training step');
 
   // Curves: one epoch point per per-epoch series, and per-batch samples on the smoothed line.
   const loss = page.locator('figure[data-chart="loss"]');

@@ -82,6 +82,8 @@ export interface BatchProgress {
   imagesPerSec: number;
   etaSeconds: number;
   elapsedSeconds: number;
+  /** How a batch trains: the fused native step, or tfjs layers and why (e.g. a layer the fused step lacks). */
+  trainingStep: string;
 }
 
 /** Things that happened at an epoch end, for marking on the curves. */

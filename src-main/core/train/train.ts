@@ -155,7 +155,8 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
     let held: string[] | null = null;
     const log = (line: string) => (held ? held.push(line) : hooks.onLog?.(line));
     hooks.onStart?.(runId, backend);
-    hooks.onLog?.(`Training step: ${fused.ok ? fused.trainer.description : `tfjs layers trainOnBatch (${fused.reason})`}`);
+    const trainingStep = fused.ok ? fused.trainer.description : `tfjs layers trainOnBatch (${fused.reason})`;
+    hooks.onLog?.(`Training step: ${trainingStep}`);
 
     const handle = new ModelTrainerHandle(model, log);
     const { list, earlyStopping } = callbacksFor(h);
@@ -251,6 +252,7 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
           imagesPerSec: epochSec > 0 ? seen / epochSec : 0,
           etaSeconds: perBatch * (batchesPerEpoch - b - 1),
           elapsedSeconds: (now - trainStart - pausedMs) / 1000,
+          trainingStep,
         });
         // trainOnBatch settles in microtasks, so without one macrotask turn per batch a signal handler (Ctrl-C in
         // the CLI) or a message port could not call control.stop() until the epoch ends. Costs microseconds.
