@@ -2,7 +2,13 @@
 // loop writes disjoint outputs, and reductions go through per-thread partial sums in double.
 #include "trainer.h"
 
+#ifdef _OPENMP
 #include <omp.h>
+#else
+// Built without OpenMP (a compiler without -fopenmp): every loop runs on the calling thread.
+inline int omp_get_thread_num() { return 0; }
+inline int omp_get_num_threads() { return 1; }
+#endif
 
 #include <algorithm>
 #include <cmath>

@@ -31,16 +31,24 @@ done
 
 # oneDNN (Debian's libdnnl-dev, what PyTorch's CPU convolutions use) for the convolutions when present; the
 # im2col + OpenBLAS path covers machines without it.
+# CNNWB_NO_DNNL=1 builds without it (to check that path). OpenMP (the fused training step's threads) whenever
+# the compiler has it; without it the step runs on one thread.
 dnnl_flags=()
 dnnl_note="im2col + OpenBLAS convolutions (apt-get install libdnnl-dev for oneDNN ones)"
-if [[ -f /usr/include/oneapi/dnnl/dnnl.hpp ]] && ldconfig -p 2>/dev/null | grep -q 'libdnnl\.so'; then
-  dnnl_flags=(-DCNNWB_DNNL -fopenmp -ldnnl)
+if [[ -z "${CNNWB_NO_DNNL:-}" && -f /usr/include/oneapi/dnnl/dnnl.hpp ]] && ldconfig -p 2>/dev/null | grep -q 'libdnnl\.so'; then
+  dnnl_flags=(-DCNNWB_DNNL -ldnnl)
   dnnl_note="oneDNN convolutions"
+fi
+omp_flags=()
+if echo 'int main(){return 0;}' | "$cxx" -x c++ -fopenmp - -o /dev/null 2>/dev/null; then
+  omp_flags=(-fopenmp)
+elif ((${#dnnl_flags[@]})); then
+  dnnl_flags=(); dnnl_note="im2col + OpenBLAS convolutions (oneDNN needs OpenMP, which $cxx lacks)"
 fi
 
 # -march=native: the addon is built on the machine that runs it (at install), so use all of its SIMD.
 if ! "$cxx" -O3 -march=native -std=c++17 -fPIC -shared -pthread -DNODE_GYP_MODULE_NAME=cnnwb \
-  -I"$node_inc" -I"$blas_inc" native/*.cc -o "$out/cnnwb.node.tmp" -ldl "${dnnl_flags[@]}" 2>"$out/compile.log"; then
+  -I"$node_inc" -I"$blas_inc" native/*.cc -o "$out/cnnwb.node.tmp" -ldl "${omp_flags[@]}" "${dnnl_flags[@]}" 2>"$out/compile.log"; then
   fail "compile failed ($(head -c 300 "$out/compile.log" | tr '\n' ' '))"
 fi
 mv "$out/cnnwb.node.tmp" "$out/cnnwb.node"
