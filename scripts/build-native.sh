@@ -5,10 +5,11 @@
 # fails the install: the wasm backend is the fallback, and the reason lands in native/build/build-error.txt,
 # where the backend picker reads it to say why native is not used.
 #   bash scripts/build-native.sh [--optional]
+# Environment: CNNWB_BUILD_DIR (default native/build), CNNWB_NO_DNNL=1 (skip oneDNN even where it is installed).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 optional=0; [[ "${1:-}" == "--optional" ]] && optional=1
-out=native/build
+out="${CNNWB_BUILD_DIR:-native/build}"
 mkdir -p "$out"
 rm -f "$out/build-error.txt"
 
@@ -52,8 +53,9 @@ if ! "$cxx" -O3 -march=native -std=c++17 -fPIC -shared -pthread -DNODE_GYP_MODUL
   fail "compile failed ($(head -c 300 "$out/compile.log" | tr '\n' ' '))"
 fi
 mv "$out/cnnwb.node.tmp" "$out/cnnwb.node"
-if ! node -e "require('./$out/cnnwb.node').info()" 2>"$out/compile.log"; then
+addon="$(cd "$out" && pwd)/cnnwb.node"
+if ! node -e "require('$addon').info()" 2>"$out/compile.log"; then
   rm -f "$out/cnnwb.node"
   fail "built but does not load ($(head -c 300 "$out/compile.log" | tr '\n' ' '))"
 fi
-echo "native kernels built: $out/cnnwb.node ($(node -p "require('./$out/cnnwb.node').info().core") kernels, $dnnl_note)"
+echo "native kernels built: $out/cnnwb.node ($(node -p "require('$addon').info().core") kernels, $dnnl_note)"
