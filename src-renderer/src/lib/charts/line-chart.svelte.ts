@@ -64,6 +64,8 @@ function markerPlugin(markers: () => Marker[]): Plugin<'line'> {
       ctx.save();
       ctx.font = '11px system-ui, sans-serif';
       ctx.textAlign = 'center';
+      // Markers of the same epoch (an LR reduction and the early stop often coincide) stack their tags.
+      const tagsAt = new Map<number, number>();
       for (const m of markers()) {
         const px = x.getPixelForValue(m.x);
         if (px < left - 1 || px > right + 1) continue;
@@ -77,7 +79,9 @@ function markerPlugin(markers: () => Marker[]): Plugin<'line'> {
         ctx.stroke();
         // Keep the tag inside the plot area when the marker sits at its edge (the last epoch usually does).
         const half = ctx.measureText(MARKER_SHORT[m.kind]).width / 2 + 2;
-        ctx.fillText(MARKER_SHORT[m.kind], Math.min(right - half, Math.max(left + half, px)), top + 10);
+        const row = tagsAt.get(m.x) ?? 0;
+        tagsAt.set(m.x, row + 1);
+        ctx.fillText(MARKER_SHORT[m.kind], Math.min(right - half, Math.max(left + half, px)), top + 10 + row * 12);
       }
       ctx.restore();
     },
