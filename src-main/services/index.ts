@@ -42,6 +42,8 @@ export interface ShellDialogs {
 }
 
 export interface ServicesOptions {
+  /** Keep a standby training worker loaded so Train starts at once (default true; see TrainingManager). */
+  prewarm?: boolean;
   kind: 'electron' | 'browser';
   /** Where runs live. Default: `defaultRunsDir()` (under CNN_WORKBENCH_HOME). */
   runsDir?: string;
@@ -93,6 +95,7 @@ export function createServices(opts: ServicesOptions): Services {
     progressIntervalMs: opts.progressIntervalMs,
     onCrash: (runId, error) => core.markFailed(runsDir, runId, error),
     validate: (request) => core.checkTrainable(request.spec, request.hyperparameters),
+    prewarm: opts.prewarm ?? true,
   });
   const { dialogs } = opts;
 

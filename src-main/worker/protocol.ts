@@ -17,11 +17,14 @@ export interface WorkerTrainingJob {
   progressIntervalMs: number;
 }
 
-/** `workerData`: either train, or only report which backend would train (no run is created). */
-export type WorkerData = { mode: 'train'; job: WorkerTrainingJob } | { mode: 'probe' };
+/**
+ * `workerData`: train a job; only report which backend would train (no run is created); or stand by — load
+ * tfjs, the backend and the default dataset now, report the backend, then train the `job` message it gets.
+ */
+export type WorkerData = { mode: 'train'; job: WorkerTrainingJob } | { mode: 'probe' } | { mode: 'standby' };
 
 /** main → worker. */
-export type ToWorker = { type: 'control'; action: 'pause' | 'resume' | 'stop' };
+export type ToWorker = { type: 'control'; action: 'pause' | 'resume' | 'stop' } | { type: 'job'; job: WorkerTrainingJob };
 
 /** worker → main. Messages arrive in the order sent; `finished` or `failed` is always the last. */
 export type FromWorker =
