@@ -36,7 +36,9 @@ done
 # the compiler has it; without it the step runs on one thread.
 dnnl_flags=()
 dnnl_note="im2col + OpenBLAS convolutions (apt-get install libdnnl-dev for oneDNN ones)"
-if [[ -z "${CNNWB_NO_DNNL:-}" && -f /usr/include/oneapi/dnnl/dnnl.hpp ]] && ldconfig -p 2>/dev/null | grep -q 'libdnnl\.so'; then
+# (A link test, not `ldconfig -p | grep -q`: under pipefail that pipeline fails at random when grep exits early.)
+if [[ -z "${CNNWB_NO_DNNL:-}" && -f /usr/include/oneapi/dnnl/dnnl.hpp ]] &&
+  printf 'const void* dnnl_version(void);\nint main(void) { return dnnl_version() == 0; }\n' | "$cxx" -x c - -ldnnl -o /dev/null 2>/dev/null; then
   dnnl_flags=(-DCNNWB_DNNL -ldnnl)
   dnnl_note="oneDNN convolutions"
 fi
