@@ -72,5 +72,13 @@ test('train one epoch and judge it with the confusion matrix and the gallery', a
   expect(ink.height).toBe(28);
   expect(ink.sum).toBeGreaterThan(0);
 
+  // The diagonal: the best-recognised class's correct predictions, least confident first.
+  const best = grid.filter((c) => c.t === c.p).sort((a, b) => b.n - a.n)[0];
+  await page.locator(`[data-testid="confusion-matrix"] button[data-truth="${best.t}"][data-predicted="${best.t}"]`).click();
+  await expect(gallery.locator('h3')).toContainText(`True ${await rowName(page, best.t)}, predicted ${await rowName(page, best.t)}`);
+  await expect(gallery).toContainText('lowest first: the correct predictions nearest to being wrong');
+  await expect(gallery.locator('li canvas').first()).toBeVisible();
+  expect(await gallery.locator('li').count()).toBe(Math.min(best.n, 48));
+
   await page.screenshot({ path: testInfo.outputPath('results.png'), fullPage: true });
 });

@@ -127,6 +127,11 @@ export interface Evaluation {
   confusedPairs: { truth: number; predicted: number; count: number }[];
   /** Misclassified test images with their predicted probabilities. */
   misclassified: { index: number; truth: number; predicted: number; probabilities: number[] }[];
+  /**
+   * Per class, the correctly classified test images the model was least sure of (lowest probability on the true
+   * class first): the matrix diagonal's gallery. Absent from evaluations written before it existed.
+   */
+  leastConfidentCorrect?: { index: number; truth: number; predicted: number; probabilities: number[] }[];
   /** Set when BatchNorm moving statistics have not settled (short runs): explains near-chance inference. */
   notes: string[];
 }

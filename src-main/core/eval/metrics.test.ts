@@ -80,6 +80,19 @@ describe('classification metrics on a hand-computed matrix', () => {
     assert.deepEqual(ev.misclassified, [{ index: 12, truth: 1, predicted: 0, probabilities: [0.95, 0.05] }]);
   });
 
+  it('least-confident correct predictions: per class, lowest probability on the true class first, capped', () => {
+    const labels = [0, 0, 0, 1, 1, 1];
+    // Correct: rows 0 (0.9), 1 (0.55), 2 (0.7) of class 0; rows 4 (0.6), 5 (0.99) of class 1; row 3 is wrong.
+    const probs = [0.9, 0.1, 0.55, 0.45, 0.7, 0.3, 0.8, 0.2, 0.4, 0.6, 0.01, 0.99];
+    const ev = evaluateProbabilities(labels, probs, { classNames: ['x', 'y'], indices: [20, 21, 22, 23, 24, 25], correctPerClassCap: 2 });
+    assert.deepEqual(
+      ev.leastConfidentCorrect!.map((m) => [m.index, m.truth, m.predicted]),
+      [[21, 0, 0], [22, 0, 0], [24, 1, 1], [25, 1, 1]],
+    );
+    assert.deepEqual(ev.misclassified.map((m) => m.index), [23]);
+    assert.deepEqual(evaluateProbabilities(labels, probs, { classNames: ['x', 'y'], correctPerClassCap: 0 }).leastConfidentCorrect, []);
+  });
+
   it('clips probabilities like Keras so a confident mistake costs -log(1e-7), not Infinity', () => {
     const ev = evaluateProbabilities([1], [1, 0], { classNames: ['x', 'y'] });
     close(ev.testLoss, -Math.log(1e-7), 'clipped loss');

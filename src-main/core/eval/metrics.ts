@@ -10,6 +10,9 @@ export const EPSILON = 1e-7;
 /** Default cap on the misclassified list: enough for a gallery, small enough for evaluation.json and IPC. */
 export const MISCLASSIFIED_CAP = 500;
 
+/** Default number of least-confident correct predictions kept per class (the diagonal's gallery). */
+export const CORRECT_PER_CLASS_CAP = 48;
+
 /** Rows = truth, columns = predicted (as in the lesson's table). */
 export function confusionMatrix(truth: ArrayLike<number>, predicted: ArrayLike<number>, numClasses: number): number[][] {
   const m = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
@@ -73,6 +76,8 @@ export interface EvaluateOptions {
   classNames: string[];
   /** How many misclassified images to keep (most confident mistakes first). */
   misclassifiedCap?: number;
+  /** How many correct predictions to keep per class (least confident first). */
+  correctPerClassCap?: number;
   /** Maps a row of `labels`/`probs` back to the test-set index it came from (default: identity). */
   indices?: ArrayLike<number>;
 }
@@ -90,6 +95,8 @@ export function evaluateProbabilities(labels: ArrayLike<number>, probs: ArrayLik
   let lossSum = 0;
   let correct = 0;
   const wrong: Evaluation['misclassified'] = [];
+  const correctCap = options.correctPerClassCap ?? CORRECT_PER_CLASS_CAP;
+  const right: Evaluation['misclassified'][] = Array.from({ length: k }, () => []);
   for (let i = 0; i < n; i++) {
     const label = labels[i]!;
     if (!(label >= 0 && label < k)) throw new RangeError(`label ${label} at row ${i} is outside 0..${k - 1}`);
@@ -100,12 +107,16 @@ export function evaluateProbabilities(labels: ArrayLike<number>, probs: ArrayLik
     const pred = argmaxRow(probs, i, k);
     predicted[i] = pred;
     if (pred === label) correct++;
-    else {
+    if (pred !== label || correctCap > 0) {
       const row: number[] = [];
       for (let j = 0; j < k; j++) row.push(probs[i * k + j]!);
-      wrong.push({ index: options.indices ? options.indices[i]! : i, truth: label, predicted: pred, probabilities: row });
+      (pred === label ? right[label]! : wrong).push({ index: options.indices ? options.indices[i]! : i, truth: label, predicted: pred, probabilities: row });
     }
   }
+  // The correct predictions nearest to being wrong (lowest probability on the true class) say most about a class.
+  const leastConfidentCorrect = right.flatMap((list) =>
+    list.sort((a, b) => a.probabilities[a.truth]! - b.probabilities[b.truth]! || a.index - b.index).slice(0, correctCap),
+  );
   // Most confident mistakes first: those are the interesting ones to look at (and the cap keeps them).
   wrong.sort((a, b) => b.probabilities[b.predicted]! - a.probabilities[a.predicted]! || a.index - b.index);
   const matrix = confusionMatrix(labels, predicted, k);
@@ -120,6 +131,7 @@ export function evaluateProbabilities(labels: ArrayLike<number>, probs: ArrayLik
     macro: macroAverages(perClass),
     confusedPairs: confusedPairs(matrix),
     misclassified: wrong.slice(0, options.misclassifiedCap ?? MISCLASSIFIED_CAP),
+    leastConfidentCorrect,
     notes: [],
   };
 }

@@ -54,7 +54,7 @@ export async function lossAndAccuracy(
   classNames: string[],
 ): Promise<{ loss: number; accuracy: number }> {
   const probs = await predictProbabilities(model, set, indices, classNames.length);
-  const ev = evaluateProbabilities(labelsOf(set, indices), probs, { classNames, misclassifiedCap: 0 });
+  const ev = evaluateProbabilities(labelsOf(set, indices), probs, { classNames, misclassifiedCap: 0, correctPerClassCap: 0 });
   return { loss: ev.testLoss, accuracy: ev.testAccuracy };
 }
 
