@@ -6,7 +6,7 @@
  *     spec.json             the model spec as trained
  *     hyperparameters.json  the hyperparameters as trained
  *     history.jsonl         one EpochResult per line, rewritten atomically after every epoch
- *     evaluation.json       test metrics, confusion matrix, per-class table, misclassified images
+ *     evaluation.json       test metrics, confusion matrix, per-class table, misclassified images, least-confident correct ones
  *     model/                model.json + weights.bin (tfjs layers format)
  *
  * Every write is atomic (temp file + rename), so a crash loses at most the epoch in progress and never
