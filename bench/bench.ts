@@ -130,7 +130,10 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   for (let i = o.warmup; i < total; i++) loss = await trainBatch(i);
   const trainSec = (performance.now() - t0) / 1000;
-  if (fused.ok) fused.trainer.pushToModel();
+  if (fused.ok) {
+    fused.trainer.pushToModel();
+    fused.trainer.dispose();
+  }
   const trainIps = (o.batches * B) / trainSec;
 
   const evalX = batches[0].x;

@@ -35,6 +35,8 @@ export interface NativeAddon {
   trainerLayout(handle: unknown): { shape: number[]; params: number[] }[];
   /** Copies one weight into the trainer (`write`) or out of it. */
   trainerParam(handle: unknown, layer: number, param: number, data: Float32Array, write: boolean): void;
+  /** Frees the trainer's buffers now; the handle is unusable afterwards. */
+  trainerDispose(handle: unknown): void;
   /** One step: [loss, accuracy, 1 if every weight is finite else 0]. */
   trainerStep(handle: unknown, x: Float32Array, labels: Int32Array, n: number, lr: number): number[];
   /** oneDNN convolutions (default, when built with them) or the im2col + OpenBLAS path (false; for tests). */

@@ -87,6 +87,8 @@ async function compareOnCpu(modelSpec: ModelSpec, optimizer: OptimizerSpec, step
     const bad = disagreement(w.dataSync() as Float32Array, b[i]!.dataSync() as Float32Array, TOL, 1e-6);
     assert.equal(bad, null, `weight ${i} (${fusedModel.weights[i]!.name}): ${bad}`);
   });
+  plan.trainer.dispose();
+  assert.throws(() => plan.trainer.step(batch(1, 0).x, batch(1, 0).labels, 1, 1e-3), /this trainer was disposed/);
   ref.dispose();
   fusedModel.dispose();
 }

@@ -30,6 +30,8 @@ export interface FusedTrainer {
   pullFromModel(): void;
   /** Copies every weight of the trainer into the model. */
   pushToModel(): void;
+  /** Frees the native buffers (activations, gradients, optimizer slots) now rather than at garbage collection. */
+  dispose(): void;
 }
 
 export type FusedPlan = { ok: true; trainer: FusedTrainer } | { ok: false; reason: string };
@@ -172,6 +174,10 @@ class NativeFusedTrainer implements FusedTrainer {
     });
   }
 
+  dispose(): void {
+    this.lib.trainerDispose(this.handle);
+  }
+
   pushToModel(): void {
     this.layers.forEach((layer, i) => {
       const current = layer.getWeights();
@@ -225,6 +231,7 @@ export function createFusedTrainer(model: tf.LayersModel, optimizer: OptimizerSp
     const mine = layout[i]!;
     const sizes = layer.getWeights().map((w) => w.size);
     if (mine.shape.reduce((a, d) => a * d, 1) !== size || JSON.stringify(mine.params) !== JSON.stringify(sizes)) {
+      lib.trainerDispose(handle);
       return { ok: false, reason: `layer '${layer.name}': the fused step computed output ${mine.shape} / weights ${mine.params}, tfjs ${shape} / ${sizes}` };
     }
   }

@@ -130,13 +130,14 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
   let optimizer: tf.Optimizer | null = null;
   let writer: RunWriter | null = null;
   let callbacks: CallbackList | null = null;
+  let fused: FusedPlan | null = null;
   try {
     checkModelFitsData(model, spec, job.dataset);
     optimizer = createOptimizer(h.optimizer);
     model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
     // The whole step in one native call when the backend and the model allow it (the tfjs model stays the
     // source of truth between epochs); otherwise tfjs layers' trainOnBatch.
-    const fused: FusedPlan = createFusedTrainer(model, h.optimizer, h.seed, h.batch_size, backend);
+    fused = createFusedTrainer(model, h.optimizer, h.seed, h.batch_size, backend);
     backend = { ...backend, description: `${backend.description}; ${fused.ok ? fused.trainer.description : `tfjs layers training step (${fused.reason})`}` };
 
     // ---- the run folder exists from here on
@@ -334,6 +335,7 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
     }
     throw err;
   } finally {
+    if (fused?.ok) fused.trainer.dispose();
     callbacks?.dispose();
     model.dispose();
     optimizer?.dispose();
