@@ -33,4 +33,5 @@ it('builds without oneDNN and the fused step trains (loss falls) on im2col convo
   const losses = Array.from({ length: 8 }, () => lib.trainerStep(t, x, labels, 4, 0.01));
   assert.ok(losses.every(([, , finite]) => finite === 1));
   assert.ok(losses[7]![0]! < losses[0]![0]! * 0.9, `loss did not fall: ${losses.map((l) => l[0]!.toFixed(4)).join(', ')}`);
+  lib.trainerDispose(t);
 });
