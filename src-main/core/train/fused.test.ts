@@ -93,6 +93,53 @@ async function compareOnCpu(modelSpec: ModelSpec, optimizer: OptimizerSpec, step
   fusedModel.dispose();
 }
 
+/**
+ * The fused step's gradient of the first Conv2D's kernel (`layers` then Flatten → Dense softmax) against central
+ * differences of the same loss through tfjs' cpu forward pass: for what tfjs cannot differentiate, or differentiates
+ * inconsistently with its own forward pass.
+ */
+async function checkByDifferences(layers: LayerSpec[]): Promise<void> {
+  const model = buildModel(spec([...layers, L('Flatten', {}), L('Dense', { units: 5, activation: 'softmax' })]), 5);
+  const { x, labels } = batch(8, 3);
+  const start = model.getWeights().map((w) => w.clone());
+  const conv = model.layers.find((l) => l.getClassName() === 'Conv2D')!;
+  const kernel0 = conv.getWeights()[0]!.dataSync().slice() as Float32Array;
+  // Plain SGD at lr 1: the step moves every weight by exactly minus its gradient.
+  const plan = createFusedTrainer(model, { class_name: 'sgd', config: { learning_rate: 1 } }, 5, 8, backend);
+  assert.ok(plan.ok, plan.ok ? '' : plan.reason);
+  plan.trainer.step(x, labels, 8, 1);
+  plan.trainer.pushToModel();
+  plan.trainer.dispose();
+  const kernel1 = conv.getWeights()[0]!.dataSync();
+  const grad = kernel0.map((w, i) => w - kernel1[i]!);
+
+  const active = tf.getBackend();
+  await tf.setBackend('cpu');
+  const xs = tf.tensor4d(x, [8, 12, 12, 2]);
+  const lossWith = (kernel: Float32Array): number => {
+    model.setWeights(start.map((w, i) => (i === 0 ? tf.tensor(kernel, w.shape) : w)));
+    const p = (model.predict(xs) as tf.Tensor).dataSync();
+    let sum = 0;
+    labels.forEach((t, r) => (sum += -Math.log(Math.min(Math.max(p[r * 5 + t]!, 1e-7), 1 - 1e-7))));
+    return sum / 8;
+  };
+  const eps = 1e-2;
+  const fd = Array.from(kernel0, (_, k) => {
+    const plus = kernel0.slice();
+    const minus = kernel0.slice();
+    plus[k]! += eps;
+    minus[k]! -= eps;
+    return (lossWith(plus) - lossWith(minus)) / (2 * eps);
+  });
+  xs.dispose();
+  await tf.setBackend(active);
+  const scale = Math.max(...fd.map(Math.abs));
+  const worst = Math.max(...fd.map((g, i) => Math.abs(g - grad[i]!)));
+  assert.ok(worst <= 0.01 * scale, `fused gradient vs central differences: max |diff| ${worst} > 1% of ${scale}`);
+  tf.dispose(start);
+  model.dispose();
+}
+
 describe('fused native training step', () => {
   before(async () => {
     backend = await initBackend();
@@ -188,54 +235,15 @@ describe('fused native training step', () => {
   });
 
   it("average pooling with 'same' padding: gradients follow its forward pass (as in TF/Keras; tfjs' own AvgPoolGrad divides by the whole window)", async () => {
-    const model = buildModel(
-      spec([
-        L('Conv2D', { filters: 2, kernel_size: [3, 3], padding: 'same' }),
-        L('AveragePooling2D', { pool_size: [3, 3], strides: [2, 2], padding: 'same' }),
-        L('Flatten', {}),
-        L('Dense', { units: 5, activation: 'softmax' }),
-      ]),
-      5,
-    );
-    const { x, labels } = batch(8, 3);
-    const start = model.getWeights().map((w) => w.clone());
-    const conv = model.layers.find((l) => l.getClassName() === 'Conv2D')!;
-    const kernel0 = conv.getWeights()[0]!.dataSync().slice() as Float32Array;
-    // Plain SGD at lr 1: the step moves every weight by exactly minus its gradient.
-    const plan = createFusedTrainer(model, { class_name: 'sgd', config: { learning_rate: 1 } }, 5, 8, backend);
-    assert.ok(plan.ok, plan.ok ? '' : plan.reason);
-    plan.trainer.step(x, labels, 8, 1);
-    plan.trainer.pushToModel();
-    plan.trainer.dispose();
-    const kernel1 = conv.getWeights()[0]!.dataSync();
-    const grad = kernel0.map((w, i) => w - kernel1[i]!);
+    await checkByDifferences([
+      L('Conv2D', { filters: 2, kernel_size: [3, 3], padding: 'same' }),
+      L('AveragePooling2D', { pool_size: [3, 3], strides: [2, 2], padding: 'same' }),
+    ]);
+  });
 
-    // Central differences of the same loss through tfjs' cpu forward pass (which averages over the pixels inside).
-    const active = tf.getBackend();
-    await tf.setBackend('cpu');
-    const xs = tf.tensor4d(x, [8, 12, 12, 2]);
-    const lossWith = (kernel: Float32Array): number => {
-      model.setWeights(start.map((w, i) => (i === 0 ? tf.tensor(kernel, w.shape) : w)));
-      const p = (model.predict(xs) as tf.Tensor).dataSync();
-      let sum = 0;
-      labels.forEach((t, r) => (sum += -Math.log(Math.min(Math.max(p[r * 5 + t]!, 1e-7), 1 - 1e-7))));
-      return sum / 8;
-    };
-    const eps = 1e-2;
-    const fd = Array.from(kernel0, (_, k) => {
-      const plus = kernel0.slice();
-      const minus = kernel0.slice();
-      plus[k]! += eps;
-      minus[k]! -= eps;
-      return (lossWith(plus) - lossWith(minus)) / (2 * eps);
-    });
-    xs.dispose();
-    await tf.setBackend(active);
-    const scale = Math.max(...fd.map(Math.abs));
-    const worst = Math.max(...fd.map((g, i) => Math.abs(g - grad[i]!)));
-    assert.ok(worst <= 0.01 * scale, `fused gradient vs central differences: max |diff| ${worst} > 1% of ${scale}`);
-    tf.dispose(start);
-    model.dispose();
+  it('dilated convolutions train (tfjs cannot compute their gradients): checked by central differences', async () => {
+    await checkByDifferences([L('Conv2D', { filters: 2, kernel_size: [3, 3], dilation_rate: [2, 2], padding: 'same' })]);
+    await checkByDifferences([L('Conv2D', { filters: 2, kernel_size: [3, 2], dilation_rate: [2, 3], padding: 'valid' })]);
   });
 
   for (const optimizer of [
