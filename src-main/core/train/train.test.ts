@@ -235,4 +235,24 @@ describe('runTraining', () => {
     await assert.rejects(runTraining({ spec: wrongOutput, hyperparameters: hp(), dataset: data, runsDir }), /Layer 4 .*10 classes/);
     assert.equal(existsSync(runsDir), false);
   });
+
+  it('a dilated convolution trains on the fused step, and is refused by name, before any run folder, without it', async () => {
+    const dilated = structuredClone(TINY);
+    dilated.config.layers[1]!.config = { filters: 4, kernel_size: 3, dilation_rate: 2, activation: 'relu' };
+    const runsDir = dirOf('dilated');
+    const r = await runTraining({ spec: dilated, hyperparameters: hp(), dataset: data, runsDir });
+    assert.equal(r.status, 'completed');
+    process.env.CNN_WORKBENCH_FUSED = '0';
+    try {
+      const refused = dirOf('dilated-refused');
+      await assert.rejects(runTraining({ spec: dilated, hyperparameters: hp(), dataset: data, runsDir: refused }), (err: unknown) => {
+        assert.ok(err instanceof SpecError);
+        assert.match(err.message, /Layer 1 'conv2d': dilation_rate 2 trains only on the native backend's fused step .*CNN_WORKBENCH_FUSED=0/);
+        return true;
+      });
+      assert.equal(existsSync(refused), false);
+    } finally {
+      delete process.env.CNN_WORKBENCH_FUSED;
+    }
+  });
 });

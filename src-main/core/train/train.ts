@@ -95,6 +95,25 @@ function checkModelFitsData(model: tf.LayersModel, spec: ModelSpec, dataset: Dat
   if (issues.length > 0) throw new SpecError(issues, `The model does not fit the dataset ${dataset.info.id}`);
 }
 
+/**
+ * tfjs cannot compute gradients of dilated convolutions ("dilation rates greater than 1 are not yet supported in
+ * gradients"); the fused native step can. Where the fused step is not used, such a layer is refused up front,
+ * named, instead of failing at the first batch with tfjs' message.
+ */
+function checkDifferentiable(model: tf.LayersModel, spec: ModelSpec, fusedReason: string): void {
+  const issues: SpecIssue[] = [];
+  spec.config.layers.forEach((layer, i) => {
+    const d = layer.config.dilation_rate;
+    const rates = Array.isArray(d) ? d : [d ?? 1];
+    if (!['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D'].includes(layer.class_name) || rates.every((r) => r === 1)) return;
+    const name = model.layers[i]?.name ?? String(layer.config.name);
+    issues.push(
+      specIssue(i, name, 'dilation_rate', d, `Layer ${i} '${name}': dilation_rate ${JSON.stringify(d)} trains only on the native backend's fused step (tfjs cannot compute the gradients of dilated convolutions), which is not used here: ${fusedReason}`),
+    );
+  });
+  if (issues.length > 0) throw new SpecError(issues, 'The model cannot be trained here');
+}
+
 /** True when every weight of `model` is finite (a sum over all of them is NaN/Inf otherwise, or overflows only when diverging anyway). */
 async function weightsAreFinite(model: tf.LayersModel): Promise<boolean> {
   const total = tf.tidy(() => tf.addN(model.trainableWeights.map((w) => tf.sum(w.read()))));
@@ -138,6 +157,7 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
     // The whole step in one native call when the backend and the model allow it (the tfjs model stays the
     // source of truth between epochs); otherwise tfjs layers' trainOnBatch.
     fused = createFusedTrainer(model, h.optimizer, h.seed, h.batch_size, backend);
+    if (!fused.ok) checkDifferentiable(model, spec, fused.reason);
     backend = { ...backend, description: `${backend.description}; ${fused.ok ? fused.trainer.description : `tfjs layers training step (${fused.reason})`}` };
 
     // ---- the run folder exists from here on
