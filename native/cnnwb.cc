@@ -679,7 +679,7 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
 
 bool GetDoubles(napi_env env, napi_value v, const char* name, std::vector<double>* out) { return GetNumbers(env, v, name, out); }
 
-// The JS handle owns a holder, so trainerDispose can free the trainer's buffers (~100 MB for the lesson CNN at
+// The JS handle owns a holder, so trainerDispose can free the trainer's buffers (~160 MB for the lesson CNN at
 // batch 128) at once rather than whenever V8 collects the tiny handle; the finalizer frees what is left.
 struct TrainerHolder {
   cnnwb::Trainer* trainer = nullptr;
