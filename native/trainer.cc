@@ -87,6 +87,51 @@ void DropoutMask(uint64_t seed, int64_t call, double rate, int64_t count, float*
   }
 }
 
+// Calls fn(at) for each pixel of output (y, xo)'s pooling window that lies inside the image, `at` being the offset
+// of the pixel's first channel in the image: padding never takes part (max, average and their gradients alike).
+template <typename Fn>
+void ForWindow(const Layer& L, int64_t y, int64_t xo, Fn fn) {
+  for (int64_t a = 0; a < L.ph; a++) {
+    const int64_t ih = y * L.psh - L.ppt + a;
+    if (ih < 0 || ih >= L.inH) continue;
+    for (int64_t b = 0; b < L.pw; b++) {
+      const int64_t iw = xo * L.psw - L.ppl + b;
+      if (iw >= 0 && iw < L.inW) fn((ih * L.inW + iw) * L.inC);
+    }
+  }
+}
+
+// Per-channel sums over `rows` rows of C channels, s1[j] = Σ_r f1(r, j) and s2[j] = Σ_r f2(r, j) (BatchNorm's
+// statistics and gradients): float blocks of 64 rows folded into double, each of T threads on its own rows.
+template <typename F1, typename F2>
+void ChannelSums(int64_t rows, int64_t C, int T, F1 f1, F2 f2, std::vector<double>* s1, std::vector<double>* s2) {
+  std::vector<double> part(size_t(2 * T * C), 0.0);
+#pragma omp parallel num_threads(T)
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int64_t per = (rows + nt - 1) / nt, r0 = std::min(rows, t * per), r1 = std::min(rows, r0 + per);
+    double* p1 = part.data() + size_t(2 * t * C);
+    double* p2 = p1 + C;
+    std::vector<float> b1(C), b2(C);
+    for (int64_t b = r0; b < r1; b += 64) {
+      std::fill(b1.begin(), b1.end(), 0.f);
+      std::fill(b2.begin(), b2.end(), 0.f);
+      const int64_t e = std::min(r1, b + 64);
+      for (int64_t r = b; r < e; r++) {
+        for (int64_t j = 0; j < C; j++) {
+          b1[j] += f1(r, j);
+          b2[j] += f2(r, j);
+        }
+      }
+      for (int64_t j = 0; j < C; j++) p1[j] += b1[j], p2[j] += b2[j];
+    }
+  }
+  s1->assign(size_t(C), 0.0);
+  s2->assign(size_t(C), 0.0);
+  for (int t = 0; t < T; t++)
+    for (int64_t j = 0; j < C; j++) (*s1)[j] += part[size_t(2 * t * C + j)], (*s2)[j] += part[size_t(2 * t * C + C + j)];
+}
+
 }  // namespace
 
 Trainer::Trainer(const std::vector<std::vector<double>>& specs, int64_t h, int64_t w, int64_t c, int64_t maxBatch,
@@ -274,28 +319,10 @@ void Trainer::Forward(const float* x, int64_t n) {
       }
       case kBatchNorm: {
         const int64_t C = L.inC, rows = n * L.inH * L.inW;
-        std::vector<double> part(size_t(2 * T * C), 0.0);
-#pragma omp parallel num_threads(T)
-        {
-          const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-          const int64_t per = (rows + nt - 1) / nt, r0 = std::min(rows, t * per), r1 = std::min(rows, r0 + per);
-          double* sum = part.data() + size_t(2 * t * C);
-          double* sq = sum + C;
-          std::vector<float> bs(C), bq(C);
-          for (int64_t b = r0; b < r1; b += 64) {  // float blocks of 64 rows, folded into double
-            std::fill(bs.begin(), bs.end(), 0.f);
-            std::fill(bq.begin(), bq.end(), 0.f);
-            const int64_t e = std::min(r1, b + 64);
-            for (int64_t r = b; r < e; r++) {
-              const float* xr = in + r * C;
-              for (int64_t j = 0; j < C; j++) {
-                bs[j] += xr[j];
-                bq[j] += xr[j] * xr[j];
-              }
-            }
-            for (int64_t j = 0; j < C; j++) sum[j] += bs[j], sq[j] += bq[j];
-          }
-        }
+        std::vector<double> sum, sq;
+        ChannelSums(
+            rows, C, T, [in, C](int64_t r, int64_t j) { return in[r * C + j]; },
+            [in, C](int64_t r, int64_t j) { return in[r * C + j] * in[r * C + j]; }, &sum, &sq);
         const double momentum = L.cfg[1], eps = L.cfg[2];
         const bool center = L.cfg[3] != 0, scale = L.cfg[4] != 0;
         const float* gamma = scale ? L.params[0].w.data() : nullptr;
@@ -304,9 +331,7 @@ void Trainer::Forward(const float* x, int64_t n) {
         float* movingVar = L.params[L.params.size() - 1].w.data();
         std::vector<float> a(C), b(C);
         for (int64_t j = 0; j < C; j++) {
-          double s = 0, q = 0;
-          for (int t = 0; t < T; t++) s += part[size_t(2 * t * C + j)], q += part[size_t(2 * t * C + C + j)];
-          const double mean = s / double(rows), var = std::max(0.0, q / double(rows) - mean * mean);
+          const double mean = sum[j] / double(rows), var = std::max(0.0, sq[j] / double(rows) - mean * mean);
           L.mean[j] = float(mean);
           L.invStd[j] = float(1.0 / std::sqrt(var + eps));
           // tfjs layers: moving = moving - (moving - batch) · (1 - momentum), with the batch's biased variance.
@@ -346,7 +371,7 @@ void Trainer::Forward(const float* x, int64_t n) {
       }
       case kAvgPool: {
         // tfjs / TF: the mean over the window's pixels inside the image (padding is not counted).
-        const int64_t H = L.inH, W = L.inW, C = L.inC, OH = L.outH, OW = L.outW;
+        const int64_t C = L.inC, OH = L.outH, OW = L.outW;
 #pragma omp parallel for num_threads(T) schedule(static)
         for (int64_t img = 0; img < n; img++) {
           const float* xi = in + img * inSize;
@@ -355,17 +380,10 @@ void Trainer::Forward(const float* x, int64_t n) {
               float* o = out + img * outSize + (y * OW + xo) * C;
               for (int64_t j = 0; j < C; j++) o[j] = 0;
               int64_t count = 0;
-              for (int64_t di = 0; di < L.ph; di++) {
-                const int64_t ih = y * L.psh - L.ppt + di;
-                if (ih < 0 || ih >= H) continue;
-                for (int64_t dj = 0; dj < L.pw; dj++) {
-                  const int64_t iw = xo * L.psw - L.ppl + dj;
-                  if (iw < 0 || iw >= W) continue;
-                  const float* px = xi + (ih * W + iw) * C;
-                  for (int64_t j = 0; j < C; j++) o[j] += px[j];
-                  count++;
-                }
-              }
+              ForWindow(L, y, xo, [&](int64_t at) {
+                for (int64_t j = 0; j < C; j++) o[j] += xi[at + j];
+                count++;
+              });
               const float inv = count ? 1.f / float(count) : 0.f;
               for (int64_t j = 0; j < C; j++) o[j] *= inv;
             }
@@ -416,7 +434,7 @@ void Trainer::Forward(const float* x, int64_t n) {
         break;
       }
       case kMaxPool: {
-        const int64_t H = L.inH, W = L.inW, C = L.inC, OH = L.outH, OW = L.outW;
+        const int64_t C = L.inC, OH = L.outH, OW = L.outW;
         int32_t* arg = L.argmax.data();
 #pragma omp parallel for num_threads(T) schedule(static)
         for (int64_t img = 0; img < n; img++) {
@@ -426,19 +444,11 @@ void Trainer::Forward(const float* x, int64_t n) {
               float* o = out + img * outSize + (y * OW + xo) * C;
               int32_t* ai = arg + img * outSize + (y * OW + xo) * C;
               for (int64_t j = 0; j < C; j++) o[j] = -INFINITY, ai[j] = -1;
-              for (int64_t di = 0; di < L.ph; di++) {
-                const int64_t ih = y * L.psh - L.ppt + di;
-                if (ih < 0 || ih >= H) continue;
-                for (int64_t dj = 0; dj < L.pw; dj++) {
-                  const int64_t iw = xo * L.psw - L.ppl + dj;
-                  if (iw < 0 || iw >= W) continue;
-                  const int64_t at = (ih * W + iw) * C;
-                  const float* px = xi + at;
-                  for (int64_t j = 0; j < C; j++) {
-                    if (px[j] > o[j]) o[j] = px[j], ai[j] = int32_t(at + j);  // first maximum wins, as in tfjs
-                  }
+              ForWindow(L, y, xo, [&](int64_t at) {
+                for (int64_t j = 0; j < C; j++) {
+                  if (xi[at + j] > o[j]) o[j] = xi[at + j], ai[j] = int32_t(at + j);  // first maximum wins, as in tfjs
                 }
-              }
+              });
             }
           }
         }
@@ -560,37 +570,17 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
       }
       case kBatchNorm: {
         const int64_t C = L.inC, rows = n * L.inH * L.inW;
-        std::vector<double> part(size_t(2 * T * C), 0.0);
         const float* mean = L.mean.data();
         const float* inv = L.invStd.data();
-#pragma omp parallel num_threads(T)
-        {
-          const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-          const int64_t per = (rows + nt - 1) / nt, r0 = std::min(rows, t * per), r1 = std::min(rows, r0 + per);
-          double* sg = part.data() + size_t(2 * t * C);
-          double* sgx = sg + C;
-          std::vector<float> bg(C), bgx(C);
-          for (int64_t b = r0; b < r1; b += 64) {
-            std::fill(bg.begin(), bg.end(), 0.f);
-            std::fill(bgx.begin(), bgx.end(), 0.f);
-            const int64_t e = std::min(r1, b + 64);
-            for (int64_t r = b; r < e; r++) {
-              const float* xr = in + r * C;
-              const float* gr = g + r * C;
-              for (int64_t j = 0; j < C; j++) {
-                bg[j] += gr[j];
-                bgx[j] += gr[j] * (xr[j] - mean[j]) * inv[j];
-              }
-            }
-            for (int64_t j = 0; j < C; j++) sg[j] += bg[j], sgx[j] += bgx[j];
-          }
-        }
+        std::vector<double> sumG, sumGx;  // Σ g and Σ g·x̂ per channel
+        ChannelSums(
+            rows, C, T, [g, C](int64_t r, int64_t j) { return g[r * C + j]; },
+            [g, in, mean, inv, C](int64_t r, int64_t j) { return g[r * C + j] * (in[r * C + j] - mean[j]) * inv[j]; }, &sumG, &sumGx);
         const bool center = L.cfg[3] != 0, scale = L.cfg[4] != 0;
         std::vector<float> dbeta(C), dgamma(C), k1(C), k2(C), k3(C);
         const float* gamma = scale ? L.params[0].w.data() : nullptr;
         for (int64_t j = 0; j < C; j++) {
-          double sgs = 0, sgxs = 0;
-          for (int t = 0; t < T; t++) sgs += part[size_t(2 * t * C + j)], sgxs += part[size_t(2 * t * C + C + j)];
+          const double sgs = sumG[j], sgxs = sumGx[j];
           dbeta[j] = float(sgs), dgamma[j] = float(sgxs);
           // dx = γ·inv · (g − Σg/M − x̂ · Σ(g·x̂)/M), with x̂ = (x − mean)·inv
           const double gi = (gamma ? gamma[j] : 1.0) * inv[j];
@@ -633,7 +623,7 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
         break;
       }
       case kAvgPool: {
-        const int64_t H = L.inH, W = L.inW, C = L.inC, OH = L.outH, OW = L.outW;
+        const int64_t C = L.inC, OH = L.outH, OW = L.outW;
 #pragma omp parallel for num_threads(T) schedule(static)
         for (int64_t img = 0; img < n; img++) {
           float* di = dx + img * inSize;
@@ -641,24 +631,12 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
           for (int64_t y = 0; y < OH; y++) {
             for (int64_t xo = 0; xo < OW; xo++) {
               const float* gi = g + img * outSize + (y * OW + xo) * C;
-              int64_t count = 0;
-              for (int pass = 0; pass < 2; pass++) {  // count the window's pixels, then spread the gradient
-                const float inv = count ? 1.f / float(count) : 0.f;
-                for (int64_t a = 0; a < L.ph; a++) {
-                  const int64_t ih = y * L.psh - L.ppt + a;
-                  if (ih < 0 || ih >= H) continue;
-                  for (int64_t b = 0; b < L.pw; b++) {
-                    const int64_t iw = xo * L.psw - L.ppl + b;
-                    if (iw < 0 || iw >= W) continue;
-                    if (pass == 0) {
-                      count++;
-                      continue;
-                    }
-                    float* d = di + (ih * W + iw) * C;
-                    for (int64_t j = 0; j < C; j++) d[j] += gi[j] * inv;
-                  }
-                }
-              }
+              int64_t count = 0;  // the pixels the forward pass averaged
+              ForWindow(L, y, xo, [&](int64_t) { count++; });
+              const float inv = count ? 1.f / float(count) : 0.f;
+              ForWindow(L, y, xo, [&](int64_t at) {
+                for (int64_t j = 0; j < C; j++) di[at + j] += gi[j] * inv;
+              });
             }
           }
         }
