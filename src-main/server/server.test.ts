@@ -86,6 +86,21 @@ function rawExchange(server: RunningServer, text: string): Promise<{ id: number 
   });
 }
 
+/** Sends one raw text frame and resolves the text of the first reply (not an event). */
+function rawText(server: RunningServer, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`);
+    ws.on('open', () => ws.send(text));
+    ws.on('message', (data: WebSocket.RawData) => {
+      const reply = data.toString();
+      if (reply.startsWith('{"event"')) return;
+      ws.close();
+      resolve(reply);
+    });
+    ws.on('error', reject);
+  });
+}
+
 contractSuite('browser mode over a WebSocket', async () => {
   const { services, server } = await start('runs-contract');
   const api = client(server);
@@ -181,6 +196,59 @@ describe('browser mode security', () => {
     assert.equal((await get(server.port, `/?token=${server.token}`)).status, 200);
     const ok = await rawExchange(server, JSON.stringify({ id: 99, method: 'model.summarize', args: [readExample('small-cnn')] }));
     assert.equal(ok.ok, true);
+  });
+
+  it('answers a NUL byte or a bad encoding in the path with 400 and keeps serving (it used to kill the process)', async () => {
+    const t = `?token=${server.token}`;
+    for (const bad of ['/x%00', '/assets/app.js%00.png', '/%00', '/%ff', '/%e0%80', '/%', '/a%0ab']) {
+      const reply = await get(server.port, bad + t);
+      assert.equal(reply.status, 400, bad);
+      assert.match(reply.body, /400 Bad Request/);
+    }
+    assert.equal((await get(server.port, `/${t}`)).status, 200);
+    assert.equal((await get(server.port, `/assets/app.js${t}`)).status, 200);
+  });
+
+  it("admits the cookie only for the page's own files, and not from another site (Sec-Fetch-Site)", async () => {
+    const page = await get(server.port, `/?token=${server.token}`);
+    const cookie = String(page.headers['set-cookie']?.[0] ?? '').split(';')[0]!;
+    // The page's own fetches and a reload (typed by the user) ride on the cookie.
+    assert.equal((await get(server.port, '/assets/app.js', { cookie, 'Sec-Fetch-Site': 'same-origin' })).status, 200);
+    assert.equal((await get(server.port, '/', { cookie, 'Sec-Fetch-Site': 'none' })).status, 200);
+    // A page on another port of 127.0.0.1 is same-site: `<img src="http://127.0.0.1:PORT/x%00">` gets nothing.
+    for (const site of ['same-site', 'cross-site']) {
+      assert.equal((await get(server.port, '/assets/app.js', { cookie, 'Sec-Fetch-Site': site })).status, 401, site);
+      assert.equal((await get(server.port, '/x%00', { cookie, 'Sec-Fetch-Site': site })).status, 401, site);
+    }
+    // By cookie, anything that is not one of the page's files answers like no access at all.
+    assert.equal((await get(server.port, '/no-such-file.js', { cookie })).status, 401);
+    assert.equal((await get(server.port, `/no-such-file.js?token=${server.token}`)).status, 404);
+  });
+
+  it('refuses a message nested 5,000 deep or holding millions of values before parsing it, and keeps serving', async () => {
+    const deep = `{"id":1,"method":"model.summarize","args":[${'['.repeat(5000)}1${']'.repeat(5000)}]}`;
+    const reply = await rawExchange(server, deep);
+    assert.equal(reply.ok, false);
+    assert.equal(reply.error?.name, 'ProtocolError');
+    assert.match(reply.error?.message ?? '', /nests arrays or objects more than \d+ levels deep/);
+    const many = `{"id":2,"method":"model.summarize","args":[[${'0,'.repeat(2_000_000)}0]]}`;
+    const big = await rawExchange(server, many);
+    assert.match(big.error?.message ?? '', /more than 500,000 values/);
+    assert.equal((await rawExchange(server, JSON.stringify({ id: 4, method: 'model.listTemplates', args: [] }))).ok, true);
+  });
+
+  it("echoes at most a short piece of an unknown field's value (a 60 MB string used to come back twice)", async () => {
+    const spec = readExample('small-cnn');
+    const huge = 'x'.repeat(4_000_000);
+    (spec.config.layers[1]!.config as Record<string, unknown>).typo_field = huge;
+    const text = await rawText(server, JSON.stringify({ id: 1, method: 'model.summarize', args: [{ ...spec, also_unknown: huge }] }));
+    assert.ok(text.length < 20_000, `reply of ${text.length} characters`);
+    const reply = JSON.parse(text) as { ok: boolean; result: { issues: { severity: string; message: string; received: string | null }[] } };
+    assert.equal(reply.ok, true);
+    const warnings = reply.result.issues.filter((i) => i.severity === 'warning' && /typo_field|also_unknown/.test(i.message));
+    assert.equal(warnings.length, 2, JSON.stringify(reply.result.issues).slice(0, 500));
+    for (const w of warnings) assert.match(w.received ?? '', /^"x{10,}… \(a string of 4000000 characters\)$/);
+    assert.ok(warnings.some((w) => /typo_field = "x+… \(a string of 4000000 characters\)/.test(w.message)));
   });
 
   it("refuses export names that walk out of the run's exports folder", async () => {

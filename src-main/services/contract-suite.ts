@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { BatchProgress, EpochResult, TrainingFailed, TrainingFinished, WorkbenchApi } from '../shared/contract';
 import { LESSON_HYPERPARAMETERS, type Hyperparameters, type ModelSpec } from '../shared/spec';
+import { loadDatasetCached } from '../core/data/catalog';
 
 /** What a transport under test provides. */
 export interface ContractHarness {
@@ -131,7 +132,13 @@ export function contractSuite(label: string, setup: () => Promise<ContractHarnes
       assert.equal(fm.classNames.length, 10);
       const images = await h.api.datasets.getTestImages('fashion-mnist', [0, 1]);
       assert.deepEqual(images.map((i) => i.index), [0, 1]);
-      assert.equal(images[0]!.pixels.length, 28 * 28);
+      // Pixels cross as base64 bytes (not JSON numbers): the same bytes as the dataset's own test images.
+      const test = (await loadDatasetCached('fashion-mnist')).test.images;
+      for (const [i, image] of images.entries()) {
+        assert.equal(typeof image.pixelsBase64, 'string');
+        assert.deepEqual([image.width, image.height, image.channels], [28, 28, 1]);
+        assert.deepEqual(new Uint8Array(Buffer.from(image.pixelsBase64, 'base64')), test.subarray(i * 784, (i + 1) * 784));
+      }
     });
 
     it('trains a short run: progress, then the epoch, then finished — in order', async () => {

@@ -48,6 +48,18 @@ describe('services dispatch (the validated entry point IPC uses)', () => {
     }
   });
 
+  it('refuses an argument nested 5,000 deep with a clear error, not a stack overflow', async () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 5000; i++) deep = [deep];
+    const spec = { ...readExample('small-cnn'), extra: deep };
+    await assert.rejects(services.dispatch('model.summarize', [spec]), (err: Error) => {
+      assert.equal(err.name, 'ValidationError');
+      assert.match(err.message, /model\.summarize: argument 'spec' is nested more than 64 levels deep/);
+      return true;
+    });
+    await assert.rejects(services.dispatch('datasets.getTestImages', ['fashion-mnist', deep]), /argument 'indices' is nested more than 64 levels/);
+  });
+
   it('refuses a spec that cannot train before spending a worker on it, naming the layer', async () => {
     const spec = readExample('small-cnn');
     const broken = { ...spec, config: { ...spec.config, layers: [...spec.config.layers, { class_name: 'Dense', config: { units: 0 } }] } };

@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import { API_METHODS, type MethodChannel, type ServiceName } from '../shared/channels';
 import type { WireError, WorkbenchApi } from '../shared/contract';
+import { MAX_JSON_DEPTH, nestingDepth, showJson } from '../core/json-limits';
 import { METHOD_ARGS } from './schemas';
 
 /** A payload that failed its schema, or a call to a method that does not exist. */
@@ -18,13 +19,7 @@ export class ValidationError extends Error {
 const MAX_SHOWN = 80;
 
 function show(value: unknown): string {
-  let s: string;
-  try {
-    s = JSON.stringify(value) ?? String(value);
-  } catch {
-    s = String(value);
-  }
-  return s.length > MAX_SHOWN ? `${s.slice(0, MAX_SHOWN)}… (${s.length} chars)` : s;
+  return showJson(value, MAX_SHOWN);
 }
 
 function valueAt(root: unknown, path: PropertyKey[]): unknown {
@@ -67,6 +62,10 @@ export function validateArgs(channel: unknown, args: unknown): unknown[] {
     const value: unknown = args[i];
     if (a.optional && (value === undefined || value === null)) return undefined;
     if (value === undefined) throw new ValidationError(`${channel}: argument '${a.name}' is missing`);
+    // Before zod or anything else recursive walks it: thousands of levels overflow the stack.
+    if (nestingDepth(value) > MAX_JSON_DEPTH) {
+      throw new ValidationError(`${channel}: argument '${a.name}' is nested more than ${MAX_JSON_DEPTH} levels deep (arrays or objects within each other); no argument of the contract needs that`);
+    }
     const parsed = a.schema.safeParse(value);
     if (!parsed.success) throw new ValidationError(describeIssue(channel, a.name, value, parsed.error.issues[0]!));
     return parsed.data;

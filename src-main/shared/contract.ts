@@ -3,7 +3,8 @@
  * Types only. Main implements every service; the preload exposes exactly `WorkbenchApi` as `window.workbench`;
  * the browser-mode client implements the same interface over a WebSocket.
  *
- * Only JSON crosses: numbers, strings, arrays, plain objects. Errors cross as `{name, message}`.
+ * Only JSON crosses: numbers, strings, arrays, plain objects; bulk bytes (pixels) as base64 strings. Errors cross
+ * as `{name, message}`.
  */
 import type { Hyperparameters, ModelSpec, SpecSummary } from './spec';
 
@@ -46,13 +47,19 @@ export interface DatasetInfo {
   fingerprint: string;
 }
 
-/** A test image as raw pixels (0–255, row-major, height×width×channels) for galleries. */
+/**
+ * A test image for galleries. The pixels travel as bytes, base64-encoded (0–255, row-major,
+ * height×width×channels): as JSON numbers a 10,000-image reply was ~23 MB of text and ~8 M JS numbers on
+ * each side; as base64 it is 10.5 MB in 10,000 strings. `decodePixels` in the renderer turns it back.
+ */
 export interface ImageSample {
   index: number;
   label: number;
   width: number;
   height: number;
-  pixels: number[];
+  channels: number;
+  /** base64 of the width × height × channels pixel bytes. */
+  pixelsBase64: string;
 }
 
 // ---------------------------------------------------------------- training

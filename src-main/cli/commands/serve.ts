@@ -36,6 +36,19 @@ export function parseServeArgs(args: string[]): { port: number; portGiven: boole
 }
 
 /**
+ * What to tell the user when the server listens beyond loopback: the token then crosses the network in
+ * plain HTTP, readable by anyone on the path (there is no TLS here). Null on loopback.
+ */
+export function exposureWarning(host: string): string | null {
+  if (host === '127.0.0.1' || host === 'localhost' || host === '::1' || /^127\./.test(host)) return null;
+  return (
+    `serve: warning: listening on ${host}, not only on loopback: other machines can reach it. Anyone who can reach it still needs the token,\n` +
+    `serve: but the token and everything else travel UNENCRYPTED (plain HTTP and ws://, no TLS): anyone on the network path can read the\n` +
+    `serve: token and take over the session. Use it only on a network you trust, or keep 127.0.0.1 and reach it through an ssh tunnel (ssh -L 8765:127.0.0.1:8765 HOST).\n`
+  );
+}
+
+/**
  * Starts browser mode and keeps running until Ctrl-C / SIGTERM. Shared with `cnn-workbench app`, which
  * falls back to it where the Electron binary is absent.
  */
@@ -59,9 +72,8 @@ export async function serve(options: { port: number; host: string; dataRoots?: s
     if (e.code === 'EADDRINUSE') throw new UsageError(`port ${options.port} on ${options.host} is already in use: pass another --port N (or --port 0 for any free port)`);
     throw err;
   }
-  if (options.host !== '127.0.0.1' && options.host !== 'localhost' && options.host !== '::1') {
-    process.stderr.write(`serve: warning: listening on ${options.host}, not only on loopback; anyone who can reach it still needs the token.\n`);
-  }
+  const warning = exposureWarning(options.host);
+  if (warning) process.stderr.write(warning);
   if (!server.rendererBuilt) {
     process.stderr.write(`serve: the renderer is not built (${server.staticDir}/index.html is missing): run \`npm run build\` first. The API is up meanwhile.\n`);
   }

@@ -50,8 +50,10 @@ describe('toTensors and getImages on real test images', () => {
   it('returns raw pixels and labels for galleries, and rejects bad indices', () => {
     const [img] = getImages(set, [3]);
     assert.equal(img!.label, set.labels[3]);
-    assert.deepEqual([img!.width, img!.height, img!.pixels.length], [28, 28, 784]);
-    assert.deepEqual(img!.pixels, Array.from(set.images.subarray(3 * 784, 4 * 784)));
+    assert.deepEqual([img!.width, img!.height, img!.channels], [28, 28, 1]);
+    // Bytes as base64, not 784 JSON numbers.
+    assert.equal(typeof img!.pixelsBase64, 'string');
+    assert.deepEqual(new Uint8Array(Buffer.from(img!.pixelsBase64, 'base64')), set.images.subarray(3 * 784, 4 * 784));
     assert.throws(() => getImages(set, [200]), /index 200 is outside the set of 200/);
   });
 });

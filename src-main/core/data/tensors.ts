@@ -54,7 +54,7 @@ export function toTensors(
   };
 }
 
-/** Raw pixels and labels of chosen images, for galleries (plain arrays: they cross IPC as JSON). */
+/** Raw pixels (as base64 of the bytes: they cross IPC and the socket as a string, not as JSON numbers) and labels of chosen images, for galleries. */
 export function getImages(set: ImageSet, indices: number[]): ImageSample[] {
   const pixels = set.height * set.width * set.channels;
   return indices.map((index) => {
@@ -66,7 +66,8 @@ export function getImages(set: ImageSet, indices: number[]): ImageSample[] {
       label: set.labels[index]!,
       width: set.width,
       height: set.height,
-      pixels: Array.from(set.images.subarray(index * pixels, (index + 1) * pixels)),
+      channels: set.channels,
+      pixelsBase64: Buffer.from(set.images.buffer, set.images.byteOffset + index * pixels, pixels).toString('base64'),
     };
   });
 }

@@ -202,6 +202,28 @@ test('strides > 1 with dilation > 1 is refused, as Keras and tfjs do', () => {
   oneError(model(input(), layer('Conv2D', { filters: 2, kernel_size: 3, strides: 2, dilation_rate: 2 }), ...head), 1, 'dilation_rate', '2');
 });
 
+test("an unknown field's value is echoed cut short, however long it is", () => {
+  const huge = 'x'.repeat(5_000_000);
+  const spec = { ...model(input(), layer('Dense', { units: 10, activation: 'softmax', typo: huge })), extra: huge };
+  const ws = warnings(spec);
+  assert.deepEqual(ws.map((w) => w.field).sort(), ['extra', 'typo']);
+  for (const w of ws) {
+    assert.ok(w.message.length < 400, `a message of ${w.message.length} characters`);
+    assert.ok((w.received ?? '').length < 200);
+    assert.match(w.received ?? '', /^"xxx.*… \(a string of 5000000 characters\)$/);
+  }
+});
+
+test('a spec nested 5,000 deep is one clear error, not a stack overflow', () => {
+  let deep: unknown = 1;
+  for (let i = 0; i < 5000; i++) deep = [deep];
+  const s = summarizeSpec({ ...model(input(), ...head), extra: deep });
+  assert.equal(s.ok, false);
+  assert.match(s.issues.map((i) => i.message).join('\n'), /Model spec: nested more than 64 levels deep/);
+  const inLayer = summarizeSpec(model(input(), layer('Dense', { units: 10, activation: 'softmax', kernel_size: deep })));
+  assert.equal(inLayer.ok, false);
+});
+
 test('summarizeSpec never throws, whatever it is given', () => {
   for (const bad of [null, undefined, 42, 'spec', [], {}, { format_version: 1, class_name: 'Sequential', config: { name: 'x', layers: 'no' } }, { format_version: 1, class_name: 'Functional', config: { name: 'x', layers: [null, 3] } }]) {
     const s = summarizeSpec(bad);

@@ -12,6 +12,7 @@ import type { FieldDescriptor, LayerClassName, LayerSpec, SpecIssue, SpecSummary
 import { SPEC_FORMAT_VERSION } from '../../shared/spec';
 import { ACCEPTED_KERAS_FIELDS, COMMON_LAYER_FIELDS } from '../../shared/layer-fields';
 import { kerasLayerNames } from '../../shared/layer-names';
+import { MAX_JSON_DEPTH, nestingDepth, showJson } from '../json-limits';
 import { activationRegistry, initializerRegistry, layerRegistry } from './registry';
 
 /** A dimension: a size, or null when an earlier error makes it unknowable. */
@@ -44,7 +45,8 @@ export interface Analysis {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const json = (v: unknown): string => (v === undefined ? 'undefined' : JSON.stringify(v));
+/** A received value for a message, cut short: an issue never echoes a 60 MB string back (twice). */
+const json = (v: unknown): string => showJson(v);
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 
 /** `(None, 28, 28, 1)` as Keras prints it; unknown dims print as `?`. */
@@ -401,6 +403,11 @@ function checkEnvelope(spec: unknown, issues: SpecIssue[]): unknown[] | null {
     issues.push({ severity, layerIndex: null, layerName: null, field, received: received === undefined ? null : json(received), message });
   if (!isObject(spec)) {
     model(null, spec, `Model spec: expected a JSON object {format_version, class_name: 'Sequential', config: {name, layers}}; received ${json(spec)?.slice(0, 80)}`);
+    return null;
+  }
+  // Checked before anything recursive touches it: a value thousands of levels deep overflows the stack.
+  if (nestingDepth(spec) > MAX_JSON_DEPTH) {
+    model(null, undefined, `Model spec: nested more than ${MAX_JSON_DEPTH} levels deep; a spec is a list of layers with flat configs`);
     return null;
   }
   const fv = spec.format_version;
