@@ -62,6 +62,7 @@ export function createCoreBridge(): CoreBridge {
     async runDir(runsDir, runId) {
       const store = new (await runs()).RunStore(runsDir);
       await store.record(runId); // throws RunNotFoundError naming the id when there is no such run
+      await store.assertContained(runId); // and CorruptRunError when a file of it links out of its folder
       return store.runDir(runId);
     },
     async markFailed(runsDir, runId, error) {

@@ -76,6 +76,12 @@ export interface TrainingRequest {
 
 export type RunStatus = 'running' | 'paused' | 'completed' | 'early_stopped' | 'stopped' | 'failed';
 
+/**
+ * A run's status as listed: what its run.json says, or `corrupt` when its files are damaged (run.json not JSON
+ * or not a record, missing beside a spec.json, a FIFO, a link out of its folder); `problem` then says which.
+ */
+export type ListedRunStatus = RunStatus | 'corrupt';
+
 /** Throttled per-batch progress (at most ~10/s across a process boundary). */
 export interface BatchProgress {
   runId: string;
@@ -159,11 +165,14 @@ export interface TrainingFailed {
 // ---------------------------------------------------------------- runs
 
 export interface RunSummary {
+  /** The run's folder name: unique, even for a copied folder. */
   id: string;
-  createdAt: string; // ISO 8601
+  createdAt: string; // ISO 8601 (a corrupt run: its folder's modification time)
   modelName: string;
   params: number;
-  status: RunStatus;
+  status: ListedRunStatus;
+  /** Why a `corrupt` run cannot be read, naming the file; absent otherwise. */
+  problem?: string;
   epochsRun: number;
   bestValAccuracy: number | null;
   testAccuracy: number | null;

@@ -14,17 +14,35 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const handle = await fs.open(tmp, 'w');
   try {
-    await handle.writeFile(data);
-    // Without the fsync a power cut after rename can leave an empty file under the final name.
+    try {
+      await handle.writeFile(data);
+      // Without the fsync a power cut after rename can leave an empty file under the final name.
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(tmp, file);
+  } catch (err) {
+    // A full disk fails the write part-way: the partial temp file must not stay behind, holding the space.
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Overwrites an existing file's bytes in place (no temp file, then truncated to the new length): not atomic,
+ * but it needs no new disk blocks when the new content fits in the old file's — the last resort for recording
+ * a failure on a full disk, where `writeFileAtomic` cannot create its temp file. Fails when `file` is absent.
+ */
+export async function overwriteInPlace(file: string, data: string): Promise<void> {
+  const bytes = Buffer.from(data, 'utf8');
+  const handle = await fs.open(file, 'r+');
+  try {
+    await handle.write(bytes, 0, bytes.length, 0);
+    await handle.truncate(bytes.length);
     await handle.sync();
   } finally {
     await handle.close();
-  }
-  try {
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
   }
 }
 

@@ -12,15 +12,21 @@
  * Every write is atomic (temp file + rename), so a crash loses at most the epoch in progress and never
  * leaves a half-written file. A run whose status is still 'running'/'paused' but whose process is gone
  * lists as 'failed' (interrupted): the pid and host are recorded to decide that.
+ *
+ * Runs are listed by folder: the folder name is the id (a copied folder is a second run, not a duplicate id).
+ * Whatever is on disk, listing never hides or throws: a folder whose files are damaged (run.json not JSON,
+ * not a record, not a regular file, missing beside a spec.json, a symlink out of the folder) is listed as
+ * `corrupt` with the reason. Files are read only from inside the run's folder, regular files only (a FIFO
+ * named run.json would block a read forever), and only up to a size bound.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { BackendInfo, DatasetInfo, EpochResult, Evaluation, RunDetail, RunStatus, RunSummary, WireError } from '../../shared/contract';
 import type { Hyperparameters, ModelSpec } from '../../shared/spec';
-import { isProcessAlive, readJson, writeFileAtomic, writeJsonAtomic } from '../fsutil';
+import { isProcessAlive, overwriteInPlace, writeFileAtomic, writeJsonAtomic } from '../fsutil';
 import { saveModelAtomic } from './model-io';
 
 /** Bumped if run.json changes incompatibly. */
@@ -79,6 +85,93 @@ export interface NewRun {
 /** Thrown for an unknown run id or a run folder that cannot be read; the message names the id/folder. */
 export class RunNotFoundError extends Error {
   override name = 'RunNotFoundError';
+}
+
+/** Thrown when a run's files are damaged; the message names the run, the file and what is wrong with it. */
+export class CorruptRunError extends Error {
+  override name = 'CorruptRunError';
+}
+
+/** Largest file of a run the store reads (run.json is ~1.5 KB; a history of 100,000 epochs is ~25 MB). */
+const MAX_READ_BYTES: Record<string, number> = {
+  [RUN_FILES.run]: 1024 * 1024,
+  [RUN_FILES.spec]: 16 * 1024 * 1024,
+  [RUN_FILES.hyperparameters]: 1024 * 1024,
+  [RUN_FILES.history]: 64 * 1024 * 1024,
+  [RUN_FILES.evaluation]: 64 * 1024 * 1024,
+};
+
+/** How long a folder without run.json may be a run being created (mkdir, spec.json, …, run.json) rather than damaged. */
+const CREATING_GRACE_MS = 10_000;
+
+const RUN_STATUSES: readonly RunStatus[] = ['running', 'paused', 'completed', 'early_stopped', 'stopped', 'failed'];
+
+/**
+ * Reads `name` inside the run folder `dir`: refused (CorruptRunError naming it) when it is a symlink that leads
+ * out of the folder, not a regular file, or larger than its bound. A missing file rejects with the fs error
+ * (code ENOENT), for callers to decide whether absence is fine.
+ */
+export async function readRunFile(dir: string, name: string): Promise<string> {
+  const file = path.join(dir, name);
+  const runId = path.basename(dir);
+  let real = file;
+  const link = await fs.lstat(file);
+  if (link.isSymbolicLink()) {
+    real = await fs.realpath(file).catch(() => file);
+    const realDir = await fs.realpath(dir);
+    if (!real.startsWith(realDir + path.sep)) throw new CorruptRunError(`run "${runId}": ${name} is a link to ${real}, outside the run's folder; it is not read`);
+  }
+  const st = await fs.stat(real);
+  if (!st.isFile()) throw new CorruptRunError(`run "${runId}": ${name} is not a regular file (${fileKind(st)})`);
+  const max = MAX_READ_BYTES[name] ?? 16 * 1024 * 1024;
+  if (st.size > max) throw new CorruptRunError(`run "${runId}": ${name} is ${(st.size / 1e6).toFixed(1)} MB, over the ${(max / 1e6).toFixed(0)} MB such a file can be`);
+  // O_NONBLOCK: had it become a FIFO since the stat, opening it must not wait for a writer.
+  const handle = await fs.open(real, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  try {
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+function fileKind(st: import('node:fs').Stats): string {
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'not a file';
+}
+
+/** Parses a run's JSON file, naming the run and the file when it is not JSON. */
+async function readRunJson(dir: string, name: string): Promise<unknown> {
+  const text = await readRunFile(dir, name);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new CorruptRunError(`run "${path.basename(dir)}": ${name} is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Why a parsed run.json is not a run record (the first problem, naming the field), or null when it is one. */
+export function recordProblem(raw: unknown): string | null {
+  if (!isObject(raw)) return `run.json holds ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : `a ${typeof raw}`}, not a run record`;
+  const need: [keyof RunRecord, (v: unknown) => boolean, string][] = [
+    ['createdAt', (v) => typeof v === 'string' && !Number.isNaN(Date.parse(v)), 'a date'],
+    ['modelName', (v) => typeof v === 'string', 'a string'],
+    ['params', (v) => typeof v === 'number', 'a number'],
+    ['status', (v) => RUN_STATUSES.includes(v as RunStatus), `one of ${RUN_STATUSES.join(', ')}`],
+    ['epochsRun', (v) => typeof v === 'number', 'a number'],
+    ['durationSeconds', (v) => typeof v === 'number', 'a number'],
+    ['backend', (v) => isObject(v) && typeof v.name === 'string', 'an object with a name'],
+    ['dataset', (v) => isObject(v) && typeof v.id === 'string', 'an object with an id'],
+  ];
+  for (const [field, ok, what] of need) {
+    if (!(field in raw)) return `run.json has no ${field}`;
+    if (!ok(raw[field])) return `run.json: ${field} must be ${what} (found ${JSON.stringify(raw[field])?.slice(0, 60)})`;
+  }
+  return null;
 }
 
 /** `2026-11-28T01-30-00-lesson_cnn-ab12`: sortable by time, readable, unique (4 random hex digits). */
@@ -148,13 +241,33 @@ export class RunWriter {
     await this.writeRecord({ status, bestEpoch, finishedAt: new Date().toISOString() });
   }
 
-  /** Marks the run failed with the reason; never throws (it runs on error paths). */
-  async fail(error: WireError): Promise<void> {
-    try {
-      await this.writeRecord({ status: 'failed', error, finishedAt: new Date().toISOString() });
-    } catch {
-      // The folder may be gone or the disk full: the caller is already reporting the original error.
+  /**
+   * Marks the run failed with the reason. Never throws (it runs on error paths): resolves true once run.json
+   * says 'failed', false when it could not be recorded — so a caller never claims "marked failed" falsely.
+   * On a full disk the atomic write needs a new temp file and fails; run.json is then overwritten in place
+   * (its blocks are already allocated), and each attempt is retried a few times, since a failed write's temp
+   * file is removed and may have freed the space.
+   */
+  async fail(error: WireError, attempts = 3): Promise<boolean> {
+    this.record = { ...this.record, status: 'failed', error, finishedAt: new Date().toISOString(), durationSeconds: (Date.now() - this.startMs) / 1000 };
+    const file = path.join(this.dir, RUN_FILES.run);
+    const text = JSON.stringify(this.record, null, 2) + '\n';
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      try {
+        await writeFileAtomic(file, text);
+        return true;
+      } catch {
+        // ENOSPC, EDQUOT, EIO…: try the in-place overwrite before the next attempt.
+      }
+      try {
+        await overwriteInPlace(file, text);
+        return true;
+      } catch {
+        // The folder may be gone: the next attempt, or false.
+      }
     }
+    return false;
   }
 }
 
@@ -213,28 +326,87 @@ export class RunStore {
       testLoss: null,
       error: null,
     };
-    await writeJsonAtomic(path.join(dir, RUN_FILES.spec), run.spec);
-    await writeJsonAtomic(path.join(dir, RUN_FILES.hyperparameters), run.hyperparameters);
-    await writeJsonAtomic(path.join(dir, RUN_FILES.run), record);
-    // The history file exists from the start so readers never have to special-case its absence.
-    await writeFileAtomic(path.join(dir, RUN_FILES.history), '');
+    try {
+      await writeJsonAtomic(path.join(dir, RUN_FILES.spec), run.spec);
+      await writeJsonAtomic(path.join(dir, RUN_FILES.hyperparameters), run.hyperparameters);
+      await writeJsonAtomic(path.join(dir, RUN_FILES.run), record);
+      // The history file exists from the start so readers never have to special-case its absence.
+      await writeFileAtomic(path.join(dir, RUN_FILES.history), '');
+    } catch (err) {
+      // A half-created run is no run: remove it (if even that fails, the list shows it as corrupt).
+      await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      const e = err as NodeJS.ErrnoException;
+      const why = e.code === 'ENOSPC' ? 'the disk is full (ENOSPC)' : e.code === 'EDQUOT' ? 'the disk quota is exceeded (EDQUOT)' : e.message;
+      throw new Error(`cannot create run folder ${dir}: ${why}`, { cause: err });
+    }
     return new RunWriter(dir, record);
   }
 
-  /** run.json of `id`, with a dead 'running'/'paused' run reported as failed (interrupted). */
+  /**
+   * run.json of `id`, with a dead 'running'/'paused' run reported as failed (interrupted). The id is the
+   * folder's name, whatever run.json says. Throws RunNotFoundError for no such run, CorruptRunError naming the
+   * problem when its files are damaged.
+   */
   async record(id: string): Promise<RunRecord> {
-    const file = path.join(this.runDir(id), RUN_FILES.run);
-    let record: RunRecord;
+    const dir = await this.checkedRunDir(id);
+    let raw: unknown;
     try {
-      record = await readJson<RunRecord>(file);
+      raw = await readRunJson(dir, RUN_FILES.run);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new RunNotFoundError(code === 'ENOENT' ? `no run "${id}" in ${this.runsDir}` : `run "${id}": ${(err as Error).message}`);
+      if (err instanceof CorruptRunError) throw err;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        const hasSpec = await fs.lstat(path.join(dir, RUN_FILES.spec)).then(() => true, () => false);
+        if (hasSpec) throw new CorruptRunError(`run "${id}": run.json is missing (only part of the run was written, e.g. on a full disk)`);
+        throw new RunNotFoundError(`no run "${id}" in ${this.runsDir}`);
+      }
+      throw new CorruptRunError(`run "${id}": run.json cannot be read: ${(err as Error).message}`);
     }
-    return reconcileLiveness(record);
+    const problem = recordProblem(raw);
+    if (problem) throw new CorruptRunError(`run "${id}": ${problem}`);
+    return reconcileLiveness({ ...(raw as RunRecord), id });
   }
 
-  /** Every run, newest first. Folders that are not runs (no readable run.json) are skipped. */
+  /**
+   * The folder of run `id`, checked: it exists, is a folder (not a file or a link out of the runs folder).
+   * Throws RunNotFoundError naming the id otherwise.
+   */
+  async checkedRunDir(id: string): Promise<string> {
+    const dir = this.runDir(id);
+    const st = await fs.lstat(dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') throw new RunNotFoundError(`no run "${id}" in ${this.runsDir}`);
+      throw new RunNotFoundError(`run "${id}": ${err.message}`);
+    });
+    if (st.isSymbolicLink()) {
+      const [real, root] = await Promise.all([fs.realpath(dir).catch(() => dir), fs.realpath(this.runsDir)]);
+      if (!real.startsWith(root + path.sep)) throw new CorruptRunError(`run "${id}": its folder is a link to ${real}, outside the runs folder ${this.runsDir}; it is not read`);
+      if (!(await fs.stat(real)).isDirectory()) throw new RunNotFoundError(`no run "${id}" in ${this.runsDir}`);
+    } else if (!st.isDirectory()) {
+      throw new RunNotFoundError(`no run "${id}" in ${this.runsDir} (${id} is not a folder)`);
+    }
+    return dir;
+  }
+
+  /**
+   * Throws CorruptRunError when a file of run `id` that readers outside the store open (the model for export
+   * and predict, the JSON files) is a symlink leading out of the run's folder: such files are never served.
+   */
+  async assertContained(id: string): Promise<void> {
+    const dir = await this.checkedRunDir(id);
+    const realDir = await fs.realpath(dir);
+    const names = [RUN_FILES.run, RUN_FILES.spec, RUN_FILES.hyperparameters, RUN_FILES.history, RUN_FILES.evaluation, RUN_FILES.model];
+    const modelFiles = await fs.readdir(path.join(dir, RUN_FILES.model)).catch(() => [] as string[]);
+    for (const name of [...names, ...modelFiles.map((f) => path.join(RUN_FILES.model, f))]) {
+      const st = await fs.lstat(path.join(dir, name)).catch(() => null);
+      if (!st?.isSymbolicLink()) continue;
+      const real = await fs.realpath(path.join(dir, name)).catch(() => '(a missing target)');
+      if (!real.startsWith(realDir + path.sep)) throw new CorruptRunError(`run "${id}": ${name} is a link to ${real}, outside the run's folder; it is not used`);
+    }
+  }
+
+  /**
+   * Every run, newest first, by folder. Folders that are not runs (no run.json nor spec.json, or a run being
+   * created right now) are skipped; a run whose files are damaged is listed as `corrupt` with the reason.
+   */
   async list(): Promise<RunSummary[]> {
     let names: string[];
     try {
@@ -248,27 +420,73 @@ export class RunStore {
       if (!ID_PATTERN.test(name) || name.startsWith('.')) continue;
       try {
         out.push(toSummary(await this.record(name)));
-      } catch {
-        // Not a run folder, or being created right now (run.json not written yet).
+      } catch (err) {
+        if (err instanceof CorruptRunError) {
+          const summary = await this.corruptSummary(name, err.message);
+          if (summary) out.push(summary);
+        }
+        // RunNotFoundError: not a run folder (a file, or a folder without run files).
       }
     }
     return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
   }
 
-  /** Everything about one run: summary, spec, hyperparameters, history, evaluation, error. */
+  /** What the list shows for a damaged run: what can still be read (the spec's name), and the reason. Null while being created. */
+  private async corruptSummary(id: string, problem: string): Promise<RunSummary | null> {
+    const dir = this.runDir(id);
+    const st = await fs.lstat(dir).catch(() => null);
+    if (!st) return null;
+    const mtime = st.mtime;
+    const hasRecord = await fs.lstat(path.join(dir, RUN_FILES.run)).then(() => true, () => false);
+    if (!hasRecord && Date.now() - mtime.getTime() < CREATING_GRACE_MS) return null; // run.json not written yet
+    const spec = await readRunJson(dir, RUN_FILES.spec).catch(() => null);
+    const name = isObject(spec) && isObject(spec.config) && typeof spec.config.name === 'string' ? spec.config.name : '(unknown model)';
+    return {
+      id,
+      createdAt: mtime.toISOString(),
+      modelName: name,
+      params: 0,
+      status: 'corrupt',
+      epochsRun: 0,
+      bestValAccuracy: null,
+      testAccuracy: null,
+      testLoss: null,
+      backend: '',
+      durationSeconds: 0,
+      datasetId: '',
+      problem,
+    };
+  }
+
+  /** Everything about one run: summary, spec, hyperparameters, history, evaluation, error. CorruptRunError names a damaged file. */
   async get(id: string): Promise<RunDetail> {
     const record = await this.record(id);
     const dir = this.runDir(id);
+    const required = async (name: string): Promise<unknown> =>
+      readRunJson(dir, name).catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new CorruptRunError(`run "${id}": ${name} is missing`);
+        throw err;
+      });
     const [spec, hyperparameters, history, evaluation] = await Promise.all([
-      readJson<ModelSpec>(path.join(dir, RUN_FILES.spec)),
-      readJson<Hyperparameters>(path.join(dir, RUN_FILES.hyperparameters)),
+      required(RUN_FILES.spec),
+      required(RUN_FILES.hyperparameters),
       readHistory(path.join(dir, RUN_FILES.history)),
-      readJson<Evaluation>(path.join(dir, RUN_FILES.evaluation)).catch((err: NodeJS.ErrnoException) => {
+      readRunJson(dir, RUN_FILES.evaluation).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') return null;
         throw err;
       }),
     ]);
-    return { ...toSummary(record), spec, hyperparameters, history, evaluation, error: record.error };
+    if (!isObject(spec)) throw new CorruptRunError(`run "${id}": spec.json is not a model spec`);
+    if (!isObject(hyperparameters)) throw new CorruptRunError(`run "${id}": hyperparameters.json is not an object`);
+    if (evaluation !== null && !isObject(evaluation)) throw new CorruptRunError(`run "${id}": evaluation.json is not an evaluation`);
+    return {
+      ...toSummary(record),
+      spec: spec as unknown as ModelSpec,
+      hyperparameters: hyperparameters as unknown as Hyperparameters,
+      history,
+      evaluation: evaluation as Evaluation | null,
+      error: record.error ?? null,
+    };
   }
 }
 
@@ -276,7 +494,7 @@ export class RunStore {
 export async function readHistory(file: string): Promise<EpochResult[]> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readRunFile(path.dirname(file), path.basename(file));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
@@ -284,11 +502,15 @@ export async function readHistory(file: string): Promise<EpochResult[]> {
   const out: EpochResult[] = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
+    let epoch: unknown;
     try {
-      out.push(JSON.parse(line) as EpochResult);
+      epoch = JSON.parse(line);
     } catch {
       break;
     }
+    // A damaged line (not an epoch record) ends the history there, as a torn one does.
+    if (!isObject(epoch) || typeof epoch.epoch !== 'number') break;
+    out.push(epoch as unknown as EpochResult);
   }
   return out;
 }
