@@ -76,6 +76,28 @@ describe('services dispatch (the validated entry point IPC uses)', () => {
     }
   });
 
+  it("never resolves a dataset id against the server's working directory (a CSV there used to be read)", async () => {
+    const cwd = process.cwd();
+    const dir = fs.mkdtempSync(path.join(home, 'cwd-'));
+    const header = 'label,' + Array.from({ length: 784 }, (_, i) => `pixel${i + 1}`).join(',');
+    const rows = Array.from({ length: 20 }, (_, r) => `${r % 10},${Array.from({ length: 784 }, (_, i) => (i * 7 + r) % 256).join(',')}`);
+    fs.writeFileSync(path.join(dir, 'leak.csv'), [header, ...rows].join('\n') + '\n');
+    process.chdir(dir);
+    try {
+      await assert.rejects(services.dispatch('datasets.getTestImages', ['leak.csv', [0]]), (err: Error) => {
+        assert.equal(err.name, 'DataError');
+        assert.match(err.message, /unknown dataset "leak\.csv": not fashion-mnist, mnist or the id of an imported dataset/);
+        return true;
+      });
+      await assert.rejects(
+        services.dispatch('training.startTraining', [{ spec: readExample('small-cnn'), hyperparameters: shortRun(1), datasetId: 'leak.csv', limitTrain: 10 }]),
+        /unknown dataset "leak\.csv"/,
+      );
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it('refuses dataset paths outside the data roots', async () => {
     await assert.rejects(services.api.datasets.importDataset('/etc'), (err: Error) => err.name === 'ValidationError' && err.message.includes('"/etc"'));
     await assert.rejects(

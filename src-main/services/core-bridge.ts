@@ -24,6 +24,8 @@ export interface CoreBridge {
   listDatasets(): Promise<DatasetInfo[]>;
   importDataset(path: string): Promise<DatasetInfo>;
   testImages(datasetId: string, indices: number[]): Promise<ImageSample[]>;
+  /** Throws a DataError unless `datasetId` names a known dataset by id (never a path). */
+  checkDatasetId(datasetId: string): Promise<void>;
   listRuns(runsDir: string): Promise<RunSummary[]>;
   getRun(runsDir: string, runId: string): Promise<RunDetail>;
   /** The run's folder (exports go to `<runDir>/exports/`). */
@@ -57,6 +59,7 @@ export function createCoreBridge(): CoreBridge {
     listDatasets: async () => (await data()).listDatasets(),
     importDataset: async (p) => (await data()).importDataset(p),
     testImages: async (datasetId, indices) => (await data()).getTestImages(datasetId, indices),
+    checkDatasetId: async (datasetId) => (await data()).checkDatasetId(datasetId),
     listRuns: async (runsDir) => new (await runs()).RunStore(runsDir).list(),
     getRun: async (runsDir, runId) => new (await runs()).RunStore(runsDir).get(runId),
     async runDir(runsDir, runId) {

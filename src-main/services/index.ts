@@ -126,7 +126,11 @@ export function createServices(opts: ServicesOptions): Services {
     },
     training: {
       getBackend: (): Promise<BackendInfo> => training.backend(),
-      startTraining: (request: TrainingRequest) => training.start(request),
+      async startTraining(request: TrainingRequest) {
+        // An id, never a path: the worker would otherwise resolve it against this process's working directory.
+        await core.checkDatasetId(request.datasetId);
+        return training.start(request);
+      },
       pauseTraining: async (runId) => training.pause(runId),
       resumeTraining: async (runId) => training.resume(runId),
       stopTraining: async (runId) => training.stop(runId),

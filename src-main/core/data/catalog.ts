@@ -87,7 +87,7 @@ let lastLoaded: { id: string; dataset: Promise<Dataset> } | null = null;
  */
 export function loadDatasetCached(datasetId: string): Promise<Dataset> {
   if (lastLoaded?.id !== datasetId) {
-    const dataset = loadDataset(datasetId, { download: false });
+    const dataset = loadDataset(datasetId, { download: false, idOnly: true });
     lastLoaded = { id: datasetId, dataset };
     // A failed load must not stick in the cache.
     dataset.catch(() => {
@@ -97,7 +97,19 @@ export function loadDatasetCached(datasetId: string): Promise<Dataset> {
   return lastLoaded.dataset;
 }
 
-/** Test images of a dataset by index, for galleries and the misclassified view. */
+/**
+ * Throws a DataError naming `datasetId` unless it is fashion-mnist, mnist or an import's id (never a path):
+ * the services check a training request's dataset with it before a worker sees it.
+ */
+export async function checkDatasetId(datasetId: string): Promise<void> {
+  if (datasetId === 'fashion-mnist' || datasetId === 'mnist') return;
+  const reg = await readRegistry();
+  if (!reg.datasets.some((d) => d.id === datasetId)) {
+    throw new DataError(`unknown dataset "${datasetId}": not fashion-mnist, mnist or the id of an imported dataset (import a folder or CSV first)`, datasetId);
+  }
+}
+
+/** Test images of a dataset by id (never a path), for galleries and the misclassified view. */
 export async function getTestImages(datasetId: string, indices: number[]): Promise<ImageSample[]> {
   const ds = await loadDatasetCached(datasetId);
   return getImages(ds.test, indices);

@@ -21,4 +21,4 @@ export { loadDataset, slugify, CSV_TEST_FRACTION, CSV_TEST_SEED, type LoadOption
 export { fingerprint } from './fingerprint';
 export { mulberry32, shuffleInPlace, splitIndices, type Rng } from './random';
 export { gatherBatch, toTensors, getImages } from './tensors';
-export { listDatasets, importDataset, getTestImages, loadDatasetCached, readIdxHeaderFromFile } from './catalog';
+export { listDatasets, importDataset, getTestImages, checkDatasetId, loadDatasetCached, readIdxHeaderFromFile } from './catalog';

@@ -21,6 +21,12 @@ export interface LoadOptions {
   limitTest?: number;
   /** Passed to `locateFashionMnist` (e.g. to disable the download). */
   download?: boolean;
+  /**
+   * `source` is an id only (fashion-mnist, mnist, or an import's id), never a path: what the services pass, so a
+   * dataset id from a renderer or a browser can never name a file — least of all one relative to the server's
+   * working directory, outside the data roots.
+   */
+  idOnly?: boolean;
 }
 
 /**
@@ -76,6 +82,9 @@ async function resolveSource(source: string | undefined, opts: LoadOptions): Pro
     throw err;
   });
   const entry = registry?.datasets.find((d) => d.id === source);
+  if (!entry && opts.idOnly) {
+    throw new DataError(`unknown dataset "${source}": not fashion-mnist, mnist or the id of an imported dataset (import a folder or CSV first)`, source);
+  }
   const target = entry ? entry.path : path.resolve(source);
   let isDir: boolean;
   try {
