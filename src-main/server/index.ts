@@ -428,7 +428,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       text = JSON.stringify({
         id: value.id,
         ok: false,
-        error: { name: 'ReplyTooLarge', message: `${method}: the reply would be ${(text.length / 1e6).toFixed(1)} MB, over the ${(limits.maxReplyBytes / 1e6).toFixed(0)} MB a reply may be; ask for less at once` },
+        error: { name: 'ReplyTooLarge', message: `${method}: the reply would be ${(text.length / 1e6).toFixed(1)} MB, over the ${(limits.maxReplyBytes / 1e6).toFixed(1)} MB a reply may be; ask for fewer items at once` },
       });
     }
     sendText(ws, text);

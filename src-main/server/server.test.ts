@@ -267,6 +267,28 @@ describe('browser mode security', () => {
   });
 });
 
+describe('browser mode: per-connection limits', () => {
+  it('answers a reply over the size limit with ReplyTooLarge for its id, and the connection carries on', async () => {
+    const services = createServices({ kind: 'browser', runsDir: path.join(home, 'runs-limits') });
+    // 1,000 Fashion-MNIST images are ~1.1 MB of reply: over a limit of 500 KB, under the default.
+    const server = await startServer({ services, port: 0, staticDir: staticFixture(), limits: { maxReplyBytes: 500_000 } });
+    try {
+      const indices = Array.from({ length: 1000 }, (_, i) => i);
+      const big = await rawExchange(server, JSON.stringify({ id: 7, method: 'datasets.getTestImages', args: ['fashion-mnist', indices] }));
+      assert.equal(big.id, 7);
+      assert.equal(big.ok, false);
+      assert.equal(big.error?.name, 'ReplyTooLarge');
+      assert.match(big.error?.message ?? '', /^datasets\.getTestImages: the reply would be 1\.\d MB, over the 0\.5 MB a reply may be; ask for fewer items at once$/);
+      const small = await rawExchange(server, JSON.stringify({ id: 8, method: 'datasets.getTestImages', args: ['fashion-mnist', indices.slice(0, 10)] }));
+      assert.equal(small.ok, true);
+      assert.equal((small.result as unknown[]).length, 10);
+    } finally {
+      await server.close();
+      await services.dispose();
+    }
+  });
+});
+
 describe('browser mode: a training worker that dies', () => {
   let services: Services;
   let server: RunningServer;
