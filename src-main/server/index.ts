@@ -300,6 +300,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       refuse(res, 500, '500 Internal Server Error');
     });
   });
+  server.on('error', (err) => {
+    // After listening (e.g. EMFILE on accept): said, not fatal — the open connections keep being served.
+    if (port !== 0) process.stderr.write(`serve: ${toWireError(err).message}\n`);
+  });
   server.on('clientError', (_err, socket: Duplex) => {
     // Malformed HTTP (bad header bytes, oversized headers): answered 400, never an 'error' that ends the process.
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -392,7 +396,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     let msg: Partial<RequestMessage>;
     try {
       if (isBinary) throw new Error('binary frames are not part of the protocol');
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       const problem = jsonTextProblem(bytes, MAX_JSON_DEPTH + 2, limits.maxJsonValues);
       if (problem) throw new Error(problem);
       const parsed: unknown = JSON.parse(bytes.toString('utf8'));
@@ -445,7 +449,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 
   const unsubscribe = services.events.onAny((channel: EventChannel, payload: unknown) => {
-    const text = JSON.stringify({ event: channel, payload });
+    let text: string;
+    try {
+      text = JSON.stringify({ event: channel, payload });
+    } catch (err) {
+      process.stderr.write(`serve: event ${channel} could not be encoded: ${toWireError(err).message}\n`);
+      return;
+    }
     for (const ws of sockets) {
       // Progress is a throttled snapshot: a client behind on reading skips some; epochs and endings always go.
       if (channel === 'training.onTrainingProgress' && ws.bufferedAmount > limits.sendHighWater) continue;
