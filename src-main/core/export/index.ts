@@ -10,7 +10,7 @@ import { EXPORT_FORMATS, type ExportFormat, type ExportReport } from '../../shar
 import { loadDatasetCached } from '../data/catalog';
 import type { ImageSet } from '../data/types';
 import { writeDirAtomic } from './atomic-dir';
-import { describeModel, pythonScript, R_LAYER, rScript, weightsBinary, type KerasModelDescription } from './keras-code';
+import { describeModel, pythonScript, rLayerFunction, rScript, weightsBinary, type KerasModelDescription } from './keras-code';
 import { loadRunModel, loadSavedModel, saveModelAtomic } from '../runs/model-io';
 import { modelToOnnx, ONNX_INPUT_NAME, ONNX_OPSET, ONNX_OUTPUT_NAME } from './onnx';
 import { readRunInfo, type RunInfo } from './run-info';
@@ -246,7 +246,7 @@ async function scriptReport(
     return { ...base, ok: true, message: `${lang} script and weights written; not checked: ${missing} is not installed here, and predictions cannot be compared without ${framework}.${assumed}` };
   }
   const values = model.layers.flatMap((l) => l.getWeights().map((t) => Float32Array.from(t.dataSync() as Float32Array)));
-  const callName = format === 'keras' ? (c: string) => c : (c: string) => R_LAYER[c] ?? c;
+  const callName = format === 'keras' ? (c: string) => c : (c: string) => rLayerFunction(c) ?? c;
   const problems = compareFacts(facts, d, values, callName);
   if (problems.length) {
     return { ...base, ok: false, message: `${lang} script does not match the model: ${problems.slice(0, 5).join('; ')}` };
