@@ -8,6 +8,7 @@
  * order is Keras' `model.get_weights()` order, so the arrays go into `model.set_weights()` unchanged.
  */
 import * as tf from '@tensorflow/tfjs';
+import { OPTIMIZERS } from '../../shared/optimizers';
 import type { Hyperparameters } from '../../shared/spec';
 import { layerCoreFor } from '../model/layers/index';
 import { Int, KerasExportError, type Arg, type Lit } from './keras-args';
@@ -153,8 +154,6 @@ function optimizerArgs(h: Hyperparameters): [string, Arg][] {
     .map(([k, v]) => [k, v as number | boolean]);
 }
 
-const PY_OPTIMIZER: Record<string, string> = { adam: 'Adam', sgd: 'SGD', rmsprop: 'RMSprop', adagrad: 'Adagrad', adamax: 'Adamax' };
-const R_OPTIMIZER: Record<string, string> = { adam: 'optimizer_adam', sgd: 'optimizer_sgd', rmsprop: 'optimizer_rmsprop', adagrad: 'optimizer_adagrad', adamax: 'optimizer_adamax' };
 
 /** The keras3 function that builds a Keras layer class (from its layer definition); undefined for an unknown class. */
 export function rLayerFunction(className: string): string | undefined {
@@ -234,7 +233,7 @@ export function pythonScript(d: KerasModelDescription, ctx: ScriptContext): stri
   L.push(
     `    model = keras.Model(inputs=inputs, outputs=outputs, name=${JSON.stringify(d.name)})`,
     '    model.compile(',
-    `        optimizer=keras.optimizers.${PY_OPTIMIZER[h.optimizer.class_name] ?? 'Adam'}(${optArgs}),`,
+    `        optimizer=keras.optimizers.${OPTIMIZERS[h.optimizer.class_name].kerasClass}(${optArgs}),`,
     `        loss=${JSON.stringify(h.loss)},`,
     '        metrics=["accuracy"],',
     '    )',
@@ -397,7 +396,7 @@ export function rScript(d: KerasModelDescription, ctx: ScriptContext): string {
     `model <- keras_model(inputs = input, outputs = output, name = ${JSON.stringify(d.name)})`,
     'model |>',
     '  compile(',
-    `    optimizer = ${R_OPTIMIZER[h.optimizer.class_name] ?? 'optimizer_adam'}(${rArgs(optimizerArgs(h))}),`,
+    `    optimizer = ${OPTIMIZERS[h.optimizer.class_name].rFunction}(${rArgs(optimizerArgs(h))}),`,
     `    loss = ${JSON.stringify(h.loss)},`,
     '    metrics = "accuracy"',
     '  )',

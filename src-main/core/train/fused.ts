@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo } from '../../shared/contract';
-import type { OptimizerSpec } from '../../shared/spec';
+import type { OptimizerName, OptimizerSpec } from '../../shared/spec';
 import { loadAddon, type NativeAddon } from '../backend/native';
 import { FUSED_ACTIVATION, FusedUnsupported, layerCoreFor, type TfConfig } from '../model/layers/index';
 
@@ -63,23 +63,19 @@ function encode(layer: tf.layers.Layer, last: boolean): number[] {
   }
 }
 
-/** The addon's optimizer codes, with the defaults createOptimizer uses (Keras 3's). */
+/** The addon's optimizer codes, with Keras 3's defaults (shared/optimizers.ts); every optimizer must have one. */
+const FUSED_OPTIMIZER: Readonly<Record<OptimizerName, (c: OptimizerSpec['config']) => number[]>> = {
+  adam: (c) => [1, c.beta_1 ?? 0.9, c.beta_2 ?? 0.999, c.epsilon ?? 1e-7],
+  sgd: (c) => [2, c.momentum ?? 0, c.nesterov ? 1 : 0, 0],
+  rmsprop: (c) => [3, c.rho ?? 0.9, c.momentum ?? 0, c.epsilon ?? 1e-7],
+  adagrad: (c) => [4, c.initial_accumulator_value ?? 0.1, 0, 1e-7], // tfjs adds its backend's epsilon, 1e-7
+  adamax: (c) => [5, c.beta_1 ?? 0.9, c.beta_2 ?? 0.999, c.epsilon ?? 1e-7],
+};
+
 function optimizerCode(opt: OptimizerSpec): number[] {
-  const c = opt.config;
-  switch (opt.class_name) {
-    case 'adam':
-      return [1, c.beta_1 ?? 0.9, c.beta_2 ?? 0.999, c.epsilon ?? 1e-7];
-    case 'sgd':
-      return [2, c.momentum ?? 0, c.nesterov ? 1 : 0, 0];
-    case 'rmsprop':
-      return [3, c.rho ?? 0.9, c.momentum ?? 0, c.epsilon ?? 1e-7];
-    case 'adagrad':
-      return [4, c.initial_accumulator_value ?? 0.1, 0, 1e-7]; // tfjs adds its backend's epsilon, 1e-7
-    case 'adamax':
-      return [5, c.beta_1 ?? 0.9, c.beta_2 ?? 0.999, c.epsilon ?? 1e-7];
-    default:
-      throw new Unsupported(`the ${String(opt.class_name)} optimizer`);
-  }
+  const code = Object.prototype.hasOwnProperty.call(FUSED_OPTIMIZER, opt.class_name) ? FUSED_OPTIMIZER[opt.class_name] : undefined;
+  if (!code) throw new Unsupported(`the ${String(opt.class_name)} optimizer`);
+  return code(opt.config);
 }
 
 class NativeFusedTrainer implements FusedTrainer {
