@@ -12,10 +12,12 @@ import { depthwiseConv2d } from './depthwise-conv2d';
 import { dropout, spatialDropout2d } from './dropout';
 import { flatten } from './flatten';
 import { globalAveragePooling2d, globalMaxPooling2d } from './global-pooling2d';
+import { groupNormalization } from './group-normalization';
 import { inputLayer } from './input-layer';
 import type { LayerInfo } from './kit';
 import { leakyReLU } from './leaky-relu';
 import { averagePooling2d, maxPooling2d } from './pooling2d';
+import { relu } from './relu';
 import { separableConv2d } from './separable-conv2d';
 import { zeroPadding2d } from './zero-padding2d';
 
@@ -25,7 +27,9 @@ export const LAYER_INFO = {
   DepthwiseConv2D: depthwiseConv2d,
   SeparableConv2D: separableConv2d,
   BatchNormalization: batchNormalization,
+  GroupNormalization: groupNormalization,
   Activation: activation,
+  ReLU: relu,
   LeakyReLU: leakyReLU,
   MaxPooling2D: maxPooling2d,
   AveragePooling2D: averagePooling2d,

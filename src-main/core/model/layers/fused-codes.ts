@@ -22,6 +22,8 @@ export const FUSED = {
   ZERO_PAD: 11,
   SPATIAL_DROPOUT: 12,
   LEAKY_RELU: 13,
+  GROUP_NORM: 14,
+  RELU: 15,
 } as const;
 
 export const FUSED_ACTIVATION: Readonly<Record<string, number>> = { linear: 0, relu: 1, softmax: 2, elu: 3, selu: 4, gelu: 5, swish: 6, sigmoid: 7, tanh: 8 };

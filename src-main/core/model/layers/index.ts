@@ -14,10 +14,12 @@ import { depthwiseConv2dCore } from './depthwise-conv2d';
 import { dropoutCore, spatialDropout2dCore } from './dropout';
 import { flattenCore } from './flatten';
 import { globalAveragePooling2dCore, globalMaxPooling2dCore } from './global-pooling2d';
+import { groupNormalizationCore } from './group-normalization';
 import { inputLayerCore } from './input-layer';
 import type { LayerCore } from './kit';
 import { leakyReLUCore } from './leaky-relu';
 import { averagePooling2dCore, maxPooling2dCore } from './pooling2d';
+import { reluCore } from './relu';
 import { separableConv2dCore } from './separable-conv2d';
 import { zeroPadding2dCore } from './zero-padding2d';
 
@@ -27,7 +29,9 @@ export const LAYER_CORE: { readonly [K in LayerClassName]: LayerCore<K> } = {
   DepthwiseConv2D: depthwiseConv2dCore,
   SeparableConv2D: separableConv2dCore,
   BatchNormalization: batchNormalizationCore,
+  GroupNormalization: groupNormalizationCore,
   Activation: activationCore,
+  ReLU: reluCore,
   LeakyReLU: leakyReLUCore,
   MaxPooling2D: maxPooling2dCore,
   AveragePooling2D: averagePooling2dCore,
