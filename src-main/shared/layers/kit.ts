@@ -94,6 +94,27 @@ export interface ConfigReader {
   padding2d(field: string): [Pair, Pair];
 }
 
+/** The three convolution layers' window, activation and bias fields, in form order. */
+export const convWindowFields: readonly FieldDescriptor[] = [kernelSizeField, stridesField, paddingField, dilationField, activationField('linear'), useBiasField];
+
+/** What the three convolution layers share: the window, its activation and bias. */
+export interface ConvWindowConfig {
+  kernel_size: Pair;
+  strides: Pair;
+  padding: 'valid' | 'same';
+  dilation_rate: Pair;
+  activation: ActivationName;
+  use_bias: boolean;
+}
+export const resolveConvWindow = (r: ConfigReader): ConvWindowConfig => ({
+  kernel_size: r.pair('kernel_size'),
+  strides: r.pair('strides'),
+  padding: r.str('padding', ['valid', 'same']),
+  dilation_rate: r.pair('dilation_rate'),
+  activation: r.activation(),
+  use_bias: r.bool('use_bias'),
+});
+
 // ---------------------------------------------------------------- shape inference
 
 /** A dimension: a size, or null when an earlier error makes it unknowable. */
