@@ -124,6 +124,16 @@ describe('cnn-workbench summary', () => {
     assert.match(r.stdout, /Trainable params: 468,202/);
     assert.match(r.stdout, /Non-trainable params: 384/);
   });
+
+  it('a spec nested 5,000 deep is one clear message and exit 2, not "Maximum call stack size exceeded"', async () => {
+    const file = path.join(tmp, 'deep.json');
+    const spec = await fs.readFile(path.join(ROOT, 'examples', 'small-cnn.json'), 'utf8');
+    await fs.writeFile(file, spec.trimEnd().replace(/\}$/, `, "extra": ${'['.repeat(5000)}1${']'.repeat(5000)}}`));
+    const r = await cli(['summary', file]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /Model spec: nested more than 64 levels deep/);
+    assert.doesNotMatch(r.stderr, /Maximum call stack|\n\s+at /);
+  });
 });
 
 describe('cnn-workbench usage texts', () => {
