@@ -2,6 +2,7 @@
  * Load on the real `cnn-workbench serve` process, loopback only: one client pipelines 60 requests of 10,000
  * test images each (the largest a call may ask for) and stops reading for a while, as a careless or hostile
  * page could; the server must stay under a memory ceiling and keep answering another client meanwhile.
+ * Nothing here is timed: the flooder reads nothing until the other client has had answers.
  * Before the per-connection limits and binary pixels, 20 such requests took the server to 2.2 GB and 60 past
  * V8's heap limit (the process died). The data is made here: 10,000 generated 28×28 images as IDX files.
  */
@@ -18,8 +19,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const REQUESTS = 60;
 const IMAGES = 10_000;
 /**
- * The server's peak resident memory (VmHWM) may not pass this. Measured on the 2-core machine (at load ~18):
- * 214 MB idle with the dataset cached, 494 MB at the peak of this test. The 60 replies are 676 MB of JSON:
+ * The server's peak resident memory (VmHWM) may not pass this. Measured on the 2-core machine (at load 18–22):
+ * ~200 MB idle with the dataset cached, 494–606 MB at the peak of this test (it varies with GC timing). The 60 replies are 676 MB of JSON:
  * holding them at once (as before) cannot fit, and did not (2.2 GB at 20 requests, the heap limit at 60).
  */
 const CEILING_MB = 800;
@@ -147,8 +148,12 @@ describe('browser mode under load (loopback)', () => {
         if (!floodDone) answeredWhileFlooding.push(i);
       }
     })();
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // The flooder stays paused until the other client has been answered a few times (or a minute passes, which
+    // fails the test below): a wait on the server's behaviour, not on a timing.
+    const pausedAt = Date.now();
+    while (answeredWhileFlooding.length < 5 && Date.now() - pausedAt < 60_000) await new Promise((resolve) => setTimeout(resolve, 50));
     const whilePaused = answeredWhileFlooding.length;
+    const pausedSeconds = (Date.now() - pausedAt) / 1000;
     flood.ws.resume();
     let sizes = 0;
     let ok = 0;
@@ -162,11 +167,11 @@ describe('browser mode under load (loopback)', () => {
     const end = memoryMb(server.pid!);
     t.diagnostic(
       `server RSS: idle ${idle.rss.toFixed(0)} MB (peak so far ${idle.peak.toFixed(0)} MB); after the flood ${end.rss.toFixed(0)} MB, peak ${end.peak.toFixed(0)} MB; ` +
-        `${ok}/${REQUESTS} replies, ${(sizes / 1e6).toFixed(0)} MB sent; the other client was answered ${answeredWhileFlooding.length} times during the flood (${whilePaused} while the flooder read nothing)`,
+        `${ok}/${REQUESTS} replies, ${(sizes / 1e6).toFixed(0)} MB sent; the other client was answered ${answeredWhileFlooding.length} times during the flood (${whilePaused} in the ${pausedSeconds.toFixed(1)} s the flooder read nothing)`,
     );
     assert.equal(ok, REQUESTS, 'every request answered in full');
     assert.ok(end.peak < CEILING_MB, `peak RSS ${end.peak.toFixed(0)} MB is over the ${CEILING_MB} MB ceiling`);
-    assert.ok(whilePaused >= 3, `the other client was answered only ${whilePaused} times in 3 s while the flood waited`);
+    assert.ok(whilePaused >= 5, `the other client was answered only ${whilePaused} times in a minute while the flooder read nothing`);
     assert.equal(server.exitCode, null, 'the server is still running');
     for (const c of [setup, flood, other]) c.ws.close();
   });

@@ -73,7 +73,11 @@ export function createCoreBridge(): CoreBridge {
       const store = new RunStore(runsDir);
       // The worker thread shares this process's pid, so the store cannot tell the run died: record it.
       const record = await store.record(runId);
-      if (record.status === 'running' || record.status === 'paused') await new RunWriter(store.runDir(runId), record).fail(error);
+      if (record.status === 'running' || record.status === 'paused') {
+        // fail() never throws; a write it could not make (full disk, folder gone) is reported, not claimed.
+        const recorded = await new RunWriter(store.runDir(runId), record).fail(error);
+        if (!recorded) throw new Error(`run ${runId}: run.json could not be rewritten (disk full or folder gone); it still says '${record.status}'`);
+      }
     },
     exportModel: async (runDir, format, outDir) => (await import('../core/export/index')).exportModel(runDir, format, outDir),
     predictImages: async (runDir, images) => (await import('../core/predict/index')).predictImages(runDir, images),
