@@ -289,6 +289,40 @@ describe('browser mode: per-connection limits', () => {
   });
 });
 
+describe('browser mode: backpressure', () => {
+  it('starts no further request of a client that does not read its replies, then serves the rest once it reads', async (t) => {
+    const real = createServices({ kind: 'browser', runsDir: path.join(home, 'runs-backpressure') });
+    let started = 0;
+    // The real services, counted: how many requests the server began for the client.
+    const services: Services = { ...real, dispatch: (channel, args) => (started++, real.dispatch(channel, args)) };
+    const server = await startServer({ services, port: 0, staticDir: staticFixture(), limits: { maxInFlight: 1, sendHighWater: 1024 * 1024 } });
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`, { maxPayload: 64 * 1024 * 1024 });
+    try {
+      await new Promise((resolve) => ws.once('open', resolve));
+      let answered = 0;
+      ws.on('message', () => answered++);
+      ws.pause(); // reads nothing: replies stay with the server (and the kernel's socket buffers)
+      const indices = Array.from({ length: 5000 }, (_, i) => i); // ~5.6 MB of reply each
+      for (let id = 1; id <= 10; id++) ws.send(JSON.stringify({ id, method: 'datasets.getTestImages', args: ['fashion-mnist', indices] }));
+      // Let the server do all it will do; slowness can only lower the count.
+      let seen = -1;
+      while (seen !== started) {
+        seen = started;
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+      }
+      t.diagnostic(`${started} of 10 requests started while the client read nothing`);
+      assert.ok(started >= 1 && started <= 4, `${started} of 10 requests started while the client read nothing`);
+      ws.resume();
+      while (answered < 10) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(started, 10);
+    } finally {
+      ws.close();
+      await server.close();
+      await real.dispose();
+    }
+  });
+});
+
 describe('browser mode: a training worker that dies', () => {
   let services: Services;
   let server: RunningServer;
