@@ -50,6 +50,8 @@ const GLOBAL_MAX_POOL = 10;
 const ZERO_PAD = 11;
 const SPATIAL_DROPOUT = 12;
 const LEAKY_RELU = 13;
+const GROUP_NORM = 14;
+const RELU = 15;
 
 type Config = Record<string, unknown>;
 
@@ -120,6 +122,11 @@ function encode(layer: tf.layers.Layer, last: boolean): number[] {
     }
     case 'LeakyReLU':
       return [LEAKY_RELU, Number(c.alpha ?? 0.3)];
+    case 'ReLU': // Keras' (tfjs-layers/relu.ts) or tfjs' own, whose config has maxValue only
+      return [RELU, c.maxValue == null ? -1 : Number(c.maxValue), Number(c.negativeSlope ?? 0), Number(c.threshold ?? 0)];
+    case 'GroupNormalization':
+      if (c.axis !== -1) throw new Unsupported(`layer '${layer.name}': GroupNormalization axis ${JSON.stringify(c.axis)}`);
+      return [GROUP_NORM, Number(c.groups), Number(c.epsilon), c.center === false ? 0 : 1, c.scale === false ? 0 : 1];
     case 'SpatialDropout2D':
       return [SPATIAL_DROPOUT, Number(c.rate)];
     case 'Dropout':
