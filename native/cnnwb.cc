@@ -804,11 +804,16 @@ struct TrainerHolder {
   cnnwb::Trainer* trainer = nullptr;
 };
 
+// Marks our handles, so that an external made by another addon is refused rather than taken for a trainer.
+constexpr napi_type_tag kTrainerTag = {0x636e6e77622d7472ull, 0x61696e65722d7631ull};
+
 TrainerHolder* GetHolder(const Call& c, size_t i) {
   void* p = nullptr;
   napi_valuetype t = napi_undefined;
+  bool ours = false;
   napi_typeof(c.env(), c.arg(i), &t);
-  if (t != napi_external || napi_get_value_external(c.env(), c.arg(i), &p) != napi_ok || !p) c.Fail("expected a trainer handle");
+  if (t == napi_external) napi_check_object_type_tag(c.env(), c.arg(i), &kTrainerTag, &ours);
+  if (!ours || napi_get_value_external(c.env(), c.arg(i), &p) != napi_ok || !p) c.Fail("expected a trainer handle");
   return static_cast<TrainerHolder*>(p);
 }
 
@@ -863,8 +868,10 @@ napi_value TrainerCreate(napi_env env, napi_callback_info info) {
             },
             nullptr, &handle) != napi_ok)
       throw std::runtime_error("cannot create the handle");
+    // From here the handle's finalizer owns the trainer and its holder.
     t.release();
     holder.release();
+    if (napi_type_tag_object(env, handle, &kTrainerTag) != napi_ok) throw std::runtime_error("cannot tag the handle");
     return handle;
   });
 }
