@@ -116,7 +116,6 @@ class Call {
     size_t argc = kMax;
     napi_get_cb_info(env, info, &argc, argv_, nullptr, nullptr);
     if (argc < want) Fail("expected " + std::to_string(want) + " arguments, received " + std::to_string(argc));
-    argc_ = argc;
   }
 
   [[noreturn]] void Fail(const std::string& why) const { throw BadCall(std::string(fn_) + ": " + why); }
@@ -220,7 +219,6 @@ class Call {
   static constexpr size_t kMax = 8;
   napi_env env_;
   const char* fn_;
-  size_t argc_ = 0;
   napi_value argv_[kMax] = {};
 };
 
