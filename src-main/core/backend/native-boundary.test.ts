@@ -220,6 +220,7 @@ describe('the native addon refuses bad calls with a clear Error, never a crash',
       refuses('trainerCreate', create(withFirst([14, 2, 1e-3, 2, 1])), /layer 0: center must be 0 or 1/);
       refuses('trainerCreate', create(withFirst([15, -2, 0, 0])), /layer 0: max_value \(or -1 for none\) must be a finite number ≥ 0/);
       refuses('trainerCreate', create(withFirst([15, 6, -0.1, 0])), /layer 0: negative_slope must be a finite number ≥ 0/);
+      refuses('trainerCreate', create(withFirst([15, 6, 0, -1])), /layer 0: threshold must be a finite number ≥ 0, got -1/);
       refuses('trainerCreate', create(withFirst([15, 6, 0]), [6, 6, 2]), /layer 0: expected 4 numbers, received 3/);
       // The input, max batch, optimizer and seed.
       refuses('trainerCreate', create(LAYERS, [0, 6, 2]), /input: height 0 is outside \[1, 2147483647\]/);

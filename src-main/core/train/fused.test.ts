@@ -290,7 +290,7 @@ describe('fused native training step', () => {
                 // Exact zeros from the ReLU above sit on the threshold: the lower branch, as in tfjs.
                 reluLayer({ negativeSlope: 0.1 }),
                 groupNormalizationLayer({ groups: 2, epsilon: 0.01, center: false }),
-                reluLayer({ maxValue: 1.5, negativeSlope: 0.2, threshold: -0.3 }),
+                reluLayer({ maxValue: 1.5, negativeSlope: 0.2, threshold: 0.3 }),
                 groupNormalizationLayer({ groups: 6, scale: false }),
                 tf.layers.conv2d({ filters: 4, kernelSize: 2, strides: 2 }),
                 groupNormalizationLayer({ groups: 1 }),
