@@ -51,6 +51,8 @@ const MODELS: ModelSpec[] = [
     bn,
     act('relu'),
     { class_name: 'SeparableConv2D', config: { filters: 8, kernel_size: 3, padding: 'valid', activation: 'elu' } },
+    { class_name: 'GroupNormalization', config: { groups: 4 } },
+    { class_name: 'ReLU', config: { max_value: 6, negative_slope: 0.1 } },
     { class_name: 'SpatialDropout2D', config: { rate: 0.25 } },
     act('softmax'),
     { class_name: 'GlobalAveragePooling2D', config: {} },

@@ -26,6 +26,8 @@ const SPECS: ModelSpec[] = [
         { class_name: 'ZeroPadding2D', config: { name: 'pad', padding: [[1, 2], [0, 1]] } },
         { class_name: 'Conv2D', config: { name: 'conv', filters: 4, kernel_size: [3, 3], strides: [2, 2], padding: 'same', activation: 'elu' } },
         { class_name: 'BatchNormalization', config: { name: 'bn' } },
+        { class_name: 'GroupNormalization', config: { name: 'gn', groups: 2 } },
+        { class_name: 'ReLU', config: { name: 'relu6', max_value: 6 } },
         { class_name: 'LeakyReLU', config: { name: 'leaky', negative_slope: 0.2 } },
         { class_name: 'DepthwiseConv2D', config: { name: 'dw', kernel_size: [3, 3], depth_multiplier: 2, padding: 'same', activation: 'selu' } },
         { class_name: 'SeparableConv2D', config: { name: 'sep', filters: 6, kernel_size: [3, 3], activation: 'gelu' } },
@@ -47,6 +49,8 @@ const SPECS: ModelSpec[] = [
       layers: [
         { class_name: 'InputLayer', config: { name: 'image', shape: [28, 28, 1] } },
         { class_name: 'Conv2D', config: { name: 'conv', filters: 5, kernel_size: [5, 5], dilation_rate: [2, 2], activation: 'sigmoid' } },
+        { class_name: 'GroupNormalization', config: { name: 'gn', groups: 5, center: false } },
+        { class_name: 'ReLU', config: { name: 'relu_leaky', negative_slope: 0.1, threshold: 0.3 } },
         { class_name: 'MaxPooling2D', config: { name: 'pool', pool_size: [3, 3], strides: [2, 2], padding: 'same' } },
         { class_name: 'GlobalMaxPooling2D', config: { name: 'gmp' } },
         { class_name: 'Dense', config: { name: 'class_prob', units: 10, activation: 'softmax', use_bias: false } },

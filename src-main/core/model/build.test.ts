@@ -16,6 +16,8 @@ const EVERY_LAYER: ModelSpec[] = [
     layer('ZeroPadding2D', { padding: [[1, 2], [0, 1]] }),
     layer('Conv2D', { filters: 8, kernel_size: [3, 2], strides: 2, activation: 'relu', kernel_initializer: 'he_normal' }),
     layer('BatchNormalization', { center: false }),
+    layer('GroupNormalization', { groups: 4, epsilon: 1e-4 }),
+    layer('ReLU', { max_value: 6, negative_slope: 0.1, threshold: 0.05 }),
     layer('LeakyReLU', { negative_slope: 0.1 }),
     layer('DepthwiseConv2D', { kernel_size: 3, depth_multiplier: 2, padding: 'same', activation: 'gelu' }),
     layer('SeparableConv2D', { filters: 12, kernel_size: 3, dilation_rate: 2, padding: 'same', depth_multiplier: 2 }),
