@@ -297,7 +297,7 @@ Trainer::Trainer(const std::vector<std::vector<double>>& specs, int64_t h, int64
         if (s[1] != -1) number(1, 0, "max_value (or -1 for none)");
         L.maxValue = float(s[1]);
         L.slope = float(number(2, 0, "negative_slope"));
-        L.threshold = float(number(3, -INFINITY, "threshold"));
+        L.threshold = float(number(3, 0, "threshold"));
         L.outH = H, L.outW = W, L.outC = C;
         break;
       }
