@@ -252,7 +252,7 @@ export function activationCaption(fields: readonly FieldDescriptor[], config: Re
 // ---------------------------------------------------------------- the definition
 
 /** Where a layer class sits in the editor's palette. */
-export const PALETTE_GROUPS = ['Input', 'Convolution', 'Pooling', 'Normalisation & activation', 'Regularisation', 'Dense'] as const;
+export const PALETTE_GROUPS = ['Input', 'Preprocessing & augmentation', 'Convolution', 'Pooling', 'Normalisation & activation', 'Regularisation', 'Dense'] as const;
 export type PaletteGroup = (typeof PALETTE_GROUPS)[number];
 
 /**
