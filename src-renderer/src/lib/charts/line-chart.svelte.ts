@@ -65,6 +65,8 @@ function markerPlugin(markers: () => Marker[]): Plugin<'line'> {
       ctx.font = '11px system-ui, sans-serif';
       ctx.textAlign = 'center';
       // Markers of the same epoch (an LR reduction and the early stop often coincide) stack their tags.
+      // A scratch map for one draw call, not state: nothing reactive reads it.
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity
       const tagsAt = new Map<number, number>();
       for (const m of markers()) {
         const px = x.getPixelForValue(m.x);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LESSON_HYPERPARAMETERS } from '../../../../src-main/shared/spec';
+import { LESSON_HYPERPARAMETERS } from '$shared/spec';
 import { checkDraft, toDraft } from './draft';
 
 test("the lesson's hyperparameters survive the round trip through the form", () => {

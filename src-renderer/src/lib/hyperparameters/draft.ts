@@ -5,7 +5,7 @@
  * Rules follow what Keras itself accepts (e.g. ReduceLROnPlateau raises on factor ≥ 1), plus one that Keras
  * only discovers at the end of the first epoch: a `val_*` monitor with no validation split.
  */
-import type { Hyperparameters, MonitorMode, MonitorName, OptimizerName } from '../../../../src-main/shared/spec';
+import type { Hyperparameters, MonitorMode, MonitorName, OptimizerName } from '$shared/spec';
 
 /** Everything the form edits, flat, as typed. Optional optimizer fields left empty take Keras' defaults. */
 export interface HyperparameterDraft {

@@ -5,8 +5,8 @@
  * holds them and what is truly global: the current view, the connection to the services, the backend,
  * the dataset list and the templates.
  */
-import type { BackendInfo, DatasetInfo, MenuCommand, WorkbenchApi } from '../../../../src-main/shared/contract';
-import type { ModelSpec } from '../../../../src-main/shared/spec';
+import type { BackendInfo, DatasetInfo, MenuCommand, WorkbenchApi } from '$shared/contract';
+import type { ModelSpec } from '$shared/spec';
 import { getApi } from '../api/client';
 import { DEFAULT_DATASET_ID, ProjectState } from './project.svelte';
 import { openProject, saveProject } from './project-io';
@@ -127,6 +127,8 @@ export class AppState {
     };
   }
 
+  // Handlers are looked up when a command arrives, never rendered: a plain Map is enough.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   #menuHandlers = new Map<MenuCommand, () => void>();
   #menuSubscribed = false;
 

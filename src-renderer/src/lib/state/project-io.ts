@@ -3,7 +3,7 @@
  * Open reads a file picked in an `<input type=file>` and Save downloads the JSON when the service returns no
  * path. Lives outside the toolbar so the application menu (Electron) can run the same commands.
  */
-import type { Project } from '../../../../src-main/shared/contract';
+import type { Project } from '$shared/contract';
 import { parseProjectFile, projectFileName, serializeProject } from '../editor/project-file';
 import type { AppState } from './app-state.svelte';
 

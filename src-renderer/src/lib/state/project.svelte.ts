@@ -6,10 +6,10 @@
  * The spec is `$state.raw` and only ever replaced, never mutated: every edit goes through a pure function of
  * `lib/editor/layer-ops`, so the previous object can be kept as the undo snapshot as-is.
  */
-import type { Project, TrainingRequest, WorkbenchApi } from '../../../../src-main/shared/contract';
-import { LESSON_HYPERPARAMETERS, SPEC_FORMAT_VERSION } from '../../../../src-main/shared/spec';
-import type { Hyperparameters, LayerClassName, ModelSpec, SpecIssue, SpecSummary } from '../../../../src-main/shared/spec';
-import { LAYER_FIELDS } from '../../../../src-main/shared/layer-fields';
+import type { Project, TrainingRequest, WorkbenchApi } from '$shared/contract';
+import { LESSON_HYPERPARAMETERS, SPEC_FORMAT_VERSION } from '$shared/spec';
+import type { Hyperparameters, LayerClassName, ModelSpec, SpecIssue, SpecSummary } from '$shared/spec';
+import { LAYER_FIELDS } from '$shared/layer-fields';
 import { History } from '../editor/history';
 import { cloneSpec, duplicateLayer, emptySpec, insertLayer, moveLayer, removeLayer, setLayerField, setModelName } from '../editor/layer-ops';
 import { starterConfig } from '../editor/field-input';
@@ -252,6 +252,8 @@ export class ProjectState {
 }
 
 function groupIssues(issues: SpecIssue[]): Map<number, SpecIssue[]> {
+  // Built once per summary and then only read: the derived value is replaced, never mutated.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   const map = new Map<number, SpecIssue[]>();
   for (const issue of issues) {
     if (issue.layerIndex === null) continue;

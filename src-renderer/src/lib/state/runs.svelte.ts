@@ -2,7 +2,7 @@
  * The run list and what the user opened from it: one run's detail, or two runs side by side. Details are
  * cached by id because a finished run never changes.
  */
-import type { RunDetail, RunSummary, WorkbenchApi } from '../../../../src-main/shared/contract';
+import type { RunDetail, RunSummary, WorkbenchApi } from '$shared/contract';
 import { getApi } from '../api/client';
 import { errorMessage } from './metrics-format';
 

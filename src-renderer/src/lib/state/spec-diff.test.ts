@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LESSON_HYPERPARAMETERS, SPEC_FORMAT_VERSION, type LayerSpec, type ModelSpec } from '../../../../src-main/shared/spec';
+import { LESSON_HYPERPARAMETERS, SPEC_FORMAT_VERSION, type LayerSpec, type ModelSpec } from '$shared/spec';
 import { describeLayer, diffLayers, diffRunSetups, diffValues } from './spec-diff';
 
 const conv = (filters: number, name: string): LayerSpec => ({ class_name: 'Conv2D', config: { name, filters, kernel_size: [3, 3], padding: 'same' } });

@@ -3,7 +3,7 @@
  * longest common subsequence of their class names (so inserting one layer shows one added row, not a cascade
  * of changes), then field-by-field differences within aligned layers.
  */
-import type { Hyperparameters, LayerSpec, ModelSpec } from '../../../../src-main/shared/spec';
+import type { Hyperparameters, LayerSpec, ModelSpec } from '$shared/spec';
 
 /** One field that differs: a dotted path and both values as display text ('—' where absent). */
 export interface FieldChange {

@@ -10,7 +10,7 @@ import type {
   TrainingFinished,
   TrainingRequest,
   WorkbenchApi,
-} from '../../../../src-main/shared/contract';
+} from '$shared/contract';
 import { getApi } from '../api/client';
 import { batchX, thin, type Point } from '../charts/series';
 import { errorMessage } from './metrics-format';
@@ -137,6 +137,8 @@ export class TrainingState {
       .then((run) => {
         if (this.runId !== runId) return;
         this.request = { spec: run.spec, hyperparameters: run.hyperparameters, datasetId: run.datasetId };
+        // A local lookup inside one update, not state.
+        // eslint-disable-next-line svelte/prefer-svelte-reactivity
         const seen = new Set(this.history.map((h) => h.epoch));
         this.history = [...run.history.filter((h) => !seen.has(h.epoch)), ...this.history].sort((a, b) => a.epoch - b.epoch);
       })
