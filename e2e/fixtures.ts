@@ -92,7 +92,7 @@ async function warmUp(url: string): Promise<void> {
 /** Console messages that are not bugs of the page (the browser's own noise). */
 const IGNORED_CONSOLE = [/favicon\.ico/, /Download the Svelte DevTools/];
 
-export const test = base.extend<{ errors: string[] }, { server: WorkbenchServer }>({
+export const test = base.extend<{ errors: string[]; dialogs: string[] }, { server: WorkbenchServer }>({
   server: [
     async ({}, use) => {
       const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cnn-workbench-e2e-'));
@@ -118,7 +118,16 @@ export const test = base.extend<{ errors: string[] }, { server: WorkbenchServer 
   errors: async ({}, use) => {
     await use([]);
   },
-  page: async ({ page, server, errors }, use) => {
+  /** The types of the dialogs the page raised (`beforeunload` when leaving unsaved work), in order. */
+  dialogs: async ({}, use) => {
+    await use([]);
+  },
+  page: async ({ page, server, errors, dialogs }, use) => {
+    // Leaving with unsaved work asks first; the specs that reload mean to leave, so they confirm it.
+    page.on('dialog', (d) => {
+      dialogs.push(d.type());
+      void (d.type() === 'beforeunload' ? d.accept() : d.dismiss());
+    });
     page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
     page.on('console', (m) => {
       // "Failed to load resource" names no URL in its text: add where it came from.

@@ -183,6 +183,11 @@ export function contractSuite(label: string, setup: () => Promise<ContractHarnes
       await new Promise((r) => setTimeout(r, 1_500));
       assert.equal(log.of(runId).length, heldAt, 'no events while paused');
       assert.equal((await h.api.runs.getRun(runId)).status, 'paused');
+      // A window that attaches now (e.g. after a reload) learns the paused run and where it stands.
+      const attached = await h.api.training.getActiveRun();
+      assert.equal(attached?.runId, runId);
+      assert.equal(attached?.status, 'paused');
+      assert.equal(attached?.progress?.runId, runId);
       await h.api.training.resumeTraining(runId);
       await log.until(() => log.of(runId).length > heldAt, 'progress after resuming');
       await h.api.training.stopTraining(runId);
@@ -197,6 +202,7 @@ export function contractSuite(label: string, setup: () => Promise<ContractHarnes
       const lastProgress = log.of(runId).filter((e) => e.kind === 'progress').pop()!.value as BatchProgress;
       assert.ok(lastProgress.batch < lastProgress.batchesPerEpoch, `last progress: batch ${lastProgress.batch}/${lastProgress.batchesPerEpoch}`);
       await assert.rejects(h.api.training.stopTraining(runId), (err: Error) => err.name === 'RunNotActiveError');
+      assert.equal(await h.api.training.getActiveRun(), null, 'no active run once it has finished');
     });
 
     it('lists the runs and reads one back', async () => {

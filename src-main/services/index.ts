@@ -126,6 +126,7 @@ export function createServices(opts: ServicesOptions): Services {
     },
     training: {
       getBackend: (): Promise<BackendInfo> => training.backend(),
+      getActiveRun: async () => training.activeRun(),
       startTraining: (request: TrainingRequest) => training.start(request),
       pauseTraining: async (runId) => training.pause(runId),
       resumeTraining: async (runId) => training.resume(runId),

@@ -152,6 +152,7 @@ export const METHOD_ARGS: Record<MethodChannel, ArgSchema[]> = {
     arg('indices', z.array(z.number().int().min(0).max(100_000_000)).max(MAX_INDICES)),
   ],
   'training.getBackend': [],
+  'training.getActiveRun': [],
   'training.startTraining': [arg('request', TrainingRequestSchema)],
   'training.pauseTraining': [arg('runId', IdSchema)],
   'training.resumeTraining': [arg('runId', IdSchema)],

@@ -222,8 +222,18 @@ export interface DatasetService {
   getTestImages(datasetId: string, indices: number[]): Promise<ImageSample[]>;
 }
 
+/** The run the services are busy with, so a window opened (or reloaded) mid-run can follow it. */
+export interface ActiveRunInfo {
+  runId: string;
+  status: 'running' | 'paused';
+  /** The latest batch progress sent, or null before the first batch. */
+  progress: BatchProgress | null;
+}
+
 export interface TrainingService {
   getBackend(): Promise<BackendInfo>;
+  /** The active run (paused included), or null when idle or while a start has no run id yet. */
+  getActiveRun(): Promise<ActiveRunInfo | null>;
   startTraining(request: TrainingRequest): Promise<{ runId: string }>;
   pauseTraining(runId: string): Promise<void>;
   resumeTraining(runId: string): Promise<void>;

@@ -541,6 +541,7 @@ function checkOutput(rawLayers: unknown[], layers: LayerSpec[], names: string[],
       field: null,
       received: json([null, ...shape]),
       message: `${where}: the model's output ${describeShape(shape)} must be (None, classes) for categorical_crossentropy — end with Flatten and Dense(classes, softmax)`,
+      incomplete: true,
     });
   } else if (shape !== null && options.numClasses !== undefined && shape[0] !== null && shape[0] !== options.numClasses) {
     issues.push({

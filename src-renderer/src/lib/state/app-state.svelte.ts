@@ -11,6 +11,7 @@ import { getApi } from '../api/client';
 import { DEFAULT_DATASET_ID, ProjectState } from './project.svelte';
 import { openProject, saveProject } from './project-io';
 import { TrainingState } from './training.svelte';
+import { timeOf } from './clock';
 import { RunsState } from './runs.svelte';
 
 export type View = 'model' | 'train' | 'results' | 'runs';
@@ -74,6 +75,11 @@ export class AppState {
    */
   async connect(): Promise<void> {
     this.connection = 'connecting';
+    // The previous session's work first (autosave), so the startup model never replaces it.
+    if (this.project.pristine && this.project.restore()) {
+      const at = this.project.restoredAt ? timeOf(this.project.restoredAt) : '';
+      this.say('info', `Restored your work from this browser${at ? ` (last change at ${at})` : ''}.`);
+    }
     this.project.scheduleSummary();
     let api: WorkbenchApi;
     try {
@@ -87,6 +93,8 @@ export class AppState {
     const slow = setTimeout(() => {
       if (this.connection === 'connecting') this.connection = 'slow';
     }, SLOW_AFTER_MS);
+    // A run in flight (started before a reload, or by another window) is followed at once, paused included.
+    void this.training.attach();
     const [backend, datasets, templates] = await Promise.allSettled([api.training.getBackend(), api.datasets.listDatasets(), api.model.listTemplates()]);
     clearTimeout(slow);
     const failures: string[] = [];
@@ -95,7 +103,7 @@ export class AppState {
     if (datasets.status === 'fulfilled') {
       this.datasets = datasets.value;
       const current = this.project.datasetId;
-      if (!current || !datasets.value.some((d) => d.id === current)) {
+      if (!current || (datasets.value.length > 0 && !datasets.value.some((d) => d.id === current))) {
         this.project.datasetId = datasets.value.find((d) => d.id === DEFAULT_DATASET_ID)?.id ?? datasets.value[0]?.id ?? null;
       }
     } else failures.push(`datasets: ${messageOf(datasets.reason)}`);

@@ -54,8 +54,13 @@ export async function saveProject(app: AppState): Promise<void> {
   const data = app.project.toProject();
   try {
     const path = await app.api().projects.saveProject(data);
-    if (path) app.say('info', `Saved to ${path}`);
-    else if (app.api().kind === 'browser') download(app, data);
+    if (path) {
+      app.project.markSaved();
+      app.say('info', `Saved to ${path}`);
+    } else if (app.api().kind === 'browser') {
+      download(app, data);
+      app.project.markSaved();
+    }
   } catch (e) {
     app.say('error', `Could not save the project: ${messageOf(e)}`);
   }

@@ -94,18 +94,5 @@ export function diffRunSetups(
   };
 }
 
-/** A layer's one-line description for the diff: "Conv2D 32 3×3 same relu". */
-export function describeLayer(layer: LayerSpec): string {
-  const c = layer.config;
-  const size = (v: unknown) => (Array.isArray(v) ? v.join('×') : typeof v === 'number' ? `${v}×${v}` : '');
-  const parts: string[] = [layer.class_name];
-  if (c.filters !== undefined) parts.push(String(c.filters));
-  if (c.units !== undefined) parts.push(String(c.units));
-  if (c.kernel_size !== undefined) parts.push(size(c.kernel_size));
-  if (c.pool_size !== undefined) parts.push(`pool ${size(c.pool_size)}`);
-  if (c.rate !== undefined) parts.push(`rate ${c.rate}`);
-  if (typeof c.padding === 'string') parts.push(c.padding);
-  if (c.activation !== undefined) parts.push(c.activation);
-  if (c.shape !== undefined) parts.push(`(${c.shape.join(', ')})`);
-  return parts.join(' ');
-}
+/** A layer's one-line description for the diff, as the editor's rows caption it. */
+export { describeLayer } from '../editor/layer-caption';

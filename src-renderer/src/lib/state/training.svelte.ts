@@ -61,6 +61,22 @@ export class TrainingState {
     t.onTrainingFailed((f) => this.#onFailed(f));
   }
 
+  /**
+   * Asks the services which run is active and follows it now, rather than at its next progress event (a
+   * paused run sends none). Never throws: without an answer the live events still adopt the run.
+   */
+  async attach(): Promise<void> {
+    this.connect();
+    try {
+      const active = await this.#api().training.getActiveRun();
+      if (!active || this.runId === active.runId || !this.#adopt(active.runId)) return;
+      if (active.progress && !this.progress) this.#onProgress(active.progress);
+      if (active.status === 'paused') this.phase = 'paused';
+    } catch {
+      // An older server or a dropped connection: the events reattach at the next batch.
+    }
+  }
+
   /** Starts a run; the previous run's curves and results are cleared. */
   async start(request: TrainingRequest): Promise<void> {
     if (this.active) return;
