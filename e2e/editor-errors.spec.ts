@@ -65,7 +65,7 @@ test('the hyperparameter form refuses invalid values in place, with reasons, and
   await page.getByTestId('hp-batch_size').fill('12.5');
   await page.getByTestId('hp-rlr_factor').fill('1');
   await page.getByTestId('hp-validation_split').fill('0');
-  await expect(page.getByTestId('hp-batch_size-error')).toHaveText('batch size must be a whole number ≥ 1, received "12.5"');
+  await expect(page.getByTestId('hp-batch_size-error')).toHaveText('batch size must be a whole number in [1, 16384], received "12.5"');
   await expect(page.getByTestId('hp-rlr_factor-error')).toHaveText('factor must be a number in (0, 1), received "1"');
   await expect(page.getByTestId('hp-es_monitor-error')).toContainText('val_accuracy needs a validation split > 0');
   await expect(page.getByTestId('hp-batch_size')).toHaveAttribute('aria-invalid', 'true');

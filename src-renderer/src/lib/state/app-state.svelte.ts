@@ -102,6 +102,7 @@ export class AppState {
     else failures.push(`backend: ${messageOf(backend.reason)}`);
     if (datasets.status === 'fulfilled') {
       this.datasets = datasets.value;
+      this.project.datasets = datasets.value;
       const current = this.project.datasetId;
       if (!current || (datasets.value.length > 0 && !datasets.value.some((d) => d.id === current))) {
         this.project.datasetId = datasets.value.find((d) => d.id === DEFAULT_DATASET_ID)?.id ?? datasets.value[0]?.id ?? null;
@@ -187,6 +188,7 @@ export class AppState {
   /** Re-read the dataset list (after an import). */
   async refreshDatasets(): Promise<void> {
     this.datasets = await this.api().datasets.listDatasets();
+    this.project.datasets = this.datasets;
   }
 
   /** Show a status message; errors stay until replaced, info fades after a few seconds. */

@@ -6,7 +6,7 @@
  * The spec is `$state.raw` and only ever replaced, never mutated: every edit goes through a pure function of
  * `lib/editor/layer-ops`, so the previous object can be kept as the undo snapshot as-is.
  */
-import type { Project, TrainingRequest, WorkbenchApi } from '$shared/contract';
+import type { DatasetInfo, Project, TrainingRequest, WorkbenchApi } from '$shared/contract';
 import { LESSON_HYPERPARAMETERS, SPEC_FORMAT_VERSION } from '$shared/spec';
 import type { Hyperparameters, LayerClassName, ModelSpec, SpecIssue, SpecSummary } from '$shared/spec';
 import { LAYER_FIELDS } from '$shared/layer-fields';
@@ -79,7 +79,12 @@ export class ProjectState {
     this.#changed();
   }
 
-  readonly draftCheck = $derived(checkDraft(this.draft));
+  /** The datasets the services offer (set by AppState): the form warns about sizes against the chosen one. */
+  datasets = $state.raw<DatasetInfo[]>([]);
+  readonly dataset = $derived(this.datasets.find((d) => d.id === this.#datasetId) ?? null);
+  readonly draftCheck = $derived(checkDraft(this.draft, { trainImages: this.dataset?.trainCount ?? null, testImages: this.dataset?.testCount ?? null }));
+  /** Values that run but are probably not meant, with the reason (they do not block Train). */
+  readonly hyperparameterWarnings = $derived(this.draftCheck.warnings);
   /** One reason per invalid form field. */
   readonly hyperparameterErrors = $derived(this.draftCheck.errors);
   /** False while any hyperparameter field holds a refused value: Train must stay disabled. */

@@ -14,6 +14,19 @@ import type {
 import { getApi } from '../api/client';
 import { batchX, thin, type Point } from '../charts/series';
 import { errorMessage } from './metrics-format';
+import type { MeasuredSpeed } from './estimates';
+
+const SPEED_KEY = 'cnn-workbench-speed';
+
+/** The last training speed measured in this browser (for estimates before Train), if any. */
+function loadSpeed(): MeasuredSpeed | null {
+  try {
+    const s = JSON.parse(typeof localStorage === 'undefined' ? 'null' : (localStorage.getItem(SPEED_KEY) ?? 'null')) as MeasuredSpeed | null;
+    return s && s.imagesPerSec > 0 && s.cost > 0 ? s : null;
+  } catch {
+    return null;
+  }
+}
 
 /** idle → starting → running ⇄ paused → stopping → finished | failed. */
 export type TrainingPhase = 'idle' | 'starting' | 'running' | 'paused' | 'stopping' | 'finished' | 'failed';
@@ -36,6 +49,10 @@ export class TrainingState {
   error = $state<string | null>(null);
   /** Bumped when a run ends, so the run list knows to reload. */
   completedRuns = $state(0);
+  /** The last speed measured (kept across reloads): what the estimate before Train scales from. */
+  measured = $state.raw<MeasuredSpeed | null>(loadSpeed());
+  /** The cost per image of the run this window started (see estimates.ts), to record its speed against. */
+  #cost: { cost: number; modelName: string } | null = null;
 
   readonly active = $derived(ACTIVE.has(this.phase));
   readonly canPause = $derived(this.phase === 'running' && this.runId !== null);
@@ -77,10 +94,11 @@ export class TrainingState {
     }
   }
 
-  /** Starts a run; the previous run's curves and results are cleared. */
-  async start(request: TrainingRequest): Promise<void> {
+  /** Starts a run; the previous run's curves and results are cleared. `cost` lets its speed feed later estimates. */
+  async start(request: TrainingRequest, cost: number | null = null): Promise<void> {
     if (this.active) return;
     this.connect();
+    this.#cost = cost === null ? null : { cost, modelName: request.spec.config.name };
     this.#reset('starting', null, request);
     try {
       const { runId } = await this.#api().training.startTraining(request);
@@ -176,6 +194,15 @@ export class TrainingState {
   #onEpoch(e: EpochResult): void {
     if (!this.#adopt(e.runId)) return;
     this.history = [...this.history.filter((h) => h.epoch !== e.epoch), e];
+    // A whole epoch's speed is the honest measurement (the first batches include warm-up).
+    if (this.#cost && e.imagesPerSec > 0) {
+      this.measured = { imagesPerSec: e.imagesPerSec, ...this.#cost };
+      try {
+        localStorage.setItem(SPEED_KEY, JSON.stringify(this.measured));
+      } catch {
+        // No storage: the estimate lasts for this page only.
+      }
+    }
   }
 
   #onFinished(f: TrainingFinished): void {
