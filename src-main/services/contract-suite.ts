@@ -217,5 +217,15 @@ export function contractSuite(label: string, setup: () => Promise<ContractHarnes
       assert.equal(stopped.status, 'stopped');
       await assert.rejects(h.api.runs.getRun('no-such-run'), (err: Error) => err.name === 'RunNotFoundError' && err.message.includes('no-such-run'));
     });
+
+    it('renames, annotates and deletes a run', async () => {
+      const id = runIds[1]!;
+      const named = await h.api.runs.annotateRun(id, { title: 'stopped early on purpose', notes: 'pause / resume / stop check' });
+      assert.equal(named.title, 'stopped early on purpose');
+      assert.equal((await h.api.runs.listRuns()).find((r) => r.id === id)?.notes, 'pause / resume / stop check');
+      await h.api.runs.deleteRun(id);
+      assert.equal((await h.api.runs.listRuns()).some((r) => r.id === id), false);
+      await assert.rejects(h.api.runs.deleteRun(id), (err: Error) => err.name === 'RunNotFoundError');
+    });
   });
 }

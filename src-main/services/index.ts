@@ -139,6 +139,8 @@ export function createServices(opts: ServicesOptions): Services {
     runs: {
       listRuns: () => core.listRuns(runsDir),
       getRun: (runId) => core.getRun(runsDir, runId),
+      annotateRun: (runId, annotation) => core.annotateRun(runsDir, runId, annotation),
+      deleteRun: (runId) => core.deleteRun(runsDir, runId),
     },
     exports: {
       async exportModel(runId, format, p) {

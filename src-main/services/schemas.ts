@@ -159,6 +159,11 @@ export const METHOD_ARGS: Record<MethodChannel, ArgSchema[]> = {
   'training.stopTraining': [arg('runId', IdSchema)],
   'runs.listRuns': [],
   'runs.getRun': [arg('runId', IdSchema)],
+  'runs.annotateRun': [
+    arg('runId', IdSchema),
+    arg('annotation', z.object({ title: z.string().max(200).nullable().optional(), notes: z.string().max(10_000).optional() }).strict()),
+  ],
+  'runs.deleteRun': [arg('runId', IdSchema)],
   'exports.exportModel': [arg('runId', IdSchema), arg('format', ExportFormatSchema), opt('path', PathSchema)],
   'exports.predict': [arg('runId', IdSchema), arg('images', PredictImagesSchema)],
   'projects.openProject': [],

@@ -21,7 +21,7 @@ export const API_METHODS = {
   model: ['summarize', 'listTemplates'],
   datasets: ['listDatasets', 'importDataset', 'getTestImages'],
   training: ['getBackend', 'getActiveRun', 'startTraining', 'pauseTraining', 'resumeTraining', 'stopTraining'],
-  runs: ['listRuns', 'getRun'],
+  runs: ['listRuns', 'getRun', 'annotateRun', 'deleteRun'],
   exports: ['exportModel', 'predict'],
   projects: ['openProject', 'saveProject'],
 } as const satisfies { [S in ServiceName]: readonly MethodName<S>[] };

@@ -164,6 +164,21 @@ export interface RunSummary {
   backend: string;
   durationSeconds: number;
   datasetId: string;
+  /** The user's name for the run (null: none given; show the model name) and notes. */
+  title: string | null;
+  notes: string;
+  /** The settings that tell runs of one model apart; null where the run's hyperparameters are unreadable. */
+  optimizer: string | null;
+  batchSize: number | null;
+  learningRate: number | null;
+  /** Training images used (after any limit, before the validation split). */
+  trainImages: number;
+}
+
+/** What the user may change about a saved run: its name (null clears it) and notes. */
+export interface RunAnnotation {
+  title?: string | null;
+  notes?: string;
 }
 
 export interface RunDetail extends RunSummary {
@@ -248,6 +263,10 @@ export interface TrainingService {
 export interface RunService {
   listRuns(): Promise<RunSummary[]>;
   getRun(runId: string): Promise<RunDetail>;
+  /** Renames a run or sets its notes; returns the updated summary. */
+  annotateRun(runId: string, annotation: RunAnnotation): Promise<RunSummary>;
+  /** Deletes a run's folder; refused for the active run. */
+  deleteRun(runId: string): Promise<void>;
 }
 
 export interface ExportService {

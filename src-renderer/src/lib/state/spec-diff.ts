@@ -25,6 +25,38 @@ export interface LayerDiffRow {
 /** Layer names are generated (conv2d_3) and differ between otherwise equal specs, so they are not compared. */
 const IGNORED_LAYER_FIELDS = new Set(['name']);
 
+/** Fields Keras takes as an int or an (h, w) pair: 3 and [3, 3] are the same setting. */
+const PAIR_FIELDS = new Set(['kernel_size', 'strides', 'pool_size', 'dilation_rate']);
+
+/** A layer config with every pair field written as a pair, so only real differences remain. */
+function normalisePairs(config: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, PAIR_FIELDS.has(k) && typeof v === 'number' ? [v, v] : v]));
+}
+
+/** Hyperparameter paths as the form labels them: "optimizer.config.learning_rate" → "learning rate". */
+const HYPERPARAMETER_LABELS: Record<string, string> = {
+  'optimizer.class_name': 'optimizer',
+  'optimizer.config.learning_rate': 'learning rate',
+  'optimizer.config.beta_1': 'beta_1',
+  'optimizer.config.beta_2': 'beta_2',
+  'optimizer.config.epsilon': 'epsilon',
+  'optimizer.config.momentum': 'momentum',
+  'optimizer.config.nesterov': 'Nesterov momentum',
+  'optimizer.config.rho': 'rho',
+  'optimizer.config.initial_accumulator_value': 'initial accumulator value',
+  batch_size: 'batch size',
+  validation_split: 'validation split',
+  early_stopping: 'EarlyStopping',
+  reduce_lr_on_plateau: 'ReduceLROnPlateau',
+};
+
+export function hyperparameterLabel(path: string): string {
+  if (HYPERPARAMETER_LABELS[path]) return HYPERPARAMETER_LABELS[path];
+  const [head, ...rest] = path.split('.');
+  const section = HYPERPARAMETER_LABELS[head];
+  return section && rest.length ? `${section} ${rest.join(' ').replaceAll('_', ' ')}` : path.replaceAll('_', ' ');
+}
+
 function show(value: unknown): string {
   if (value === undefined) return '—';
   return typeof value === 'string' ? value : JSON.stringify(value);
@@ -58,7 +90,7 @@ export function diffLayers(a: readonly LayerSpec[], b: readonly LayerSpec[]): La
   let j = 0;
   while (i < a.length || j < b.length) {
     if (i < a.length && j < b.length && a[i].class_name === b[j].class_name) {
-      const changes = diffValues(a[i].config, b[j].config, '', IGNORED_LAYER_FIELDS);
+      const changes = diffValues(normalisePairs(a[i].config), normalisePairs(b[j].config), '', IGNORED_LAYER_FIELDS);
       rows.push({ kind: changes.length ? 'changed' : 'same', leftIndex: i, rightIndex: j, left: a[i], right: b[j], changes });
       i++;
       j++;
@@ -78,6 +110,8 @@ export interface RunSetupDiff {
   modelName: FieldChange | null;
   layers: LayerDiffRow[];
   hyperparameters: FieldChange[];
+  /** Rows of the setup table: the model's name (when it differs) and the hyperparameters, labelled. */
+  setup: FieldChange[];
 }
 
 /** Compares two runs' specs and hyperparameters. */
@@ -87,10 +121,13 @@ export function diffRunSetups(
 ): RunSetupDiff {
   const nameA = a.spec.config.name;
   const nameB = b.spec.config.name;
+  const modelName = nameA === nameB ? null : { path: 'name', left: nameA, right: nameB };
+  const hyperparameters = diffValues(a.hyperparameters, b.hyperparameters);
   return {
-    modelName: nameA === nameB ? null : { path: 'name', left: nameA, right: nameB },
+    modelName,
     layers: diffLayers(a.spec.config.layers, b.spec.config.layers),
-    hyperparameters: diffValues(a.hyperparameters, b.hyperparameters),
+    hyperparameters,
+    setup: [...(modelName ? [{ ...modelName, path: 'model name' }] : []), ...hyperparameters.map((c) => ({ ...c, path: hyperparameterLabel(c.path) }))],
   };
 }
 
