@@ -17,6 +17,25 @@ import { errorMessage } from './metrics-format';
 import type { MeasuredSpeed } from './estimates';
 
 const SPEED_KEY = 'cnn-workbench-speed';
+/** The cost of the run in flight, by run id: a window reloaded mid-run still records that run's speed. */
+const COST_KEY = 'cnn-workbench-run-cost';
+
+function store(key: string, value: unknown): void {
+  try {
+    localStorage.setItem(key, JSON.stringify(value));
+  } catch {
+    // No storage: estimates last for this page only.
+  }
+}
+
+function costOf(runId: string): { cost: number; modelName: string } | null {
+  try {
+    const c = JSON.parse(localStorage.getItem(COST_KEY) ?? 'null') as { runId: string; cost: number; modelName: string } | null;
+    return c && c.runId === runId && c.cost > 0 ? { cost: c.cost, modelName: c.modelName } : null;
+  } catch {
+    return null;
+  }
+}
 
 /** The last training speed measured in this browser (for estimates before Train), if any. */
 function loadSpeed(): MeasuredSpeed | null {
@@ -102,6 +121,7 @@ export class TrainingState {
     this.#reset('starting', null, request);
     try {
       const { runId } = await this.#api().training.startTraining(request);
+      if (this.#cost) store(COST_KEY, { runId, ...this.#cost });
       // Events may have arrived (and set runId) before the reply did; a finished run stays finished.
       this.runId = runId;
       if (this.phase === 'starting') this.phase = 'running';
@@ -166,6 +186,7 @@ export class TrainingState {
     if (this.#mine(runId)) return true;
     if (this.active) return false;
     this.#reset('running', runId, null);
+    this.#cost = costOf(runId);
     this.#api()
       .runs.getRun(runId)
       .then((run) => {
@@ -195,13 +216,10 @@ export class TrainingState {
     if (!this.#adopt(e.runId)) return;
     this.history = [...this.history.filter((h) => h.epoch !== e.epoch), e];
     // A whole epoch's speed is the honest measurement (the first batches include warm-up).
+    this.#cost ??= costOf(e.runId);
     if (this.#cost && e.imagesPerSec > 0) {
       this.measured = { imagesPerSec: e.imagesPerSec, ...this.#cost };
-      try {
-        localStorage.setItem(SPEED_KEY, JSON.stringify(this.measured));
-      } catch {
-        // No storage: the estimate lasts for this page only.
-      }
+      store(SPEED_KEY, this.measured);
     }
   }
 
