@@ -160,7 +160,10 @@ export interface QuickRun {
 export async function prepareQuickRun(page: Page, run: QuickRun): Promise<void> {
   await openView(page, 'Model');
   await page.getByTestId('template-select').selectOption('small-cnn');
+  // Over unsaved work (e.g. a previous run's settings) the template asks first: the spec means to replace it.
+  const unsaved = (await page.getByTestId('save-state').innerText()).includes('Unsaved');
   await page.getByTestId('template-load').click();
+  if (unsaved) await page.getByTestId('template-confirm-replace').click();
   await openView(page, 'Train');
   await page.getByTestId('hp-epochs').fill(String(run.epochs));
   await page.getByTestId('hp-limit_train').fill(String(run.limitTrain));

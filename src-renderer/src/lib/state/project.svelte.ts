@@ -95,7 +95,13 @@ export class ProjectState {
   );
   /** Issues per layer index, for marking rows in the stack and the summary. */
   readonly issuesByLayer = $derived(groupIssues(this.summary?.issues ?? []));
-  readonly modelIssues = $derived((this.summary?.issues ?? []).filter((i) => i.layerIndex === null));
+  /**
+   * Issues of a summary of the same number of layers: while a reply about another stack is on screen (a cold
+   * start answering for the empty model, a layer just added) its model-wide issues would describe a model
+   * that is not there ("the model has no layers" beside two layers).
+   */
+  readonly summaryIssues = $derived(this.summarySpec?.config.layers.length === this.spec.config.layers.length ? (this.summary?.issues ?? []) : []);
+  readonly modelIssues = $derived(this.summaryIssues.filter((i) => i.layerIndex === null));
   /** What Train sends, or null while the spec, the hyperparameters or the dataset are not usable. */
   readonly trainingRequest = $derived<TrainingRequest | null>(
     this.specValid && this.hyperparametersValid && this.datasetId
