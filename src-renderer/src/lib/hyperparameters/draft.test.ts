@@ -77,3 +77,11 @@ test('absurd values: refused where a run cannot finish or fit, warned with the r
   assert.match(tiny.warnings.batch_size ?? '', /more than the 270 training images/);
   assert.deepEqual(checkDraft(d, { trainImages: 60000, testImages: 10000 }).warnings, {}, "the lesson's values draw no warning");
 });
+
+test('momentum 1.5 is refused by the form as by the core (one rule per optimizer field)', () => {
+  const d = { ...toDraft(LESSON_HYPERPARAMETERS), optimizer: 'sgd' as const, momentum: '1.5' };
+  const check = checkDraft(d);
+  assert.equal(check.value, null);
+  assert.match(check.errors.momentum ?? '', /momentum.*\[0, 1\)/);
+  assert.equal(checkDraft({ ...d, momentum: '0.9' }).errors.momentum, undefined);
+});
