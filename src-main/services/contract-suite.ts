@@ -190,6 +190,11 @@ export function contractSuite(label: string, setup: () => Promise<ContractHarnes
       await new Promise((r) => setTimeout(r, 1_500));
       assert.equal(log.of(runId).length, heldAt, 'no events while paused');
       assert.equal((await h.api.runs.getRun(runId)).status, 'paused');
+      // A window that attaches now (e.g. after a reload) learns the paused run and where it stands.
+      const attached = await h.api.training.getActiveRun();
+      assert.equal(attached?.runId, runId);
+      assert.equal(attached?.status, 'paused');
+      assert.equal(attached?.progress?.runId, runId);
       await h.api.training.resumeTraining(runId);
       await log.until(() => log.of(runId).length > heldAt, 'progress after resuming');
       await h.api.training.stopTraining(runId);
@@ -204,6 +209,7 @@ export function contractSuite(label: string, setup: () => Promise<ContractHarnes
       const lastProgress = log.of(runId).filter((e) => e.kind === 'progress').pop()!.value as BatchProgress;
       assert.ok(lastProgress.batch < lastProgress.batchesPerEpoch, `last progress: batch ${lastProgress.batch}/${lastProgress.batchesPerEpoch}`);
       await assert.rejects(h.api.training.stopTraining(runId), (err: Error) => err.name === 'RunNotActiveError');
+      assert.equal(await h.api.training.getActiveRun(), null, 'no active run once it has finished');
     });
 
     it('lists the runs and reads one back', async () => {
@@ -217,6 +223,16 @@ export function contractSuite(label: string, setup: () => Promise<ContractHarnes
       const stopped = await h.api.runs.getRun(runIds[1]!);
       assert.equal(stopped.status, 'stopped');
       await assert.rejects(h.api.runs.getRun('no-such-run'), (err: Error) => err.name === 'RunNotFoundError' && err.message.includes('no-such-run'));
+    });
+
+    it('renames, annotates and deletes a run', async () => {
+      const id = runIds[1]!;
+      const named = await h.api.runs.annotateRun(id, { title: 'stopped early on purpose', notes: 'pause / resume / stop check' });
+      assert.equal(named.title, 'stopped early on purpose');
+      assert.equal((await h.api.runs.listRuns()).find((r) => r.id === id)?.notes, 'pause / resume / stop check');
+      await h.api.runs.deleteRun(id);
+      assert.equal((await h.api.runs.listRuns()).some((r) => r.id === id), false);
+      await assert.rejects(h.api.runs.deleteRun(id), (err: Error) => err.name === 'RunNotFoundError');
     });
   });
 }

@@ -9,6 +9,7 @@ import type {
   ExportReport,
   ImageSample,
   Prediction,
+  RunAnnotation,
   RunDetail,
   RunSummary,
   WireError,
@@ -28,6 +29,8 @@ export interface CoreBridge {
   checkDatasetId(datasetId: string): Promise<void>;
   listRuns(runsDir: string): Promise<RunSummary[]>;
   getRun(runsDir: string, runId: string): Promise<RunDetail>;
+  annotateRun(runsDir: string, runId: string, annotation: RunAnnotation): Promise<RunSummary>;
+  deleteRun(runsDir: string, runId: string): Promise<void>;
   /** The run's folder (exports go to `<runDir>/exports/`). */
   runDir(runsDir: string, runId: string): Promise<string>;
   /** Records on disk that a run died without finishing (worker crash), keeping its saved epochs. */
@@ -62,6 +65,8 @@ export function createCoreBridge(): CoreBridge {
     checkDatasetId: async (datasetId) => (await data()).checkDatasetId(datasetId),
     listRuns: async (runsDir) => new (await runs()).RunStore(runsDir).list(),
     getRun: async (runsDir, runId) => new (await runs()).RunStore(runsDir).get(runId),
+    annotateRun: async (runsDir, runId, annotation) => new (await runs()).RunStore(runsDir).annotate(runId, annotation),
+    deleteRun: async (runsDir, runId) => new (await runs()).RunStore(runsDir).delete(runId),
     async runDir(runsDir, runId) {
       const store = new (await runs()).RunStore(runsDir);
       await store.record(runId); // throws RunNotFoundError naming the id when there is no such run

@@ -126,6 +126,7 @@ export function createServices(opts: ServicesOptions): Services {
     },
     training: {
       getBackend: (): Promise<BackendInfo> => training.backend(),
+      getActiveRun: async () => training.activeRun(),
       async startTraining(request: TrainingRequest) {
         // An id, never a path: the worker would otherwise resolve it against this process's working directory.
         await core.checkDatasetId(request.datasetId);
@@ -142,6 +143,8 @@ export function createServices(opts: ServicesOptions): Services {
     runs: {
       listRuns: () => core.listRuns(runsDir),
       getRun: (runId) => core.getRun(runsDir, runId),
+      annotateRun: (runId, annotation) => core.annotateRun(runsDir, runId, annotation),
+      deleteRun: (runId) => core.deleteRun(runsDir, runId),
     },
     exports: {
       async exportModel(runId, format, p) {

@@ -20,8 +20,8 @@ export type MethodName<S extends ServiceName> = {
 export const API_METHODS = {
   model: ['summarize', 'listTemplates'],
   datasets: ['listDatasets', 'importDataset', 'getTestImages'],
-  training: ['getBackend', 'startTraining', 'pauseTraining', 'resumeTraining', 'stopTraining'],
-  runs: ['listRuns', 'getRun'],
+  training: ['getBackend', 'getActiveRun', 'startTraining', 'pauseTraining', 'resumeTraining', 'stopTraining'],
+  runs: ['listRuns', 'getRun', 'annotateRun', 'deleteRun'],
   exports: ['exportModel', 'predict'],
   projects: ['openProject', 'saveProject'],
 } as const satisfies { [S in ServiceName]: readonly MethodName<S>[] };

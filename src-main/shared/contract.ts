@@ -180,6 +180,21 @@ export interface RunSummary {
   backend: string;
   durationSeconds: number;
   datasetId: string;
+  /** The user's name for the run (null: none given; show the model name) and notes. */
+  title: string | null;
+  notes: string;
+  /** The settings that tell runs of one model apart; null where the run's hyperparameters are unreadable. */
+  optimizer: string | null;
+  batchSize: number | null;
+  learningRate: number | null;
+  /** Training images used (after any limit, before the validation split). */
+  trainImages: number;
+}
+
+/** What the user may change about a saved run: its name (null clears it) and notes. */
+export interface RunAnnotation {
+  title?: string | null;
+  notes?: string;
 }
 
 export interface RunDetail extends RunSummary {
@@ -238,8 +253,18 @@ export interface DatasetService {
   getTestImages(datasetId: string, indices: number[]): Promise<ImageSample[]>;
 }
 
+/** The run the services are busy with, so a window opened (or reloaded) mid-run can follow it. */
+export interface ActiveRunInfo {
+  runId: string;
+  status: 'running' | 'paused';
+  /** The latest batch progress sent, or null before the first batch. */
+  progress: BatchProgress | null;
+}
+
 export interface TrainingService {
   getBackend(): Promise<BackendInfo>;
+  /** The active run (paused included), or null when idle or while a start has no run id yet. */
+  getActiveRun(): Promise<ActiveRunInfo | null>;
   startTraining(request: TrainingRequest): Promise<{ runId: string }>;
   pauseTraining(runId: string): Promise<void>;
   resumeTraining(runId: string): Promise<void>;
@@ -254,6 +279,10 @@ export interface TrainingService {
 export interface RunService {
   listRuns(): Promise<RunSummary[]>;
   getRun(runId: string): Promise<RunDetail>;
+  /** Renames a run or sets its notes; returns the updated summary. */
+  annotateRun(runId: string, annotation: RunAnnotation): Promise<RunSummary>;
+  /** Deletes a run's folder; refused for the active run. */
+  deleteRun(runId: string): Promise<void>;
 }
 
 export interface ExportService {

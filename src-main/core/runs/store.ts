@@ -24,7 +24,7 @@ import { constants as fsConstants, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import type { BackendInfo, DatasetInfo, EpochResult, Evaluation, RunDetail, RunStatus, RunSummary, WireError } from '../../shared/contract';
+import type { BackendInfo, DatasetInfo, EpochResult, Evaluation, RunAnnotation, RunDetail, RunStatus, RunSummary, WireError } from '../../shared/contract';
 import type { Hyperparameters, ModelSpec } from '../../shared/spec';
 import { isProcessAlive, overwriteInPlace, writeFileAtomic, writeJsonAtomic } from '../fsutil';
 import { saveModelAtomic } from './model-io';
@@ -67,6 +67,9 @@ export interface RunRecord {
   testAccuracy: number | null;
   testLoss: number | null;
   error: WireError | null;
+  /** The user's name and notes (absent in runs saved before they existed). */
+  title?: string | null;
+  notes?: string;
 }
 
 /** What a new run starts with. */
@@ -80,6 +83,11 @@ export interface NewRun {
   counts: RunRecord['counts'];
   /** For tests; defaults to now. */
   now?: Date;
+}
+
+/** Thrown when a run cannot be changed because it is still training. */
+export class RunBusyError extends Error {
+  override name = 'RunBusyError';
 }
 
 /** Thrown for an unknown run id or a run folder that cannot be read; the message names the id/folder. */
@@ -154,6 +162,11 @@ async function readRunJson(dir: string, name: string): Promise<unknown> {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** True for hyperparameters the list can read its columns from (an optimizer with a config, a batch size). */
+function isHyperparameters(h: unknown): h is Hyperparameters {
+  return isObject(h) && isObject(h.optimizer) && typeof h.optimizer.class_name === 'string' && isObject(h.optimizer.config);
+}
+
 /** Why a parsed run.json is not a run record (the first problem, naming the field), or null when it is one. */
 export function recordProblem(raw: unknown): string | null {
   if (!isObject(raw)) return `run.json holds ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : `a ${typeof raw}`}, not a run record`;
@@ -166,6 +179,7 @@ export function recordProblem(raw: unknown): string | null {
     ['durationSeconds', (v) => typeof v === 'number', 'a number'],
     ['backend', (v) => isObject(v) && typeof v.name === 'string', 'an object with a name'],
     ['dataset', (v) => isObject(v) && typeof v.id === 'string', 'an object with an id'],
+    ['counts', (v) => isObject(v) && typeof v.train === 'number' && typeof v.validation === 'number', 'an object {train, validation, test}'],
   ];
   for (const [field, ok, what] of need) {
     if (!(field in raw)) return `run.json has no ${field}`;
@@ -419,7 +433,7 @@ export class RunStore {
     for (const name of names) {
       if (!ID_PATTERN.test(name) || name.startsWith('.')) continue;
       try {
-        out.push(toSummary(await this.record(name)));
+        out.push(toSummary(await this.record(name), await this.hyperparameters(name)));
       } catch (err) {
         if (err instanceof CorruptRunError) {
           const summary = await this.corruptSummary(name, err.message);
@@ -454,6 +468,12 @@ export class RunStore {
       backend: '',
       durationSeconds: 0,
       datasetId: '',
+      title: null,
+      notes: '',
+      optimizer: null,
+      batchSize: null,
+      learningRate: null,
+      trainImages: 0,
       problem,
     };
   }
@@ -477,16 +497,53 @@ export class RunStore {
       }),
     ]);
     if (!isObject(spec)) throw new CorruptRunError(`run "${id}": spec.json is not a model spec`);
-    if (!isObject(hyperparameters)) throw new CorruptRunError(`run "${id}": hyperparameters.json is not an object`);
+    if (!isHyperparameters(hyperparameters)) throw new CorruptRunError(`run "${id}": hyperparameters.json is not a set of hyperparameters`);
     if (evaluation !== null && !isObject(evaluation)) throw new CorruptRunError(`run "${id}": evaluation.json is not an evaluation`);
     return {
-      ...toSummary(record),
+      ...toSummary(record, hyperparameters),
       spec: spec as unknown as ModelSpec,
-      hyperparameters: hyperparameters as unknown as Hyperparameters,
+      hyperparameters,
       history,
       evaluation: evaluation as Evaluation | null,
       error: record.error ?? null,
     };
+  }
+
+  /** hyperparameters.json of `id`, or null when it cannot be read or is not hyperparameters (the list still shows the run). */
+  private async hyperparameters(id: string): Promise<Hyperparameters | null> {
+    const h = await readRunJson(this.runDir(id), RUN_FILES.hyperparameters).catch(() => null);
+    return isHyperparameters(h) ? h : null;
+  }
+
+  /** Sets a run's name and/or notes in its run.json. */
+  async annotate(id: string, annotation: RunAnnotation): Promise<RunSummary> {
+    const file = path.join(this.runDir(id), RUN_FILES.run);
+    const record = await this.record(id);
+    // Written over the file as read (not the reconciled view), so a live run's status is untouched.
+    const raw = (await readRunJson(this.runDir(id), RUN_FILES.run)) as RunRecord;
+    const next: RunRecord = {
+      ...raw,
+      ...(annotation.title !== undefined ? { title: annotation.title === null || annotation.title.trim() === '' ? null : annotation.title.trim() } : {}),
+      ...(annotation.notes !== undefined ? { notes: annotation.notes } : {}),
+    };
+    await writeJsonAtomic(file, next);
+    return toSummary({ ...record, title: next.title ?? null, notes: next.notes ?? '' }, await this.hyperparameters(id));
+  }
+
+  /** Deletes a run folder. A run still training (a live process) is refused: stop it first. A corrupt run may go. */
+  async delete(id: string): Promise<void> {
+    try {
+      const record = await this.record(id);
+      if (record.status === 'running' || record.status === 'paused') {
+        throw new RunBusyError(`run "${id}" is ${record.status}: stop it before deleting it`);
+      }
+    } catch (err) {
+      if (!(err instanceof CorruptRunError)) throw err;
+      // Damaged: no live run writes it, unless it is being created this very moment.
+      const st = await fs.lstat(this.runDir(id));
+      if (Date.now() - st.mtime.getTime() < CREATING_GRACE_MS) throw new RunBusyError(`run "${id}" is being created: try again in a few seconds`);
+    }
+    await fs.rm(this.runDir(id), { recursive: true, force: true });
   }
 }
 
@@ -529,7 +586,7 @@ export function reconcileLiveness(record: RunRecord, alive: (pid: number) => boo
   };
 }
 
-function toSummary(r: RunRecord): RunSummary {
+function toSummary(r: RunRecord, h: Hyperparameters | null): RunSummary {
   return {
     id: r.id,
     createdAt: r.createdAt,
@@ -543,5 +600,11 @@ function toSummary(r: RunRecord): RunSummary {
     backend: r.backend.name,
     durationSeconds: r.durationSeconds,
     datasetId: r.dataset.id,
+    title: r.title ?? null,
+    notes: r.notes ?? '',
+    optimizer: h?.optimizer.class_name ?? null,
+    batchSize: h?.batch_size ?? null,
+    learningRate: h?.optimizer.config.learning_rate ?? null,
+    trainImages: r.counts.train + r.counts.validation,
   };
 }
