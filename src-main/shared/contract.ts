@@ -197,6 +197,75 @@ export interface Prediction {
   top: { classIndex: number; className: string; probability: number }[];
 }
 
+// ---------------------------------------------------------------- inside the network (explain)
+
+/** How a class map is computed: Grad-CAM on the last convolution, or the plain input gradient's magnitude. */
+export const EXPLAIN_METHODS = ['gradcam', 'saliency'] as const;
+export type ExplainMethod = (typeof EXPLAIN_METHODS)[number];
+
+/** A class with its predicted probability. */
+export interface ClassProbability {
+  classIndex: number;
+  className: string;
+  probability: number;
+}
+
+/** One layer's output for one image. Spatial layers: row-major height × width × channels; vectors: units. */
+export interface LayerActivation {
+  name: string;
+  className: string;
+  /** The output shape without the batch axis, e.g. [28, 28, 32] or [128]. */
+  shape: number[];
+  values: number[];
+}
+
+/** What every layer makes of one image, and what the model predicts. */
+export interface Activations {
+  layers: LayerActivation[];
+  /** Every class, in label order. */
+  probabilities: number[];
+  /** The most probable classes, best first. */
+  top: ClassProbability[];
+}
+
+/** A map over the input image (height × width, row-major, every value ≥ 0) saying where the class comes from. */
+export interface ClassMap {
+  method: ExplainMethod;
+  classIndex: number;
+  className: string;
+  /** The layer Grad-CAM looked at (saliency: the input). */
+  layer: string;
+  width: number;
+  height: number;
+  values: number[];
+}
+
+/** Images of a layer's filters: the first convolution's kernels, or what excites each filter of a deeper one. */
+export interface FilterImage {
+  filter: number;
+  width: number;
+  height: number;
+  channels: number;
+  /** Row-major height × width × channels, raw weights (kernels) or pixel values in [0, 1] (gradient ascent). */
+  values: number[];
+}
+
+/** The test set's penultimate-layer outputs projected to 2-D, one entry per test image. */
+export interface Embedding {
+  method: 'pca' | 'umap';
+  /** The layer whose outputs were projected, and their width. */
+  layer: string;
+  dimensions: number;
+  seed: number;
+  classNames: string[];
+  /** Test-set indices of the points. */
+  indices: number[];
+  x: number[];
+  y: number[];
+  truth: number[];
+  predicted: number[];
+}
+
 // ---------------------------------------------------------------- projects
 
 /** A project file: what the editor and the form hold. */
