@@ -76,11 +76,38 @@ export async function trainSquareFinder(seed = 5): Promise<{ model: tf.LayersMod
   return { model, accuracy };
 }
 
-/** Writes `model` as a minimal run folder (model/, run.json, evaluation.json with the class names). */
-export async function writeSquareRun(model: tf.LayersModel, runDir: string): Promise<void> {
+function idx(magic: number, dims: number[], body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + 4 * dims.length + body.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, magic);
+  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d));
+  out.set(body, 4 + 4 * dims.length);
+  return out;
+}
+
+/** Writes a square dataset as the four IDX files plus classes.txt (a folder `loadDataset` reads). */
+export function writeSquareIdx(dir: string, trainCount: number, testCount: number, seed: number): void {
+  mkdirSync(dir, { recursive: true });
+  const sets = [
+    ['train', squareDataset(trainCount, seed)],
+    ['t10k', squareDataset(testCount, seed + 100)],
+  ] as const;
+  for (const [prefix, set] of sets) {
+    const count = set.labels.length;
+    writeFileSync(path.join(dir, `${prefix}-images-idx3-ubyte`), idx(0x803, [count, SIZE, SIZE], Uint8Array.from(set.images, (v) => Math.round(v * 255))));
+    writeFileSync(path.join(dir, `${prefix}-labels-idx1-ubyte`), idx(0x801, [count], Uint8Array.from(set.labels)));
+  }
+  writeFileSync(path.join(dir, 'classes.txt'), SQUARE_CLASSES.join('\n') + '\n');
+}
+
+/**
+ * Writes `model` as a minimal run folder (model/, run.json naming `datasetDir` as its dataset, evaluation.json
+ * with the class names).
+ */
+export async function writeSquareRun(model: tf.LayersModel, runDir: string, datasetDir: string | null = null): Promise<void> {
   mkdirSync(runDir, { recursive: true });
   await saveModelAtomic(model, path.join(runDir, 'model'));
-  writeFileSync(path.join(runDir, 'run.json'), JSON.stringify({ id: path.basename(runDir), limits: { train: null, test: null } }));
+  writeFileSync(path.join(runDir, 'run.json'), JSON.stringify({ id: path.basename(runDir), datasetId: datasetDir, limits: { train: null, test: null } }));
   writeFileSync(path.join(runDir, 'evaluation.json'), JSON.stringify({ classNames: SQUARE_CLASSES }));
 }
 
