@@ -266,6 +266,15 @@ export interface Embedding {
   predicted: number[];
 }
 
+/** An image to look inside with: a test image of the run's dataset, or an encoded PNG/JPEG (base64). */
+export type ImageRef = { testIndex: number } | { name: string; base64: string };
+
+/** The first convolution's kernels, one image each. */
+export interface KernelImages {
+  layer: string;
+  filters: FilterImage[];
+}
+
 // ---------------------------------------------------------------- projects
 
 /** A project file: what the editor and the form hold. */
@@ -316,6 +325,23 @@ export interface ExportService {
   predict(runId: string, images: { name: string; base64: string }[]): Promise<Prediction[]>;
 }
 
+/**
+ * Inside a run's trained model (computed in a worker thread, never in the process serving the UI): feature maps,
+ * class maps, filters and the embedding map. Numbers cross as plain arrays.
+ */
+export interface InsideService {
+  /** Every convolution/pooling/activation/Dense layer's output for one image, and the top classes. */
+  activations(runId: string, image: ImageRef): Promise<Activations>;
+  /** Grad-CAM or saliency for one class (`classIndex`), resized to the model's input. */
+  classMap(runId: string, image: ImageRef, method: ExplainMethod, classIndex: number): Promise<ClassMap>;
+  /** The first convolution's kernels. */
+  kernels(runId: string): Promise<KernelImages>;
+  /** Per filter of a layer, the input that excites it most (seeded gradient ascent from noise). */
+  exciteFilters(runId: string, layer: string, filters: number[]): Promise<FilterImage[]>;
+  /** The run's test set by its penultimate-layer features, projected to 2-D (the same seed, the same map). */
+  embedding(runId: string, method: 'pca' | 'umap', seed?: number): Promise<Embedding>;
+}
+
 export interface ProjectService {
   /** Electron: open dialog. Browser mode: returns null (the renderer uses a file input). */
   openProject(): Promise<Project | null>;
@@ -349,6 +375,7 @@ export interface WorkbenchApi {
   runs: RunService;
   exports: ExportService;
   projects: ProjectService;
+  inside: InsideService;
   /** Shell events (the application menu). Optional: absent where there is no shell to send them. */
   app?: AppEvents;
 }
