@@ -116,7 +116,6 @@ class Call {
     size_t argc = kMax;
     napi_get_cb_info(env, info, &argc, argv_, nullptr, nullptr);
     if (argc < want) Fail("expected " + std::to_string(want) + " arguments, received " + std::to_string(argc));
-    argc_ = argc;
   }
 
   [[noreturn]] void Fail(const std::string& why) const { throw BadCall(std::string(fn_) + ": " + why); }
@@ -220,7 +219,6 @@ class Call {
   static constexpr size_t kMax = 8;
   napi_env env_;
   const char* fn_;
-  size_t argc_ = 0;
   napi_value argv_[kMax] = {};
 };
 
@@ -586,7 +584,7 @@ napi_value Conv2DBackpropFilter(napi_env env, napi_callback_info info) {
 }
 
 // matmul(a, b, out, [batchA, batchB, M, N, K, transA, transB], bias | null, relu): out[i] = op(a[i]) · op(b[i]),
-// a batch of 1 broadcast against the other; otherwise both batches must be equal.
+// a batch of 1 broadcast against the other; otherwise both batches must be equal. K may be 0.
 napi_value MatMul(napi_env env, napi_callback_info info) {
   return Guard(env, "matmul", [&] {
     Call c(env, info, "matmul", 6);
@@ -596,8 +594,8 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
     const F32 bias = c.Floats(4, "bias", true);
     const bool relu = c.Bool(5, "relu");
     const int64_t ba = p[0], bb = p[1], M = p[2], N = p[3], K = p[4];
-    static const char* names[] = {"batch of a", "batch of b", "M", "N", "K"};
-    for (int k = 0; k < 5; k++)
+    static const char* names[] = {"batch of a", "batch of b", "M", "N"};
+    for (int k = 0; k < 4; k++)
       if (p[k] < 1) c.Fail(std::string("geometry: ") + names[k] + " must be ≥ 1, got " + std::to_string(p[k]));
     if (p[5] > 1 || p[6] > 1) c.Fail("geometry: transpose flags must be 0 or 1");
     if (ba != bb && ba != 1 && bb != 1)
@@ -609,7 +607,9 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
     c.Holds(B, "b", nb);
     c.Holds(out, "out", nout);
     if (bias.data) c.Holds(bias, "bias", N);
-    for (int64_t i = 0; i < batch; i++) {
+    // K = 0 (an empty sum): zeros, which SGEMM would refuse to write (its leading dimensions must be ≥ 1).
+    if (K == 0) std::fill(out.data, out.data + nout, 0.f);
+    for (int64_t i = 0; i < batch && K > 0; i++) {
       const float* ai = A.data + (ba == 1 ? 0 : i) * M * K;
       const float* bi = B.data + (bb == 1 ? 0 : i) * K * N;
       float* oi = out.data + i * M * N;
@@ -804,11 +804,16 @@ struct TrainerHolder {
   cnnwb::Trainer* trainer = nullptr;
 };
 
+// Marks our handles, so that an external made by another addon is refused rather than taken for a trainer.
+constexpr napi_type_tag kTrainerTag = {0x636e6e77622d7472ull, 0x61696e65722d7631ull};
+
 TrainerHolder* GetHolder(const Call& c, size_t i) {
   void* p = nullptr;
   napi_valuetype t = napi_undefined;
+  bool ours = false;
   napi_typeof(c.env(), c.arg(i), &t);
-  if (t != napi_external || napi_get_value_external(c.env(), c.arg(i), &p) != napi_ok || !p) c.Fail("expected a trainer handle");
+  if (t == napi_external) napi_check_object_type_tag(c.env(), c.arg(i), &kTrainerTag, &ours);
+  if (!ours || napi_get_value_external(c.env(), c.arg(i), &p) != napi_ok || !p) c.Fail("expected a trainer handle");
   return static_cast<TrainerHolder*>(p);
 }
 
@@ -863,8 +868,10 @@ napi_value TrainerCreate(napi_env env, napi_callback_info info) {
             },
             nullptr, &handle) != napi_ok)
       throw std::runtime_error("cannot create the handle");
+    // From here the handle's finalizer owns the trainer and its holder.
     t.release();
     holder.release();
+    if (napi_type_tag_object(env, handle, &kTrainerTag) != napi_ok) throw std::runtime_error("cannot tag the handle");
     return handle;
   });
 }

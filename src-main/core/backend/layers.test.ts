@@ -47,6 +47,7 @@ const MODELS: ModelSpec[] = [
     { class_name: 'Dense', config: { units: 4, activation: 'softmax' } },
   ]),
   spec('depthwise_separable_spatial_dropout_gap', [
+    { class_name: 'Rescaling', config: { scale: 0.5, offset: 0.25 } },
     { class_name: 'DepthwiseConv2D', config: { kernel_size: 3, depth_multiplier: 2, padding: 'same' } },
     bn,
     act('relu'),
@@ -59,6 +60,13 @@ const MODELS: ModelSpec[] = [
     { class_name: 'Dense', config: { units: 4, activation: 'softmax' } },
   ]),
   spec('strided_separable_gmp', [
+    // Augmentation: each layer's seeded draws are the same on both backends, so the images must agree too.
+    { class_name: 'RandomFlip', config: {} },
+    { class_name: 'RandomRotation', config: { factor: 0.1 } },
+    { class_name: 'RandomTranslation', config: { height_factor: 0.1, width_factor: 0.1, fill_mode: 'nearest' } },
+    { class_name: 'RandomZoom', config: { height_factor: 0.1, width_factor: 0.2, fill_mode: 'wrap' } },
+    { class_name: 'RandomContrast', config: { factor: 0.2 } },
+    { class_name: 'RandomBrightness', config: { factor: 0.1 } },
     { class_name: 'SeparableConv2D', config: { filters: 6, kernel_size: 3, strides: 2, padding: 'same', depth_multiplier: 2 } },
     bn,
     act('relu'),

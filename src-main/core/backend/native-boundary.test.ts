@@ -112,6 +112,7 @@ describe('the native addon refuses bad calls with a clear Error, never a crash',
       // (the old check read a[2] past a's 3 matrices... and b[2] past b's 2).
       refuses('matmul', [f(3 * 8), f(2 * 20), f(3 * 10), [3, 2, 2, 5, 4, 0, 0], null, false], /batches 3 and 2 do not broadcast/);
       refuses('matmul', [f(8), f(20), f(10), [1, 1, 0, 5, 4, 0, 0], null, false], /M must be ≥ 1, got 0/);
+      refuses('matmul', [f(8), f(20), f(10), [1, 1, 2, 0, 4, 0, 0], null, false], /N must be ≥ 1, got 0/);
       refuses('matmul', [f(8), f(20), f(10), [1, 1, 2, 5, -4, 0, 0], null, false], /K -4 is outside/);
       refuses('matmul', [f(8), f(20), f(10), [1, 1, 2, 5, 4, 2, 0], null, false], /transpose flags must be 0 or 1/);
       refuses('matmul', [f(7), f(20), f(10), [1, 1, 2, 5, 4, 0, 0], null, false], /a: 7 floats, the geometry needs 8/);
@@ -219,6 +220,7 @@ describe('the native addon refuses bad calls with a clear Error, never a crash',
       refuses('trainerCreate', create(withFirst([14, 2, 1e-3, 2, 1])), /layer 0: center must be 0 or 1/);
       refuses('trainerCreate', create(withFirst([15, -2, 0, 0])), /layer 0: max_value \(or -1 for none\) must be a finite number ≥ 0/);
       refuses('trainerCreate', create(withFirst([15, 6, -0.1, 0])), /layer 0: negative_slope must be a finite number ≥ 0/);
+      refuses('trainerCreate', create(withFirst([15, 6, 0, -1])), /layer 0: threshold must be a finite number ≥ 0, got -1/);
       refuses('trainerCreate', create(withFirst([15, 6, 0]), [6, 6, 2]), /layer 0: expected 4 numbers, received 3/);
       // The input, max batch, optimizer and seed.
       refuses('trainerCreate', create(LAYERS, [0, 6, 2]), /input: height 0 is outside \[1, 2147483647\]/);

@@ -221,7 +221,7 @@ function nativeKernels(lib: NativeAddon, fallback: (name: string) => KernelFunc)
     if (
       a.dtype !== 'float32' || b.dtype !== 'float32' || K !== Kb || inputs.preluActivationWeights ||
       (act !== 'linear' && act !== 'relu') || (bias && bias.shape.reduce((p, d) => p * d, 1) !== N) ||
-      !(sameOuter || batchA === 1 || batchB === 1) || ![batchA, batchB, M, N, K].every((d) => d >= 1)
+      !(sameOuter || batchA === 1 || batchB === 1) || ![batchA, batchB, M, N].every((d) => d >= 1)
     ) {
       return delegate(name, args);
     }

@@ -64,6 +64,13 @@ const SPECS: ModelSpec[] = [
       name: 'every_layer_c',
       layers: [
         { class_name: 'InputLayer', config: { name: 'image', shape: [28, 28, 1] } },
+        { class_name: 'Rescaling', config: { name: 'to_pm1', scale: 2, offset: -1 } },
+        { class_name: 'RandomFlip', config: { name: 'flip', mode: 'horizontal' } },
+        { class_name: 'RandomRotation', config: { name: 'rotate', factor: 0.05 } },
+        { class_name: 'RandomTranslation', config: { name: 'shift', height_factor: 0.1, width_factor: 0.1 } },
+        { class_name: 'RandomZoom', config: { name: 'zoom', height_factor: 0.1 } },
+        { class_name: 'RandomContrast', config: { name: 'contrast', factor: 0.2 } },
+        { class_name: 'RandomBrightness', config: { name: 'brightness', factor: 0.1 } },
         { class_name: 'Conv2D', config: { name: 'conv', filters: 3, kernel_size: [4, 4], strides: [3, 3], use_bias: false, activation: 'relu' } },
         { class_name: 'Flatten', config: { name: 'flatten' } },
         { class_name: 'BatchNormalization', config: { name: 'bn_flat' } },

@@ -32,6 +32,13 @@ const EVERY_LAYER: ModelSpec[] = [
   model(
     'every_layer_b',
     layer('InputLayer', { shape: [12, 12, 1] }),
+    layer('Rescaling', { scale: 2, offset: -1 }),
+    layer('RandomFlip', { mode: 'horizontal' }),
+    layer('RandomRotation', { factor: 0.1, fill_mode: 'constant' }),
+    layer('RandomTranslation', { height_factor: 0.1, width_factor: 0.2 }),
+    layer('RandomZoom', { height_factor: 0.2, interpolation: 'nearest' }),
+    layer('RandomContrast', { factor: 0.3 }),
+    layer('RandomBrightness', { factor: 0.1 }),
     layer('Conv2D', { filters: 4, kernel_size: 3, activation: 'elu' }),
     layer('BatchNormalization', { scale: false, trainable: false }),
     layer('DepthwiseConv2D', { kernel_size: 2, strides: 2, use_bias: false, activation: 'selu' }),

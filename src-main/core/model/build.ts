@@ -33,6 +33,7 @@ function makeLayer<K extends LayerClassName>(className: K, config: Record<string
     base,
     init: (initializer, slot) => initializerRegistry.get(initializer)(layerSeed(seed, index, slot)),
     act: (name) => activationRegistry.get(name).tfjs,
+    seed: (slot) => layerSeed(seed, index, slot),
   });
 }
 

@@ -1,46 +1,30 @@
 /** Keras `Conv2D`: `filters` kernels of `kernel_size` slid over the image. */
-import type { ActivationName } from '../spec';
 import {
   activationCaption,
-  activationField,
   add,
   biasCount,
+  convWindowFields,
   defineLayer,
-  dilationField,
   initializerField,
-  kernelSizeField,
   mul,
-  paddingField,
   sizeText,
   spatialInput,
-  stridesField,
-  useBiasField,
   windowCaption,
   windowed,
+  resolveConvWindow,
+  type ConvWindowConfig,
   type InitializerName,
-  type Pair,
 } from './kit';
 
-export interface Conv2DConfig {
+export interface Conv2DConfig extends ConvWindowConfig {
   filters: number;
-  kernel_size: Pair;
-  strides: Pair;
-  padding: 'valid' | 'same';
-  dilation_rate: Pair;
-  activation: ActivationName;
-  use_bias: boolean;
   kernel_initializer: InitializerName;
   bias_initializer: InitializerName;
 }
 
 const fields = [
   { name: 'filters', kind: 'int', label: 'Filters', help: 'Number of output channels.', required: true, default: null, suggested: 32, min: 1 },
-  kernelSizeField,
-  stridesField,
-  paddingField,
-  dilationField,
-  activationField('linear'),
-  useBiasField,
+  ...convWindowFields,
   initializerField('kernel_initializer', 'Kernel initializer', 'glorot_uniform'),
   initializerField('bias_initializer', 'Bias initializer', 'zeros'),
 ] as const;
@@ -59,13 +43,8 @@ export const conv2d = defineLayer({
     return { output: [oh, ow, filters], params: add(mul(kh, kw, c, filters), biasCount(ctx, filters)), nonTrainable: 0 };
   },
   resolve: (r): Conv2DConfig => ({
+    ...resolveConvWindow(r),
     filters: r.int('filters'),
-    kernel_size: r.pair('kernel_size'),
-    strides: r.pair('strides'),
-    padding: r.str('padding', ['valid', 'same']),
-    dilation_rate: r.pair('dilation_rate'),
-    activation: r.activation(),
-    use_bias: r.bool('use_bias'),
     kernel_initializer: r.initializer('kernel_initializer'),
     bias_initializer: r.initializer('bias_initializer'),
   }),

@@ -1,47 +1,31 @@
 /** Keras `DepthwiseConv2D`: one kernel per input channel (times `depth_multiplier`), no mixing across channels. */
-import type { ActivationName } from '../spec';
 import {
   activationCaption,
-  activationField,
   add,
   biasCount,
+  convWindowFields,
   defineLayer,
   depthMultiplierField,
-  dilationField,
   initializerField,
-  kernelSizeField,
   mul,
-  paddingField,
   sizeText,
   spatialInput,
-  stridesField,
-  useBiasField,
   windowCaption,
   windowed,
+  resolveConvWindow,
+  type ConvWindowConfig,
   type InitializerName,
-  type Pair,
 } from './kit';
 
-export interface DepthwiseConv2DConfig {
-  kernel_size: Pair;
-  strides: Pair;
-  padding: 'valid' | 'same';
+export interface DepthwiseConv2DConfig extends ConvWindowConfig {
   depth_multiplier: number;
-  dilation_rate: Pair;
-  activation: ActivationName;
-  use_bias: boolean;
   depthwise_initializer: InitializerName;
   bias_initializer: InitializerName;
 }
 
 const fields = [
-  kernelSizeField,
-  stridesField,
-  paddingField,
   depthMultiplierField,
-  dilationField,
-  activationField('linear'),
-  useBiasField,
+  ...convWindowFields,
   initializerField('depthwise_initializer', 'Depthwise initializer', 'glorot_uniform'),
   initializerField('bias_initializer', 'Bias initializer', 'zeros'),
 ] as const;
@@ -60,13 +44,8 @@ export const depthwiseConv2d = defineLayer({
     return { output: [oh, ow, mul(c, dm)], params: add(mul(kh, kw, c, dm), biasCount(ctx, mul(c, dm))), nonTrainable: 0 };
   },
   resolve: (r): DepthwiseConv2DConfig => ({
-    kernel_size: r.pair('kernel_size'),
-    strides: r.pair('strides'),
-    padding: r.str('padding', ['valid', 'same']),
+    ...resolveConvWindow(r),
     depth_multiplier: r.int('depth_multiplier'),
-    dilation_rate: r.pair('dilation_rate'),
-    activation: r.activation(),
-    use_bias: r.bool('use_bias'),
     depthwise_initializer: r.initializer('depthwise_initializer'),
     bias_initializer: r.initializer('bias_initializer'),
   }),

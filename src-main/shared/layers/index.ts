@@ -5,6 +5,8 @@
  */
 import type { FieldDescriptor, LayerClassName } from '../spec';
 import { activation } from './activation';
+import { randomBrightness, randomContrast, randomFlip, randomRotation, randomTranslation, randomZoom } from './augmentation';
+import { rescaling } from './rescaling';
 import { batchNormalization } from './batch-normalization';
 import { conv2d } from './conv2d';
 import { dense } from './dense';
@@ -23,6 +25,13 @@ import { zeroPadding2d } from './zero-padding2d';
 
 export const LAYER_INFO = {
   InputLayer: inputLayer,
+  Rescaling: rescaling,
+  RandomFlip: randomFlip,
+  RandomRotation: randomRotation,
+  RandomTranslation: randomTranslation,
+  RandomZoom: randomZoom,
+  RandomContrast: randomContrast,
+  RandomBrightness: randomBrightness,
   Conv2D: conv2d,
   DepthwiseConv2D: depthwiseConv2d,
   SeparableConv2D: separableConv2d,

@@ -94,6 +94,27 @@ export interface ConfigReader {
   padding2d(field: string): [Pair, Pair];
 }
 
+/** The three convolution layers' window, activation and bias fields, in form order. */
+export const convWindowFields: readonly FieldDescriptor[] = [kernelSizeField, stridesField, paddingField, dilationField, activationField('linear'), useBiasField];
+
+/** What the three convolution layers share: the window, its activation and bias. */
+export interface ConvWindowConfig {
+  kernel_size: Pair;
+  strides: Pair;
+  padding: 'valid' | 'same';
+  dilation_rate: Pair;
+  activation: ActivationName;
+  use_bias: boolean;
+}
+export const resolveConvWindow = (r: ConfigReader): ConvWindowConfig => ({
+  kernel_size: r.pair('kernel_size'),
+  strides: r.pair('strides'),
+  padding: r.str('padding', ['valid', 'same']),
+  dilation_rate: r.pair('dilation_rate'),
+  activation: r.activation(),
+  use_bias: r.bool('use_bias'),
+});
+
 // ---------------------------------------------------------------- shape inference
 
 /** A dimension: a size, or null when an earlier error makes it unknowable. */
@@ -231,7 +252,7 @@ export function activationCaption(fields: readonly FieldDescriptor[], config: Re
 // ---------------------------------------------------------------- the definition
 
 /** Where a layer class sits in the editor's palette. */
-export const PALETTE_GROUPS = ['Input', 'Convolution', 'Pooling', 'Normalisation & activation', 'Regularisation', 'Dense'] as const;
+export const PALETTE_GROUPS = ['Input', 'Preprocessing & augmentation', 'Convolution', 'Pooling', 'Normalisation & activation', 'Regularisation', 'Dense'] as const;
 export type PaletteGroup = (typeof PALETTE_GROUPS)[number];
 
 /**

@@ -16,7 +16,7 @@ export const relu = defineLayer({
   fields: [
     { name: 'max_value', kind: 'float', label: 'Max value', help: 'Upper bound of the output (6 for ReLU6); empty = unbounded (Keras None).', required: false, default: null, min: 0 },
     { name: 'negative_slope', kind: 'float', label: 'Negative slope', help: 'Slope below the threshold (0 = plain ReLU).', required: false, default: 0, min: 0 },
-    { name: 'threshold', kind: 'float', label: 'Threshold', help: 'Values above it pass; below it the negative slope applies.', required: false, default: 0 },
+    { name: 'threshold', kind: 'float', label: 'Threshold', help: 'Values above it pass; below it the negative slope applies (≥ 0, as in Keras 3).', required: false, default: 0, min: 0 },
   ],
   infer: sameShape,
   resolve: (r): ReLUConfig => ({ max_value: r.floatOrNull('max_value'), negative_slope: r.float('negative_slope'), threshold: r.float('threshold') }),

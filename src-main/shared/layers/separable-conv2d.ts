@@ -1,36 +1,25 @@
 /** Keras `SeparableConv2D`: a depthwise convolution followed by a 1×1 (pointwise) one. */
-import type { ActivationName } from '../spec';
 import {
   activationCaption,
-  activationField,
   add,
   biasCount,
+  convWindowFields,
   defineLayer,
   depthMultiplierField,
-  dilationField,
   initializerField,
-  kernelSizeField,
   mul,
-  paddingField,
   sizeText,
   spatialInput,
-  stridesField,
-  useBiasField,
   windowCaption,
   windowed,
+  resolveConvWindow,
+  type ConvWindowConfig,
   type InitializerName,
-  type Pair,
 } from './kit';
 
-export interface SeparableConv2DConfig {
+export interface SeparableConv2DConfig extends ConvWindowConfig {
   filters: number;
-  kernel_size: Pair;
-  strides: Pair;
-  padding: 'valid' | 'same';
   depth_multiplier: number;
-  dilation_rate: Pair;
-  activation: ActivationName;
-  use_bias: boolean;
   depthwise_initializer: InitializerName;
   pointwise_initializer: InitializerName;
   bias_initializer: InitializerName;
@@ -38,13 +27,8 @@ export interface SeparableConv2DConfig {
 
 const fields = [
   { name: 'filters', kind: 'int', label: 'Filters', help: 'Number of output channels (after the pointwise step).', required: true, default: null, suggested: 32, min: 1 },
-  kernelSizeField,
-  stridesField,
-  paddingField,
   depthMultiplierField,
-  dilationField,
-  activationField('linear'),
-  useBiasField,
+  ...convWindowFields,
   initializerField('depthwise_initializer', 'Depthwise initializer', 'glorot_uniform'),
   initializerField('pointwise_initializer', 'Pointwise initializer', 'glorot_uniform'),
   initializerField('bias_initializer', 'Bias initializer', 'zeros'),
@@ -65,14 +49,9 @@ export const separableConv2d = defineLayer({
     return { output: [oh, ow, filters], params: add(mul(kh, kw, c, dm), mul(c, dm, filters), biasCount(ctx, filters)), nonTrainable: 0 };
   },
   resolve: (r): SeparableConv2DConfig => ({
+    ...resolveConvWindow(r),
     filters: r.int('filters'),
-    kernel_size: r.pair('kernel_size'),
-    strides: r.pair('strides'),
-    padding: r.str('padding', ['valid', 'same']),
     depth_multiplier: r.int('depth_multiplier'),
-    dilation_rate: r.pair('dilation_rate'),
-    activation: r.activation(),
-    use_bias: r.bool('use_bias'),
     depthwise_initializer: r.initializer('depthwise_initializer'),
     pointwise_initializer: r.initializer('pointwise_initializer'),
     bias_initializer: r.initializer('bias_initializer'),

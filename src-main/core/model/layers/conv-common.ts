@@ -1,7 +1,19 @@
 /** What the three convolution layers share in Keras arguments and ONNX (one Conv node, grouped for depthwise). */
 import { Int, ints, type Arg } from '../../export/keras-args';
 import { attrInt, attrInts, need4d, onnxActivation, OnnxExportError, pair, tensorData, tfPads, transposeArray, type OnnxStep } from '../../export/onnx-graph';
-import type { TfConfig } from './kit';
+import type { ConvWindowConfig } from '../../../shared/layers/kit';
+import type { BuildContext, TfConfig } from './kit';
+
+/** tfjs' arguments for a convolution's window, activation and bias. */
+export const tfConvWindow = (c: ConvWindowConfig, ctx: BuildContext) => ({
+  ...ctx.base,
+  kernelSize: c.kernel_size,
+  strides: c.strides,
+  padding: c.padding,
+  dilationRate: c.dilation_rate,
+  activation: ctx.act(c.activation),
+  useBias: c.use_bias,
+});
 
 /** kernel_size, strides, padding, dilation_rate. */
 export function convArgs(c: TfConfig, name: string): [string, Arg][] {

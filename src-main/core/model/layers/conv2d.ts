@@ -1,21 +1,15 @@
 /** Conv2D's core half (its fields and shapes: shared/layers/conv2d.ts). */
 import * as tf from '@tensorflow/tfjs';
 import { Int } from '../../export/keras-args';
-import { activationArgs, convArgs, convOnnx, useBiasArgs } from './conv-common';
+import { activationArgs, convArgs, convOnnx, tfConvWindow, useBiasArgs } from './conv-common';
 import { FUSED, FUSED_ACTIVATION, fusedActivation, fusedPair, FusedUnsupported } from './fused-codes';
 import { defineCore } from './kit';
 
 export const conv2dCore = defineCore<'Conv2D'>({
   build: (c, ctx) =>
     tf.layers.conv2d({
-      ...ctx.base,
+      ...tfConvWindow(c, ctx),
       filters: c.filters,
-      kernelSize: c.kernel_size,
-      strides: c.strides,
-      padding: c.padding,
-      dilationRate: c.dilation_rate,
-      activation: ctx.act(c.activation),
-      useBias: c.use_bias,
       kernelInitializer: ctx.init(c.kernel_initializer, 0),
       biasInitializer: ctx.init(c.bias_initializer, 1),
     }),

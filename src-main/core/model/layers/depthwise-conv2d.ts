@@ -1,18 +1,12 @@
 /** DepthwiseConv2D's core half (its fields and shapes: shared/layers/depthwise-conv2d.ts). */
 import * as tf from '@tensorflow/tfjs';
-import { activationArgs, convArgs, convOnnx, depthMultiplierArgs, useBiasArgs } from './conv-common';
+import { activationArgs, convArgs, convOnnx, tfConvWindow, depthMultiplierArgs, useBiasArgs } from './conv-common';
 import { defineCore } from './kit';
 
 export const depthwiseConv2dCore = defineCore<'DepthwiseConv2D'>({
   build: (c, ctx) =>
     tf.layers.depthwiseConv2d({
-      ...ctx.base,
-      kernelSize: c.kernel_size,
-      strides: c.strides,
-      padding: c.padding,
-      dilationRate: c.dilation_rate,
-      activation: ctx.act(c.activation),
-      useBias: c.use_bias,
+      ...tfConvWindow(c, ctx),
       depthMultiplier: c.depth_multiplier,
       depthwiseInitializer: ctx.init(c.depthwise_initializer, 0),
       biasInitializer: ctx.init(c.bias_initializer, 1),

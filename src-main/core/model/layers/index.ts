@@ -7,6 +7,8 @@
 import type { LayerClassName } from '../../../shared/spec';
 import { LAYER_CLASS_NAMES } from '../../../shared/spec';
 import { activationCore } from './activation';
+import { randomBrightnessCore, randomContrastCore, randomFlipCore, randomRotationCore, randomTranslationCore, randomZoomCore } from './augmentation';
+import { rescalingCore } from './rescaling';
 import { batchNormalizationCore } from './batch-normalization';
 import { conv2dCore } from './conv2d';
 import { denseCore } from './dense';
@@ -25,6 +27,13 @@ import { zeroPadding2dCore } from './zero-padding2d';
 
 export const LAYER_CORE: { readonly [K in LayerClassName]: LayerCore<K> } = {
   InputLayer: inputLayerCore,
+  Rescaling: rescalingCore,
+  RandomFlip: randomFlipCore,
+  RandomRotation: randomRotationCore,
+  RandomTranslation: randomTranslationCore,
+  RandomZoom: randomZoomCore,
+  RandomContrast: randomContrastCore,
+  RandomBrightness: randomBrightnessCore,
   Conv2D: conv2dCore,
   DepthwiseConv2D: depthwiseConv2dCore,
   SeparableConv2D: separableConv2dCore,

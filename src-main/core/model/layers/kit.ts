@@ -23,6 +23,8 @@ export interface BuildContext {
   init(initializer: InitializerName, slot: number): TfInitializer;
   /** tfjs' identifier for a Keras activation. */
   act(name: ActivationName): TfActivationIdentifier;
+  /** A seed for this layer's own random draws (augmentation), mixed from the run seed and the layer's index. */
+  seed(slot: number): number;
 }
 
 /** How the fused native step encodes a layer, or why it does not cover it (the run log quotes the reason). */

@@ -1,20 +1,14 @@
 /** SeparableConv2D's core half (its fields and shapes: shared/layers/separable-conv2d.ts). */
 import * as tf from '@tensorflow/tfjs';
 import { Int } from '../../export/keras-args';
-import { activationArgs, convArgs, convOnnx, depthMultiplierArgs, useBiasArgs } from './conv-common';
+import { activationArgs, convArgs, convOnnx, tfConvWindow, depthMultiplierArgs, useBiasArgs } from './conv-common';
 import { defineCore } from './kit';
 
 export const separableConv2dCore = defineCore<'SeparableConv2D'>({
   build(c, ctx) {
     const sep = tf.layers.separableConv2d({
-      ...ctx.base,
+      ...tfConvWindow(c, ctx),
       filters: c.filters,
-      kernelSize: c.kernel_size,
-      strides: c.strides,
-      padding: c.padding,
-      dilationRate: c.dilation_rate,
-      activation: ctx.act(c.activation),
-      useBias: c.use_bias,
       depthMultiplier: c.depth_multiplier,
       depthwiseInitializer: ctx.init(c.depthwise_initializer, 0),
       pointwiseInitializer: ctx.init(c.pointwise_initializer, 2),

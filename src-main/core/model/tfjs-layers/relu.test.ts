@@ -20,7 +20,7 @@ const COMBOS: [number | null, number, number][] = [
   [null, 0, 0],
   [6, 0, 0],
   [null, 0.1, 0],
-  [6, 0.2, -0.5],
+  [6, 0.2, 0.5],
   [null, 0, 0.5],
   [1.5, 0.3, 0.7],
   [0, 0, 0],
@@ -100,9 +100,10 @@ describe('ReLU (Keras) as a tfjs layer', () => {
     loaded.dispose();
   });
 
-  it("refuses what Keras refuses, naming the layer: max_value < 0, negative_slope < 0, a threshold that is not a number", () => {
+  it('refuses what Keras refuses, naming the layer: max_value < 0, negative_slope < 0, threshold < 0', () => {
     assert.throws(() => reluLayer({ name: 'r1', maxValue: -1 }), /ReLU 'r1': max_value must be ≥ 0 or None, got -1/);
     assert.throws(() => reluLayer({ name: 'r2', negativeSlope: -0.1 }), /ReLU 'r2': negative_slope must be ≥ 0, got -0.1/);
-    assert.throws(() => reluLayer({ name: 'r3', threshold: NaN }), /ReLU 'r3': threshold must be a number/);
+    assert.throws(() => reluLayer({ name: 'r3', threshold: -0.5 }), /ReLU 'r3': threshold must be ≥ 0, got -0.5/);
+    assert.throws(() => reluLayer({ name: 'r4', threshold: NaN }), /ReLU 'r4': threshold must be ≥ 0/);
   });
 });

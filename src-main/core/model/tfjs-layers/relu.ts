@@ -7,13 +7,14 @@ export interface ReLUArgs extends LayerArgs {
   maxValue?: number | null;
   /** Slope below the threshold (Keras' negative_slope; default 0). */
   negativeSlope?: number;
-  /** Inputs above it pass unchanged (default 0). */
+  /** Inputs above it pass unchanged (default 0; ≥ 0, as Keras requires). */
   threshold?: number;
 }
 
 /**
  * Keras' ReLU: f(x) = max_value for x ≥ max_value; x for threshold < x < max_value; negative_slope · (x − threshold)
- * otherwise. At x = threshold the lower branch applies (0 there), as Keras computes it (`x · (x > threshold)`), which
+ * otherwise (all three ≥ 0, as Keras requires). At x = threshold the lower branch applies (0 there), as Keras
+ * computes it (`x · (x > threshold)`; its docs show relu(5, threshold=5) = 0), which
  * also gives tf.relu's gradient 0 at 0; the fused step (native/trainer.cc, code 15) takes the same branches.
  * The branches are blended by 0/1 masks from tf.step rather than tf.where, whose gradient would reach the
  * comparison (tfjs has none for Greater); step's gradient is 0, so each branch gets exactly its own.
@@ -48,7 +49,8 @@ export class ReLU extends tf.layers.Layer {
       throw new Error(`ReLU '${this.name}': max_value must be ≥ 0 or None, got ${this.maxValue}`);
     if (!(Number.isFinite(this.negativeSlope) && this.negativeSlope >= 0))
       throw new Error(`ReLU '${this.name}': negative_slope must be ≥ 0, got ${this.negativeSlope}`);
-    if (!Number.isFinite(this.threshold)) throw new Error(`ReLU '${this.name}': threshold must be a number, got ${this.threshold}`);
+    if (!(Number.isFinite(this.threshold) && this.threshold >= 0))
+      throw new Error(`ReLU '${this.name}': threshold must be ≥ 0, got ${this.threshold}`);
     this.supportsMasking = true;
   }
 
