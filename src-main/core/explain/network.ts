@@ -5,8 +5,19 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-/** Layers that only reshape or are identity at inference: not worth showing as feature maps. */
-const PASS_THROUGH = new Set(['InputLayer', 'Dropout', 'SpatialDropout2D', 'Flatten']);
+/** Layers that only reshape or are identity at inference (dropout, augmentation): not worth showing as feature maps. */
+const PASS_THROUGH = new Set([
+  'InputLayer',
+  'Dropout',
+  'SpatialDropout2D',
+  'Flatten',
+  'RandomFlip',
+  'RandomRotation',
+  'RandomTranslation',
+  'RandomZoom',
+  'RandomContrast',
+  'RandomBrightness',
+]);
 /** Layers that keep a convolution's map shape and only rescale or rectify it (Grad-CAM looks past them). */
 const ELEMENTWISE = new Set(['BatchNormalization', 'GroupNormalization', 'Activation', 'ReLU', 'LeakyReLU']);
 
