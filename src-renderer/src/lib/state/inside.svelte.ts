@@ -11,6 +11,8 @@ export class InsideState {
   kernels = $state.raw<KernelImages | null>(null);
   embedding = $state.raw<Embedding | null>(null);
   /** Class maps by `method:classIndex`. */
+  // Replaced whole on every change ($state.raw), never mutated in place, so a plain Map is reactive enough.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   maps = $state.raw<Map<string, ClassMap>>(new Map());
   errors = $state<Record<string, string>>({});
   loadingEmbedding = $state(false);
@@ -44,6 +46,7 @@ export class InsideState {
     if (this.maps.has(key)) return;
     try {
       const map = await getApi().inside.classMap(this.runId, { testIndex: this.testIndex }, method, classIndex);
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a new Map replaces the $state.raw value
       this.maps = new Map(this.maps).set(key, map);
     } catch (e) {
       this.errors = { ...this.errors, [key]: errorMessage(e) };
