@@ -843,6 +843,65 @@ napi_value TrainerStep(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// trainerInfer(handle, x: Float32Array, n, y: Float32Array): the inference pass (Trainer::Infer) of n images
+// into y (n × the last layer's size). Lengths are checked here, before any loop.
+napi_value TrainerInfer(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
+  cnnwb::Trainer* t;
+  F32 x, y;
+  int64_t n;
+  if (argc < 4 || !GetTrainer(env, a[0], &t) || !GetF32(env, a[1], "x", &x) || !GetInt(env, a[2], "n", &n) || !GetF32(env, a[3], "y", &y))
+    return nullptr;
+  const std::vector<int64_t> last = t->OutputShape(t->NumLayers() - 1);
+  const int64_t k = last[0] * last[1] * last[2];
+  if (n < 0) return Throw(env, "trainerInfer: n must be ≥ 0"), nullptr;
+  if (x.length < size_t(n * t->InputSize()))
+    return Throw(env, "trainerInfer: x holds " + std::to_string(x.length) + " values, " + std::to_string(n) + " images need " + std::to_string(n * t->InputSize())), nullptr;
+  if (y.length < size_t(n * k))
+    return Throw(env, "trainerInfer: y holds " + std::to_string(y.length) + " values, " + std::to_string(n) + " outputs need " + std::to_string(n * k)), nullptr;
+  try {
+    t->Infer(x.data, n, y.data);
+  } catch (const std::exception& e) {
+    return Throw(env, std::string("trainerInfer: ") + e.what()), nullptr;
+  }
+  return nullptr;
+}
+
+// trainerInferCheck(handle) → the index of the first layer trainerInfer does not cover, or -1.
+napi_value TrainerInferCheck(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
+  cnnwb::Trainer* t;
+  if (argc < 1 || !GetTrainer(env, a[0], &t)) return nullptr;
+  napi_value v;
+  napi_create_int64(env, t->FirstLayerInferCannotRun(), &v);
+  return v;
+}
+
+// trainerProfile(handle, reset) → seconds per layer category and pass, then loss, optimizer, steps, images
+// inferred (Trainer::Profile); zeroes them when reset.
+napi_value TrainerProfile(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value a[2];
+  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
+  cnnwb::Trainer* t;
+  if (argc < 2 || !GetTrainer(env, a[0], &t)) return nullptr;
+  bool reset = false;
+  napi_get_value_bool(env, a[1], &reset);
+  const std::vector<double> p = t->Profile(reset);
+  napi_value list;
+  napi_create_array_with_length(env, p.size(), &list);
+  for (size_t i = 0; i < p.size(); i++) {
+    napi_value v;
+    napi_create_double(env, p[i], &v);
+    napi_set_element(env, list, uint32_t(i), v);
+  }
+  return list;
+}
+
 // useOneDnn(on): oneDNN convolutions when built with them (the default), or the im2col + OpenBLAS path (tests).
 napi_value UseOneDnn(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -895,6 +954,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"trainerParam", nullptr, TrainerParam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerDispose", nullptr, TrainerDispose, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerStep", nullptr, TrainerStep, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"trainerInfer", nullptr, TrainerInfer, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"trainerInferCheck", nullptr, TrainerInferCheck, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"trainerProfile", nullptr, TrainerProfile, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"useOneDnn", nullptr, UseOneDnn, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -11,6 +11,7 @@ inline int omp_get_num_threads() { return 1; }
 #endif
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -21,6 +22,20 @@ namespace {
 constexpr double kProbEpsilon = 1e-7;  // tfjs / Keras clip probabilities to [ε, 1 - ε] inside the loss
 
 std::string Name(size_t i) { return "layer " + std::to_string(i); }
+
+using Clock = std::chrono::steady_clock;
+double Since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// The profile's category of a layer kind (Trainer::Profile).
+int ProfileCategory(int kind) {
+  switch (kind) {
+    case kConv: return Trainer::kProfileConv;
+    case kBatchNorm: return Trainer::kProfileBatchNorm;
+    case kMaxPool: case kAvgPool: case kGlobalAvgPool: case kGlobalMaxPool: return Trainer::kProfilePool;
+    case kDense: return Trainer::kProfileDense;
+    default: return Trainer::kProfileOther;
+  }
+}
 
 // 'same': out = ceil(in / s), padding split with the extra row/column at the end; 'valid': no padding.
 void Window(int64_t in, int64_t k, int64_t s, int64_t d, bool same, int64_t* out, int64_t* padBefore) {
@@ -293,6 +308,7 @@ void Trainer::Forward(const float* x, int64_t n) {
   const float* in = x;
   const int T = threads_;
   for (size_t i = 0; i < layers_.size(); i++) {
+    const Clock::time_point layerStart = Clock::now();
     Layer& L = layers_[i];
     float* out = L.out.data();
     const int64_t inSize = L.inSize(), outSize = L.outSize();
@@ -485,12 +501,14 @@ void Trainer::Forward(const float* x, int64_t n) {
         for (int64_t j = 0; j < K; j++) o[j] = float(o[j] / s);
       }
     }
+    profile_[ProfileCategory(L.kind)] += Since(layerStart);
     in = out;
   }
 }
 
 void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepResult* r) {
   const int T = threads_;
+  const Clock::time_point lossStart = Clock::now();
   Layer& last = layers_.back();
   const int64_t K = last.outSize();
   const float* p = last.out.data();
@@ -526,9 +544,12 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
   r->loss = lossSum / double(n);
   r->accuracy = double(correct) / double(n);
 
+  profile_[3 * kProfileCategories] += Since(lossStart);
+
   float* other = gradB_.data();
   bool preActivation = true;  // g is already the gradient before the last layer's softmax
   for (size_t i = layers_.size(); i-- > 0;) {
+    const Clock::time_point layerStart = Clock::now();
     Layer& L = layers_[i];
     const float* in = i == 0 ? x : layers_[i - 1].out.data();
     const float* out = L.out.data();
@@ -704,6 +725,7 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
     }
     preActivation = false;
     std::swap(g, other);
+    profile_[kProfileCategories + ProfileCategory(L.kind)] += Since(layerStart);
   }
 }
 
@@ -773,8 +795,292 @@ StepResult Trainer::Step(const float* x, const int32_t* labels, int64_t n, doubl
   StepResult r;
   Forward(x, n);
   Backward(x, labels, n, &r);
+  const Clock::time_point updateStart = Clock::now();
   r.finite = Update(lr);
+  profile_[3 * kProfileCategories + 1] += Since(updateStart);
+  profile_[3 * kProfileCategories + 2] += 1;
   return r;
+}
+
+}  // namespace cnnwb
+
+// ---- Inference (Trainer::Infer): the forward pass as tfjs' predict() runs it, for validation, evaluation,
+// prediction and export checks. Kept apart from Forward, which must keep the training semantics (batch
+// statistics, Dropout masks, buffers the backward pass reads); here each layer reads one ping-pong buffer and
+// writes the other (or works in place), so the memory is two chunks of activations whatever n is.
+namespace cnnwb {
+
+int64_t Trainer::FirstLayerInferCannotRun() const {
+  for (size_t i = 0; i < layers_.size(); i++) {
+    switch (layers_[i].kind) {
+      case kConv: case kDense: case kBatchNorm: case kActivation: case kMaxPool: case kDropout: case kFlatten: case kAvgPool:
+      case kGlobalAvgPool: case kGlobalMaxPool: case kZeroPad: case kSpatialDropout: case kLeakyRelu:
+        break;
+      default:
+        return int64_t(i);
+    }
+  }
+  return -1;
+}
+
+namespace {
+
+// BatchNorm in inference mode as y = x·a + b per channel: a = γ / √(moving variance + ε), b = β − moving mean · a.
+void InferenceAffine(const Layer& L, std::vector<float>* a, std::vector<float>* b) {
+  const int64_t C = L.inC;
+  const bool center = L.cfg[3] != 0, scale = L.cfg[4] != 0;
+  const double eps = L.cfg[2];
+  const float* gamma = scale ? L.params[0].w.data() : nullptr;
+  const float* beta = center ? L.params[scale ? 1 : 0].w.data() : nullptr;
+  const float* movingMean = L.params[L.params.size() - 2].w.data();
+  const float* movingVar = L.params[L.params.size() - 1].w.data();
+  a->resize(size_t(C));
+  b->resize(size_t(C));
+  for (int64_t j = 0; j < C; j++) {
+    const double s = (gamma ? double(gamma[j]) : 1.0) / std::sqrt(double(movingVar[j]) + eps);
+    (*a)[j] = float(s);
+    (*b)[j] = float((beta ? double(beta[j]) : 0.0) - double(movingMean[j]) * s);
+  }
+}
+
+}  // namespace
+
+void Trainer::Infer(const float* x, int64_t n, float* y) {
+  const int64_t bad = FirstLayerInferCannotRun();
+  if (bad >= 0) throw std::runtime_error(Name(size_t(bad)) + ": layer kind " + std::to_string(layers_[size_t(bad)].kind) + " has no inference pass");
+  if (n < 1) return;
+  const int T = threads_;
+  const size_t count = layers_.size();
+  int64_t widest = layers_.front().inSize();
+  for (const Layer& L : layers_) widest = std::max(widest, L.outSize());
+  if (inferA_.size() < size_t(kInferChunk * widest)) {
+    inferA_.assign(size_t(kInferChunk * widest), 0.f);
+    inferB_.assign(size_t(kInferChunk * widest), 0.f);
+  }
+  // Conv (linear) → BatchNorm: the BatchNorm's affine map folded into the convolution's weights and bias, once
+  // per call (the weights may have changed since the last one). `fused[i]` = how many following layers layer i
+  // absorbed (the BatchNorm, and a ReLU Activation after it, which becomes the convolution's post-op).
+  foldW_.assign(count, {});
+  foldB_.assign(count, {});
+  std::vector<int> fused(count, 0);
+  std::vector<bool> foldRelu(count, false);
+  std::vector<std::vector<float>> affA(count), affB(count);
+  for (size_t i = 0; i < count; i++) {
+    const Layer& L = layers_[i];
+    if (L.kind == kBatchNorm) InferenceAffine(L, &affA[i], &affB[i]);
+  }
+  for (size_t i = 0; i + 1 < count; i++) {
+    const Layer& L = layers_[i];
+    if (L.kind != kConv || L.act != kLinear || layers_[i + 1].kind != kBatchNorm) continue;
+    const int64_t F = L.outC, K = L.conv.K();
+    const std::vector<float>& a = affA[i + 1];
+    const std::vector<float>& b = affB[i + 1];
+    const float* w = L.params[0].w.data();
+    const float* bias = L.params.size() > 1 ? L.params[1].w.data() : nullptr;
+    foldW_[i].resize(size_t(K * F));
+    foldB_[i].resize(size_t(F));
+    for (int64_t k = 0; k < K; k++)
+      for (int64_t f = 0; f < F; f++) foldW_[i][size_t(k * F + f)] = w[k * F + f] * a[f];
+    for (int64_t f = 0; f < F; f++) foldB_[i][size_t(f)] = (bias ? bias[f] : 0.f) * a[f] + b[f];
+    fused[i] = 1;
+    if (i + 2 < count && layers_[i + 2].kind == kActivation && layers_[i + 2].act == kRelu) fused[i] = 2, foldRelu[i] = true;
+  }
+
+  float* A = inferA_.data();
+  float* B = inferB_.data();
+  const int64_t inSize0 = layers_.front().inSize(), K = layers_.back().outSize();
+  for (int64_t start = 0; start < n; start += kInferChunk) {
+    const int64_t m = std::min(kInferChunk, n - start);
+    const float* xc = x + start * inSize0;
+    const float* cur = xc;
+    // Where a layer writes: the buffer `cur` is not in; in place when it may (never into the caller's x).
+    auto other = [&]() { return cur == A ? B : A; };
+    auto inPlace = [&]() { return cur == xc ? A : const_cast<float*>(cur); };
+    for (size_t i = 0; i < count; i++) {
+      const Layer& L = layers_[i];
+      const int64_t inSize = L.inSize(), outSize = L.outSize();
+      const Clock::time_point layerStart = Clock::now();
+      float* out = nullptr;
+      switch (L.kind) {
+        case kConv: {
+          Conv g = L.conv;
+          g.n = m;
+          out = other();
+          if (fused[i]) {
+            ConvForward(g, cur, foldW_[i].data(), foldB_[i].data(), out, foldRelu[i]);
+          } else {
+            const float* bias = L.params.size() > 1 ? L.params[1].w.data() : nullptr;
+            ConvForward(g, cur, L.params[0].w.data(), bias, out, L.act == kRelu);
+          }
+          break;
+        }
+        case kDense: {
+          const int64_t units = L.outC;
+          out = other();
+          Gemm(false, false, m, units, inSize, cur, L.params[0].w.data(), out, 0.f);
+          const float* b = L.params.size() > 1 ? L.params[1].w.data() : nullptr;
+          const bool relu = L.act == kRelu;
+#pragma omp parallel for num_threads(T) schedule(static) if (m * units > 16384)
+          for (int64_t r = 0; r < m; r++) {
+            float* o = out + r * units;
+            if (b) for (int64_t j = 0; j < units; j++) o[j] += b[j];
+            if (relu) for (int64_t j = 0; j < units; j++) o[j] = o[j] > 0 ? o[j] : 0;
+          }
+          break;
+        }
+        case kBatchNorm: {
+          const int64_t C = L.inC, rows = m * L.inH * L.inW;
+          const float* a = affA[i].data();
+          const float* b = affB[i].data();
+          // A ReLU Activation right after is applied in the same pass.
+          const bool relu = i + 1 < count && layers_[i + 1].kind == kActivation && layers_[i + 1].act == kRelu;
+          out = inPlace();
+          const float* in = cur;
+#pragma omp parallel for num_threads(T) schedule(static)
+          for (int64_t r = 0; r < rows; r++) {
+            const float* xr = in + r * C;
+            float* o = out + r * C;
+            for (int64_t j = 0; j < C; j++) {
+              const float v = xr[j] * a[j] + b[j];
+              o[j] = relu ? (v > 0 ? v : 0.f) : v;
+            }
+          }
+          if (relu) {
+            cur = out;
+            i++;  // the ReLU is done
+            profile_[2 * kProfileCategories + kProfileBatchNorm] += Since(layerStart);
+            continue;
+          }
+          break;
+        }
+        case kActivation: {
+          const int64_t total = m * inSize;
+          if (L.act == kLinear || L.act == kSoftmax) {
+            out = const_cast<float*>(cur);  // softmax follows below, on a copy when cur is the caller's x
+            if (L.act == kSoftmax && cur == xc) std::memcpy(out = A, cur, sizeof(float) * size_t(total));
+            break;
+          }
+          out = inPlace();
+          const float* in = cur;
+          const int act = L.act;
+          if (act == kRelu) {
+#pragma omp parallel for num_threads(T) schedule(static)
+            for (int64_t k = 0; k < total; k++) out[k] = in[k] > 0 ? in[k] : 0;
+          } else {
+#pragma omp parallel for num_threads(T) schedule(static)
+            for (int64_t k = 0; k < total; k++) out[k] = ActF(act, in[k]);
+          }
+          break;
+        }
+        case kLeakyRelu: {
+          const int64_t total = m * inSize;
+          const float alpha = L.alpha;
+          out = inPlace();
+          const float* in = cur;
+#pragma omp parallel for num_threads(T) schedule(static)
+          for (int64_t k = 0; k < total; k++) out[k] = in[k] > 0 ? in[k] : alpha * in[k];
+          break;
+        }
+        case kMaxPool:
+        case kAvgPool: {
+          const int64_t C = L.inC, OH = L.outH, OW = L.outW;
+          const bool max = L.kind == kMaxPool;
+          out = other();
+          const float* in = cur;
+#pragma omp parallel for num_threads(T) schedule(static)
+          for (int64_t img = 0; img < m; img++) {
+            const float* xi = in + img * inSize;
+            for (int64_t yo = 0; yo < OH; yo++) {
+              for (int64_t xo = 0; xo < OW; xo++) {
+                float* o = out + img * outSize + (yo * OW + xo) * C;
+                for (int64_t j = 0; j < C; j++) o[j] = max ? -INFINITY : 0.f;
+                int64_t pixels = 0;
+                ForWindow(L, yo, xo, [&](int64_t at) {
+                  pixels++;
+                  if (max) {
+                    for (int64_t j = 0; j < C; j++) o[j] = xi[at + j] > o[j] ? xi[at + j] : o[j];
+                  } else {
+                    for (int64_t j = 0; j < C; j++) o[j] += xi[at + j];
+                  }
+                });
+                if (!max) {
+                  const float inv = pixels ? 1.f / float(pixels) : 0.f;
+                  for (int64_t j = 0; j < C; j++) o[j] *= inv;
+                }
+              }
+            }
+          }
+          break;
+        }
+        case kGlobalAvgPool:
+        case kGlobalMaxPool: {
+          const int64_t C = L.inC, P = L.inH * L.inW;
+          const bool avg = L.kind == kGlobalAvgPool;
+          out = other();
+          const float* in = cur;
+#pragma omp parallel for num_threads(T) schedule(static)
+          for (int64_t img = 0; img < m; img++) {
+            const float* xi = in + img * inSize;
+            float* o = out + img * C;
+            for (int64_t j = 0; j < C; j++) o[j] = avg ? 0.f : -INFINITY;
+            for (int64_t q = 0; q < P; q++)
+              for (int64_t j = 0; j < C; j++) o[j] = avg ? o[j] + xi[q * C + j] : std::max(o[j], xi[q * C + j]);
+            if (avg) for (int64_t j = 0; j < C; j++) o[j] /= float(P);
+          }
+          break;
+        }
+        case kZeroPad: {
+          const int64_t H = L.inH, W = L.inW, C = L.inC, OW = L.outW;
+          out = other();
+          const float* in = cur;
+#pragma omp parallel for num_threads(T) schedule(static)
+          for (int64_t img = 0; img < m; img++) {
+            float* o = out + img * outSize;
+            std::memset(o, 0, sizeof(float) * size_t(outSize));
+            for (int64_t yy = 0; yy < H; yy++)
+              std::memcpy(o + ((yy + L.ppt) * OW + L.ppl) * C, in + img * inSize + yy * W * C, sizeof(float) * size_t(W * C));
+          }
+          break;
+        }
+        case kDropout:
+        case kSpatialDropout:
+        case kFlatten:
+          out = const_cast<float*>(cur);  // identity at inference; Flatten is the same NHWC bytes
+          break;
+      }
+      cur = out;
+      if (Smooth(L.act) && (L.kind == kConv || L.kind == kDense)) {
+        float* o = inPlace();
+        const int act = L.act;
+        const int64_t total = m * outSize;
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (int64_t k = 0; k < total; k++) o[k] = ActF(act, cur[k]);
+        cur = o;
+      }
+      if (L.act == kSoftmax) {
+        float* o = const_cast<float*>(cur);
+        const int64_t Kl = outSize;
+        for (int64_t r = 0; r < m; r++) {
+          float* orow = o + r * Kl;
+          float mx = orow[0];
+          for (int64_t j = 1; j < Kl; j++) mx = std::max(mx, orow[j]);
+          double s = 0;
+          for (int64_t j = 0; j < Kl; j++) s += (orow[j] = std::exp(orow[j] - mx));
+          for (int64_t j = 0; j < Kl; j++) orow[j] = float(orow[j] / s);
+        }
+      }
+      profile_[2 * kProfileCategories + ProfileCategory(L.kind)] += Since(layerStart);
+      i += size_t(fused[i]);
+    }
+    std::memcpy(y + start * K, cur, sizeof(float) * size_t(m * K));
+  }
+  profile_[3 * kProfileCategories + 3] += double(n);
+}
+
+std::vector<double> Trainer::Profile(bool reset) {
+  std::vector<double> out(std::begin(profile_), std::end(profile_));
+  if (reset) std::fill(std::begin(profile_), std::end(profile_), 0.0);
+  return out;
 }
 
 }  // namespace cnnwb

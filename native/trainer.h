@@ -71,6 +71,22 @@ class Trainer {
   // One training step on n images (NHWC, already scaled) with integer labels in [0, classes).
   StepResult Step(const float* x, const int32_t* labels, int64_t n, double lr);
 
+  // Inference on n images (NHWC, already scaled) into y (n × the last layer's size), as tfjs' predict():
+  // BatchNorm on its moving statistics, Dropout / SpatialDropout2D as identity. Works through the images in
+  // chunks of kInferChunk in its own two buffers, so a trainer made with maxBatch 1 infers any n; a BatchNorm
+  // after a convolution is folded into its weights (and a following ReLU into the convolution's post-op).
+  // Throws std::runtime_error naming a layer it does not cover (the caller then uses tfjs).
+  void Infer(const float* x, int64_t n, float* y);
+  // The first layer Infer does not cover, or -1 (checked at creation so the caller can fall back at once).
+  int64_t FirstLayerInferCannotRun() const;
+  static constexpr int64_t kInferChunk = 256;
+
+  // Where the time went since the last reset, in seconds, for the bench's split: per layer category
+  // (kProfileConv … kProfileOther) the training forward pass, then the backward pass, then Infer; then the loss,
+  // the optimizer update, the steps taken and the images inferred. Wall-clock per layer (steady_clock).
+  enum { kProfileConv, kProfileBatchNorm, kProfilePool, kProfileDense, kProfileOther, kProfileCategories };
+  std::vector<double> Profile(bool reset);
+
  private:
   void Forward(const float* x, int64_t n);
   void Backward(const float* x, const int32_t* labels, int64_t n, StepResult* r);
@@ -78,6 +94,9 @@ class Trainer {
   void Gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C, float beta);
 
   std::vector<Layer> layers_;
+  double profile_[3 * kProfileCategories + 4] = {};  // see Profile()
+  std::vector<float> inferA_, inferB_;               // Infer's ping-pong activations, kInferChunk images each
+  std::vector<std::vector<float>> foldW_, foldB_;    // Infer: per layer, a convolution's weights with BatchNorm folded in
   std::vector<float> gradA_, gradB_;
   std::vector<double> optimizer_;
   int64_t step_ = 0;

@@ -39,6 +39,12 @@ export interface NativeAddon {
   trainerDispose(handle: unknown): void;
   /** One step: [loss, accuracy, 1 if every weight is finite else 0]. */
   trainerStep(handle: unknown, x: Float32Array, labels: Int32Array, n: number, lr: number): number[];
+  /** The inference pass (BatchNorm on moving statistics, Dropout off) of n images into y (n × outputs). */
+  trainerInfer(handle: unknown, x: Float32Array, n: number, y: Float32Array): void;
+  /** The index of the first layer trainerInfer does not cover, or -1. */
+  trainerInferCheck(handle: unknown): number;
+  /** Seconds per layer category (5) for forward, backward and inference, then loss, optimizer, steps, images inferred. */
+  trainerProfile(handle: unknown, reset: boolean): number[];
   /** oneDNN convolutions (default, when built with them) or the im2col + OpenBLAS path (false; for tests). */
   useOneDnn(on: boolean): void;
   /**
