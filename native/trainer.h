@@ -91,6 +91,10 @@ class Trainer {
   void Forward(const float* x, int64_t n);
   void Backward(const float* x, const int32_t* labels, int64_t n, StepResult* r);
   bool Update(double lr);
+  // BatchNorm's forward pass on batch statistics (the block at the end of trainer.cc); `relu`: a ReLU Activation
+  // follows (ReluFollows) and is applied in the same pass.
+  bool ReluFollows(size_t i) const;
+  void ForwardBatchNorm(Layer& L, const float* in, int64_t n, float* out, bool relu);
   void Gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C, float beta);
 
   std::vector<Layer> layers_;
