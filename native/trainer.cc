@@ -267,6 +267,10 @@ Trainer::Trainer(const std::vector<std::vector<double>>& specs, int64_t h, int64
         need(1);
         L.outH = 1, L.outW = 1, L.outC = H * W * C;
         break;
+      case kDepthwise:
+      case kSeparable:
+        SetUpDepthwise(L, i, maxBatch, slotFill);
+        break;
       default:
         throw std::runtime_error(Name(i) + ": unknown layer kind " + std::to_string(L.kind));
     }
@@ -455,6 +459,10 @@ void Trainer::Forward(const float* x, int64_t n) {
       }
       case kFlatten:
         std::memcpy(out, in, sizeof(float) * size_t(n * inSize));
+        break;
+      case kDepthwise:
+      case kSeparable:
+        DepthwiseForward(L, in, n, L.mid.data(), Smooth(L.act) ? L.pre.data() : nullptr, out);
         break;
     }
     if (Smooth(L.act) && (L.kind == kConv || L.kind == kDense)) {
@@ -698,6 +706,10 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
       case kFlatten:
         std::memcpy(dx, g, sizeof(float) * size_t(n * inSize));
         break;
+      case kDepthwise:
+      case kSeparable:
+        DepthwiseBackward(L, in, g, n, wantDx ? dx : nullptr);
+        break;
     }
     preActivation = false;
     std::swap(g, other);
@@ -790,7 +802,7 @@ int64_t Trainer::FirstLayerInferCannotRun() const {
   for (size_t i = 0; i < layers_.size(); i++) {
     switch (layers_[i].kind) {
       case kConv: case kDense: case kBatchNorm: case kActivation: case kMaxPool: case kDropout: case kFlatten: case kAvgPool:
-      case kGlobalAvgPool: case kGlobalMaxPool: case kZeroPad: case kSpatialDropout: case kLeakyRelu:
+      case kGlobalAvgPool: case kGlobalMaxPool: case kZeroPad: case kSpatialDropout: case kLeakyRelu: case kDepthwise: case kSeparable:
         break;
       default:
         return int64_t(i);
@@ -1023,6 +1035,13 @@ void Trainer::Infer(const float* x, int64_t n, float* y) {
         case kFlatten:
           out = const_cast<float*>(cur);  // identity at inference; Flatten is the same NHWC bytes
           break;
+        case kDepthwise:
+        case kSeparable:
+          out = other();
+          if (L.kind == kSeparable && inferMid_.size() < size_t(kInferChunk * L.point.h * L.point.w * L.point.c))
+            inferMid_.resize(size_t(kInferChunk * L.point.h * L.point.w * L.point.c));
+          DepthwiseForward(L, cur, m, inferMid_.data(), nullptr, out);
+          break;
       }
       cur = out;
       if (Smooth(L.act) && (L.kind == kConv || L.kind == kDense)) {
@@ -1106,6 +1125,199 @@ void Trainer::ForwardBatchNorm(Layer& L, const float* in, int64_t n, float* out,
     } else {
       for (int64_t j = 0; j < C; j++) o[j] = xr[j] * pa[j] + pb[j];
     }
+  }
+}
+
+}  // namespace cnnwb
+
+// ---- Depthwise and separable convolutions (tfjs DepthwiseConv2D / SeparableConv2D, NHWC, channels last):
+// depthwise out[·, y, x, c·M + q] = Σ_{a,b} in[·, y·sh − pt + a·dh, x·sw − pl + b·dw, c] · k[a, b, c, q]; a separable
+// layer follows it (no bias) with a 1×1 convolution (the existing oneDNN / im2col path) that has the bias.
+namespace cnnwb {
+namespace {
+
+// Calls fn(a, b, at) for each tap of output (y, x)'s window inside the image, `at` being the offset of the input
+// pixel's first channel within the image (padding contributes nothing, as in tfjs).
+template <typename Fn>
+void ForTaps(const Conv& g, int64_t y, int64_t x, Fn fn) {
+  for (int64_t a = 0; a < g.kh; a++) {
+    const int64_t iy = y * g.sh - g.pt + a * g.dh;
+    if (iy < 0 || iy >= g.h) continue;
+    for (int64_t b = 0; b < g.kw; b++) {
+      const int64_t ix = x * g.sw - g.pl + b * g.dw;
+      if (ix >= 0 && ix < g.w) fn(a, b, (iy * g.w + ix) * g.c);
+    }
+  }
+}
+
+void DepthwiseConvForward(const Conv& g, int64_t n, const float* x, const float* k, const float* bias, float* y, int T) {
+  const int64_t C = g.c, M = g.oc / g.c, OC = g.oc, inSize = g.h * g.w * C, outSize = g.oh * g.ow * OC;
+#pragma omp parallel for num_threads(T) schedule(static)
+  for (int64_t img = 0; img < n; img++) {
+    const float* xi = x + img * inSize;
+    for (int64_t oy = 0; oy < g.oh; oy++) {
+      for (int64_t ox = 0; ox < g.ow; ox++) {
+        float* o = y + img * outSize + (oy * g.ow + ox) * OC;
+        for (int64_t j = 0; j < OC; j++) o[j] = bias ? bias[j] : 0.f;
+        ForTaps(g, oy, ox, [&](int64_t a, int64_t b, int64_t at) {
+          const float* px = xi + at;
+          const float* kk = k + (a * g.kw + b) * OC;
+          if (M == 1) {
+            for (int64_t c = 0; c < C; c++) o[c] += px[c] * kk[c];
+          } else {
+            for (int64_t c = 0; c < C; c++)
+              for (int64_t q = 0; q < M; q++) o[c * M + q] += px[c] * kk[c * M + q];
+          }
+        });
+      }
+    }
+  }
+}
+
+// dk = Σ over images and pixels of x · dy (per-thread partial sums in double, images split over threads);
+// db = Σ dy when not null; dx (when not null) = the transposed scatter of dy through k.
+void DepthwiseConvBackward(const Conv& g, int64_t n, const float* x, const float* k, const float* dy, float* dk, float* db, float* dx, int T) {
+  const int64_t C = g.c, M = g.oc / g.c, OC = g.oc, inSize = g.h * g.w * C, outSize = g.oh * g.ow * OC, K = g.kh * g.kw * OC;
+  std::vector<double> part(size_t(T * (K + OC)), 0.0);
+#pragma omp parallel num_threads(T)
+  {
+    const int t = omp_get_thread_num();
+    std::vector<float> pk(size_t(K), 0.f), pb(size_t(OC), 0.f);
+#pragma omp for schedule(static)
+    for (int64_t img = 0; img < n; img++) {
+      const float* xi = x + img * inSize;
+      float* di = dx ? dx + img * inSize : nullptr;
+      if (di) std::memset(di, 0, sizeof(float) * size_t(inSize));
+      for (int64_t oy = 0; oy < g.oh; oy++) {
+        for (int64_t ox = 0; ox < g.ow; ox++) {
+          const float* go = dy + img * outSize + (oy * g.ow + ox) * OC;
+          for (int64_t j = 0; j < OC; j++) pb[j] += go[j];
+          ForTaps(g, oy, ox, [&](int64_t a, int64_t b, int64_t at) {
+            const float* px = xi + at;
+            float* pkk = pk.data() + (a * g.kw + b) * OC;
+            const float* kk = k + (a * g.kw + b) * OC;
+            if (M == 1) {
+              for (int64_t c = 0; c < C; c++) pkk[c] += px[c] * go[c];
+              if (di)
+                for (int64_t c = 0; c < C; c++) di[at + c] += go[c] * kk[c];
+            } else {
+              for (int64_t c = 0; c < C; c++) {
+                float s = 0;
+                for (int64_t q = 0; q < M; q++) {
+                  pkk[c * M + q] += px[c] * go[c * M + q];
+                  s += go[c * M + q] * kk[c * M + q];
+                }
+                if (di) di[at + c] += s;
+              }
+            }
+          });
+        }
+      }
+    }
+    double* mine = part.data() + size_t(t) * size_t(K + OC);
+    for (int64_t j = 0; j < K; j++) mine[j] += pk[j];
+    for (int64_t j = 0; j < OC; j++) mine[K + j] += pb[j];
+  }
+  for (int64_t j = 0; j < K; j++) {
+    double s = 0;
+    for (int t = 0; t < T; t++) s += part[size_t(t) * size_t(K + OC) + size_t(j)];
+    dk[j] = float(s);
+  }
+  if (db) {
+    for (int64_t j = 0; j < OC; j++) {
+      double s = 0;
+      for (int t = 0; t < T; t++) s += part[size_t(t) * size_t(K + OC) + size_t(K + j)];
+      db[j] = float(s);
+    }
+  }
+}
+
+}  // namespace
+
+void Trainer::SetUpDepthwise(Layer& L, size_t i, int64_t maxBatch, float slotFill) {
+  const std::vector<double>& s = L.cfg;
+  const bool sep = L.kind == kSeparable;
+  if (s.size() != (sep ? 12u : 11u)) throw std::runtime_error(Name(i) + ": expected " + std::to_string(sep ? 12 : 11) + " numbers");
+  const size_t o = sep ? 2 : 1;  // where depthMultiplier is
+  const int64_t M = int64_t(s[o]), kh = int64_t(s[o + 1]), kw = int64_t(s[o + 2]), sh = int64_t(s[o + 3]), sw = int64_t(s[o + 4]),
+                dh = int64_t(s[o + 5]), dw = int64_t(s[o + 6]);
+  if (M < 1 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || dh < 1 || dw < 1)
+    throw std::runtime_error(Name(i) + ": depth multiplier, kernel, strides and dilation must be ≥ 1");
+  const bool same = s[o + 7] != 0, useBias = s[o + 8] != 0;
+  L.act = int(s[o + 9]);
+  const int64_t H = L.inH, W = L.inW, C = L.inC;
+  int64_t oh, ow, pt, pl;
+  Window(H, kh, sh, dh, same, &oh, &pt);
+  Window(W, kw, sw, dw, same, &ow, &pl);
+  L.conv = Conv{0, H, W, C, kh, kw, C * M, oh, ow, sh, sw, dh, dw, pt, pl};
+  auto param = [&](size_t size) {
+    Param p;
+    p.w.assign(size, 0.f);
+    p.grad.assign(size, 0.f);
+    p.m.assign(size, slotFill);
+    p.v.assign(size, 0.f);
+    L.params.push_back(std::move(p));
+  };
+  param(size_t(kh * kw * C * M));  // depthwise kernel [kh, kw, C, M]
+  if (sep) {
+    const int64_t F = int64_t(s[1]);
+    if (F < 1) throw std::runtime_error(Name(i) + ": filters must be ≥ 1");
+    L.point = Conv{0, oh, ow, C * M, 1, 1, F, oh, ow, 1, 1, 1, 1, 0, 0};
+    param(size_t(C * M * F));  // pointwise kernel [1, 1, C·M, F]
+    if (useBias) param(size_t(F));
+    L.mid.resize(size_t(maxBatch * oh * ow * C * M));
+    L.dmid.resize(L.mid.size());
+    L.outH = oh, L.outW = ow, L.outC = F;
+  } else {
+    if (useBias) param(size_t(C * M));
+    L.outH = oh, L.outW = ow, L.outC = C * M;
+  }
+  if (Smooth(L.act)) L.pre.resize(size_t(maxBatch * L.outSize()));
+}
+
+void Trainer::DepthwiseForward(const Layer& L, const float* in, int64_t n, float* mid, float* pre, float* out) {
+  const int T = threads_;
+  const bool smooth = Smooth(L.act), relu = L.act == kRelu;
+  float* z = smooth && pre ? pre : out;  // the output before a smooth activation
+  if (L.kind == kSeparable) {
+    DepthwiseConvForward(L.conv, n, in, L.params[0].w.data(), nullptr, mid, T);
+    Conv p = L.point;
+    p.n = n;
+    ConvForward(p, mid, L.params[1].w.data(), L.params.size() > 2 ? L.params[2].w.data() : nullptr, z, relu);
+  } else {
+    DepthwiseConvForward(L.conv, n, in, L.params[0].w.data(), L.params.size() > 1 ? L.params[1].w.data() : nullptr, z, T);
+    if (relu) {
+      const int64_t total = n * L.outSize();
+#pragma omp parallel for num_threads(T) schedule(static)
+      for (int64_t k = 0; k < total; k++) z[k] = z[k] > 0 ? z[k] : 0.f;
+    }
+  }
+  if (smooth) {
+    const int64_t total = n * L.outSize();
+    const int act = L.act;
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (int64_t k = 0; k < total; k++) out[k] = ActF(act, z[k]);
+  }
+}
+
+void Trainer::DepthwiseBackward(Layer& L, const float* in, float* g, int64_t n, float* dx) {
+  const int T = threads_;
+  if (Smooth(L.act)) {  // (a ReLU's mask was applied to g by the caller, as for Conv2D)
+    const int64_t total = n * L.outSize();
+    const int act = L.act;
+    const float* z = L.pre.data();
+    const float* out = L.out.data();
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (int64_t k = 0; k < total; k++) g[k] *= ActD(act, z[k], out[k]);
+  }
+  if (L.kind == kSeparable) {
+    Conv p = L.point;
+    p.n = n;
+    ConvBackwardFilter(p, L.mid.data(), g, L.params[1].grad.data(), L.params.size() > 2 ? L.params[2].grad.data() : nullptr);
+    ConvBackwardData(p, g, L.params[1].w.data(), L.dmid.data());
+    DepthwiseConvBackward(L.conv, n, in, L.params[0].w.data(), L.dmid.data(), L.params[0].grad.data(), nullptr, dx, T);
+  } else {
+    DepthwiseConvBackward(L.conv, n, in, L.params[0].w.data(), g, L.params[0].grad.data(), L.params.size() > 1 ? L.params[1].grad.data() : nullptr, dx, T);
   }
 }
 

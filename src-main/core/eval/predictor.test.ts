@@ -165,6 +165,22 @@ describe('native inference pass', () => {
     compare([L('Conv2D', { filters: 3, kernel_size: [3, 3], dilation_rate: [2, 2], padding: 'same' }), L('Flatten', {}), L('Dense', { units: 5 }), L('Activation', { activation: 'softmax' })], 40, 'dilated, softmax layer');
   });
 
+  it('matches tfjs with DepthwiseConv2D and SeparableConv2D (depth multipliers, strides, dilation, activations)', () => {
+    compare(
+      [
+        L('DepthwiseConv2D', { kernel_size: [3, 3], padding: 'same', depth_multiplier: 2, activation: 'relu' }),
+        L('BatchNormalization', {}),
+        L('DepthwiseConv2D', { kernel_size: [3, 3], strides: [2, 2], use_bias: false, activation: 'tanh' }),
+        L('SeparableConv2D', { filters: 4, kernel_size: [2, 2], padding: 'same', depth_multiplier: 2, activation: 'elu' }),
+        L('Flatten', {}),
+        L('Dense', { units: 5, activation: 'softmax' }),
+      ],
+      40,
+      'depthwise / separable',
+    );
+    compare([L('SeparableConv2D', { filters: 3, kernel_size: [2, 3], dilation_rate: [2, 1] }), L('Flatten', {}), L('Dense', { units: 5, activation: 'softmax' })], 40, 'dilated separable');
+  });
+
   it('runs frozen and regularized layers (they only matter to training)', () => {
     compare(
       [
@@ -187,11 +203,11 @@ describe('native inference pass', () => {
   });
 
   it('falls back to tfjs predict, saying why, for what it does not cover and on other backends', () => {
-    const model = buildModel(spec([L('DepthwiseConv2D', { kernel_size: [3, 3] }), L('Flatten', {}), L('Dense', { units: 5, activation: 'softmax' })]), 1);
+    const model = buildModel(spec([L('DepthwiseConv2D', { kernel_size: [3, 3], dilation_rate: 2 }), L('Flatten', {}), L('Dense', { units: 5, activation: 'softmax' })]), 1);
     const x = images(3, 1);
     const p = createPredictor(model, native);
     assert.equal(p.native, false);
-    assert.match(p.description, /tfjs predict \(the native pass does not cover DepthwiseConv2D layers\)/);
+    assert.match(p.description, /tfjs predict \(the native pass does not cover layer 'depthwise_conv2d\w*': DepthwiseConv2D with dilation_rate \[2,2\] \(tfjs ignores it\)\)/);
     const ref = tf.tidy(() => (model.predict(tf.tensor4d(x, [3, H, W, C])) as tf.Tensor).dataSync() as Float32Array);
     assert.deepEqual(p.predict(x, 3), ref);
     assert.throws(() => p.predict(x, 4), /4 image\(s\) of 12×12×2 need 1152 values, received 864/);

@@ -76,6 +76,8 @@ const GLOBAL_MAX_POOL = 10;
 const ZERO_PAD = 11;
 const SPATIAL_DROPOUT = 12;
 const LEAKY_RELU = 13;
+const DEPTHWISE = 16;
+const SEPARABLE = 17;
 
 type Config = Record<string, unknown>;
 
@@ -100,7 +102,8 @@ function noExtras(layer: tf.layers.Layer, c: Config, inference: boolean): void {
   // Regularizers, constraints and frozen weights only change training; the inference pass runs them all.
   if (inference) return;
   for (const key of ['kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'biasConstraint',
-    'betaRegularizer', 'gammaRegularizer', 'betaConstraint', 'gammaConstraint']) {
+    'betaRegularizer', 'gammaRegularizer', 'betaConstraint', 'gammaConstraint', 'depthwiseRegularizer', 'pointwiseRegularizer',
+    'depthwiseConstraint', 'pointwiseConstraint']) {
     if (c[key] !== null && c[key] !== undefined) throw new Unsupported(`layer '${layer.name}': ${key}`);
   }
   if (!layer.trainable) throw new Unsupported(`layer '${layer.name}' is frozen (trainable: false)`);
@@ -118,6 +121,20 @@ function encode(layer: tf.layers.Layer, last: boolean, inference = false): numbe
       const act = activation(layer, c, last);
       if (act === ACT.softmax) throw new Unsupported(`layer '${layer.name}': softmax on a convolution`);
       return [CONV, Number(c.filters), kh, kw, sh, sw, dh, dw, c.padding === 'same' ? 1 : 0, c.useBias === false ? 0 : 1, act];
+    }
+    case 'DepthwiseConv2D':
+    case 'SeparableConv2D': {
+      const [kh, kw] = pair(c.kernelSize);
+      const [sh, sw] = pair(c.strides);
+      const [dh, dw] = pair(c.dilationRate ?? 1);
+      // tfjs-layers' DepthwiseConv2D runs without its dilation_rate (it passes null): matching Keras here would
+      // disagree with the same model's tfjs outputs, so such a layer stays on tfjs.
+      if (layer.getClassName() === 'DepthwiseConv2D' && (dh !== 1 || dw !== 1))
+        throw new Unsupported(`layer '${layer.name}': DepthwiseConv2D with dilation_rate ${JSON.stringify(c.dilationRate)} (tfjs ignores it)`);
+      const act = activation(layer, c, last);
+      if (act === ACT.softmax) throw new Unsupported(`layer '${layer.name}': softmax on a convolution`);
+      const geometry = [Number(c.depthMultiplier ?? 1), kh, kw, sh, sw, dh, dw, c.padding === 'same' ? 1 : 0, c.useBias === false ? 0 : 1, act];
+      return layer.getClassName() === 'DepthwiseConv2D' ? [DEPTHWISE, ...geometry] : [SEPARABLE, Number(c.filters), ...geometry];
     }
     case 'Dense':
       return [DENSE, Number(c.units), c.useBias === false ? 0 : 1, activation(layer, c, last)];
