@@ -51,13 +51,15 @@ interface Options {
   batches: number;
   warmup: number;
   batchSize: number;
+  /** Multiplies the lesson's filters and hidden units (0.5 = half width); the peer runs only at width 1. */
+  width: number;
   peer: boolean;
   lag: boolean;
   fullEpoch: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { batches: 30, warmup: 5, batchSize: LESSON_HYPERPARAMETERS.batch_size, peer: true, lag: true, fullEpoch: false };
+  const o: Options = { batches: 30, warmup: 5, batchSize: LESSON_HYPERPARAMETERS.batch_size, peer: true, lag: true, fullEpoch: false, width: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -71,7 +73,10 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--no-peer') o.peer = false;
     else if (a === '--no-lag') o.lag = false;
     else if (a === '--full-epoch') o.fullEpoch = true;
-    else throw new Error(`unknown flag '${a}' (expected --batches N, --warmup N, --batch-size N, --no-peer, --no-lag, --full-epoch)`);
+    else if (a === '--width') {
+      o.width = Number(argv[++i]);
+      if (!(o.width > 0)) throw new Error(`--width needs a positive number (got '${argv[i] ?? ''}')`);
+    } else throw new Error(`unknown flag '${a}' (expected --batches N, --warmup N, --batch-size N, --width F, --no-peer, --no-lag, --full-epoch)`);
   }
   return o;
 }
@@ -143,6 +148,39 @@ function printInferenceSplit(p: NativeProfile, totalSec: number): void {
   console.log(`  ${'the rest (N-API, output copy)'.padEnd(40)} ${share(totalSec - accounted, totalSec)}  ${per(totalSec - accounted)}`);
 }
 
+/** Measured SGEMM peak per thread on the measuring machine (issue 16: 352 GFLOP/s on its two cores). */
+const SGEMM_PEAK_GFLOPS_PER_THREAD = 176;
+
+/** The lesson CNN with every Conv2D's filters and every hidden Dense layer's units scaled by `width`. */
+function widen(spec: ModelSpec, width: number): ModelSpec {
+  if (width === 1) return spec;
+  const layers = spec.config.layers.map((l, i, all) => {
+    const c = { ...l.config };
+    if (l.class_name === 'Conv2D') c.filters = Math.max(1, Math.round(Number(c.filters) * width));
+    if (l.class_name === 'Dense' && i < all.length - 1) c.units = Math.max(1, Math.round(Number(c.units) * width));
+    return { ...l, config: c };
+  });
+  return { ...spec, config: { ...spec.config, name: `${spec.config.name}_x${width}`, layers } } as ModelSpec;
+}
+
+/** Multiply-adds × 2 of one image's forward pass through the Conv2D and Dense layers (the rest is memory-bound). */
+function forwardFlops(spec: ModelSpec): number {
+  const model = buildModel(spec, 1);
+  let flops = 0;
+  for (const layer of model.layers) {
+    const weights = layer.getWeights();
+    const kernel = weights[0];
+    if (layer.getClassName() === 'Conv2D' && kernel) {
+      const [, oh, ow] = layer.outputShape as number[];
+      flops += 2 * oh! * ow! * kernel.size;
+    } else if (layer.getClassName() === 'Dense' && kernel) {
+      flops += 2 * kernel.size;
+    }
+  }
+  model.dispose();
+  return flops;
+}
+
 /** One real lesson epoch through runTraining (what the app runs), timed by runTraining: training plus validation. */
 async function measureFullEpoch(spec: ModelSpec): Promise<{ seconds: number; images: number; validation: number; step: string }> {
   const dataset = await loadDataset('fashion-mnist');
@@ -175,7 +213,16 @@ async function main(): Promise<void> {
   console.log(`  why: ${backend.reason}`);
   console.log(`machine: ${os.availableParallelism()} cores, ${os.cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}, load average ${load0.toFixed(1)} at start`);
 
-  const spec = JSON.parse(fs.readFileSync(path.join(repo, 'examples', 'lesson-cnn.json'), 'utf8')) as ModelSpec;
+  const spec = widen(JSON.parse(fs.readFileSync(path.join(repo, 'examples', 'lesson-cnn.json'), 'utf8')) as ModelSpec, o.width);
+  const flops = forwardFlops(spec);
+  // The machine's limit: the FLOPs at the SGEMM peak measured on these cores (issue 16: OpenBLAS AVX-512 SGEMM
+  // 4096³ reached 352 GFLOP/s on both cores; half per thread); a training step costs ~3 forward passes.
+  const peakGflops = SGEMM_PEAK_GFLOPS_PER_THREAD * Math.min(backend.threads, os.availableParallelism());
+  const evalLimit = (peakGflops * 1e9) / flops;
+  const trainLimit = evalLimit / 3;
+  console.log(
+    `limit: ${(flops / 1e6).toFixed(1)} MFLOP per image forward at ${peakGflops} GFLOP/s → ${trainLimit.toFixed(0)} img/s training, ${evalLimit.toFixed(0)} img/s inference`,
+  );
   const model = buildModel(spec, LESSON_HYPERPARAMETERS.seed);
   model.compile({ optimizer: createOptimizer(LESSON_HYPERPARAMETERS.optimizer), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const B = o.batchSize;
@@ -260,8 +307,9 @@ async function main(): Promise<void> {
   );
   console.log(`epoch: ${epochSeconds.toFixed(1)} s (${epochHow}); target ≤ 24 s`);
 
-  const peer = o.peer ? runPeer(o, Math.max(1, backend.threads)) : null;
+  const peer = o.peer && o.width === 1 ? runPeer(o, Math.max(1, backend.threads)) : null;
   if (!o.peer) console.log('peer: skipped (--no-peer)');
+  else if (o.width !== 1) console.log(`peer: skipped (its script has no width option; --width ${o.width})`);
   const trainRatio = peer ? trainIps / peer.trainImgPerSec : null;
   const evalRatio = peer ? evalIps / peer.evalImgPerSec : null;
   if (peer && trainRatio !== null && evalRatio !== null) {
@@ -296,6 +344,9 @@ async function main(): Promise<void> {
       ratio: trainRatio === null ? null : round(trainRatio, 3),
       inference: predictor.native ? 'native' : 'tfjs',
       peakRssMb: round(rssMb, 0),
+      trainLimitImgPerSec: round(trainLimit, 0),
+      evalLimitImgPerSec: round(evalLimit, 0),
+      width: o.width,
       threads: backend.threads,
       batches: o.batches,
       batchSize: B,
