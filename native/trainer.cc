@@ -975,6 +975,24 @@ void Trainer::Infer(const float* x, int64_t n, float* y) {
           const bool max = L.kind == kMaxPool;
           out = other();
           const float* in = cur;
+          if (max && L.ph == 2 && L.pw == 2 && L.psh == 2 && L.psw == 2 && L.ppt == 0 && L.ppl == 0) {
+            // The common 2×2 / stride 2 window without padding: four rows of C channels, no per-tap bounds checks.
+            const int64_t W = L.inW;
+#pragma omp parallel for num_threads(T) schedule(static)
+            for (int64_t row = 0; row < m * OH; row++) {
+              const int64_t img = row / OH, yo = row % OH;
+              const float* r0 = in + img * inSize + (2 * yo) * W * C;
+              const float* r1 = r0 + W * C;
+              float* o = out + img * outSize + yo * OW * C;
+              for (int64_t xo = 0; xo < OW; xo++) {
+                const float* a = r0 + 2 * xo * C;
+                const float* b = r1 + 2 * xo * C;
+                float* ov = o + xo * C;
+                for (int64_t j = 0; j < C; j++) ov[j] = std::max(std::max(a[j], a[C + j]), std::max(b[j], b[C + j]));
+              }
+            }
+            break;
+          }
 #pragma omp parallel for num_threads(T) schedule(static)
           for (int64_t img = 0; img < m; img++) {
             const float* xi = in + img * inSize;

@@ -76,6 +76,10 @@ export function loadAddon(): NativeAddon {
     const why = fs.existsSync(errFile) ? fs.readFileSync(errFile, 'utf8').trim() : 'native kernels not built (run: bash scripts/build-native.sh)';
     throw new Error(why);
   }
+  // OpenMP threads that wait at a barrier sleep instead of spinning (libgomp reads this when the addon loads it).
+  // Spinning costs nothing on an idle machine but everything on a busy one: with 2 threads at load ~20, a lesson
+  // training step took 3.6 s spinning and 0.5 s passive (the UI shares these cores too). A user's setting wins.
+  if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) process.env.OMP_WAIT_POLICY = 'passive';
   addon = require(file) as NativeAddon;
   return addon;
 }
