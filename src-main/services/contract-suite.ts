@@ -212,6 +212,31 @@ export function contractSuite(label: string, setup: () => Promise<ContractHarnes
       assert.equal(await h.api.training.getActiveRun(), null, 'no active run once it has finished');
     });
 
+    it('looks inside the trained run in the worker: activations, class maps, kernels, filters, embedding', async () => {
+      const runId = runIds[0]!;
+      const acts = await h.api.inside.activations(runId, { testIndex: 0 });
+      assert.ok(acts.layers.length >= 3);
+      const conv = acts.layers.find((l) => l.className === 'Conv2D')!;
+      assert.equal(conv.values.length, conv.shape.reduce((a, b) => a * b, 1));
+      assert.ok(Math.abs(acts.probabilities.reduce((a, b) => a + b, 0) - 1) < 1e-4);
+      const predicted = acts.top[0]!.classIndex;
+      for (const method of ['gradcam', 'saliency'] as const) {
+        const map = await h.api.inside.classMap(runId, { testIndex: 0 }, method, (predicted + 1) % 10);
+        assert.deepEqual([map.width, map.height, map.values.length, map.classIndex], [28, 28, 784, (predicted + 1) % 10]);
+        assert.ok(map.values.every((v) => v >= 0));
+      }
+      const kernels = await h.api.inside.kernels(runId);
+      assert.ok(kernels.filters.length > 0 && kernels.filters[0]!.values.length === kernels.filters[0]!.width * kernels.filters[0]!.height);
+      const [excited] = await h.api.inside.exciteFilters(runId, conv.name, [0]);
+      assert.equal(excited!.values.length, 784);
+      const a = await h.api.inside.embedding(runId, 'pca', 2);
+      const b = await h.api.inside.embedding(runId, 'pca', 2);
+      assert.equal(a.x.length, 200);
+      assert.deepEqual(a, b);
+      await assert.rejects(h.api.inside.classMap(runId, { testIndex: 0 }, 'gradcam', 10), (err: Error) => err.name === 'RangeError' && /class 10 does not exist/.test(err.message));
+      await assert.rejects(h.api.inside.activations(runId, { testIndex: 5000 }), (err: Error) => /test image 5000 does not exist: the run's test set has 200/.test(err.message));
+    });
+
     it('lists the runs and reads one back', async () => {
       const runs = await h.api.runs.listRuns();
       for (const id of runIds) assert.ok(runs.some((r) => r.id === id), `run ${id} missing from ${runs.map((r) => r.id).join(', ')}`);
