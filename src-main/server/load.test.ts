@@ -20,7 +20,7 @@ const REQUESTS = 60;
 const IMAGES = 10_000;
 /**
  * The server's peak resident memory (VmHWM) may not pass this. Measured on the 2-core machine (at load 18–22):
- * ~200 MB idle with the dataset cached, 494–611 MB at the peak of this test (it varies with GC timing). The 60 replies are 676 MB of JSON:
+ * ~200 MB idle with the dataset cached, 494–633 MB at the peak of this test (it varies with GC timing). The 60 replies are 676 MB of JSON:
  * holding them at once (as before) cannot fit, and did not (2.2 GB at 20 requests, the heap limit at 60).
  */
 const CEILING_MB = 800;
