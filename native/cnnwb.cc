@@ -781,29 +781,57 @@ napi_value TrainerLayout(napi_env env, napi_callback_info info) {
   return list;
 }
 
-// trainerParam(handle, layer, param, data, write): copies data into the trainer (write) or out of it.
+// trainerParam(handle, layer, param, data, write, slot = 0): copies data into the trainer (write) or out of it;
+// slot 0 is the value, 1 and 2 the optimizer's slots (for checkpoints; a non-trainable param has none).
 napi_value TrainerParam(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value a[5];
+  size_t argc = 6;
+  napi_value a[6];
   napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
   cnnwb::Trainer* t;
-  int64_t layer, param;
+  int64_t layer, param, slot = 0;
   F32 data;
   bool write = false;
   if (argc < 5 || !GetTrainer(env, a[0], &t) || !GetInt(env, a[1], "layer", &layer) || !GetInt(env, a[2], "param", &param) ||
       !GetF32(env, a[3], "data", &data))
     return nullptr;
+  if (argc >= 6 && !GetInt(env, a[5], "slot", &slot)) return nullptr;
   napi_get_value_bool(env, a[4], &write);
   if (layer < 0 || size_t(layer) >= t->NumLayers() || param < 0 || size_t(param) >= t->NumParams(size_t(layer)))
     return Throw(env, "trainerParam: no such layer/param"), nullptr;
-  std::vector<float>& w = t->ParamValue(size_t(layer), size_t(param));
+  if (slot < 0 || slot > 2) return Throw(env, "trainerParam: slot must be 0, 1 or 2"), nullptr;
+  std::vector<float>& w = t->ParamSlot(size_t(layer), size_t(param), int(slot));
   if (data.length != w.size())
-    return Throw(env, "trainerParam: layer " + std::to_string(layer) + " param " + std::to_string(param) + " has " + std::to_string(w.size()) +
-                          " values, received " + std::to_string(data.length)),
+    return Throw(env, "trainerParam: layer " + std::to_string(layer) + " param " + std::to_string(param) + " slot " + std::to_string(slot) +
+                          " has " + std::to_string(w.size()) + " values, received " + std::to_string(data.length)),
            nullptr;
+  if (w.empty()) return nullptr;
   if (write) std::memcpy(w.data(), data.data, sizeof(float) * w.size());
   else std::memcpy(data.data, w.data(), sizeof(float) * w.size());
   return nullptr;
+}
+
+// trainerCounters(handle, set?: [steps, dropoutCalls]) → [steps, dropoutCalls] (before any set)
+napi_value TrainerCounters(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value a[2];
+  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
+  cnnwb::Trainer* t;
+  if (argc < 1 || !GetTrainer(env, a[0], &t)) return nullptr;
+  napi_value out, v;
+  napi_create_array_with_length(env, 2, &out);
+  napi_create_int64(env, t->Steps(), &v);
+  napi_set_element(env, out, 0, v);
+  napi_create_int64(env, t->DropoutCalls(), &v);
+  napi_set_element(env, out, 1, v);
+  napi_valuetype type = napi_undefined;
+  if (argc >= 2) napi_typeof(env, a[1], &type);
+  if (type != napi_undefined && type != napi_null) {
+    std::vector<int64_t> c;
+    if (!GetInts(env, a[1], "counters", &c)) return nullptr;
+    if (c.size() != 2 || c[0] < 0 || c[1] < 0) return Throw(env, "trainerCounters: expected [steps, dropoutCalls], both >= 0"), nullptr;
+    t->SetCounters(c[0], c[1]);
+  }
+  return out;
 }
 
 // trainerStep(handle, x: Float32Array, labels: Int32Array, n, lr) → [loss, accuracy, finite (1/0)]
@@ -895,6 +923,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"trainerParam", nullptr, TrainerParam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerDispose", nullptr, TrainerDispose, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerStep", nullptr, TrainerStep, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"trainerCounters", nullptr, TrainerCounters, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"useOneDnn", nullptr, UseOneDnn, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -89,6 +89,14 @@ export const HyperparametersSchema = z.object({
       cooldown: z.number().int().min(0).max(100_000),
     })
     .nullable(),
+  divergence: z
+    .object({
+      patience: z.number().int().min(1).max(100_000),
+      loss_ceiling_fraction: finite.gt(0).max(1),
+      chance_margin: finite.min(0).lt(1),
+    })
+    .nullable()
+    .optional(),
 });
 
 export const TrainingRequestSchema = z.object({

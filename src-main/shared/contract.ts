@@ -67,7 +67,8 @@ export interface TrainingRequest {
   limitTest?: number;
 }
 
-export type RunStatus = 'running' | 'paused' | 'completed' | 'early_stopped' | 'stopped' | 'failed';
+/** 'diverged': stopped by the divergence guard (NaN/Inf, loss at its ceiling, accuracy at chance), best weights kept. */
+export type RunStatus = 'running' | 'paused' | 'completed' | 'early_stopped' | 'stopped' | 'diverged' | 'failed';
 
 /** Throttled per-batch progress (at most ~10/s across a process boundary). */
 export interface BatchProgress {
@@ -142,6 +143,8 @@ export interface TrainingFinished {
   epochsRun: number;
   bestEpoch: number | null;
   evaluation: Evaluation;
+  /** Why a 'diverged' run stopped (absent otherwise). */
+  message?: string;
 }
 
 export interface TrainingFailed {

@@ -64,6 +64,14 @@ const schema = z.strictObject({
       cooldown: nonNegativeInt,
     })
     .nullable(),
+  divergence: z
+    .strictObject({
+      patience: positiveInt,
+      loss_ceiling_fraction: z.number().gt(0, 'must be in (0, 1]').max(1, 'must be in (0, 1]'),
+      chance_margin: z.number().min(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)'),
+    })
+    .nullable()
+    .optional(),
 });
 
 function valueAt(input: unknown, pathParts: readonly PropertyKey[]): unknown {

@@ -22,6 +22,14 @@ export interface StepResult {
   finite: boolean;
 }
 
+/** The optimizer's state as plain arrays (slots, iteration counts), for checkpoints. */
+export interface StepState {
+  /** 'fused' or 'tfjs': one's state does not fit the other. */
+  kind: string;
+  counters: number[];
+  arrays: { name: string; shape: number[]; data: Float32Array }[];
+}
+
 /** A training step over one model: Keras' `train_step`, chosen once per run. */
 export interface TrainStep {
   /** One line for logs, run.json and progress ("fused native training step (…)" / "tfjs layers trainOnBatch (…)"). */
@@ -32,6 +40,10 @@ export interface TrainStep {
   step(indices: Int32Array, lr: number): Promise<StepResult>;
   /** After an epoch's last batch (or a stop mid-epoch): the model gets the trained weights. */
   endEpoch(): void;
+  /** The optimizer's state (call between epochs). */
+  getState(): Promise<StepState>;
+  /** Puts a state from `getState` of the same model and step kind back (before the first epoch of a resumed run). */
+  setState(state: StepState): Promise<void>;
   /** Frees what the step holds (native buffers); called once, also after a failure. */
   dispose(): void;
 }
@@ -64,6 +76,18 @@ class FusedTrainStep implements TrainStep {
 
   endEpoch(): void {
     this.trainer.pushToModel();
+  }
+
+  getState(): Promise<StepState> {
+    const { slots, counters } = this.trainer.getOptimizerState();
+    return Promise.resolve({ kind: 'fused', counters, arrays: slots.map((data, i) => ({ name: `slot${i}`, shape: [data.length], data })) });
+  }
+
+  setState(state: StepState): Promise<void> {
+    if (state.kind !== 'fused') throw new RangeError(`the optimizer state was saved by the ${state.kind} step, this run trains with the fused step`);
+    const [steps, dropoutCalls] = state.counters;
+    this.trainer.setOptimizerState({ slots: state.arrays.map((a) => a.data), counters: [steps ?? 0, dropoutCalls ?? 0] });
+    return Promise.resolve();
   }
 
   dispose(): void {
@@ -104,7 +128,50 @@ class TfjsTrainStep implements TrainStep {
 
   endEpoch(): void {}
 
+  async getState(): Promise<StepState> {
+    // tfjs optimizers list their iteration count first, then their slot variables (created at the first step).
+    const named = await this.model.optimizer.getWeights();
+    const arrays = await Promise.all(named.map(async (w) => ({ name: w.name, shape: w.tensor.shape, data: (await w.tensor.data()) as Float32Array })));
+    for (const [key, v] of hiddenCounters(this.model.optimizer)) arrays.push({ name: HIDDEN + key, shape: [], data: (await v.data()) as Float32Array });
+    return { kind: 'tfjs', counters: [], arrays };
+  }
+
+  async setState(state: StepState): Promise<void> {
+    if (state.kind !== 'tfjs') throw new RangeError(`the optimizer state was saved by the ${state.kind} step, this run trains with tfjs layers`);
+    const named = state.arrays.filter((a) => !a.name.startsWith(HIDDEN)).map((a) => ({ name: a.name, tensor: tf.tensor(a.data, a.shape, 'float32') }));
+    try {
+      await this.model.optimizer.setWeights(named);
+    } finally {
+      tf.dispose(named.map((n) => n.tensor));
+    }
+    const hidden = hiddenCounters(this.model.optimizer);
+    for (const a of state.arrays) {
+      const v = a.name.startsWith(HIDDEN) ? hidden.get(a.name.slice(HIDDEN.length)) : undefined;
+      if (!v) continue;
+      const value = tf.scalar(a.data[0]!, 'float32');
+      v.assign(value);
+      value.dispose();
+    }
+  }
+
   dispose(): void {}
+}
+
+const HIDDEN = '#';
+
+/**
+ * Running products tfjs' Adam / Adamax keep outside getWeights() (β1^t, β2^t, Adamax's step): setWeights
+ * recomputes them as pow(β, t + 1), which differs from the running product in the last bits, so a resumed run
+ * would drift from the uninterrupted one. Saved and put back as they are.
+ */
+function hiddenCounters(optimizer: tf.Optimizer): Map<string, tf.Variable> {
+  const out = new Map<string, tf.Variable>();
+  const fields = optimizer as unknown as Record<string, unknown>;
+  for (const key of ['accBeta1', 'accBeta2', 'iteration']) {
+    const v = fields[key];
+    if (v instanceof tf.Variable) out.set(key, v);
+  }
+  return out;
 }
 
 /** True when every weight of `model` is finite (a sum over all of them is NaN/Inf otherwise, or overflows only when diverging anyway). */

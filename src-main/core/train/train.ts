@@ -9,14 +9,17 @@
  * shuffle explicit. Validation and test go through `model.predict` in inference mode.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BackendInfo, BatchProgress, EpochResult, RunStatus, TrainingFinished } from '../../shared/contract';
-import type { Hyperparameters, ModelSpec, SpecIssue } from '../../shared/spec';
+import type { BackendInfo, BatchProgress, EpochResult, TrainingFinished } from '../../shared/contract';
+import { DEFAULT_DIVERGENCE, type Hyperparameters, type ModelSpec, type SpecIssue } from '../../shared/spec';
 import { initBackend } from '../backend';
 import { mulberry32, shuffleInPlace, splitIndices, type Dataset, type ImageSet } from '../data';
 import { evaluateModel, lossAndAccuracy } from '../eval/predict';
 import { buildModel, createOptimizer, parseSpec, SpecError, summarizeSpec } from '../model';
+import { removeCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointArray } from '../runs/checkpoint';
+import { reopenRun, type ResumableRun } from '../runs/resume';
 import { RunStore, type RunWriter } from '../runs/store';
-import { CallbackList, callbacksFor, type EpochLogs } from './callbacks';
+import { CallbackList, callbacksFor, resolveMode, type CallbackState, type EpochLogs } from './callbacks';
+import { TerminateOnDivergence } from './divergence';
 import { ModelTrainerHandle } from './handle';
 import { TrainControl, type TrainState } from './control';
 import { validateHyperparameters } from './hyperparameters';
@@ -32,6 +35,8 @@ export interface TrainJob {
   /** Use only the first N training / test images (recorded in run.json). */
   limitTrain?: number;
   limitTest?: number;
+  /** Continue this run (same folder and id) from its checkpoint instead of starting a new one. */
+  resume?: ResumableRun;
 }
 
 /** Progress callbacks, called on the training thread: keep them cheap (callers throttle batch progress). */
@@ -46,7 +51,7 @@ export interface TrainHooks {
   onLog?(line: string): void;
 }
 
-/** Training itself failed (e.g. the loss diverged). The run is marked 'failed' on disk with this message. */
+/** Training itself failed (e.g. the loss was NaN before any epoch finished). The run is marked 'failed' on disk with this message. */
 export class TrainingError extends Error {
   override name = 'TrainingError';
   constructor(
@@ -112,6 +117,7 @@ interface FitContext {
   classNames: string[];
   writer: RunWriter;
   callbacks: CallbackList;
+  guard: TerminateOnDivergence;
   handle: ModelTrainerHandle;
   hooks: TrainHooks;
   control: TrainControl;
@@ -119,7 +125,7 @@ interface FitContext {
   log(line: string): void;
 }
 
-/** How the fit loop ended. */
+/** How the fit loop ended (and, in a checkpoint, how far it got). */
 interface FitOutcome {
   userStopped: boolean;
   steps: number;
@@ -127,7 +133,7 @@ interface FitOutcome {
   lastTrainAccuracy: number | null;
 }
 
-/** One epoch's batches; `completed` is false when a stop request ended it early. */
+/** One epoch's batches; `completed` is false when a stop (the user's or the divergence guard's) ended it early. */
 interface EpochOutcome {
   lossSum: number;
   accSum: number;
@@ -138,9 +144,11 @@ interface EpochOutcome {
 
 /**
  * Keras' fit loop: for each epoch, shuffle, train the batches through the step strategy, validate, let the
- * callbacks act, record the epoch; stop when a callback sets `stopTraining` or the user asks.
+ * callbacks act, record the epoch and checkpoint it; stop when a callback sets `stopTraining` or the user asks.
+ * A resumed run replays the shuffles of the epochs done (the permutation stream is the same) and puts the
+ * checkpoint's weights, optimizer and callback state back, so it continues exactly as if never interrupted.
  */
-async function fit(ctx: FitContext, holdLogs: (held: string[] | null) => string[] | null): Promise<FitOutcome> {
+async function fit(ctx: FitContext, holdLogs: (held: string[] | null) => string[] | null, resume: Checkpoint | null): Promise<FitOutcome> {
   const { h, callbacks, handle, hooks, control, writer } = ctx;
   // Its own stream, not the split's: the shuffles do not depend on how many numbers the split drew.
   const rng = mulberry32((h.seed ^ 0x5eed5eed) >>> 0);
@@ -149,7 +157,15 @@ async function fit(ctx: FitContext, holdLogs: (held: string[] | null) => string[
   const outcome: FitOutcome = { userStopped: false, steps: 0, epochsRun: 0, lastTrainAccuracy: null };
 
   await callbacks.onTrainBegin();
-  for (let epoch = 0; epoch < h.epochs; epoch++) {
+  let first = 0;
+  if (resume) {
+    await restore(ctx, resume);
+    for (let e = 0; e < resume.epoch; e++) shuffleInPlace(order, rng);
+    first = resume.epoch;
+    Object.assign(outcome, { steps: resume.steps, epochsRun: resume.epoch, lastTrainAccuracy: resume.lastTrainAccuracy });
+    ctx.log(`Resumed from the checkpoint of epoch ${resume.epoch}.`);
+  }
+  for (let epoch = first; epoch < h.epochs; epoch++) {
     if (control.state === 'stopping') {
       // Stop requested during the last epoch's validation: do not start another epoch.
       outcome.userStopped = true;
@@ -188,12 +204,63 @@ async function fit(ctx: FitContext, holdLogs: (held: string[] | null) => string[
     outcome.epochsRun++;
     outcome.lastTrainAccuracy = result.accuracy;
     await writer.appendEpoch(result);
+    // Before the epoch is reported: once a user sees "Epoch 2/50", a crash can no longer lose it.
+    await backup(ctx, epoch + 1, outcome);
+    // The best epoch so far is also the saved model, so a crashed run still has one to export.
+    if (ctx.guard.bestEpoch === epoch) await writer.saveModel(ctx.model);
     hooks.onEpoch?.(result);
     for (const line of holdLogs(null) ?? []) ctx.log(line);
     if (handle.stopTraining || outcome.userStopped) break;
   }
-  await callbacks.onTrainEnd(); // EarlyStopping puts the best weights back here
+  await callbacks.onTrainEnd(); // EarlyStopping (and the divergence guard) put the best weights back here
   return outcome;
+}
+
+/** Writes the checkpoint of `epochsDone` epochs: weights, optimizer, callbacks, counters (one atomic file). */
+async function backup(ctx: FitContext, epochsDone: number, outcome: FitOutcome): Promise<void> {
+  const states = ctx.callbacks.getState();
+  try {
+    const arrays: CheckpointArray[] = [];
+    const add = async (group: string, tensors: tf.Tensor[]) => {
+      for (const [i, t] of tensors.entries()) arrays.push({ group, name: String(i), shape: t.shape, data: (await t.data()) as Float32Array });
+    };
+    await add('weights', ctx.model.getWeights());
+    const opt = await ctx.step.getState();
+    for (const a of opt.arrays) arrays.push({ group: 'optimizer', name: a.name, shape: a.shape, data: a.data });
+    for (const [i, st] of states.entries()) if (st.weights) await add(`callback:${i}`, st.weights);
+    await writeCheckpoint(ctx.writer.dir, {
+      epoch: epochsDone,
+      learningRate: ctx.handle.getLearningRate(),
+      steps: outcome.steps,
+      lastTrainAccuracy: outcome.lastTrainAccuracy,
+      stepKind: opt.kind,
+      counters: opt.counters,
+      callbacks: states.map((st) => st.json),
+      arrays,
+    });
+  } finally {
+    for (const st of states) if (st.weights) tf.dispose(st.weights);
+  }
+}
+
+/** Puts a checkpoint's state back into the model, the step, the callbacks and the learning rate. */
+async function restore(ctx: FitContext, ckpt: Checkpoint): Promise<void> {
+  const group = (name: string) => ckpt.arrays.filter((a) => a.group === name);
+  const current = ctx.model.getWeights();
+  const saved = group('weights');
+  if (saved.length !== current.length || saved.some((a, i) => a.data.length !== current[i]!.size)) {
+    throw new TrainingError(`the checkpoint's weights (${saved.length} arrays) do not fit this model (${current.length})`, ctx.writer.id);
+  }
+  const weights = saved.map((a, i) => tf.tensor(a.data, current[i]!.shape, 'float32'));
+  ctx.model.setWeights(weights);
+  tf.dispose(weights);
+  await ctx.step.setState({ kind: ckpt.stepKind, counters: ckpt.counters, arrays: group('optimizer') });
+  const states: CallbackState[] = ckpt.callbacks.map((json, i) => {
+    const w = group(`callback:${i}`);
+    return { json, weights: w.length > 0 ? w.map((a) => tf.tensor(a.data, a.shape, 'float32')) : null };
+  });
+  ctx.callbacks.setState(states);
+  ctx.handle.setLearningRate(ckpt.learningRate);
 }
 
 /** The batches of one epoch, with progress, pause and cooperative stop between batches. */
@@ -205,7 +272,7 @@ async function trainEpoch(
   clock: { trainStart: number; pausedMs: number },
   outcome: FitOutcome,
 ): Promise<EpochOutcome> {
-  const { h, callbacks, hooks, control, writer } = ctx;
+  const { h, callbacks, hooks, control, writer, handle } = ctx;
   const n = order.length;
   const batchesPerEpoch = Math.ceil(n / h.batch_size);
   const epochStart = performance.now();
@@ -218,22 +285,15 @@ async function trainEpoch(
     const idx = order.subarray(b * h.batch_size, Math.min(n, (b + 1) * h.batch_size));
     const { loss, accuracy, finite } = await ctx.step.step(idx, lr);
     outcome.steps++;
-    if (!Number.isFinite(loss)) {
-      throw new TrainingError(
-        `loss became ${Number.isNaN(loss) ? 'NaN' : loss} at epoch ${epoch + 1}, batch ${b + 1}; try a lower learning rate (it was ${lr})`,
-        writer.id,
-      );
-    }
-    if (!finite) {
-      throw new TrainingError(
-        `the weights became NaN or infinite at epoch ${epoch + 1}, batch ${b + 1} (loss ${loss.toFixed(4)}); the training diverged: try a lower learning rate (it was ${lr})`,
-        writer.id,
-      );
-    }
     e.lossSum += loss * idx.length;
     e.accSum += accuracy * idx.length;
     e.seen += idx.length;
-    await callbacks.onBatchEnd(b, { loss: e.lossSum / e.seen, accuracy: e.accSum / e.seen, size: idx.length });
+    await callbacks.onBatchEnd(b, { loss: e.lossSum / e.seen, accuracy: e.accSum / e.seen, size: idx.length, batchLoss: loss, weightsFinite: finite });
+    if (handle.stopTraining) {
+      // The divergence guard saw a NaN / Inf: this epoch's weights are lost, it is not recorded.
+      e.completed = false;
+      break;
+    }
     const now = performance.now();
     const epochSec = (now - epochStart - (clock.pausedMs - pausedBefore)) / 1000;
     hooks.onBatch?.({
@@ -276,14 +336,23 @@ async function trainEpoch(
   return e;
 }
 
+/** The share of the most frequent class among `indices`: the accuracy of always answering it (chance). */
+function chanceAccuracy(set: ImageSet, indices: Int32Array, k: number): number {
+  const counts = new Array<number>(k).fill(0);
+  for (const i of indices) counts[set.labels[i]!]!++;
+  return indices.length > 0 ? Math.max(...counts) / indices.length : 0;
+}
+
 /**
  * Trains `job.spec` on `job.dataset` and evaluates it on the test set, writing the run folder as it goes.
  *
  * Validation happens before anything is written: a bad spec throws `SpecError`, bad hyperparameters
  * `HyperparameterError`, a model that does not fit the data `SpecError` — and no run folder exists.
- * Once the folder exists, any failure marks the run 'failed' on disk with its reason; a diverging loss
- * throws `TrainingError` ("loss became NaN at epoch 3, batch 17; …").
- * Resolves with status 'completed', 'early_stopped' (EarlyStopping) or 'stopped' (`control.stop()`).
+ * Once the folder exists, any failure marks the run 'failed' on disk with its reason. Every epoch is
+ * checkpointed (`runs/checkpoint.ts`), so a failed or stopped run can continue (`job.resume`).
+ * Resolves with status 'completed', 'early_stopped' (EarlyStopping), 'stopped' (`control.stop()`) or
+ * 'diverged' (the divergence guard: the best epoch's weights evaluated and saved, `message` says why); a NaN
+ * before any epoch finished throws `TrainingError` (nothing worth keeping).
  */
 export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control: TrainControl = new TrainControl()): Promise<TrainingFinished> {
   // ---- validate everything before writing anything
@@ -311,15 +380,17 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
     backend = { ...backend, description: `${backend.description}; ${step.description}` };
 
     // ---- the run folder exists from here on
-    writer = await new RunStore(job.runsDir).create({
-      spec,
-      hyperparameters: h,
-      params: summary.totalParams,
-      backend,
-      dataset: job.dataset.info,
-      limits: { train: job.limitTrain ?? null, test: job.limitTest ?? null },
-      counts: { train: split.train.length, validation: split.validation.length, test: test.count },
-    });
+    writer = job.resume
+      ? await reopenRun(job.resume)
+      : await new RunStore(job.runsDir).create({
+          spec,
+          hyperparameters: h,
+          params: summary.totalParams,
+          backend,
+          dataset: job.dataset.info,
+          limits: { train: job.limitTrain ?? null, test: job.limitTest ?? null },
+          counts: { train: split.train.length, validation: split.validation.length, test: test.count },
+        });
     let held: string[] | null = null;
     const log = (line: string) => (held ? held.push(line) : hooks.onLog?.(line));
     const holdLogs = (next: string[] | null) => {
@@ -332,23 +403,42 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
 
     const handle = new ModelTrainerHandle(model, log);
     const { list, earlyStopping } = callbacksFor(h);
-    callbacks = new CallbackList(list);
+    // The guard ranks epochs as EarlyStopping does, so "the best epoch" means one thing in a run.
+    const monitor = earlyStopping?.monitor ?? (split.validation.length > 0 ? 'val_loss' : 'loss');
+    const mode = resolveMode(monitor, h.early_stopping?.mode ?? 'auto');
+    const guard = new TerminateOnDivergence(
+      h.divergence === undefined ? DEFAULT_DIVERGENCE : h.divergence,
+      monitor,
+      mode,
+      chanceAccuracy(train, split.train, classNames.length),
+      () => handle.getLearningRate(),
+    );
+    callbacks = new CallbackList([...list, guard]);
     callbacks.setTrainer(handle);
 
-    const outcome = await fit({ model, step, h, train, split, classNames, writer, callbacks, handle, hooks, control, log }, holdLogs);
+    const ctx: FitContext = { model, step, h, train, split, classNames, writer, callbacks, guard, handle, hooks, control, log };
+    const outcome = await fit(ctx, holdLogs, job.resume?.checkpoint ?? null);
 
-    const status: Exclude<RunStatus, 'running' | 'paused' | 'failed'> = outcome.userStopped
-      ? 'stopped'
-      : earlyStopping && earlyStopping.stoppedEpoch > 0
-        ? 'early_stopped'
-        : 'completed';
-    const bestEpoch = earlyStopping && earlyStopping.bestValue !== null ? earlyStopping.bestEpoch + 1 : null;
+    if (guard.reason !== null && guard.bestValue === null) throw new TrainingError(guard.reason, writer.id);
+    const status: TrainingFinished['status'] =
+      guard.reason !== null
+        ? 'diverged'
+        : outcome.userStopped
+          ? 'stopped'
+          : earlyStopping && earlyStopping.stoppedEpoch > 0
+            ? 'early_stopped'
+            : 'completed';
+    const bestEpoch =
+      status === 'diverged' ? guard.bestEpoch + 1 : earlyStopping && earlyStopping.bestValue !== null ? earlyStopping.bestEpoch + 1 : null;
 
     const evaluation = await evaluateModel(model, test, classNames, { spec, steps: outcome.steps, lastTrainAccuracy: outcome.lastTrainAccuracy });
     await writer.writeEvaluation(evaluation);
     await writer.saveModel(model);
-    await writer.finish(status, bestEpoch);
-    return { runId: writer.id, status, epochsRun: outcome.epochsRun, bestEpoch, evaluation };
+    const message = guard.reason ?? undefined;
+    await writer.finish(status, bestEpoch, message ? { name: 'Diverged', message } : null);
+    // Only a stopped run can be continued; a finished one keeps its model, not the (larger) checkpoint.
+    if (status !== 'stopped') await removeCheckpoint(writer.dir);
+    return { runId: writer.id, status, epochsRun: outcome.epochsRun, bestEpoch, evaluation, ...(message ? { message } : {}) };
   } catch (err) {
     if (writer) {
       const e = err instanceof Error ? err : new Error(String(err));
