@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { MethodChannel } from '../shared/channels';
-import { OPTIMIZER_NAMES } from '../shared/spec';
+import { MAX_BATCH_SIZE, MAX_LAYERS, OPTIMIZER_NAMES } from '../shared/spec';
 
 /** Run ids, dataset ids, template ids: a conservative slug, so an id can never walk out of its folder. */
 export const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -17,8 +17,7 @@ export const MAX_INDICES = 10_000;
 export const MAX_PREDICT_IMAGES = 64;
 /** Largest encoded image, in base64 characters (10 MB of bytes is ~13.4 M base64 characters). */
 export const MAX_IMAGE_BASE64 = Math.ceil((10 * 1024 * 1024 * 4) / 3) + 4;
-/** Layers a spec may hold: far beyond any sensible CNN, small enough to refuse a flood. */
-export const MAX_LAYERS = 1_000;
+export { MAX_LAYERS };
 
 const finite = z.number().finite();
 const positive = finite.positive();
@@ -65,7 +64,7 @@ export const HyperparametersSchema = z.object({
     }),
   }),
   loss: z.literal('categorical_crossentropy'),
-  batch_size: z.number().int().min(1).max(65_536),
+  batch_size: z.number().int().min(1).max(MAX_BATCH_SIZE),
   epochs: z.number().int().min(1).max(100_000),
   validation_split: finite.min(0).max(0.99),
   seed: z.number().int().safe(),

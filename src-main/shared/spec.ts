@@ -218,7 +218,27 @@ export interface SpecSummary {
   totalParams: number;
   trainableParams: number;
   nonTrainableParams: number;
+  /** What training it needs in memory (the services add it; absent from a bare summary). */
+  memory?: MemoryEstimate;
 }
+
+/**
+ * Memory to train a model, estimated from its summary before anything runs: `fixedBytes` (weights, their
+ * gradients and the optimizer's slots, Adam's two unless said otherwise) plus `perImageBytes` per image of a
+ * batch (every layer's output, its gradient and what the backward pass keeps). `budgetBytes`: what training may
+ * use here (a share of physical memory unless configured).
+ */
+export interface MemoryEstimate {
+  fixedBytes: number;
+  perImageBytes: number;
+  budgetBytes: number;
+}
+
+/** The largest batch a run may ask for: far above what fits a CNN on these images in memory, far below 65,536. */
+export const MAX_BATCH_SIZE = 8_192;
+
+/** Layers a spec may hold: far beyond any sensible CNN, small enough to refuse a flood (the CLI and the services). */
+export const MAX_LAYERS = 1_000;
 
 /** How a layer config field is edited and checked (drives the UI form and the validator alike). */
 export type FieldKind =

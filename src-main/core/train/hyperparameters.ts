@@ -3,7 +3,7 @@
  * received, e.g. `hyperparameters.batch_size: must be an integer >= 1 (received 0)`.
  */
 import { z } from 'zod';
-import { MONITOR_MODES, MONITOR_NAMES, OPTIMIZER_NAMES, type Hyperparameters } from '../../shared/spec';
+import { MAX_BATCH_SIZE, MONITOR_MODES, MONITOR_NAMES, OPTIMIZER_NAMES, type Hyperparameters } from '../../shared/spec';
 
 /** Thrown by `validateHyperparameters`; `issues` lists each problem with its field path and received value. */
 export class HyperparameterError extends Error {
@@ -40,7 +40,7 @@ const schema = z.strictObject({
     }),
   }),
   loss: z.literal('categorical_crossentropy', "must be 'categorical_crossentropy'"),
-  batch_size: positiveInt,
+  batch_size: positiveInt.max(MAX_BATCH_SIZE, `must be at most ${MAX_BATCH_SIZE}`),
   epochs: positiveInt,
   validation_split: z.number().min(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)'),
   seed: z.number().int('must be an integer').min(0, 'must be an integer >= 0').max(2 ** 32 - 1, 'must be < 2^32'),

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { EpochResult } from '../../shared/contract';
 import { LESSON_HYPERPARAMETERS, SPEC_FORMAT_VERSION, type Hyperparameters, type ModelSpec } from '../../shared/spec';
 import { loadDataset, type Dataset } from '../data';
+import { getTemplate, MemoryBudgetError } from '../model';
 import { readCheckpoint } from '../runs/checkpoint';
 import { loadResumableRun, ResumeError } from '../runs/resume';
 import { RunStore } from '../runs/store';
@@ -173,5 +174,26 @@ describe('divergence guard', () => {
     assert.equal(ckpt.arrays.filter((a) => a.group === 'weights').length, 8, 'conv kernel + bias, BN gamma, beta, mean, variance, dense kernel + bias');
     assert.ok(ckpt.arrays.filter((a) => a.group === 'optimizer').some((a) => a.data.some((v) => v !== 0)), "Adam's moments are saved");
     assert.equal(ckpt.callbacks.length, 3, 'EarlyStopping, ReduceLROnPlateau, the divergence guard');
+  });
+});
+
+describe('memory follows the data, not the batch size (finding 3)', () => {
+  it('batch 8,192 on 540 training images plans and allocates for 540 images; over the budget it is refused before any run folder', async () => {
+    const small = getTemplate('small-cnn').spec;
+    const runsDir = path.join(tmp, 'big-batch');
+    const h = hp({ batch_size: 8192, epochs: 1, early_stopping: null, reduce_lr_on_plateau: null });
+    const rss0 = process.memoryUsage().rss;
+    let peak = rss0;
+    // The fused trainer's buffers for 8,192 images of this CNN are several GB; for 540 images, tens of MB.
+    const r = await runTraining({ spec: small, hyperparameters: h, dataset: data, runsDir, memoryBudget: 512 * 2 ** 20 }, { onBatch: () => (peak = Math.max(peak, process.memoryUsage().rss)) });
+    assert.equal(r.status, 'completed');
+    assert.ok(peak - rss0 < 1024 * 2 ** 20, `RSS grew by ${((peak - rss0) / 2 ** 20).toFixed(0)} MB`);
+    const refused = path.join(tmp, 'over-budget');
+    await assert.rejects(runTraining({ spec: small, hyperparameters: h, dataset: data, runsDir: refused, memoryBudget: 2 ** 20 }), (err: unknown) => {
+      assert.ok(err instanceof MemoryBudgetError);
+      assert.match(err.message, /model 'small_cnn' needs ~[\d.]+ MB to train at batch 540 .*budget 1\.0 MB/);
+      return true;
+    });
+    assert.equal(existsSync(refused), false);
   });
 });

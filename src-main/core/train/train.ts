@@ -15,6 +15,7 @@ import { initBackend } from '../backend';
 import { mulberry32, shuffleInPlace, splitIndices, type Dataset, type ImageSet } from '../data';
 import { evaluateModel, lossAndAccuracy } from '../eval/predict';
 import { buildModel, createOptimizer, parseSpec, SpecError, summarizeSpec } from '../model';
+import { checkMemory, estimateMemory, memoryBudget, optimizerSlots } from '../model/memory';
 import { removeCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointArray } from '../runs/checkpoint';
 import { reopenRun, type ResumableRun } from '../runs/resume';
 import { RunStore, type RunWriter } from '../runs/store';
@@ -37,6 +38,8 @@ export interface TrainJob {
   limitTest?: number;
   /** Continue this run (same folder and id) from its checkpoint instead of starting a new one. */
   resume?: ResumableRun;
+  /** Bytes training may plan for; default `memoryBudget()` (CNN_WORKBENCH_MEMORY_BUDGET, else half the memory). */
+  memoryBudget?: number;
 }
 
 /** Progress callbacks, called on the training thread: keep them cheap (callers throttle batch progress). */
@@ -347,7 +350,8 @@ function chanceAccuracy(set: ImageSet, indices: Int32Array, k: number): number {
  * Trains `job.spec` on `job.dataset` and evaluates it on the test set, writing the run folder as it goes.
  *
  * Validation happens before anything is written: a bad spec throws `SpecError`, bad hyperparameters
- * `HyperparameterError`, a model that does not fit the data `SpecError` — and no run folder exists.
+ * `HyperparameterError`, a model that does not fit the data `SpecError`, one over the memory budget
+ * `MemoryBudgetError` (with the estimate) — and no run folder exists.
  * Once the folder exists, any failure marks the run 'failed' on disk with its reason. Every epoch is
  * checkpointed (`runs/checkpoint.ts`), so a failed or stopped run can continue (`job.resume`).
  * Resolves with status 'completed', 'early_stopped' (EarlyStopping), 'stopped' (`control.stop()`) or
@@ -365,6 +369,10 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
   const classNames = job.dataset.info.classNames;
   const split = splitIndices(train.count, h.validation_split, h.seed);
   if (split.train.length === 0) throw new RangeError(`no training images left: ${train.count} image(s) with validation_split ${h.validation_split}`);
+  // No batch is larger than the training part: buffers and the memory check follow the data, not the batch size.
+  const maxBatch = Math.min(h.batch_size, split.train.length);
+  const slots = optimizerSlots(h.optimizer.class_name, h.optimizer.config.momentum);
+  checkMemory(estimateMemory(summary, slots, job.memoryBudget ?? memoryBudget()), maxBatch, spec.config.name);
 
   let backend = await initBackend();
   const model = buildModel(spec, h.seed);
@@ -376,7 +384,7 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
     checkModelFitsData(model, spec, job.dataset);
     optimizer = createOptimizer(h.optimizer);
     model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-    step = createTrainStep(model, spec, h, backend, train, classNames.length, h.batch_size);
+    step = createTrainStep(model, spec, h, backend, train, classNames.length, maxBatch);
     backend = { ...backend, description: `${backend.description}; ${step.description}` };
 
     // ---- the run folder exists from here on
