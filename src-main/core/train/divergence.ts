@@ -35,8 +35,8 @@ export class TerminateOnDivergence extends Callback {
     private readonly mode: 'min' | 'max',
     /** Accuracy of always answering the most frequent class. */
     private readonly chance: number,
-    /** For the message ("try a lower learning rate (it was …)"). */
-    private readonly learningRate: () => number,
+    /** The run's learning rate as configured, for the message ("try a lower learning rate (it was …)"). */
+    private readonly learningRate: number,
   ) {
     super();
     this.best = mode === 'min' ? Infinity : -Infinity;
@@ -85,16 +85,15 @@ export class TerminateOnDivergence extends Callback {
   private diverge(why: string): void {
     if (this.reason !== null) return;
     const kept = this.bestValue !== null ? `; kept the weights of epoch ${this.bestEpoch + 1} (best ${this.monitor} ${this.best.toFixed(4)})` : '';
-    this.reason = `the training diverged: ${why}; try a lower learning rate (it was ${this.learningRate()})${kept}`;
+    this.reason = `the training diverged: ${why}; try a lower learning rate (it was ${this.learningRate})${kept}`;
     this.trainer.stopTraining = true;
     this.trainer.log(`Stopped: ${this.reason}.`);
   }
 
   override async onTrainEnd(): Promise<void> {
-    if (this.reason !== null && this.bestWeights !== null) {
-      this.trainer.log(`Restoring model weights from the end of the best epoch: ${this.bestEpoch + 1}.`);
-      this.trainer.setWeights(this.bestWeights);
-    }
+    // Silently: the "Stopped: …" line already says which epoch's weights are kept (EarlyStopping, when there is
+    // one, has just logged restoring the same epoch).
+    if (this.reason !== null && this.bestWeights !== null) this.trainer.setWeights(this.bestWeights);
     this.disposeBest();
   }
 

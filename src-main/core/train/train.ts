@@ -419,7 +419,7 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
       monitor,
       mode,
       chanceAccuracy(train, split.train, classNames.length),
-      () => handle.getLearningRate(),
+      h.optimizer.config.learning_rate,
     );
     callbacks = new CallbackList([...list, guard]);
     callbacks.setTrainer(handle);
