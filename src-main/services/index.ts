@@ -127,6 +127,7 @@ export function createServices(opts: ServicesOptions): Services {
     training: {
       getBackend: (): Promise<BackendInfo> => training.backend(),
       startTraining: (request: TrainingRequest) => training.start(request),
+      continueRun: async (runId) => training.start(await core.resumableRequest(runsDir, runId), runId),
       pauseTraining: async (runId) => training.pause(runId),
       resumeTraining: async (runId) => training.resume(runId),
       stopTraining: async (runId) => training.stop(runId),

@@ -160,6 +160,7 @@ export const METHOD_ARGS: Record<MethodChannel, ArgSchema[]> = {
   ],
   'training.getBackend': [],
   'training.startTraining': [arg('request', TrainingRequestSchema)],
+  'training.continueRun': [arg('runId', IdSchema)],
   'training.pauseTraining': [arg('runId', IdSchema)],
   'training.resumeTraining': [arg('runId', IdSchema)],
   'training.stopTraining': [arg('runId', IdSchema)],

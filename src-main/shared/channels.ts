@@ -20,7 +20,7 @@ export type MethodName<S extends ServiceName> = {
 export const API_METHODS = {
   model: ['summarize', 'listTemplates'],
   datasets: ['listDatasets', 'importDataset', 'getTestImages'],
-  training: ['getBackend', 'startTraining', 'pauseTraining', 'resumeTraining', 'stopTraining'],
+  training: ['getBackend', 'startTraining', 'continueRun', 'pauseTraining', 'resumeTraining', 'stopTraining'],
   runs: ['listRuns', 'getRun'],
   exports: ['exportModel', 'predict'],
   projects: ['openProject', 'saveProject'],

@@ -228,6 +228,11 @@ export interface DatasetService {
 export interface TrainingService {
   getBackend(): Promise<BackendInfo>;
   startTraining(request: TrainingRequest): Promise<{ runId: string }>;
+  /**
+   * Continues a failed or stopped run from its last epoch's checkpoint, in its own folder with its own spec,
+   * hyperparameters and data: it ends exactly as the run left alone would have. Events as for a started run.
+   */
+  continueRun(runId: string): Promise<{ runId: string }>;
   pauseTraining(runId: string): Promise<void>;
   resumeTraining(runId: string): Promise<void>;
   /** Cooperative: stops after the current batch, honouring restore_best_weights, then evaluates. */
