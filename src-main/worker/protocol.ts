@@ -2,7 +2,7 @@
  * Messages between the services (main thread) and the training worker thread. Types only: both sides
  * import them, and only structured-cloneable plain data crosses.
  */
-import type { BackendInfo, BatchProgress, EpochResult, TrainingFinished, WireError } from '../shared/contract';
+import type { BackendInfo, BatchProgress, EpochResult, ExplainMethod, ImageRef, TrainingFinished, WireError } from '../shared/contract';
 import type { Hyperparameters, ModelSpec } from '../shared/spec';
 
 /** What one training run needs; sent as `workerData`. */
@@ -23,7 +23,24 @@ export interface WorkerTrainingJob {
  * `workerData`: train a job; only report which backend would train (no run is created); or stand by — load
  * tfjs, the backend and the default dataset now, report the backend, then train the `job` message it gets.
  */
-export type WorkerData = { mode: 'train'; job: WorkerTrainingJob } | { mode: 'probe' } | { mode: 'standby' };
+export type WorkerData = { mode: 'train'; job: WorkerTrainingJob } | { mode: 'probe' } | { mode: 'standby' } | { mode: 'explain' };
+
+/** One question to the explain worker about the run in `runDir` (the `inside` service's methods). */
+export type ExplainCall =
+  | { method: 'activations'; runDir: string; image: ImageRef }
+  | { method: 'classMap'; runDir: string; image: ImageRef; explain: ExplainMethod; classIndex: number }
+  | { method: 'kernels'; runDir: string }
+  | { method: 'exciteFilters'; runDir: string; layer: string; filters: number[] }
+  | { method: 'embedding'; runDir: string; projection: 'pca' | 'umap'; seed: number };
+
+/** main → explain worker: a call with its id. */
+export interface ExplainRequest {
+  id: number;
+  call: ExplainCall;
+}
+
+/** explain worker → main: the answer to request `id` (plain data) or its error. */
+export type ExplainReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: WireError };
 
 /** main → worker. */
 export type ToWorker = { type: 'control'; action: 'pause' | 'resume' | 'stop' } | { type: 'job'; job: WorkerTrainingJob };

@@ -2,8 +2,8 @@
  * Prediction on new images with a run's trained model: decode, preprocess as the export's preprocessing.json
  * says (see ./image.ts), run the in-app model, return the top-3 classes with their probabilities.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { Prediction } from '../../shared/contract';
+import { createPredictor } from '../eval/predictor';
 import { loadRunModel } from '../runs/model-io';
 import { readRunInfo } from '../export/run-info';
 import { decodeImage, preprocessImage, type PreprocessOptions } from './image';
@@ -30,9 +30,13 @@ export async function predictImages(
     const per = h * w * c;
     const batch = new Float32Array(images.length * per);
     decoded.forEach((d, i) => batch.set(preprocessImage(d, h, w, c, opts), i * per));
-    const probs = tf.tidy(() => model.predict(tf.tensor4d(batch, [images.length, h, w, c])) as tf.Tensor);
-    const values = (await probs.data()) as Float32Array;
-    probs.dispose();
+    const predictor = createPredictor(model);
+    let values: Float32Array;
+    try {
+      values = predictor.predict(batch, images.length);
+    } finally {
+      predictor.dispose();
+    }
     const k = values.length / images.length;
     const { classNames } = await readRunInfo(runDir, k);
     return images.map((im, i) => {
