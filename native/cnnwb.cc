@@ -907,7 +907,8 @@ napi_value TrainerLayout(napi_env env, napi_callback_info info) {
   });
 }
 
-// trainerParam(handle, layer, param, data, write): copies data into the trainer (write) or out of it.
+// trainerParam(handle, layer, param, data, write, slot = 0): copies data into the trainer (write) or out of it;
+// slot 0 is the value, 1 and 2 the optimizer's slots (for checkpoints; a non-trainable param has none).
 napi_value TrainerParam(napi_env env, napi_callback_info info) {
   return Guard(env, "trainerParam", [&] {
     Call c(env, info, "trainerParam", 5);
@@ -916,13 +917,38 @@ napi_value TrainerParam(napi_env env, napi_callback_info info) {
     const int64_t param = c.Integer(2, "param", 0, int64_t(t->NumParams(size_t(layer))) - 1);
     const F32 data = c.Floats(3, "data");
     const bool write = c.Bool(4, "write");
-    std::vector<float>& w = t->ParamValue(size_t(layer), size_t(param));
+    napi_valuetype slotType = napi_undefined;
+    napi_typeof(env, c.arg(5), &slotType);
+    const int64_t slot = slotType == napi_undefined ? 0 : c.Integer(5, "slot", 0, 2);
+    std::vector<float>& w = t->ParamSlot(size_t(layer), size_t(param), int(slot));
     if (data.length != w.size())
-      c.Fail("layer " + std::to_string(layer) + " param " + std::to_string(param) + " has " + std::to_string(w.size()) +
-             " values, received " + std::to_string(data.length));
+      c.Fail("layer " + std::to_string(layer) + " param " + std::to_string(param) + (slot ? " slot " + std::to_string(slot) : std::string()) +
+             " has " + std::to_string(w.size()) + " values, received " + std::to_string(data.length));
+    if (w.empty()) return Undefined(env);
     if (write) std::memcpy(w.data(), data.data, sizeof(float) * w.size());
     else std::memcpy(data.data, w.data(), sizeof(float) * w.size());
     return Undefined(env);
+  });
+}
+
+// trainerCounters(handle, set?: [steps, dropoutCalls]) → [steps, dropoutCalls] (before any set)
+napi_value TrainerCounters(napi_env env, napi_callback_info info) {
+  return Guard(env, "trainerCounters", [&] {
+    Call c(env, info, "trainerCounters", 1);
+    cnnwb::Trainer* t = GetTrainer(c, 0);
+    napi_value out, v;
+    napi_create_array_with_length(env, 2, &out);
+    napi_create_int64(env, t->Steps(), &v);
+    napi_set_element(env, out, 0, v);
+    napi_create_int64(env, t->DropoutCalls(), &v);
+    napi_set_element(env, out, 1, v);
+    napi_valuetype type = napi_undefined;
+    napi_typeof(env, c.arg(1), &type);
+    if (type != napi_undefined && type != napi_null) {
+      const std::vector<int64_t> n = c.Integers(1, "counters", {"steps", "dropoutCalls"}, 0, int64_t(kMaxSafeInt));
+      t->SetCounters(n[0], n[1]);
+    }
+    return out;
   });
 }
 
@@ -1056,6 +1082,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"trainerParam", nullptr, TrainerParam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerDispose", nullptr, TrainerDispose, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerStep", nullptr, TrainerStep, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"trainerCounters", nullptr, TrainerCounters, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerInfer", nullptr, TrainerInfer, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerInferCheck", nullptr, TrainerInferCheck, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerProfile", nullptr, TrainerProfile, nullptr, nullptr, nullptr, napi_default, nullptr},

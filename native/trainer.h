@@ -79,6 +79,16 @@ class Trainer {
   size_t NumLayers() const { return layers_.size(); }
   size_t NumParams(size_t layer) const { return layers_.at(layer).params.size(); }
   std::vector<float>& ParamValue(size_t layer, size_t param) { return layers_.at(layer).params.at(param).w; }
+  // slot 0: the value; 1, 2: the optimizer's two slots (empty for a non-trainable param), for checkpoints.
+  std::vector<float>& ParamSlot(size_t layer, size_t param, int slot) {
+    Param& p = layers_.at(layer).params.at(param);
+    return slot == 1 ? p.m : slot == 2 ? p.v : p.w;
+  }
+  // The counters a resumed run needs to continue identically: optimizer steps (Adam's bias correction) and
+  // Dropout calls (the masks' stream).
+  int64_t Steps() const { return step_; }
+  int64_t DropoutCalls() const { return dropoutCalls_; }
+  void SetCounters(int64_t steps, int64_t dropoutCalls) { step_ = steps, dropoutCalls_ = dropoutCalls; }
 
   // One training step on n images (NHWC, already scaled) with integer labels in [0, classes).
   StepResult Step(const float* x, const int32_t* labels, int64_t n, double lr);

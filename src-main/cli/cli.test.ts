@@ -63,6 +63,14 @@ const CASES: Record<string, () => string[]> = {
   truncatedData: () => ['train', '--spec', 'small-cnn', '--data', path.join(tmp, 'truncated')],
   unknownCommand: () => ['frobnicate'],
   summary: () => ['summary'],
+  // Issue 13, finding 8's CLI parts and finding 4.
+  hexLr: () => ['train', '--lr', '0x10'],
+  repeatedFlag: () => ['train', '--lr', '1e-3', '--epochs', '2', '--lr', '10'],
+  strictWarnings: () => ['train', '--spec', path.join(tmp, 'stride-typo.json'), '--strict'],
+  tooManyLayers: () => ['train', '--spec', path.join(tmp, 'many-layers.json')],
+  overBudget: () => ['train', '--spec', 'small-cnn', '--limit-train', '100', '--limit-test', '100', '--memory-budget', '1M'],
+  summaryOverBudget: () => ['summary', path.join(tmp, 'huge-dense.json'), '--memory-budget', '8G'],
+  summaryLayers: () => ['summary', path.join(tmp, 'many-layers.json')],
 };
 
 before(async () => {
@@ -75,13 +83,26 @@ before(async () => {
   badDenseName = bad.config.layers[badDense].config.name;
   bad.config.layers[badDense].config.units = -64;
   await fs.writeFile(path.join(tmp, 'bad-spec.json'), JSON.stringify(bad));
+  const layers = (extra: object[]) => ({
+    format_version: 1,
+    class_name: 'Sequential',
+    config: { name: 'made', layers: [{ class_name: 'InputLayer', config: { shape: [28, 28, 1] } }, ...extra] },
+  });
+  const out = { class_name: 'Dense', config: { units: 10, activation: 'softmax' } };
+  const conv = (c: object) => ({ class_name: 'Conv2D', config: { filters: 4, kernel_size: 3, activation: 'relu', ...c } });
+  await fs.writeFile(path.join(tmp, 'stride-typo.json'), JSON.stringify(layers([conv({ stride: 2 }), { class_name: 'Flatten', config: {} }, out])));
+  await fs.writeFile(path.join(tmp, 'many-layers.json'), JSON.stringify(layers([{ class_name: 'Flatten', config: {} }, ...Array.from({ length: 1000 }, () => out)])));
+  await fs.writeFile(
+    path.join(tmp, 'huge-dense.json'),
+    JSON.stringify(layers([conv({ filters: 32 }), { class_name: 'Flatten', config: {} }, { class_name: 'Dense', config: { units: 100_000 } }, out])),
+  );
   // Real Fashion-MNIST files, with the training images cut short (header intact, pixels missing).
   const dir = path.join(tmp, 'truncated');
   await fs.mkdir(dir);
   for (const f of ['train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz']) await fs.copyFile(path.join(DEBIAN, f), path.join(dir, f));
   const images = gunzipSync(await fs.readFile(path.join(DEBIAN, 'train-images-idx3-ubyte.gz')));
   await fs.writeFile(path.join(dir, 'train-images-idx3-ubyte'), images.subarray(0, 16 + 784 * 100));
-  for (const [name, args] of Object.entries(CASES)) results.set(name, await cli([...args(), ...(name === 'summary' ? [] : ['--runs-dir', runsDir])]));
+  for (const [name, args] of Object.entries(CASES)) results.set(name, await cli([...args(), ...(name.startsWith('summary') ? [] : ['--runs-dir', runsDir])]));
   // One case through the real executable: the exit code really reaches the shell.
   results.set('spawned', await spawnCli(['train', '--epochs', 'abc', '--runs-dir', runsDir]));
 });
@@ -102,7 +123,14 @@ describe('cnn-workbench CLI errors', () => {
   it('a non-integer flag value names the flag and the value', () => assertUsageError('badInt', /--epochs must be an integer >= 1, received 'abc'/));
   it('an unknown flag is named', () => assertUsageError('unknownFlag', /Unknown option '--epoch'/));
   it('a flag without its value is named', () => assertUsageError('missingValue', /--batch-size/));
-  it('a learning rate <= 0 is refused', () => assertUsageError('badLr', /--lr must be a number > 0, received '0'/));
+  it('a learning rate <= 0 is refused', () => assertUsageError('badLr', /--lr must be a decimal number > 0, received '0'/));
+  it('numbers are plain decimals: --lr 0x10 is refused, not read as 16', () => assertUsageError('hexLr', /--lr must be a decimal number > 0, received '0x10'/));
+  it('a flag given twice is refused instead of the last one winning', () => assertUsageError('repeatedFlag', /--lr is given more than once/));
+  it('--strict turns the spec warnings (a typo such as "stride") into an error', () =>
+    assertUsageError('strictWarnings', /stride-typo\.json: 1 warning\(s\), refused by --strict:\n {2}- Layer 1 'conv2d' \(Conv2D\): stride = 2 — unknown config field/));
+  it('a spec of more than 1,000 layers is refused before it is parsed', () => assertUsageError('tooManyLayers', /many-layers\.json: 1,002 layers; a spec may hold at most 1,000/));
+  it('a model over the memory budget is refused with the estimate, before any run folder', () =>
+    assertUsageError('overBudget', /--spec small-cnn: model 'small_cnn' needs ~[\d.]+ MB to train at batch 90 .*budget 1\.0 MB/));
   it('a missing spec file is named', () => assertUsageError('missingSpec', /--spec .*missing\.json: cannot read it \(ENOENT\)/));
   it('a spec that is not JSON is named', () => assertUsageError('notJson', /--spec .*not-json\.json: not valid JSON/));
   it('an invalid spec names the file, the layer, the field and the value', () =>
@@ -117,6 +145,14 @@ describe('cnn-workbench CLI errors', () => {
 });
 
 describe('cnn-workbench summary', () => {
+  it('shows the memory estimate; a model over the budget exits 2 giving it (Dense 100,000 units after a convolution)', () => {
+    assert.match(results.get('summary')!.stdout, /Memory: ~[\d.]+ MB to train at batch 128 \(weights, gradients and optimizer [\d.]+ MB, activations [\d.]+ MB\); budget/);
+    const r = results.get('summaryOverBudget')!;
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stdout, /Total params: \d,\d{3},\d{3},\d{3} /, 'billions of parameters pass validation');
+    assert.match(r.stderr, /model 'made' needs ~\d+\.\d GB to train at batch 128 .*budget 8\.0 GB: its weights alone do not fit/);
+    assert.equal(results.get('summaryLayers')!.code, 2);
+  });
   it("prints the lesson's table and totals by default", () => {
     const r = results.get('summary')!;
     assert.equal(r.code, 0, r.stderr);

@@ -1,7 +1,7 @@
 /** Reading a spec file for the CLI (loads the model core, hence tfjs: import it after the flags are checked). */
 import { readFile } from 'node:fs/promises';
 import { getTemplate, parseSpec, SpecError, TEMPLATES } from '../core/model';
-import type { ModelSpec } from '../shared/spec';
+import { MAX_LAYERS, type ModelSpec } from '../shared/spec';
 import { UsageError } from './command';
 
 /**
@@ -24,6 +24,11 @@ export async function readSpec(source: string, flag = '--spec'): Promise<ModelSp
     json = JSON.parse(text);
   } catch (err) {
     throw new UsageError(`${flag} ${source}: not valid JSON: ${(err as Error).message}`);
+  }
+  // The services refuse the same (their schema): a 700,000-layer spec used to exhaust the CLI's heap.
+  const layers = (json as { config?: { layers?: unknown } } | null)?.config?.layers;
+  if (Array.isArray(layers) && layers.length > MAX_LAYERS) {
+    throw new UsageError(`${flag} ${source}: ${layers.length.toLocaleString('en-US')} layers; a spec may hold at most ${MAX_LAYERS.toLocaleString('en-US')}`);
   }
   try {
     return parseSpec(json);

@@ -10,10 +10,20 @@ import { UsageError } from './command';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** `parseArgs` in strict mode, its errors turned into UsageErrors naming the flag (exit code 2). */
+/**
+ * `parseArgs` in strict mode, its errors turned into UsageErrors naming the flag (exit code 2). A flag given
+ * twice is refused too (parseArgs would silently keep the last: `--lr 1e-3 ... --lr 10`).
+ */
 export function parseFlags<O extends Options>(args: string[], options: O, usage: string, allowPositionals = false) {
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals });
+    const parsed = parseArgs({ args, options, strict: true, allowPositionals, tokens: true });
+    const seen = new Set<string>();
+    for (const t of parsed.tokens) {
+      if (t.kind !== 'option') continue;
+      if (seen.has(t.name)) throw new UsageError(`--${t.name} is given more than once; give it once`, usage);
+      seen.add(t.name);
+    }
+    return { values: parsed.values, positionals: parsed.positionals };
   } catch (err) {
     const e = err as Error & { code?: string };
     if (typeof e.code === 'string' && e.code.startsWith('ERR_PARSE_ARGS')) {
@@ -27,17 +37,20 @@ export function parseFlags<O extends Options>(args: string[], options: O, usage:
 /** A flag value that must be an integer ≥ min, or a UsageError naming the flag and the value. */
 export function intFlag(name: string, value: string | undefined, min: number): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^[+]?\d+$/.test(value.trim()) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
+  if (!/^[+]?\d+$/.test(value) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
     throw new UsageError(`--${name} must be an integer >= ${min}, received '${value}'`);
   }
   return Number(value);
 }
 
-/** A flag value that must be a finite number > 0, or a UsageError naming the flag and the value. */
+/** A plain decimal number (`0.001`, `1e-3`, `.5`): not hex (`0x10`), binary, octal, `Infinity` or padded with spaces. */
+const DECIMAL = /^[+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A flag value that must be a finite decimal number > 0, or a UsageError naming the flag and the value. */
 export function positiveFloatFlag(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a number > 0, received '${value}'`);
+  if (!DECIMAL.test(value) || !Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a decimal number > 0, received '${value}'`);
   return n;
 }
 

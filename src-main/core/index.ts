@@ -4,6 +4,8 @@
  */
 export { runTraining, TrainingError, type TrainJob, type TrainHooks } from './train/train';
 export { TrainControl, type TrainState } from './train/control';
+export { loadResumableRun, ResumeError, type ResumableRun } from './runs/resume';
+export { readCheckpoint, CheckpointError, CHECKPOINT_FILE } from './runs/checkpoint';
 export { validateHyperparameters, HyperparameterError } from './train/hyperparameters';
 export {
   Callback,

@@ -114,6 +114,10 @@ export function contractSuite(label: string, setup: () => Promise<ContractHarnes
       assert.equal(summary.ok, true, JSON.stringify(summary.issues));
       assert.equal(summary.totalParams, LESSON_TOTAL_PARAMS);
       assert.equal(summary.trainableParams + summary.nonTrainableParams, LESSON_TOTAL_PARAMS);
+      // The memory estimate the editor shows: weights, gradients and Adam's two slots, plus activations per image.
+      assert.ok(summary.memory, 'the summary carries its memory estimate');
+      assert.ok(Math.abs(summary.memory.fixedBytes - 16 * LESSON_TOTAL_PARAMS) < 16 * 1_000, `fixed ${summary.memory.fixedBytes}`);
+      assert.ok(summary.memory.perImageBytes > 0 && summary.memory.budgetBytes > 0);
     });
 
     it('reports a broken spec as issues, not as a failed call', async () => {
@@ -248,6 +252,33 @@ export function contractSuite(label: string, setup: () => Promise<ContractHarnes
       const stopped = await h.api.runs.getRun(runIds[1]!);
       assert.equal(stopped.status, 'stopped');
       await assert.rejects(h.api.runs.getRun('no-such-run'), (err: Error) => err.name === 'RunNotFoundError' && err.message.includes('no-such-run'));
+    });
+
+    it('continues a stopped run from its last checkpoint to the end; refuses a run that cannot continue, saying why', async () => {
+      await assert.rejects(h.api.training.continueRun(runIds[1]!), (err: Error) => err.name === 'ResumeError' && /no checkpoint/.test(err.message));
+      await assert.rejects(h.api.training.continueRun(runIds[0]!), (err: Error) => err.name === 'ResumeError' && /ended completed/.test(err.message));
+      const request = { spec: readExample('small-cnn'), hyperparameters: shortRun(4, 32), datasetId: 'fashion-mnist', limitTrain: 600, limitTest: 200 };
+      const { runId } = await h.api.training.startTraining(request);
+      await log.until(() => log.of(runId).some((e) => e.kind === 'epoch'), 'epoch 1');
+      await h.api.training.stopTraining(runId);
+      const stopped = (await log.end(runId)).value as TrainingFinished;
+      assert.equal(stopped.status, 'stopped');
+      assert.ok(stopped.epochsRun >= 1 && stopped.epochsRun < 4, `stopped after ${stopped.epochsRun} epochs`);
+      const seen = log.of(runId).length;
+      assert.deepEqual(await h.api.training.continueRun(runId), { runId }, 'the same run continues');
+      const later = () => log.of(runId).slice(seen);
+      await log.until(() => later().some((e) => e.kind === 'finished' || e.kind === 'failed'), 'the continued run to end');
+      const end = later().find((e) => e.kind === 'finished' || e.kind === 'failed')!;
+      assert.equal(end.kind, 'finished', JSON.stringify(end.value));
+      assert.equal((end.value as TrainingFinished).epochsRun, 4);
+      assert.deepEqual(
+        later().filter((e) => e.kind === 'epoch').map((e) => (e.value as EpochResult).epoch),
+        Array.from({ length: 4 - stopped.epochsRun }, (_, i) => stopped.epochsRun + 1 + i),
+        'only the epochs after the checkpoint train',
+      );
+      const detail = await h.api.runs.getRun(runId);
+      assert.deepEqual(detail.history.map((e) => e.epoch), [1, 2, 3, 4]);
+      assert.equal(detail.error, null);
     });
 
     it('renames, annotates and deletes a run', async () => {

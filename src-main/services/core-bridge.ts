@@ -12,13 +12,17 @@ import type {
   RunAnnotation,
   RunDetail,
   RunSummary,
+  TrainingRequest,
   WireError,
 } from '../shared/contract';
 import type { Hyperparameters, ModelSpec, SpecSummary } from '../shared/spec';
 
 /** What the services need from the core. */
 export interface CoreBridge {
+  /** The summary with its memory estimate (`memory`: weights, optimizer, per image; the budget). */
   summarizeSpec(spec: ModelSpec): Promise<SpecSummary>;
+  /** The request a failed or stopped run was started with; throws ResumeError saying why a run cannot continue. */
+  resumableRequest(runsDir: string, runId: string): Promise<TrainingRequest>;
   /** Throws the core's SpecError / HyperparameterError (every problem, named) for a request that cannot train. */
   checkTrainable(spec: ModelSpec, hyperparameters: Hyperparameters): Promise<void>;
   templates(): Promise<{ id: string; label: string; spec: ModelSpec }[]>;
@@ -49,14 +53,31 @@ export function createCoreBridge(): CoreBridge {
   const validate = () => import('../core/model/validate');
   const data = () => import('../core/data/index');
   const runs = () => import('../core/runs/store');
+  const memory = () => import('../core/model/memory');
   return {
-    summarizeSpec: async (spec) => (await validate()).summarizeSpec(spec),
+    async summarizeSpec(spec) {
+      const summary = (await validate()).summarizeSpec(spec);
+      return summary.ok ? { ...summary, memory: (await memory()).estimateMemory(summary) } : summary;
+    },
     async checkTrainable(spec, hyperparameters) {
       const { summarizeSpec } = await validate();
       const { SpecError } = await import('../core/model/errors');
       const summary = summarizeSpec(spec);
       if (!summary.ok) throw new SpecError(summary.issues);
-      (await import('../core/train/hyperparameters')).validateHyperparameters(hyperparameters);
+      const h = (await import('../core/train/hyperparameters')).validateHyperparameters(hyperparameters);
+      // Refused here, in milliseconds, before a worker is spent (the worker checks again with the set's size).
+      const m = await memory();
+      m.checkMemory(m.estimateMemory(summary, m.optimizerSlots(h.optimizer.class_name, h.optimizer.config.momentum)), h.batch_size, spec.config.name);
+    },
+    async resumableRequest(runsDir, runId) {
+      const r = await (await import('../core/runs/resume')).loadResumableRun(runsDir, runId);
+      return {
+        spec: r.spec,
+        hyperparameters: r.hyperparameters,
+        datasetId: r.record.dataset.id,
+        ...(r.record.limits.train !== null ? { limitTrain: r.record.limits.train } : {}),
+        ...(r.record.limits.test !== null ? { limitTest: r.record.limits.test } : {}),
+      };
     },
     templates: async () => (await import('../core/model/templates')).TEMPLATES.map((t) => ({ id: t.id, label: t.label, spec: t.spec })),
     listDatasets: async () => (await data()).listDatasets(),

@@ -139,6 +139,7 @@ export function createServices(opts: ServicesOptions): Services {
         await core.checkDatasetId(request.datasetId);
         return training.start(request);
       },
+      continueRun: async (runId) => training.start(await core.resumableRequest(runsDir, runId), runId),
       pauseTraining: async (runId) => training.pause(runId),
       resumeTraining: async (runId) => training.resume(runId),
       stopTraining: async (runId) => training.stop(runId),

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { MethodChannel } from '../shared/channels';
 import { EXPLAIN_METHODS, EXPORT_FORMATS } from '../shared/contract';
-import { MONITOR_MODES, MONITOR_NAMES, OPTIMIZER_NAMES } from '../shared/spec';
+import { MAX_BATCH_SIZE, MAX_LAYERS, MONITOR_MODES, MONITOR_NAMES, OPTIMIZER_NAMES } from '../shared/spec';
 import { optimizerConfigSchema } from '../core/train/hyperparameters';
 
 /** Run ids, dataset ids, template ids: a conservative slug, so an id can never walk out of its folder. */
@@ -19,8 +19,7 @@ export const MAX_INDICES = 10_000;
 export const MAX_PREDICT_IMAGES = 64;
 /** Largest encoded image, in base64 characters (10 MB of bytes is ~13.4 M base64 characters). */
 export const MAX_IMAGE_BASE64 = Math.ceil((10 * 1024 * 1024 * 4) / 3) + 4;
-/** Layers a spec may hold: far beyond any sensible CNN, small enough to refuse a flood. */
-export const MAX_LAYERS = 1_000;
+export { MAX_LAYERS };
 
 const finite = z.number().finite();
 
@@ -58,7 +57,7 @@ export const HyperparametersSchema = z.object({
     config: optimizerConfigSchema,
   }),
   loss: z.literal('categorical_crossentropy'),
-  batch_size: z.number().int().min(1).max(65_536),
+  batch_size: z.number().int().min(1).max(MAX_BATCH_SIZE),
   epochs: z.number().int().min(1).max(100_000),
   validation_split: finite.min(0).max(0.99),
   seed: z.number().int().safe(),
@@ -82,6 +81,14 @@ export const HyperparametersSchema = z.object({
       cooldown: z.number().int().min(0).max(100_000),
     })
     .nullable(),
+  divergence: z
+    .object({
+      patience: z.number().int().min(1).max(100_000),
+      loss_ceiling_fraction: finite.gt(0).max(1),
+      chance_margin: finite.min(0).lt(1),
+    })
+    .nullable()
+    .optional(),
 });
 
 export const TrainingRequestSchema = z.object({
@@ -152,6 +159,7 @@ export const METHOD_ARGS: Record<MethodChannel, ArgSchema[]> = {
   'training.getBackend': [],
   'training.getActiveRun': [],
   'training.startTraining': [arg('request', TrainingRequestSchema)],
+  'training.continueRun': [arg('runId', IdSchema)],
   'training.pauseTraining': [arg('runId', IdSchema)],
   'training.resumeTraining': [arg('runId', IdSchema)],
   'training.stopTraining': [arg('runId', IdSchema)],

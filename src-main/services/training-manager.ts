@@ -116,8 +116,11 @@ export class TrainingManager {
     return this.standby !== null;
   }
 
-  /** Starts a run (in the standby worker when one waits); resolves with its id once the worker created it. */
-  async start(request: TrainingRequest): Promise<{ runId: string }> {
+  /**
+   * Starts a run (in the standby worker when one waits); resolves with its id once the worker created it.
+   * With `resumeRunId`, the worker continues that run from its checkpoint instead (`request` is the run's own).
+   */
+  async start(request: TrainingRequest, resumeRunId?: string): Promise<{ runId: string }> {
     if (this.active || this.starting) {
       const id = this.active?.runId ?? '(starting)';
       throw new TrainingBusyError(`a training run is already in progress (run ${id}); stop it before starting another`);
@@ -128,10 +131,10 @@ export class TrainingManager {
     } finally {
       this.starting = false;
     }
-    return this.spawn(request);
+    return this.spawn(request, resumeRunId);
   }
 
-  private spawn(request: TrainingRequest): Promise<{ runId: string }> {
+  private spawn(request: TrainingRequest, resumeRunId?: string): Promise<{ runId: string }> {
     const job: WorkerTrainingJob = {
       spec: request.spec,
       hyperparameters: request.hyperparameters,
@@ -140,6 +143,7 @@ export class TrainingManager {
       limitTrain: request.limitTrain,
       limitTest: request.limitTest,
       progressIntervalMs: this.opts.progressIntervalMs ?? 100,
+      ...(resumeRunId ? { resumeRunId } : {}),
     };
     let worker: Worker;
     if (this.standby) {

@@ -20,7 +20,7 @@ export type MethodName<S extends ServiceName> = {
 export const API_METHODS = {
   model: ['summarize', 'listTemplates'],
   datasets: ['listDatasets', 'importDataset', 'getTestImages'],
-  training: ['getBackend', 'getActiveRun', 'startTraining', 'pauseTraining', 'resumeTraining', 'stopTraining'],
+  training: ['getBackend', 'getActiveRun', 'startTraining', 'continueRun', 'pauseTraining', 'resumeTraining', 'stopTraining'],
   runs: ['listRuns', 'getRun', 'annotateRun', 'deleteRun'],
   exports: ['exportModel', 'predict'],
   projects: ['openProject', 'saveProject'],

@@ -74,7 +74,8 @@ export interface TrainingRequest {
   limitTest?: number;
 }
 
-export type RunStatus = 'running' | 'paused' | 'completed' | 'early_stopped' | 'stopped' | 'failed';
+/** 'diverged': stopped by the divergence guard (NaN/Inf, loss at its ceiling, accuracy at chance), best weights kept. */
+export type RunStatus = 'running' | 'paused' | 'completed' | 'early_stopped' | 'stopped' | 'diverged' | 'failed';
 
 /**
  * A run's status as listed: what its run.json says, or `corrupt` when its files are damaged (run.json not JSON
@@ -155,6 +156,8 @@ export interface TrainingFinished {
   epochsRun: number;
   bestEpoch: number | null;
   evaluation: Evaluation;
+  /** Why a 'diverged' run stopped (absent otherwise). */
+  message?: string;
 }
 
 export interface TrainingFailed {
@@ -344,6 +347,11 @@ export interface TrainingService {
   /** The active run (paused included), or null when idle or while a start has no run id yet. */
   getActiveRun(): Promise<ActiveRunInfo | null>;
   startTraining(request: TrainingRequest): Promise<{ runId: string }>;
+  /**
+   * Continues a failed or stopped run from its last epoch's checkpoint, in its own folder with its own spec,
+   * hyperparameters and data: it ends exactly as the run left alone would have. Events as for a started run.
+   */
+  continueRun(runId: string): Promise<{ runId: string }>;
   pauseTraining(runId: string): Promise<void>;
   resumeTraining(runId: string): Promise<void>;
   /** Cooperative: stops after the current batch, honouring restore_best_weights, then evaluates. */

@@ -137,6 +137,25 @@ export interface ReduceLrSpec {
   cooldown: number;
 }
 
+/**
+ * Stopping a diverged run (Keras' TerminateOnNaN, extended): a NaN or infinite loss or weight stops it at once;
+ * `patience` epochs in a row whose loss is stuck near its ceiling or whose accuracy is at chance stop it too.
+ * Either way the run ends 'diverged' with the best epoch's weights saved.
+ */
+export interface DivergenceSpec {
+  /** Epochs in a row at the loss ceiling or at chance before the run is stopped. */
+  patience: number;
+  /** An epoch whose training loss is at least this share of the loss' ceiling (-ln 1e-7 ≈ 16.12, where the
+   *  probabilities are clipped) is stuck; in (0, 1]. */
+  loss_ceiling_fraction: number;
+  /** An epoch whose accuracy (validation if there is a validation set) is at most chance (the largest class'
+   *  share) plus this is at chance; in [0, 1). */
+  chance_margin: number;
+}
+
+/** What the divergence guard uses when the hyperparameters do not say (`divergence` omitted). */
+export const DEFAULT_DIVERGENCE: DivergenceSpec = { patience: 3, loss_ceiling_fraction: 0.5, chance_margin: 0.02 };
+
 /** Everything about a training run that is not the architecture. Defaults are the lesson's. */
 export interface Hyperparameters {
   optimizer: OptimizerSpec;
@@ -149,6 +168,8 @@ export interface Hyperparameters {
   seed: number;
   early_stopping: EarlyStoppingSpec | null;
   reduce_lr_on_plateau: ReduceLrSpec | null;
+  /** The divergence guard; omitted: `DEFAULT_DIVERGENCE`; null: only NaN / Inf stop a run (as before). */
+  divergence?: DivergenceSpec | null;
 }
 
 /** The lesson's hyperparameters: Adam 1e-3, batch 128, 50 epochs, 10% validation, seed 123, both callbacks. */
@@ -212,7 +233,27 @@ export interface SpecSummary {
   totalParams: number;
   trainableParams: number;
   nonTrainableParams: number;
+  /** What training it needs in memory (the services add it; absent from a bare summary). */
+  memory?: MemoryEstimate;
 }
+
+/**
+ * Memory to train a model, estimated from its summary before anything runs: `fixedBytes` (weights, their
+ * gradients and the optimizer's slots, Adam's two unless said otherwise) plus `perImageBytes` per image of a
+ * batch (every layer's output, its gradient and what the backward pass keeps). `budgetBytes`: what training may
+ * use here (a share of physical memory unless configured).
+ */
+export interface MemoryEstimate {
+  fixedBytes: number;
+  perImageBytes: number;
+  budgetBytes: number;
+}
+
+/** The largest batch a run may ask for: far above what fits a CNN on these images in memory, far below 65,536. */
+export const MAX_BATCH_SIZE = 8_192;
+
+/** Layers a spec may hold: far beyond any sensible CNN, small enough to refuse a flood (the CLI and the services). */
+export const MAX_LAYERS = 1_000;
 
 /** How a layer config field is edited and checked (drives the UI form and the validator alike). */
 export type FieldKind =

@@ -15,6 +15,8 @@ export interface WorkerTrainingJob {
   limitTest?: number;
   /** Least time between two progress messages (ms): 100 = at most 10 per second. */
   progressIntervalMs: number;
+  /** Continue this failed or stopped run from its checkpoint (spec and hyperparameters are then the run's own). */
+  resumeRunId?: string;
 }
 
 /**

@@ -104,8 +104,13 @@ async function main(data: WorkerData): Promise<void> {
       preloaded && job.datasetId === DEFAULT_DATASET
         ? preloaded
         : await loadDataset(job.datasetId, { limitTrain: job.limitTrain, limitTest: job.limitTest, download: false });
+    const resuming = job.resumeRunId ? await import('../core/runs/resume') : null;
+    const resume = resuming && job.resumeRunId ? await resuming.loadResumableRun(job.runsDir, job.resumeRunId) : undefined;
+    if (resuming && resume && resume.record.dataset.fingerprint !== dataset.info.fingerprint) {
+      throw new resuming.ResumeError(`run ${resume.runId} trained on other data than ${job.datasetId} holds now (its fingerprint changed): it cannot continue`);
+    }
     const finished = await runTraining(
-      { spec: job.spec, hyperparameters: job.hyperparameters, dataset, runsDir: job.runsDir, limitTrain: job.limitTrain, limitTest: job.limitTest },
+      { spec: job.spec, hyperparameters: job.hyperparameters, dataset, runsDir: job.runsDir, limitTrain: job.limitTrain, limitTest: job.limitTest, resume },
       {
         onStart(id, backend) {
           runId = id;

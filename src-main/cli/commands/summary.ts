@@ -1,11 +1,19 @@
-import { EXIT_USAGE, type CliCommand } from '../command';
-import { parseFlags } from '../util';
+import { EXIT_USAGE, UsageError, type CliCommand } from '../command';
+import { intFlag, parseFlags } from '../util';
 
-const USAGE = `Usage: cnn-workbench summary [SPEC]
+const USAGE = `Usage: cnn-workbench summary [SPEC] [--batch-size N] [--memory-budget SIZE]
 
-Prints a Keras-style summary (output shapes, parameter counts) of a model spec and every problem in it.
+Prints a Keras-style summary (output shapes, parameter counts) of a model spec and every problem in it, then
+the memory training it needs (weights, gradients and Adam's slots, plus the batch's activations).
 SPEC is a spec JSON file or a template id (lesson-cnn, small-cnn, lenet5, small-mlp); default: lesson-cnn.
-Exit code 2 when the spec has errors.`;
+  --batch-size N        the batch the memory estimate is for (default 128)
+  --memory-budget SIZE  bytes, 512M, 4G or 60% (default half the physical memory, or CNN_WORKBENCH_MEMORY_BUDGET)
+Exit code 2 when the spec has errors or does not fit the memory budget.`;
+
+const FLAGS = {
+  'batch-size': { type: 'string' },
+  'memory-budget': { type: 'string' },
+} as const;
 
 /** `cnn-workbench summary [spec]`. */
 export const command: CliCommand = {
@@ -13,16 +21,36 @@ export const command: CliCommand = {
   summary: "print a Keras-style summary of a model spec (default: the lesson's CNN)",
   usage: USAGE,
   async run(args) {
-    const { positionals } = parseFlags(args, {}, USAGE, true);
+    const { positionals, values } = parseFlags(args, FLAGS, USAGE, true);
     if (positionals.length > 1) {
       process.stderr.write(`cnn-workbench summary: expected at most one spec, received ${positionals.length}\n\n${USAGE}\n`);
       return EXIT_USAGE;
     }
+    const batch = intFlag('batch-size', values['batch-size'], 1) ?? 128;
     // Loaded here, not at the top: the model core pulls in tfjs, which `cnn-workbench --help` should not pay for.
-    const [{ formatSummary, summarizeSpec }, { readSpec }] = await Promise.all([import('../../core/model'), import('../spec-file')]);
+    const [{ formatSummary, summarizeSpec }, memory, { readSpec }] = await Promise.all([
+      import('../../core/model'),
+      import('../../core/model/memory'),
+      import('../spec-file'),
+    ]);
+    let budget: number;
+    try {
+      budget = memory.memoryBudget(values['memory-budget']);
+    } catch (err) {
+      throw new UsageError(`--memory-budget: ${(err as Error).message}`);
+    }
     const spec = await readSpec(positionals[0] ?? 'lesson-cnn', 'spec');
     const summary = summarizeSpec(spec);
     process.stdout.write(formatSummary(summary, spec.config.name) + '\n');
-    return summary.ok ? 0 : EXIT_USAGE;
+    if (!summary.ok) return EXIT_USAGE;
+    const estimate = memory.estimateMemory(summary, 2, budget);
+    process.stdout.write(` Memory: ${memory.describeMemory(estimate, batch)} (with Adam)\n`);
+    try {
+      memory.checkMemory(estimate, batch, spec.config.name);
+    } catch (err) {
+      if (err instanceof memory.MemoryBudgetError) throw new UsageError(err.message);
+      throw err;
+    }
+    return 0;
   },
 };

@@ -4,8 +4,16 @@ import { defaultRunsDir } from '../../core/paths';
 import { HyperparameterError, validateHyperparameters } from '../../core/train/hyperparameters';
 import type { BatchProgress, EpochResult, Evaluation } from '../../shared/contract';
 import { LESSON_HYPERPARAMETERS, type Hyperparameters } from '../../shared/spec';
+import type { ResumableRun } from '../../core/runs/resume';
+import type { DatasetInfo } from '../../shared/contract';
+import type { ModelSpec } from '../../shared/spec';
 import { EXIT_FAILURE, UsageError, type CliCommand } from '../command';
-import { formatSeconds, intFlag, parseFlags, positiveFloatFlag, table } from '../util';
+import { formatSeconds, intFlag, parseFlags, positiveFloatFlag, resolveRunDir, table } from '../util';
+
+/** Where a run's data came from, as `loadDataset` takes it: the built-in ids by id, anything else by its path. */
+function resumeSource(info: DatasetInfo): string {
+  return info.id === 'fashion-mnist' || info.id === 'mnist' ? info.id : info.location;
+}
 
 const USAGE = `Usage: cnn-workbench train [options]
 
@@ -23,9 +31,16 @@ Options:
   --limit-train N      use only the first N training images
   --limit-test N       use only the first N test images
   --runs-dir DIR       where the run folder is written (default ${defaultRunsDir()})
+  --resume RUN         continue a failed or stopped run (an id in --runs-dir, or its folder) from its last
+                       checkpoint, with its own spec, hyperparameters and data; ends as if never interrupted
+  --strict             treat the spec's warnings (e.g. an unknown field such as "stride") as errors
+  --memory-budget SIZE refuse a model that needs more to train (bytes, 512M, 4G or 60%; default half the
+                       physical memory, or CNN_WORKBENCH_MEMORY_BUDGET)
   --json               end with one JSON line: runDir, backend, testAccuracy, testLoss, confusionMatrix, epochs
   -h, --help           this text
 
+Every epoch is checkpointed. A run that diverges (NaN, a loss stuck at its ceiling, accuracy at chance for 3
+epochs) ends 'diverged' with its best epoch's weights evaluated and saved, exit code 1.
 Ctrl-C once stops after the current batch (best weights restored, model evaluated and saved as 'stopped').`;
 
 const FLAGS = {
@@ -38,8 +53,14 @@ const FLAGS = {
   'limit-train': { type: 'string' },
   'limit-test': { type: 'string' },
   'runs-dir': { type: 'string' },
+  resume: { type: 'string' },
+  strict: { type: 'boolean' },
+  'memory-budget': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
+
+/** Flags that describe a new run: a resumed run takes them from its folder, so they are refused with --resume. */
+const NEW_RUN_FLAGS = ['spec', 'epochs', 'batch-size', 'lr', 'seed', 'limit-train', 'limit-test'] as const;
 
 const fmt = (v: number | null) => (v === null ? 'n/a' : v.toFixed(4));
 
@@ -90,13 +111,17 @@ export const command: CliCommand = {
     const batchSize = intFlag('batch-size', values['batch-size'], 1);
     const lr = positiveFloatFlag('lr', values.lr);
     const seed = intFlag('seed', values.seed, 0);
-    const limitTrain = intFlag('limit-train', values['limit-train'], 1);
-    const limitTest = intFlag('limit-test', values['limit-test'], 1);
+    let limitTrain = intFlag('limit-train', values['limit-train'], 1);
+    let limitTest = intFlag('limit-test', values['limit-test'], 1);
     const json = values.json === true;
     const runsDir = path.resolve(values['runs-dir'] ?? defaultRunsDir());
+    if (values.resume !== undefined) {
+      const clash = NEW_RUN_FLAGS.filter((f) => values[f] !== undefined);
+      if (clash.length > 0) throw new UsageError(`--resume continues a run with its own settings: drop ${clash.map((f) => `--${f}`).join(', ')}`);
+    }
 
     const base = structuredClone(LESSON_HYPERPARAMETERS);
-    const h: Hyperparameters = {
+    let h: Hyperparameters = {
       ...base,
       epochs: epochs ?? base.epochs,
       batch_size: batchSize ?? base.batch_size,
@@ -111,23 +136,65 @@ export const command: CliCommand = {
     }
 
     // Flags are fine: now pay for loading the core (tfjs) — a typo above is reported without that wait.
-    const { DataError, initBackend, loadDataset, RUN_FILES, runTraining, SpecError, TrainControl, TrainingError } = await import('../../core');
-    const { readSpec } = await import('../spec-file');
-    const spec = await readSpec(values.spec ?? 'lesson-cnn');
+    const core = await import('../../core');
+    const { DataError, initBackend, loadDataset, RUN_FILES, runTraining, SpecError, TrainControl, TrainingError } = core;
+    let budget: number | undefined;
+    try {
+      budget = values['memory-budget'] === undefined ? undefined : core.parseBudget(values['memory-budget']);
+    } catch (err) {
+      throw new UsageError(`--memory-budget: ${(err as Error).message}`);
+    }
+    let resume: ResumableRun | undefined;
+    let spec: ModelSpec;
+    let specName = values.spec ?? 'lesson-cnn';
+    if (values.resume !== undefined) {
+      const dir = resolveRunDir(values.resume, runsDir, USAGE);
+      try {
+        resume = await core.loadResumableRun(path.dirname(dir), path.basename(dir));
+      } catch (err) {
+        if (err instanceof core.ResumeError || err instanceof core.RunNotFoundError || err instanceof core.CheckpointError) {
+          throw new UsageError(`--resume ${values.resume}: ${err.message}`);
+        }
+        throw err;
+      }
+      spec = resume.spec;
+      h = resume.hyperparameters;
+      specName = path.join(dir, RUN_FILES.spec);
+      limitTrain = resume.record.limits.train ?? undefined;
+      limitTest = resume.record.limits.test ?? undefined;
+    } else {
+      const { readSpec } = await import('../spec-file');
+      spec = await readSpec(specName);
+    }
     const out = (line: string) => process.stdout.write(line + '\n');
+    // What `summary` shows, shown at train time too (a typo such as "stride": 2 would otherwise train silently
+    // with stride 1); --strict makes them errors.
+    const warnings = core.summarizeSpec(spec).issues.filter((i) => i.severity === 'warning');
+    if (warnings.length > 0 && values.strict === true) {
+      throw new UsageError(`--spec ${specName}: ${warnings.length} warning(s), refused by --strict:\n${warnings.map((w) => `  - ${w.message}`).join('\n')}`);
+    }
+    for (const w of warnings) process.stderr.write(`Warning: ${w.message}\n`);
     const backend = await initBackend();
     out(`Backend: ${backend.name} — ${backend.description}${backend.reason ? ` (${backend.reason})` : ''}`);
 
+    // A resumed run trains on the data it started with: its recorded source, unless --data points elsewhere.
+    const source = values.data ?? (resume ? resumeSource(resume.record.dataset) : undefined);
     let dataset: Dataset;
     try {
-      dataset = await loadDataset(values.data, { limitTrain, limitTest });
+      dataset = await loadDataset(source, { limitTrain, limitTest });
     } catch (err) {
       if (err instanceof DataError) {
         // DataError messages already name the file; name the flag too, and its value only when they don't.
-        const named = values.data === undefined || err.message.includes(path.resolve(values.data)) || err.message.includes(values.data);
-        throw new UsageError(`--data${named ? '' : ` ${values.data}`}: ${err.message}`);
+        const flag = values.data === undefined && resume ? '--resume' : '--data';
+        const named = source === undefined || err.message.includes(path.resolve(source)) || err.message.includes(source);
+        throw new UsageError(`${flag}${named ? '' : ` ${source}`}: ${err.message}`);
       }
       throw err;
+    }
+    if (resume && dataset.info.fingerprint !== resume.record.dataset.fingerprint) {
+      throw new UsageError(
+        `--resume ${values.resume}: the data at ${dataset.info.location} is not the data the run started with (fingerprint ${dataset.info.fingerprint.slice(0, 12)}…, the run's ${resume.record.dataset.fingerprint.slice(0, 12)}…); a resumed run must see the same images`,
+      );
     }
     out(
       `Data: ${dataset.info.name} (${dataset.info.location}): ${dataset.train.count} training images` +
@@ -158,11 +225,11 @@ export const command: CliCommand = {
     let finished;
     try {
       finished = await runTraining(
-        { spec, hyperparameters: h, dataset, runsDir, limitTrain, limitTest },
+        { spec, hyperparameters: h, dataset, runsDir, limitTrain, limitTest, resume, memoryBudget: budget },
         {
           onStart: (runId) => {
             runDir = path.join(runsDir, runId);
-            out(`Run: ${runDir}`);
+            out(`${resume ? 'Resuming run' : 'Run'}: ${runDir}`);
             out(`Model: ${spec.config.name} - ${h.epochs} epoch(s), batch ${h.batch_size}, ${h.optimizer.class_name} lr ${h.optimizer.config.learning_rate}, seed ${h.seed}`);
           },
           onBatch: (p) => {
@@ -186,7 +253,8 @@ export const command: CliCommand = {
       );
     } catch (err) {
       clearBar();
-      if (err instanceof SpecError) throw new UsageError(`--spec ${values.spec ?? 'lesson-cnn'}: ${err.message}`);
+      if (err instanceof SpecError) throw new UsageError(`--spec ${specName}: ${err.message}`);
+      if (err instanceof core.MemoryBudgetError) throw new UsageError(`--spec ${specName}: ${err.message}`);
       if (err instanceof HyperparameterError) throw new UsageError(err.message);
       // Before the run folder exists, a range problem comes from the limits given (e.g. --limit-train 1).
       if (err instanceof RangeError && !runDir) throw new UsageError(err.message);
@@ -205,8 +273,9 @@ export const command: CliCommand = {
     out('');
     out(
       `Finished: ${finished.status} after ${finished.epochsRun} epoch(s) in ${formatSeconds(seconds)}` +
-        (finished.bestEpoch !== null ? `; weights of epoch ${finished.bestEpoch} (best ${h.early_stopping?.monitor})` : ''),
+        (finished.bestEpoch !== null && finished.status !== 'diverged' ? `; weights of epoch ${finished.bestEpoch} (best ${h.early_stopping?.monitor})` : ''),
     );
+    if (finished.message) process.stderr.write(`cnn-workbench train: ${finished.message}\n`);
     out(`Test loss: ${ev.testLoss.toFixed(4)} - test accuracy: ${ev.testAccuracy.toFixed(4)} (${ev.testCount} test images)`);
     for (const note of ev.notes) out(`Note: ${note}`);
     out('');
@@ -233,6 +302,7 @@ export const command: CliCommand = {
         }),
       );
     }
-    return 0;
+    // A diverged run is saved (its best epoch) but did not train: the shell should know.
+    return finished.status === 'diverged' ? EXIT_FAILURE : 0;
   },
 };

@@ -250,8 +250,22 @@ describe('the native addon refuses bad calls with a clear Error, never a crash',
       refuses('trainerParam', [t, 0, 0, f(72), 'write'], /write: expected true or false/);
       refuses('trainerParam', [t, 0.5, 0, f(72), true], /layer: expected an integer, got 0.5/);
       refuses('trainerParam', [{}, 0, 0, f(72), true], /expected a trainer handle/);
+      // The optimizer slots (checkpoints): slot 1 / 2 of a trainable weight; a non-trainable one has none.
+      refuses('trainerParam', [t, 0, 0, f(72), true, 3], /slot: 3 is outside \[0, 2\]/);
+      refuses('trainerParam', [t, 0, 0, f(71), false, 2], /layer 0 param 0 slot 2 has 72 values, received 71/);
       lib.trainerDispose(t);
       refuses('trainerParam', [t, 0, 0, f(72), true], /this trainer was disposed/);
+    },
+    trainerCounters: () => {
+      const t = lib.trainerCreate(LAYERS, [6, 6, 2], 4, ADAM, 1);
+      refuses('trainerCounters', [t, [1]], /counters: expected 2 numbers, received 1/);
+      refuses('trainerCounters', [t, [-1, 0]], /counters: steps -1 is outside/);
+      refuses('trainerCounters', [t, [0, 0.5]], /counters: dropoutCalls: expected an integer, got 0.5/);
+      refuses('trainerCounters', [], /expected 1 arguments/);
+      assert.deepEqual(lib.trainerCounters(t, [3, 4]), [0, 0]);
+      assert.deepEqual(lib.trainerCounters(t), [3, 4]);
+      lib.trainerDispose(t);
+      refuses('trainerCounters', [t], /this trainer was disposed/);
     },
     trainerStep: () => {
       const t = lib.trainerCreate(LAYERS, [6, 6, 2], 4, ADAM, 1);

@@ -37,8 +37,10 @@ export interface NativeAddon {
   trainerCreate(layers: number[][], input: number[], maxBatch: number, optimizer: number[], seed: number): unknown;
   /** Per layer: output shape [h, w, c] and the size of each weight, in tfjs' order. */
   trainerLayout(handle: unknown): { shape: number[]; params: number[] }[];
-  /** Copies one weight into the trainer (`write`) or out of it. */
-  trainerParam(handle: unknown, layer: number, param: number, data: Float32Array, write: boolean): void;
+  /** Copies one weight into the trainer (`write`) or out of it; `slot` 1 and 2 are its optimizer slots (0: the value). */
+  trainerParam(handle: unknown, layer: number, param: number, data: Float32Array, write: boolean, slot?: number): void;
+  /** [optimizer steps, Dropout calls] before the call; with `set`, replaces them (a resumed run continues the streams). */
+  trainerCounters(handle: unknown, set?: [number, number]): [number, number];
   /** Frees the trainer's buffers now; the handle is unusable afterwards. */
   trainerDispose(handle: unknown): void;
   /** One step: [loss, accuracy, 1 if every weight is finite else 0]. */

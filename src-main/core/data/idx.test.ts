@@ -103,3 +103,16 @@ describe('IDX reader: raw vs gzip and corrupt inputs (derived from real bytes)',
     await assert.rejects(readIdxFile(missing), (err: unknown) => err instanceof DataError && err.message.includes(missing) && /ENOENT/.test(err.message));
   });
 });
+
+describe('gunzip with an output limit (issue 13, finding 4)', () => {
+  it('a small gzip that inflates past the limit is refused naming the file, sync and async; within it, it loads', async () => {
+    const { maybeGunzip, maybeGunzipAsync, MAX_GUNZIP_BYTES } = await import('./idx');
+    // 8 MB of zeros compress to ~8 KB: the shape of a gzip bomb, scaled down to a 4 MB limit.
+    const bomb = gzipSync(new Uint8Array(8 * 2 ** 20));
+    assert.ok(bomb.length < 64 * 1024);
+    assertDataError(() => maybeGunzip(bomb, 'bomb-idx3-ubyte.gz', 4 * 2 ** 20), 'bomb-idx3-ubyte.gz', /inflates to more than 4 MB, the most a data file may hold unpacked; refused/);
+    await assert.rejects(maybeGunzipAsync(bomb, 'bomb.gz', 4 * 2 ** 20), (err: unknown) => err instanceof DataError && /bomb\.gz: inflates to more than 4 MB/.test(err.message));
+    assert.equal(maybeGunzip(bomb, 'ok.gz', 16 * 2 ** 20).length, 8 * 2 ** 20);
+    assert.equal(MAX_GUNZIP_BYTES, 2 ** 30, 'the default limit: 1 GB');
+  });
+});

@@ -15,3 +15,4 @@ export { TEMPLATES, getTemplate } from './templates';
 export type { Template } from './templates';
 export { layerFields } from './fields';
 export { SpatialDropout2D } from './spatial-dropout';
+export { estimateMemory, checkMemory, describeMemory, memoryBudget, parseBudget, optimizerSlots, trainingBytes, readableBytes, MemoryBudgetError } from './memory';

@@ -199,12 +199,13 @@ const ID_PATTERN = /^[A-Za-z0-9_.-]+$/;
 
 /** Writes one run as it trains. Obtained from `RunStore.create`. */
 export class RunWriter {
-  private history: EpochResult[] = [];
   private readonly startMs: number;
 
   constructor(
     readonly dir: string,
     private record: RunRecord,
+    /** The epochs already recorded (a resumed run continues its history). */
+    private history: EpochResult[] = [],
   ) {
     this.startMs = Date.parse(record.startedAt);
   }
@@ -250,9 +251,9 @@ export class RunWriter {
     await this.writeRecord({ testAccuracy: evaluation.testAccuracy, testLoss: evaluation.testLoss });
   }
 
-  /** Marks the run finished with a final status. */
-  async finish(status: Exclude<RunStatus, 'running' | 'paused' | 'failed'>, bestEpoch: number | null): Promise<void> {
-    await this.writeRecord({ status, bestEpoch, finishedAt: new Date().toISOString() });
+  /** Marks the run finished with a final status (and why, for 'diverged'). */
+  async finish(status: Exclude<RunStatus, 'running' | 'paused' | 'failed'>, bestEpoch: number | null, error: WireError | null = null): Promise<void> {
+    await this.writeRecord({ status, bestEpoch, error, finishedAt: new Date().toISOString() });
   }
 
   /**

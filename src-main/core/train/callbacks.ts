@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EpochEvent } from '../../shared/contract';
 import type { EarlyStoppingSpec, MonitorMode, MonitorName, ReduceLrSpec } from '../../shared/spec';
+import { finiteOrString, fromJsonNumber, type JsonValue } from '../runs/checkpoint';
 
 /** Metrics available at an epoch end (Keras' `logs`). Validation metrics are absent without a validation set. */
 export type EpochLogs = Partial<Record<MonitorName | 'learning_rate', number>>;
@@ -18,6 +19,15 @@ export interface BatchLogs {
   loss: number;
   accuracy: number;
   size: number;
+  /** This batch's own loss, and whether every weight is still finite after its step (absent: not checked). */
+  batchLoss?: number;
+  weightsFinite?: boolean;
+}
+
+/** What a callback carries across a checkpoint: its counters (JSON) and the weights it holds, if any. */
+export interface CallbackState {
+  json: JsonValue;
+  weights: tf.Tensor[] | null;
 }
 
 /** What a callback may read or change in the running training (Keras: `self.model`). */
@@ -53,6 +63,12 @@ export abstract class Callback {
   async onBatchEnd(_batch: number, _logs: BatchLogs): Promise<void> {}
   /** Frees tensors the callback holds (called once after training, also after a failure). */
   dispose(): void {}
+  /** Its state for a checkpoint (BackupAndRestore); the caller disposes the weights. Stateless: nothing. */
+  getState(): CallbackState {
+    return { json: null, weights: null };
+  }
+  /** Puts a state from `getState` back, after `onTrainBegin` of a resumed run; it takes ownership of `weights`. */
+  setState(_state: CallbackState): void {}
 }
 
 /** Calls each callback's hook in order, awaiting each (Keras calls them in list order too). */
@@ -82,6 +98,15 @@ export class CallbackList {
   }
   dispose(): void {
     for (const c of this.callbacks) c.dispose();
+  }
+  /** Every callback's state, in list order (the caller disposes the weights). */
+  getState(): CallbackState[] {
+    return this.callbacks.map((c) => c.getState());
+  }
+  /** Puts states from `getState` back, in list order; the callbacks take ownership of the weights. */
+  setState(states: CallbackState[]): void {
+    if (states.length !== this.callbacks.length) throw new RangeError(`${states.length} callback states for ${this.callbacks.length} callbacks`);
+    this.callbacks.forEach((c, i) => c.setState(states[i]!));
   }
 }
 
@@ -215,6 +240,24 @@ export class EarlyStopping extends Callback {
   override dispose(): void {
     this.disposeBest();
   }
+
+  override getState(): CallbackState {
+    return {
+      json: { wait: this.wait, stoppedEpoch: this.stoppedEpoch, bestEpoch: this.bestEpoch, best: finiteOrString(this.best), sawMonitor: this.sawMonitor },
+      weights: this.bestWeights ? this.bestWeights.map((w) => w.clone()) : null,
+    };
+  }
+
+  override setState(state: CallbackState): void {
+    const j = (state.json ?? {}) as Record<string, JsonValue>;
+    this.wait = fromJsonNumber(j.wait);
+    this.stoppedEpoch = fromJsonNumber(j.stoppedEpoch);
+    this.bestEpoch = fromJsonNumber(j.bestEpoch);
+    this.best = fromJsonNumber(j.best);
+    this.sawMonitor = j.sawMonitor === true;
+    this.disposeBest();
+    this.bestWeights = state.weights;
+  }
 }
 
 /**
@@ -269,6 +312,17 @@ export class ReduceLROnPlateau extends Callback {
 
   override async onTrainBegin(): Promise<void> {
     this.reset();
+  }
+
+  override getState(): CallbackState {
+    return { json: { wait: this.wait, cooldownCounter: this.cooldownCounter, best: finiteOrString(this.best) }, weights: null };
+  }
+
+  override setState(state: CallbackState): void {
+    const j = (state.json ?? {}) as Record<string, JsonValue>;
+    this.wait = fromJsonNumber(j.wait);
+    this.cooldownCounter = fromJsonNumber(j.cooldownCounter);
+    this.best = fromJsonNumber(j.best);
   }
 
   override async onEpochEnd(epoch: number, logs: EpochLogs): Promise<void> {

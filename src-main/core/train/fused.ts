@@ -35,6 +35,16 @@ export interface FusedTrainer {
   profile(reset?: boolean): NativeProfile;
   /** Frees the native buffers (activations, gradients, optimizer slots) now rather than at garbage collection. */
   dispose(): void;
+  /** The optimizer's state (two slots per weight, empty for non-trainable ones) and counters, for checkpoints. */
+  getOptimizerState(): FusedOptimizerState;
+  /** Puts a state from `getOptimizerState` back (same model); throws naming the weight when a size differs. */
+  setOptimizerState(state: FusedOptimizerState): void;
+}
+
+/** The fused step's optimizer state: slot arrays in layer / weight / slot order, [optimizer steps, Dropout calls]. */
+export interface FusedOptimizerState {
+  slots: Float32Array[];
+  counters: [number, number];
 }
 
 /** The layer categories of the native profile, in the addon's order (native/trainer.h, kProfileConv …). */
@@ -136,6 +146,40 @@ class NativeFusedTrainer implements FusedTrainer {
 
   dispose(): void {
     this.lib.trainerDispose(this.handle);
+  }
+
+  getOptimizerState(): FusedOptimizerState {
+    const slots: Float32Array[] = [];
+    this.eachSlot((i, j, slot, size) => {
+      const data = new Float32Array(size);
+      this.lib.trainerParam(this.handle, i, j, data, false, slot);
+      slots.push(data);
+    });
+    return { slots, counters: this.lib.trainerCounters(this.handle) };
+  }
+
+  setOptimizerState(state: FusedOptimizerState): void {
+    let k = 0;
+    this.eachSlot((i, j, slot, size) => {
+      const data = state.slots[k++];
+      if (!data || (data.length !== size && data.length !== 0)) {
+        throw new RangeError(`optimizer state: layer '${this.layers[i]!.name}' weight ${j} slot ${slot} has ${size} values, the state ${data?.length ?? 'none'}`);
+      }
+      this.lib.trainerParam(this.handle, i, j, data, true, slot);
+    });
+    if (k !== state.slots.length) throw new RangeError(`optimizer state: ${state.slots.length} slot arrays for a model with ${k}`);
+    this.lib.trainerCounters(this.handle, state.counters);
+  }
+
+  /** Calls `fn` for both optimizer slots of every weight; `size` is 0 for a non-trainable weight (no slots). */
+  private eachSlot(fn: (layer: number, weight: number, slot: number, size: number) => void): void {
+    this.layers.forEach((layer, i) => {
+      const trainable = new Set(layer.trainableWeights.map((w) => w.name));
+      layer.weights.forEach((w, j) => {
+        const size = trainable.has(w.name) ? w.shape.reduce<number>((a, d) => a * (d ?? 1), 1) : 0;
+        for (const slot of [1, 2]) fn(i, j, slot, size);
+      });
+    });
   }
 
   pushToModel(): void {

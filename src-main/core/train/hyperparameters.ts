@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { checkOptimizerField, OPTIMIZER_FIELD_RULES, type OptimizerField } from '../../shared/optimizers';
-import { MONITOR_MODES, MONITOR_NAMES, OPTIMIZER_NAMES, type Hyperparameters } from '../../shared/spec';
+import { MAX_BATCH_SIZE, MONITOR_MODES, MONITOR_NAMES, OPTIMIZER_NAMES, type Hyperparameters } from '../../shared/spec';
 
 /** Thrown by `validateHyperparameters`; `issues` lists each problem with its field path and received value. */
 export class HyperparameterError extends Error {
@@ -55,7 +55,7 @@ const schema = z.strictObject({
     config: optimizerConfigSchema,
   }),
   loss: z.literal('categorical_crossentropy', "must be 'categorical_crossentropy'"),
-  batch_size: positiveInt,
+  batch_size: positiveInt.max(MAX_BATCH_SIZE, `must be at most ${MAX_BATCH_SIZE}`),
   epochs: positiveInt,
   validation_split: z.number().min(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)'),
   seed: z.number().int('must be an integer').min(0, 'must be an integer >= 0').max(2 ** 32 - 1, 'must be < 2^32'),
@@ -79,6 +79,14 @@ const schema = z.strictObject({
       cooldown: nonNegativeInt,
     })
     .nullable(),
+  divergence: z
+    .strictObject({
+      patience: positiveInt,
+      loss_ceiling_fraction: z.number().gt(0, 'must be in (0, 1]').max(1, 'must be in (0, 1]'),
+      chance_margin: z.number().min(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)'),
+    })
+    .nullable()
+    .optional(),
 });
 
 function valueAt(input: unknown, pathParts: readonly PropertyKey[]): unknown {

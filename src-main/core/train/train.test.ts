@@ -203,12 +203,12 @@ describe('runTraining', () => {
     assert.equal((await new RunStore(runsDir).get(runId)).status, 'completed');
   });
 
-  it('a diverging loss throws TrainingError naming epoch and batch, and marks the run failed', async () => {
+  it('a NaN before any epoch finished throws TrainingError naming epoch and batch, and marks the run failed (no weights worth keeping)', async () => {
     const runsDir = dirOf('nan');
     const h = hp({ optimizer: { class_name: 'sgd', config: { learning_rate: 1e38 } }, epochs: 3 });
     await assert.rejects(runTraining({ spec: TINY, hyperparameters: h, dataset: data, runsDir }), (err: unknown) => {
       assert.ok(err instanceof TrainingError);
-      assert.match(err.message, /^(loss|the weights) became (NaN|Infinity|-Infinity|NaN or infinite) at epoch 1, batch \d+.*try a lower learning rate/);
+      assert.match(err.message, /^the training diverged: (the loss|the weights) became (NaN|Infinity|-Infinity|NaN or infinite) at epoch 1, batch \d+.*try a lower learning rate/);
       return true;
     });
     const [run] = await new RunStore(runsDir).list();

@@ -3,24 +3,28 @@
  * seeded per-epoch shuffle, EarlyStopping / ReduceLROnPlateau, cooperative stop and pause), evaluate on the
  * test set and write the run folder as it goes.
  *
- * A custom loop over `model.trainOnBatch` rather than `model.fit`: it gives per-batch control (stop, pause,
- * NaN detection, progress) and makes the shuffle explicit. trainOnBatch runs layers in training mode
- * (Dropout active, BatchNorm on batch statistics and updating its moving averages); validation and test go
- * through `model.predict` in inference mode.
+ * Shaped like Keras' `fit`: a loop over epochs and batches that calls a training step (`./step`: the fused
+ * native step or tfjs layers' trainOnBatch, chosen once) and a callback list, and stops cooperatively. A custom
+ * loop rather than `model.fit`: it gives per-batch control (stop, pause, divergence, progress) and makes the
+ * shuffle explicit. Validation and test go through `model.predict` in inference mode.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BackendInfo, BatchProgress, EpochResult, RunStatus, TrainingFinished } from '../../shared/contract';
-import type { Hyperparameters, ModelSpec, SpecIssue } from '../../shared/spec';
+import type { BackendInfo, BatchProgress, EpochResult, TrainingFinished } from '../../shared/contract';
+import { DEFAULT_DIVERGENCE, type Hyperparameters, type ModelSpec, type SpecIssue } from '../../shared/spec';
 import { initBackend } from '../backend';
-import { gatherBatch, mulberry32, shuffleInPlace, splitIndices, toTensors, type Dataset, type ImageSet } from '../data';
+import { mulberry32, shuffleInPlace, splitIndices, type Dataset, type ImageSet } from '../data';
 import { evaluateModel, lossAndAccuracy } from '../eval/predict';
 import { buildModel, createOptimizer, parseSpec, SpecError, summarizeSpec } from '../model';
+import { checkMemory, estimateMemory, memoryBudget, optimizerSlots } from '../model/memory';
+import { removeCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointArray } from '../runs/checkpoint';
+import { reopenRun, type ResumableRun } from '../runs/resume';
 import { RunStore, type RunWriter } from '../runs/store';
-import { CallbackList, callbacksFor, type EpochLogs } from './callbacks';
-import { createFusedTrainer, type FusedPlan } from './fused';
+import { CallbackList, callbacksFor, resolveMode, type CallbackState, type EpochLogs } from './callbacks';
+import { TerminateOnDivergence } from './divergence';
 import { ModelTrainerHandle } from './handle';
 import { TrainControl, type TrainState } from './control';
 import { validateHyperparameters } from './hyperparameters';
+import { createTrainStep, type TrainStep } from './step';
 
 /** Everything one training run needs. */
 export interface TrainJob {
@@ -32,6 +36,10 @@ export interface TrainJob {
   /** Use only the first N training / test images (recorded in run.json). */
   limitTrain?: number;
   limitTest?: number;
+  /** Continue this run (same folder and id) from its checkpoint instead of starting a new one. */
+  resume?: ResumableRun;
+  /** Bytes training may plan for; default `memoryBudget()` (CNN_WORKBENCH_MEMORY_BUDGET, else half the memory). */
+  memoryBudget?: number;
 }
 
 /** Progress callbacks, called on the training thread: keep them cheap (callers throttle batch progress). */
@@ -46,7 +54,7 @@ export interface TrainHooks {
   onLog?(line: string): void;
 }
 
-/** Training itself failed (e.g. the loss diverged). The run is marked 'failed' on disk with this message. */
+/** Training itself failed (e.g. the loss was NaN before any epoch finished). The run is marked 'failed' on disk with this message. */
 export class TrainingError extends Error {
   override name = 'TrainingError';
   constructor(
@@ -95,41 +103,260 @@ function checkModelFitsData(model: tf.LayersModel, spec: ModelSpec, dataset: Dat
   if (issues.length > 0) throw new SpecError(issues, `The model does not fit the dataset ${dataset.info.id}`);
 }
 
-/**
- * tfjs cannot compute gradients of dilated convolutions ("dilation rates greater than 1 are not yet supported in
- * gradients"); the fused native step can. Where the fused step is not used, such a layer is refused up front,
- * named, instead of failing at the first batch with tfjs' message.
- */
-function checkDifferentiable(model: tf.LayersModel, spec: ModelSpec, fusedReason: string): void {
-  const issues: SpecIssue[] = [];
-  spec.config.layers.forEach((layer, i) => {
-    const d = layer.config.dilation_rate;
-    const rates = Array.isArray(d) ? d : [d ?? 1];
-    if (!['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D'].includes(layer.class_name) || rates.every((r) => r === 1)) return;
-    const name = model.layers[i]?.name ?? String(layer.config.name);
-    issues.push(
-      specIssue(i, name, 'dilation_rate', d, `Layer ${i} '${name}': dilation_rate ${JSON.stringify(d)} trains only on the native backend's fused step (tfjs cannot compute the gradients of dilated convolutions), which is not used here: ${fusedReason}`),
-    );
-  });
-  if (issues.length > 0) throw new SpecError(issues, 'The model cannot be trained here');
+/** Keras' `validation_data` metrics for an epoch end: the one place validation runs (inference mode). */
+async function validate(model: tf.LayersModel, set: ImageSet, indices: Int32Array, classNames: string[]): Promise<EpochLogs> {
+  if (indices.length === 0) return {};
+  const v = await lossAndAccuracy(model, set, indices, classNames);
+  return { val_loss: v.loss, val_accuracy: v.accuracy };
 }
 
-/** True when every weight of `model` is finite (a sum over all of them is NaN/Inf otherwise, or overflows only when diverging anyway). */
-async function weightsAreFinite(model: tf.LayersModel): Promise<boolean> {
-  const total = tf.tidy(() => tf.addN(model.trainableWeights.map((w) => tf.sum(w.read()))));
-  const [v] = await total.data();
-  total.dispose();
-  return Number.isFinite(v);
+/** What the fit loop needs, gathered once the run folder exists. */
+interface FitContext {
+  model: tf.LayersModel;
+  step: TrainStep;
+  h: Hyperparameters;
+  train: ImageSet;
+  split: { train: Int32Array; validation: Int32Array };
+  classNames: string[];
+  writer: RunWriter;
+  callbacks: CallbackList;
+  guard: TerminateOnDivergence;
+  handle: ModelTrainerHandle;
+  hooks: TrainHooks;
+  control: TrainControl;
+  /** Logs through the epoch-end holding (see `fit`). */
+  log(line: string): void;
+}
+
+/** How the fit loop ended (and, in a checkpoint, how far it got). */
+interface FitOutcome {
+  userStopped: boolean;
+  steps: number;
+  epochsRun: number;
+  lastTrainAccuracy: number | null;
+}
+
+/** One epoch's batches; `completed` is false when a stop (the user's or the divergence guard's) ended it early. */
+interface EpochOutcome {
+  lossSum: number;
+  accSum: number;
+  seen: number;
+  completed: boolean;
+  stopped: boolean;
+}
+
+/**
+ * Keras' fit loop: for each epoch, shuffle, train the batches through the step strategy, validate, let the
+ * callbacks act, record the epoch and checkpoint it; stop when a callback sets `stopTraining` or the user asks.
+ * A resumed run replays the shuffles of the epochs done (the permutation stream is the same) and puts the
+ * checkpoint's weights, optimizer and callback state back, so it continues exactly as if never interrupted.
+ */
+async function fit(ctx: FitContext, holdLogs: (held: string[] | null) => string[] | null, resume: Checkpoint | null): Promise<FitOutcome> {
+  const { h, callbacks, handle, hooks, control, writer } = ctx;
+  // Its own stream, not the split's: the shuffles do not depend on how many numbers the split drew.
+  const rng = mulberry32((h.seed ^ 0x5eed5eed) >>> 0);
+  const order = Int32Array.from(ctx.split.train);
+  const clock = { trainStart: performance.now(), pausedMs: 0 };
+  const outcome: FitOutcome = { userStopped: false, steps: 0, epochsRun: 0, lastTrainAccuracy: null };
+
+  await callbacks.onTrainBegin();
+  let first = 0;
+  if (resume) {
+    await restore(ctx, resume);
+    for (let e = 0; e < resume.epoch; e++) shuffleInPlace(order, rng);
+    first = resume.epoch;
+    Object.assign(outcome, { steps: resume.steps, epochsRun: resume.epoch, lastTrainAccuracy: resume.lastTrainAccuracy });
+    ctx.log(`Resumed from the checkpoint of epoch ${resume.epoch}.`);
+  }
+  for (let epoch = first; epoch < h.epochs; epoch++) {
+    if (control.state === 'stopping') {
+      // Stop requested during the last epoch's validation: do not start another epoch.
+      outcome.userStopped = true;
+      ctx.log(`Stopped by request before epoch ${epoch + 1}.`);
+      break;
+    }
+    await callbacks.onEpochBegin(epoch);
+    shuffleInPlace(order, rng);
+    const epochStart = performance.now();
+    const pausedBefore = clock.pausedMs;
+    const lr = handle.getLearningRate();
+    ctx.step.beginEpoch();
+    const e = await trainEpoch(ctx, epoch, order, lr, clock, outcome);
+    ctx.step.endEpoch();
+    if (e.stopped) outcome.userStopped = true;
+    if (!e.completed) break;
+    const trainSec = (performance.now() - epochStart - (clock.pausedMs - pausedBefore)) / 1000;
+    const logs: EpochLogs = { loss: e.lossSum / e.seen, accuracy: e.accSum / e.seen, learning_rate: lr };
+    Object.assign(logs, await validate(ctx.model, ctx.train, ctx.split.validation, ctx.classNames));
+    // Lines the callbacks log at an epoch end are held until that epoch's result is out, so they read in
+    // Keras' order: "Epoch 11/50 - … val_loss …" then "Epoch 11: ReduceLROnPlateau reducing learning rate …".
+    holdLogs([]);
+    await callbacks.onEpochEnd(epoch, logs);
+    const result: EpochResult = {
+      runId: writer.id,
+      epoch: epoch + 1,
+      loss: logs.loss!,
+      accuracy: logs.accuracy!,
+      val_loss: logs.val_loss ?? null,
+      val_accuracy: logs.val_accuracy ?? null,
+      learningRate: lr,
+      durationSeconds: (performance.now() - epochStart - (clock.pausedMs - pausedBefore)) / 1000,
+      imagesPerSec: trainSec > 0 ? e.seen / trainSec : 0,
+      events: handle.takeEvents(),
+    };
+    outcome.epochsRun++;
+    outcome.lastTrainAccuracy = result.accuracy;
+    await writer.appendEpoch(result);
+    // Before the epoch is reported: once a user sees "Epoch 2/50", a crash can no longer lose it.
+    await backup(ctx, epoch + 1, outcome);
+    // The best epoch so far is also the saved model, so a crashed run still has one to export.
+    if (ctx.guard.bestEpoch === epoch) await writer.saveModel(ctx.model);
+    hooks.onEpoch?.(result);
+    for (const line of holdLogs(null) ?? []) ctx.log(line);
+    if (handle.stopTraining || outcome.userStopped) break;
+  }
+  await callbacks.onTrainEnd(); // EarlyStopping (and the divergence guard) put the best weights back here
+  return outcome;
+}
+
+/** Writes the checkpoint of `epochsDone` epochs: weights, optimizer, callbacks, counters (one atomic file). */
+async function backup(ctx: FitContext, epochsDone: number, outcome: FitOutcome): Promise<void> {
+  const states = ctx.callbacks.getState();
+  try {
+    const arrays: CheckpointArray[] = [];
+    const add = async (group: string, tensors: tf.Tensor[]) => {
+      for (const [i, t] of tensors.entries()) arrays.push({ group, name: String(i), shape: t.shape, data: (await t.data()) as Float32Array });
+    };
+    await add('weights', ctx.model.getWeights());
+    const opt = await ctx.step.getState();
+    for (const a of opt.arrays) arrays.push({ group: 'optimizer', name: a.name, shape: a.shape, data: a.data });
+    for (const [i, st] of states.entries()) if (st.weights) await add(`callback:${i}`, st.weights);
+    await writeCheckpoint(ctx.writer.dir, {
+      epoch: epochsDone,
+      learningRate: ctx.handle.getLearningRate(),
+      steps: outcome.steps,
+      lastTrainAccuracy: outcome.lastTrainAccuracy,
+      stepKind: opt.kind,
+      counters: opt.counters,
+      callbacks: states.map((st) => st.json),
+      arrays,
+    });
+  } finally {
+    for (const st of states) if (st.weights) tf.dispose(st.weights);
+  }
+}
+
+/** Puts a checkpoint's state back into the model, the step, the callbacks and the learning rate. */
+async function restore(ctx: FitContext, ckpt: Checkpoint): Promise<void> {
+  const group = (name: string) => ckpt.arrays.filter((a) => a.group === name);
+  const current = ctx.model.getWeights();
+  const saved = group('weights');
+  if (saved.length !== current.length || saved.some((a, i) => a.data.length !== current[i]!.size)) {
+    throw new TrainingError(`the checkpoint's weights (${saved.length} arrays) do not fit this model (${current.length})`, ctx.writer.id);
+  }
+  const weights = saved.map((a, i) => tf.tensor(a.data, current[i]!.shape, 'float32'));
+  ctx.model.setWeights(weights);
+  tf.dispose(weights);
+  await ctx.step.setState({ kind: ckpt.stepKind, counters: ckpt.counters, arrays: group('optimizer') });
+  const states: CallbackState[] = ckpt.callbacks.map((json, i) => {
+    const w = group(`callback:${i}`);
+    return { json, weights: w.length > 0 ? w.map((a) => tf.tensor(a.data, a.shape, 'float32')) : null };
+  });
+  ctx.callbacks.setState(states);
+  ctx.handle.setLearningRate(ckpt.learningRate);
+}
+
+/** The batches of one epoch, with progress, pause and cooperative stop between batches. */
+async function trainEpoch(
+  ctx: FitContext,
+  epoch: number,
+  order: Int32Array,
+  lr: number,
+  clock: { trainStart: number; pausedMs: number },
+  outcome: FitOutcome,
+): Promise<EpochOutcome> {
+  const { h, callbacks, hooks, control, writer, handle } = ctx;
+  const n = order.length;
+  const batchesPerEpoch = Math.ceil(n / h.batch_size);
+  const epochStart = performance.now();
+  const pausedBefore = clock.pausedMs;
+  const e: EpochOutcome = { lossSum: 0, accSum: 0, seen: 0, completed: true, stopped: false };
+  // A function, not the property: TypeScript would otherwise narrow `control.state` across awaits.
+  const stateOf = (): TrainState => control.state;
+  for (let b = 0; b < batchesPerEpoch; b++) {
+    await callbacks.onBatchBegin(b);
+    const idx = order.subarray(b * h.batch_size, Math.min(n, (b + 1) * h.batch_size));
+    const { loss, accuracy, finite } = await ctx.step.step(idx, lr);
+    outcome.steps++;
+    e.lossSum += loss * idx.length;
+    e.accSum += accuracy * idx.length;
+    e.seen += idx.length;
+    await callbacks.onBatchEnd(b, { loss: e.lossSum / e.seen, accuracy: e.accSum / e.seen, size: idx.length, batchLoss: loss, weightsFinite: finite });
+    if (handle.stopTraining) {
+      // The divergence guard saw a NaN / Inf: this epoch's weights are lost, it is not recorded.
+      e.completed = false;
+      break;
+    }
+    const now = performance.now();
+    const epochSec = (now - epochStart - (clock.pausedMs - pausedBefore)) / 1000;
+    hooks.onBatch?.({
+      runId: writer.id,
+      epoch: epoch + 1,
+      epochs: h.epochs,
+      batch: b + 1,
+      batchesPerEpoch,
+      loss: e.lossSum / e.seen,
+      accuracy: e.accSum / e.seen,
+      learningRate: lr,
+      imagesPerSec: epochSec > 0 ? e.seen / epochSec : 0,
+      etaSeconds: (epochSec / (b + 1)) * (batchesPerEpoch - b - 1),
+      elapsedSeconds: (now - clock.trainStart - clock.pausedMs) / 1000,
+      trainingStep: ctx.step.description,
+    });
+    // trainOnBatch settles in microtasks, so without one macrotask turn per batch a signal handler (Ctrl-C in
+    // the CLI) or a message port could not call control.stop() until the epoch ends. Costs microseconds.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (stateOf() === 'paused') {
+      const t0 = performance.now();
+      await writer.setStatus('paused');
+      ctx.log('Paused.');
+      await control.waitWhilePaused();
+      clock.pausedMs += performance.now() - t0;
+      if (stateOf() !== 'stopping') {
+        await writer.setStatus('running');
+        ctx.log('Resumed.');
+      }
+    }
+    if (stateOf() === 'stopping') {
+      e.stopped = true;
+      // A partial epoch has no validation metrics to compare, so it is not recorded: the best
+      // completed epoch is what restore_best_weights brings back.
+      if (b < batchesPerEpoch - 1) e.completed = false;
+      ctx.log(`Stopped by request after batch ${b + 1}/${batchesPerEpoch} of epoch ${epoch + 1}.`);
+      break;
+    }
+  }
+  return e;
+}
+
+/** The share of the most frequent class among `indices`: the accuracy of always answering it (chance). */
+function chanceAccuracy(set: ImageSet, indices: Int32Array, k: number): number {
+  const counts = new Array<number>(k).fill(0);
+  for (const i of indices) counts[set.labels[i]!]!++;
+  return indices.length > 0 ? Math.max(...counts) / indices.length : 0;
 }
 
 /**
  * Trains `job.spec` on `job.dataset` and evaluates it on the test set, writing the run folder as it goes.
  *
  * Validation happens before anything is written: a bad spec throws `SpecError`, bad hyperparameters
- * `HyperparameterError`, a model that does not fit the data `SpecError` — and no run folder exists.
- * Once the folder exists, any failure marks the run 'failed' on disk with its reason; a diverging loss
- * throws `TrainingError` ("loss became NaN at epoch 3, batch 17; …").
- * Resolves with status 'completed', 'early_stopped' (EarlyStopping) or 'stopped' (`control.stop()`).
+ * `HyperparameterError`, a model that does not fit the data `SpecError`, one over the memory budget
+ * `MemoryBudgetError` (with the estimate) — and no run folder exists.
+ * Once the folder exists, any failure marks the run 'failed' on disk with its reason. Every epoch is
+ * checkpointed (`runs/checkpoint.ts`), so a failed or stopped run can continue (`job.resume`).
+ * Resolves with status 'completed', 'early_stopped' (EarlyStopping), 'stopped' (`control.stop()`) or
+ * 'diverged' (the divergence guard: the best epoch's weights evaluated and saved, `message` says why); a NaN
+ * before any epoch finished throws `TrainingError` (nothing worth keeping).
  */
 export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control: TrainControl = new TrainControl()): Promise<TrainingFinished> {
   // ---- validate everything before writing anything
@@ -140,210 +367,86 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
   const train = limitSet(job.dataset.train, job.limitTrain, 'limitTrain');
   const test = limitSet(job.dataset.test, job.limitTest, 'limitTest');
   const classNames = job.dataset.info.classNames;
-  const k = classNames.length;
   const split = splitIndices(train.count, h.validation_split, h.seed);
   if (split.train.length === 0) throw new RangeError(`no training images left: ${train.count} image(s) with validation_split ${h.validation_split}`);
+  // No batch is larger than the training part: buffers and the memory check follow the data, not the batch size.
+  const maxBatch = Math.min(h.batch_size, split.train.length);
+  const slots = optimizerSlots(h.optimizer.class_name, h.optimizer.config.momentum);
+  checkMemory(estimateMemory(summary, slots, job.memoryBudget ?? memoryBudget()), maxBatch, spec.config.name);
 
   let backend = await initBackend();
   const model = buildModel(spec, h.seed);
   let optimizer: tf.Optimizer | null = null;
   let writer: RunWriter | null = null;
   let callbacks: CallbackList | null = null;
-  let fused: FusedPlan | null = null;
+  let step: TrainStep | null = null;
   try {
     checkModelFitsData(model, spec, job.dataset);
     optimizer = createOptimizer(h.optimizer);
     model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-    // The whole step in one native call when the backend and the model allow it (the tfjs model stays the
-    // source of truth between epochs); otherwise tfjs layers' trainOnBatch.
-    fused = createFusedTrainer(model, h.optimizer, h.seed, h.batch_size, backend);
-    if (!fused.ok) checkDifferentiable(model, spec, fused.reason);
-    backend = { ...backend, description: `${backend.description}; ${fused.ok ? fused.trainer.description : `tfjs layers training step (${fused.reason})`}` };
+    step = createTrainStep(model, spec, h, backend, train, classNames.length, maxBatch);
+    backend = { ...backend, description: `${backend.description}; ${step.description}` };
 
     // ---- the run folder exists from here on
-    writer = await new RunStore(job.runsDir).create({
-      spec,
-      hyperparameters: h,
-      params: summary.totalParams,
-      backend,
-      dataset: job.dataset.info,
-      limits: { train: job.limitTrain ?? null, test: job.limitTest ?? null },
-      counts: { train: split.train.length, validation: split.validation.length, test: test.count },
-    });
-    const runId = writer.id;
-    // Lines the callbacks log at an epoch end are held until that epoch's result is out, so they read in
-    // Keras' order: "Epoch 11/50 - … val_loss …" then "Epoch 11: ReduceLROnPlateau reducing learning rate …".
+    writer = job.resume
+      ? await reopenRun(job.resume)
+      : await new RunStore(job.runsDir).create({
+          spec,
+          hyperparameters: h,
+          params: summary.totalParams,
+          backend,
+          dataset: job.dataset.info,
+          limits: { train: job.limitTrain ?? null, test: job.limitTest ?? null },
+          counts: { train: split.train.length, validation: split.validation.length, test: test.count },
+        });
     let held: string[] | null = null;
     const log = (line: string) => (held ? held.push(line) : hooks.onLog?.(line));
-    hooks.onStart?.(runId, backend);
-    const trainingStep = fused.ok ? fused.trainer.description : `tfjs layers trainOnBatch (${fused.reason})`;
-    hooks.onLog?.(`Training step: ${trainingStep}`);
+    const holdLogs = (next: string[] | null) => {
+      const before = held;
+      held = next;
+      return before;
+    };
+    hooks.onStart?.(writer.id, backend);
+    hooks.onLog?.(`Training step: ${step.description}`);
 
     const handle = new ModelTrainerHandle(model, log);
     const { list, earlyStopping } = callbacksFor(h);
-    callbacks = new CallbackList(list);
+    // The guard ranks epochs as EarlyStopping does, so "the best epoch" means one thing in a run.
+    const monitor = earlyStopping?.monitor ?? (split.validation.length > 0 ? 'val_loss' : 'loss');
+    const mode = resolveMode(monitor, h.early_stopping?.mode ?? 'auto');
+    const guard = new TerminateOnDivergence(
+      h.divergence === undefined ? DEFAULT_DIVERGENCE : h.divergence,
+      monitor,
+      mode,
+      chanceAccuracy(train, split.train, classNames.length),
+      h.optimizer.config.learning_rate,
+    );
+    callbacks = new CallbackList([...list, guard]);
     callbacks.setTrainer(handle);
-    await callbacks.onTrainBegin();
 
-    // Its own stream, not the split's: the shuffles do not depend on how many numbers the split drew.
-    const rng = mulberry32((h.seed ^ 0x5eed5eed) >>> 0);
-    const order = Int32Array.from(split.train);
-    const n = order.length;
-    const batchesPerEpoch = Math.ceil(n / h.batch_size);
-    const batchX = fused.ok ? new Float32Array(h.batch_size * train.height * train.width * train.channels) : null;
-    const batchLabels = fused.ok ? new Int32Array(h.batch_size) : null;
-    const trainStart = performance.now();
-    let pausedMs = 0;
-    let steps = 0;
-    let epochsRun = 0;
-    let lastTrainAccuracy: number | null = null;
-    let userStopped = false;
-    // A function, not the property: TypeScript would otherwise narrow `control.state` across awaits.
-    const stateOf = (): TrainState => control.state;
+    const ctx: FitContext = { model, step, h, train, split, classNames, writer, callbacks, guard, handle, hooks, control, log };
+    const outcome = await fit(ctx, holdLogs, job.resume?.checkpoint ?? null);
 
-    for (let epoch = 0; epoch < h.epochs && !userStopped; epoch++) {
-      if (stateOf() === 'stopping') {
-        // Stop requested during the last epoch's validation: do not start another epoch.
-        userStopped = true;
-        log(`Stopped by request before epoch ${epoch + 1}.`);
-        break;
-      }
-      await callbacks.onEpochBegin(epoch);
-      shuffleInPlace(order, rng);
-      const epochStart = performance.now();
-      const epochPausedBefore = pausedMs;
-      const lr = handle.getLearningRate();
-      // Callbacks may have changed the model's weights since the last epoch: the trainer starts from them.
-      if (fused.ok) fused.trainer.pullFromModel();
-      let lossSum = 0;
-      let accSum = 0;
-      let seen = 0;
-      let completed = true;
-      for (let b = 0; b < batchesPerEpoch; b++) {
-        await callbacks.onBatchBegin(b);
-        const idx = order.subarray(b * h.batch_size, Math.min(n, (b + 1) * h.batch_size));
-        let loss: number;
-        let acc: number;
-        let finite = true;
-        if (fused.ok) {
-          gatherBatch(train, idx, k, batchX!, batchLabels!);
-          ({ loss, accuracy: acc, finite } = fused.trainer.step(batchX!, batchLabels!, idx.length, lr));
-        } else {
-          const { x, y } = toTensors(train, idx, k);
-          let out: number | number[];
-          try {
-            out = await model.trainOnBatch(x, y);
-          } finally {
-            x.dispose();
-            y.dispose();
-          }
-          [loss, acc] = (Array.isArray(out) ? out : [out, NaN]) as [number, number];
-        }
-        steps++;
-        if (!Number.isFinite(loss)) {
-          throw new TrainingError(
-            `loss became ${Number.isNaN(loss) ? 'NaN' : loss} at epoch ${epoch + 1}, batch ${b + 1}; try a lower learning rate (it was ${lr})`,
-            runId,
-          );
-        }
-        // tfjs clips probabilities inside the loss, so diverged (Inf/NaN) weights can still report a finite
-        // loss (-log 1e-7 ≈ 16.1): check the weights themselves too. One reduction per batch, cheap next to a step.
-        if (!(fused.ok ? finite : await weightsAreFinite(model))) {
-          throw new TrainingError(
-            `the weights became NaN or infinite at epoch ${epoch + 1}, batch ${b + 1} (loss ${loss.toFixed(4)}); the training diverged: try a lower learning rate (it was ${lr})`,
-            runId,
-          );
-        }
-        lossSum += loss * idx.length;
-        accSum += acc * idx.length;
-        seen += idx.length;
-        await callbacks.onBatchEnd(b, { loss: lossSum / seen, accuracy: accSum / seen, size: idx.length });
-        const now = performance.now();
-        const epochSec = (now - epochStart - (pausedMs - epochPausedBefore)) / 1000;
-        const perBatch = epochSec / (b + 1);
-        hooks.onBatch?.({
-          runId,
-          epoch: epoch + 1,
-          epochs: h.epochs,
-          batch: b + 1,
-          batchesPerEpoch,
-          loss: lossSum / seen,
-          accuracy: accSum / seen,
-          learningRate: lr,
-          imagesPerSec: epochSec > 0 ? seen / epochSec : 0,
-          etaSeconds: perBatch * (batchesPerEpoch - b - 1),
-          elapsedSeconds: (now - trainStart - pausedMs) / 1000,
-          trainingStep,
-        });
-        // trainOnBatch settles in microtasks, so without one macrotask turn per batch a signal handler (Ctrl-C in
-        // the CLI) or a message port could not call control.stop() until the epoch ends. Costs microseconds.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        if (stateOf() === 'paused') {
-          const t0 = performance.now();
-          await writer.setStatus('paused');
-          log('Paused.');
-          await control.waitWhilePaused();
-          pausedMs += performance.now() - t0;
-          if (stateOf() !== 'stopping') {
-            await writer.setStatus('running');
-            log('Resumed.');
-          }
-        }
-        if (stateOf() === 'stopping') {
-          userStopped = true;
-          // A partial epoch has no validation metrics to compare, so it is not recorded: the best
-          // completed epoch is what restore_best_weights brings back.
-          if (b < batchesPerEpoch - 1) completed = false;
-          log(`Stopped by request after batch ${b + 1}/${batchesPerEpoch} of epoch ${epoch + 1}.`);
-          break;
-        }
-      }
-      if (fused.ok) fused.trainer.pushToModel();
-      if (!completed) break;
-      const trainSec = (performance.now() - epochStart - (pausedMs - epochPausedBefore)) / 1000;
-      const logs: EpochLogs = { loss: lossSum / seen, accuracy: accSum / seen, learning_rate: lr };
-      if (split.validation.length > 0) {
-        const v = await lossAndAccuracy(model, train, split.validation, classNames);
-        logs.val_loss = v.loss;
-        logs.val_accuracy = v.accuracy;
-      }
-      held = [];
-      await callbacks.onEpochEnd(epoch, logs);
-      const result: EpochResult = {
-        runId,
-        epoch: epoch + 1,
-        loss: logs.loss!,
-        accuracy: logs.accuracy!,
-        val_loss: logs.val_loss ?? null,
-        val_accuracy: logs.val_accuracy ?? null,
-        learningRate: lr,
-        durationSeconds: (performance.now() - epochStart - (pausedMs - epochPausedBefore)) / 1000,
-        imagesPerSec: trainSec > 0 ? seen / trainSec : 0,
-        events: handle.takeEvents(),
-      };
-      epochsRun++;
-      lastTrainAccuracy = result.accuracy;
-      await writer.appendEpoch(result);
-      hooks.onEpoch?.(result);
-      const lines: string[] = held;
-      held = null;
-      for (const line of lines) log(line);
-      if (handle.stopTraining) break;
-    }
+    if (guard.reason !== null && guard.bestValue === null) throw new TrainingError(guard.reason, writer.id);
+    const status: TrainingFinished['status'] =
+      guard.reason !== null
+        ? 'diverged'
+        : outcome.userStopped
+          ? 'stopped'
+          : earlyStopping && earlyStopping.stoppedEpoch > 0
+            ? 'early_stopped'
+            : 'completed';
+    const bestEpoch =
+      status === 'diverged' ? guard.bestEpoch + 1 : earlyStopping && earlyStopping.bestValue !== null ? earlyStopping.bestEpoch + 1 : null;
 
-    await callbacks.onTrainEnd(); // EarlyStopping puts the best weights back here
-    const status: Exclude<RunStatus, 'running' | 'paused' | 'failed'> = userStopped
-      ? 'stopped'
-      : earlyStopping && earlyStopping.stoppedEpoch > 0
-        ? 'early_stopped'
-        : 'completed';
-    const bestEpoch = earlyStopping && earlyStopping.bestValue !== null ? earlyStopping.bestEpoch + 1 : null;
-
-    const evaluation = await evaluateModel(model, test, classNames, { spec, steps, lastTrainAccuracy });
+    const evaluation = await evaluateModel(model, test, classNames, { spec, steps: outcome.steps, lastTrainAccuracy: outcome.lastTrainAccuracy });
     await writer.writeEvaluation(evaluation);
     await writer.saveModel(model);
-    await writer.finish(status, bestEpoch);
-    return { runId, status, epochsRun, bestEpoch, evaluation };
+    const message = guard.reason ?? undefined;
+    await writer.finish(status, bestEpoch, message ? { name: 'Diverged', message } : null);
+    // Only a stopped run can be continued; a finished one keeps its model, not the (larger) checkpoint.
+    if (status !== 'stopped') await removeCheckpoint(writer.dir);
+    return { runId: writer.id, status, epochsRun: outcome.epochsRun, bestEpoch, evaluation, ...(message ? { message } : {}) };
   } catch (err) {
     if (writer) {
       const e = err instanceof Error ? err : new Error(String(err));
@@ -355,7 +458,7 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
     }
     throw err;
   } finally {
-    if (fused?.ok) fused.trainer.dispose();
+    step?.dispose();
     callbacks?.dispose();
     model.dispose();
     optimizer?.dispose();

@@ -19,3 +19,26 @@ export function formatWeightBytes(params: number): string {
   if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(2)} MB`;
   return `${(bytes / 1024 ** 3).toFixed(2)} GB`;
 }
+
+/** Bytes as "12.3 MB" (1024 steps, one decimal). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let size = bytes / 1024;
+  let u = 0;
+  while (size >= 1024 && u < units.length - 1) {
+    size /= 1024;
+    u++;
+  }
+  return `${size.toFixed(1)} ${units[u]}`;
+}
+
+/**
+ * The summary's memory line for the batch size the hyperparameters ask for: what training needs (weights,
+ * gradients and optimizer slots, plus the batch's activations), against the budget the services refuse above.
+ */
+export function memoryLine(m: { fixedBytes: number; perImageBytes: number; budgetBytes: number }, batch: number): { text: string; over: boolean } {
+  const total = m.fixedBytes + batch * m.perImageBytes;
+  const over = total > m.budgetBytes;
+  return { text: `~${formatBytes(total)} to train at batch ${batch} (budget ${formatBytes(m.budgetBytes)})${over ? ': too large, training would be refused' : ''}`, over };
+}

@@ -131,6 +131,23 @@ export class TrainingState {
     }
   }
 
+  /**
+   * Continues a failed or stopped run from its last checkpoint and follows it here. Resolves with why the
+   * services refused it (no checkpoint, a run already training), or null when it continues.
+   */
+  async continueRun(runId: string): Promise<string | null> {
+    if (this.active) return `a run is training (${this.runId ?? 'starting'}): stop it before resuming another`;
+    this.connect();
+    try {
+      await this.#api().training.continueRun(runId);
+    } catch (e) {
+      return errorMessage(e);
+    }
+    // Its events may already have been adopted; otherwise (or if it is the finished run shown here) follow it.
+    if (this.runId !== runId || !this.active) this.#follow(runId);
+    return null;
+  }
+
   async pause(): Promise<void> {
     if (!this.canPause || !this.runId) return;
     await this.#command(() => this.#api().training.pauseTraining(this.runId as string), 'Pause', 'paused');
@@ -185,6 +202,12 @@ export class TrainingState {
   #adopt(runId: string): boolean {
     if (this.#mine(runId)) return true;
     if (this.active) return false;
+    this.#follow(runId);
+    return true;
+  }
+
+  /** Shows `runId` as the live run, its setup and earlier epochs read from its record. */
+  #follow(runId: string): void {
     this.#reset('running', runId, null);
     this.#cost = costOf(runId);
     this.#api()
@@ -200,7 +223,6 @@ export class TrainingState {
       .catch(() => {
         // The live events still draw the curves; only the earlier epochs and the dataset are missing.
       });
-    return true;
   }
 
   #onProgress(p: BatchProgress): void {
