@@ -159,7 +159,12 @@ export const METHOD_ARGS: Record<MethodChannel, ArgSchema[]> = {
   'runs.listRuns': [],
   'runs.getRun': [arg('runId', IdSchema)],
   'exports.exportModel': [arg('runId', IdSchema), arg('format', ExportFormatSchema), opt('path', PathSchema)],
-  'exports.predict': [arg('runId', IdSchema), arg('images', PredictImagesSchema)],
+  'exports.zipExport': [arg('runId', IdSchema), arg('name', PathSchema)],
+  'exports.predict': [arg('runId', IdSchema), arg('images', PredictImagesSchema), opt('options', z.object({ invert: z.boolean().optional() }))],
+  'exports.predictTestImages': [
+    arg('runId', IdSchema),
+    arg('indices', z.array(z.number().int().min(0).max(100_000_000)).min(1).max(MAX_PREDICT_IMAGES)),
+  ],
   'projects.openProject': [],
   'projects.saveProject': [arg('project', ProjectSchema)],
 };

@@ -5,7 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { BackendInfo, TrainingRequest, WireError } from '../shared/contract';
-import type { FromWorker, ToWorker, WorkerData, WorkerTrainingJob } from '../worker/protocol';
+import type { FromWorker, ToWorker, WorkerData, WorkerTask, WorkerTaskResults, WorkerTrainingJob } from '../worker/protocol';
 import type { EventHub } from './events';
 import { toWireError } from './router';
 
@@ -51,6 +51,58 @@ interface ActiveRun {
   settled: boolean;
 }
 
+/** A task sent to a worker and not answered yet. */
+interface PendingTask {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+  onProgress?(stage: string, message: string): void;
+}
+
+/**
+ * The tasks in flight on one worker: answers matched by id, and every one rejected if the worker dies. The
+ * worker is referenced only while tasks are in flight, so an idle one never keeps the process alive.
+ */
+class TaskChannel {
+  readonly pending = new Map<number, PendingTask>();
+
+  constructor(readonly worker: Worker) {
+    this.attach();
+  }
+
+  /** (Re)installs the listeners (a standby taken for training has its own listeners removed). */
+  attach(): void {
+    this.worker.on('message', (m: FromWorker) => {
+      if (m.type === 'taskProgress') this.pending.get(m.id)?.onProgress?.(m.stage, m.message);
+      else if (m.type === 'taskDone' || m.type === 'taskFailed') {
+        const task = this.pending.get(m.id);
+        if (!task) return;
+        this.pending.delete(m.id);
+        if (m.type === 'taskDone') task.resolve(m.result);
+        else task.reject(Object.assign(new Error(m.error.message), { name: m.error.name }));
+        if (this.pending.size === 0) this.onIdle();
+      }
+    });
+    const die = (why: string): void => this.failAll({ name: 'WorkerCrashed', message: why });
+    this.worker.on('error', (err) => die(`the worker running the export or prediction crashed: ${toWireError(err).message}`));
+    this.worker.on('exit', (code) => die(`the worker running the export or prediction exited (code ${code}) before answering`));
+  }
+
+  /** Called when the last pending task is answered. */
+  onIdle: () => void = () => undefined;
+
+  send(id: number, task: WorkerTask, pending: PendingTask): void {
+    this.pending.set(id, pending);
+    this.worker.ref();
+    this.worker.postMessage({ type: 'task', id, task } satisfies ToWorker);
+  }
+
+  failAll(error: WireError): void {
+    const tasks = [...this.pending.values()];
+    this.pending.clear();
+    for (const t of tasks) t.reject(Object.assign(new Error(error.message), { name: error.name }));
+  }
+}
+
 /** Runs training in a worker thread and relays its events. */
 export class TrainingManager {
   private active: ActiveRun | null = null;
@@ -61,6 +113,10 @@ export class TrainingManager {
   private standby: Worker | null = null;
   private disposed = false;
   private readonly workerUrl: URL;
+  /** Task bookkeeping of the standby worker, and of the worker that runs tasks while the standby trains. */
+  private standbyTasks: TaskChannel | null = null;
+  private sideTasks: TaskChannel | null = null;
+  private nextTaskId = 1;
 
   constructor(private readonly opts: TrainingManagerOptions) {
     this.workerUrl = opts.workerUrl ?? defaultWorkerUrl();
@@ -95,11 +151,62 @@ export class TrainingManager {
     const worker = new Worker(this.workerUrl, { workerData: { mode: 'standby' } satisfies WorkerData });
     worker.unref();
     this.standby = worker;
+    const channel = new TaskChannel(worker);
+    channel.onIdle = () => {
+      if (this.standby === worker) worker.unref();
+    };
+    this.standbyTasks = channel;
     const drop = (): void => {
-      if (this.standby === worker) this.standby = null;
+      if (this.standby === worker) {
+        this.standby = null;
+        this.standbyTasks = null;
+      }
     };
     worker.on('error', drop);
     worker.on('exit', drop);
+    this.retireSideWorker();
+  }
+
+  /**
+   * Runs an export / predict / zip task where training runs: in the standby worker (tfjs already loaded) when
+   * one waits, else in a task worker of its own (while the standby trains, or when prewarming is off). The
+   * thread serving the UI never loads tfjs for it.
+   */
+  runTask<K extends WorkerTask['kind']>(
+    task: Extract<WorkerTask, { kind: K }>,
+    onProgress?: (stage: string, message: string) => void,
+  ): Promise<WorkerTaskResults[K]> {
+    if (this.disposed) return Promise.reject(new Error('the workbench services are shutting down'));
+    if (!this.standby && !this.active) this.prewarm();
+    const channel = this.standby && this.standbyTasks ? this.standbyTasks : this.sideChannel();
+    const id = this.nextTaskId++;
+    return new Promise<WorkerTaskResults[K]>((resolve, reject) => {
+      channel.send(id, task, { resolve: resolve as (v: unknown) => void, reject, onProgress });
+    });
+  }
+
+  private sideChannel(): TaskChannel {
+    if (this.sideTasks) return this.sideTasks;
+    const worker = new Worker(this.workerUrl, { workerData: { mode: 'tasks' } satisfies WorkerData });
+    worker.unref();
+    const channel = new TaskChannel(worker);
+    channel.onIdle = () => {
+      worker.unref();
+      this.retireSideWorker();
+    };
+    worker.on('exit', () => {
+      if (this.sideTasks === channel) this.sideTasks = null;
+    });
+    this.sideTasks = channel;
+    return channel;
+  }
+
+  /** Ends the side task worker once it is idle and a standby can take the tasks (one tfjs copy is enough). */
+  private retireSideWorker(): void {
+    const side = this.sideTasks;
+    if (!side || side.pending.size > 0 || !this.standby) return;
+    this.sideTasks = null;
+    void side.worker.terminate();
   }
 
   /** True while a standby worker is waiting for a run (for tests and diagnostics). */
@@ -135,8 +242,12 @@ export class TrainingManager {
     let worker: Worker;
     if (this.standby) {
       worker = this.standby;
+      const tasks = this.standbyTasks;
       this.standby = null;
+      this.standbyTasks = null;
       worker.removeAllListeners();
+      // Tasks sent before this job are still answered (the worker finishes them before training).
+      if (tasks && tasks.pending.size > 0) tasks.attach();
       worker.ref();
       worker.postMessage({ type: 'job', job } satisfies ToWorker);
     } else {
@@ -251,7 +362,11 @@ export class TrainingManager {
     this.disposed = true;
     const standby = this.standby;
     this.standby = null;
+    this.standbyTasks = null;
     if (standby) await standby.terminate();
+    const side = this.sideTasks;
+    this.sideTasks = null;
+    if (side) await side.worker.terminate();
     const run = this.active;
     if (!run) return;
     run.settled = true; // shutting down is not a crash: no failure event to a closing UI

@@ -22,7 +22,7 @@ export const API_METHODS = {
   datasets: ['listDatasets', 'importDataset', 'getTestImages'],
   training: ['getBackend', 'startTraining', 'pauseTraining', 'resumeTraining', 'stopTraining'],
   runs: ['listRuns', 'getRun'],
-  exports: ['exportModel', 'predict'],
+  exports: ['exportModel', 'zipExport', 'predict', 'predictTestImages'],
   projects: ['openProject', 'saveProject'],
 } as const satisfies { [S in ServiceName]: readonly MethodName<S>[] };
 
@@ -44,6 +44,7 @@ export const API_EVENTS = {
   'training.onEpochEnd': { service: 'training', method: 'onEpochEnd' },
   'training.onTrainingFinished': { service: 'training', method: 'onTrainingFinished' },
   'training.onTrainingFailed': { service: 'training', method: 'onTrainingFailed' },
+  'exports.onExportProgress': { service: 'exports', method: 'onExportProgress' },
   'app.onMenuCommand': { service: 'app', method: 'onMenuCommand' },
 } as const;
 

@@ -9,6 +9,7 @@ import os from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { Dataset } from '../core/data/index';
 import type { FromWorker, ToWorker, WorkerData, WorkerTrainingJob } from './protocol';
+import { TaskQueue } from './tasks';
 
 /** The dataset a standby worker reads ahead of time: the one the workbench opens with. */
 const DEFAULT_DATASET = 'fashion-mnist';
@@ -45,15 +46,33 @@ async function main(data: WorkerData): Promise<void> {
     post({ type: 'backend', backend: await initBackend() });
     return;
   }
+  if (data.mode === 'tasks') {
+    // Export and predict while the standby worker trains: the backend first, then the tasks as they come.
+    const queue = new TaskQueue(post, import('../core/backend/index').then((m) => m.initBackend()));
+    port.on('message', (m: ToWorker) => {
+      if (m.type === 'task') queue.push(m.id, m.task);
+    });
+    return;
+  }
   let preloaded: Dataset | null = null;
   let job: WorkerTrainingJob;
   if (data.mode === 'standby') {
     // Pay the start-up costs (module loading, backend, reading the default dataset) before anyone waits.
     // Failures here are left for the run itself to meet and report.
-    try {
-      const [{ initBackend }, { loadDataset }] = await Promise.all([import('../core/backend/index'), import('../core/data/index'), import('../core/train/train')]);
+    const backendReady = (async () => {
+      const [{ initBackend }] = await Promise.all([import('../core/backend/index'), import('../core/data/index'), import('../core/train/train')]);
       const backend = await initBackend();
       post({ type: 'backend', backend });
+    })();
+    // Tasks (export, predict) wait only for the backend, not for the dataset.
+    const queue = new TaskQueue(post, backendReady);
+    const onTask = (m: ToWorker): void => {
+      if (m.type === 'task') queue.push(m.id, m.task);
+    };
+    port.on('message', onTask);
+    try {
+      await backendReady;
+      const { loadDataset } = await import('../core/data/index');
       preloaded = await loadDataset(DEFAULT_DATASET, { download: false });
     } catch {
       preloaded = null;
@@ -66,6 +85,9 @@ async function main(data: WorkerData): Promise<void> {
       };
       port.on('message', onJob);
     });
+    // Tasks sent before the job are answered first; none come after it (main sends them elsewhere).
+    port.off('message', onTask);
+    await queue.idle();
   } else {
     job = data.job;
   }

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ImageSample } from '../../shared/contract';
 import { DataError } from './errors';
 import type { ImageSet } from './types';
 
@@ -54,19 +53,5 @@ export function toTensors(
   };
 }
 
-/** Raw pixels and labels of chosen images, for galleries (plain arrays: they cross IPC as JSON). */
-export function getImages(set: ImageSet, indices: number[]): ImageSample[] {
-  const pixels = set.height * set.width * set.channels;
-  return indices.map((index) => {
-    if (!Number.isInteger(index) || index < 0 || index >= set.count) {
-      throw new DataError(`image index ${index} is outside the set of ${set.count} images`);
-    }
-    return {
-      index,
-      label: set.labels[index]!,
-      width: set.width,
-      height: set.height,
-      pixels: Array.from(set.images.subarray(index * pixels, (index + 1) * pixels)),
-    };
-  });
-}
+// Test images for galleries live in ./samples.ts, away from tfjs (the app's main process reads them).
+export { getImages } from './samples';
