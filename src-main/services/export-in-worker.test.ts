@@ -101,6 +101,21 @@ it('predicts an uploaded PNG and a test image in the worker, showing what the mo
   assert.deepEqual(test0.truth, { classIndex: 9, className: '9' });
 });
 
+it('predicts while a run holds the standby worker (paused mid-run): a task worker answers', async () => {
+  const info = (await services.api.datasets.listDatasets()).find((d) => d.location === dataDir)!;
+  const finished = new Promise<TrainingFinished>((resolve) => services.api.training.onTrainingFinished(resolve));
+  const run = await services.api.training.startTraining({ spec: readExample('small-cnn'), hyperparameters: shortRun(50, 8), datasetId: info.id });
+  await services.api.training.pauseTraining(run.runId);
+  try {
+    const [p] = await services.api.exports.predictTestImages(runId, [0]);
+    assert.equal(p?.truth?.classIndex, 9);
+  } finally {
+    // A paused run stops without resuming (and is evaluated as 'stopped').
+    await services.api.training.stopTraining(run.runId);
+  }
+  assert.equal((await finished).runId, run.runId);
+});
+
 it('the process serving the UI loaded neither tfjs nor ONNX Runtime for any of it', async () => {
   // What the Results and Runs views call around export and predict, too.
   const [dataset] = (await services.api.datasets.listDatasets()).filter((d) => d.location === dataDir);

@@ -69,22 +69,37 @@ class TaskChannel {
     this.attach();
   }
 
-  /** (Re)installs the listeners (a standby taken for training has its own listeners removed). */
-  attach(): void {
-    this.worker.on('message', (m: FromWorker) => {
-      if (m.type === 'taskProgress') this.pending.get(m.id)?.onProgress?.(m.stage, m.message);
-      else if (m.type === 'taskDone' || m.type === 'taskFailed') {
-        const task = this.pending.get(m.id);
-        if (!task) return;
-        this.pending.delete(m.id);
-        if (m.type === 'taskDone') task.resolve(m.result);
-        else task.reject(Object.assign(new Error(m.error.message), { name: m.error.name }));
-        if (this.pending.size === 0) this.onIdle();
-      }
-    });
-    const die = (why: string): void => this.failAll({ name: 'WorkerCrashed', message: why });
-    this.worker.on('error', (err) => die(`the worker running the export or prediction crashed: ${toWireError(err).message}`));
-    this.worker.on('exit', (code) => die(`the worker running the export or prediction exited (code ${code}) before answering`));
+  private readonly onMessage = (m: FromWorker): void => {
+    if (m.type === 'taskProgress') this.pending.get(m.id)?.onProgress?.(m.stage, m.message);
+    else if (m.type === 'taskDone' || m.type === 'taskFailed') {
+      const task = this.pending.get(m.id);
+      if (!task) return;
+      this.pending.delete(m.id);
+      if (m.type === 'taskDone') task.resolve(m.result);
+      else task.reject(Object.assign(new Error(m.error.message), { name: m.error.name }));
+      if (this.pending.size === 0) this.onIdle();
+    }
+  };
+  private readonly onError = (err: Error): void =>
+    this.failAll({ name: 'WorkerCrashed', message: `the worker running the export or prediction crashed: ${toWireError(err).message}` });
+  private readonly onExit = (code: number): void =>
+    this.failAll({ name: 'WorkerCrashed', message: `the worker running the export or prediction exited (code ${code}) before answering` });
+
+  private attach(): void {
+    this.worker.on('message', this.onMessage);
+    this.worker.on('error', this.onError);
+    this.worker.on('exit', this.onExit);
+  }
+
+  /**
+   * Removes this channel's listeners (a standby taken for training, once the run's own listeners are on: a
+   * Worker stops delivering messages when its last 'message' listener goes, and never `removeAllListeners()`
+   * on it — that also drops Node's own hook that restarts delivery).
+   */
+  detach(): void {
+    this.worker.off('message', this.onMessage);
+    this.worker.off('error', this.onError);
+    this.worker.off('exit', this.onExit);
   }
 
   /** Called when the last pending task is answered. */
@@ -115,6 +130,8 @@ export class TrainingManager {
   private readonly workerUrl: URL;
   /** Task bookkeeping of the standby worker, and of the worker that runs tasks while the standby trains. */
   private standbyTasks: TaskChannel | null = null;
+  /** The standby's own error/exit listener (removed when a run takes it). */
+  private standbyDrop: (() => void) | null = null;
   private sideTasks: TaskChannel | null = null;
   private nextTaskId = 1;
 
@@ -164,6 +181,7 @@ export class TrainingManager {
     };
     worker.on('error', drop);
     worker.on('exit', drop);
+    this.standbyDrop = drop;
     this.retireSideWorker();
   }
 
@@ -240,14 +258,18 @@ export class TrainingManager {
       progressIntervalMs: this.opts.progressIntervalMs ?? 100,
     };
     let worker: Worker;
+    let standbyTasks: TaskChannel | null = null;
     if (this.standby) {
       worker = this.standby;
-      const tasks = this.standbyTasks;
+      standbyTasks = this.standbyTasks;
+      const drop = this.standbyDrop;
       this.standby = null;
       this.standbyTasks = null;
-      worker.removeAllListeners();
-      // Tasks sent before this job are still answered (the worker finishes them before training).
-      if (tasks && tasks.pending.size > 0) tasks.attach();
+      this.standbyDrop = null;
+      if (drop) {
+        worker.off('error', drop);
+        worker.off('exit', drop);
+      }
       worker.ref();
       worker.postMessage({ type: 'job', job } satisfies ToWorker);
     } else {
@@ -257,7 +279,7 @@ export class TrainingManager {
     this.active = run;
     const { events } = this.opts;
 
-    return new Promise<{ runId: string }>((resolve, reject) => {
+    const started = new Promise<{ runId: string }>((resolve, reject) => {
       let answered = false;
       const fail = (error: WireError): void => {
         if (run.settled) return;
@@ -323,6 +345,10 @@ export class TrainingManager {
         fail({ name: 'WorkerCrashed', message: `the training worker exited unexpectedly (exit code ${code}) before the run finished` });
       });
     });
+    // The standby's task listeners go now that the run's are on, unless tasks sent before the job are still
+    // being answered (the worker finishes them before it trains).
+    if (standbyTasks && standbyTasks.pending.size === 0) standbyTasks.detach();
+    return started;
   }
 
   private send(runId: string, message: ToWorker): ActiveRun {

@@ -56,6 +56,9 @@ async function main(data: WorkerData): Promise<void> {
   }
   let preloaded: Dataset | null = null;
   let job: WorkerTrainingJob;
+  /** Standby: its listener, kept until the run's own is on, and the controls it caught meanwhile. */
+  let standbyListener: ((m: ToWorker) => void) | null = null;
+  const earlyControls: ToWorker[] = [];
   if (data.mode === 'standby') {
     // Pay the start-up costs (module loading, backend, reading the default dataset) before anyone waits.
     // Failures here are left for the run itself to meet and report.
@@ -64,12 +67,19 @@ async function main(data: WorkerData): Promise<void> {
       const backend = await initBackend();
       post({ type: 'backend', backend });
     })();
-    // Tasks (export, predict) wait only for the backend, not for the dataset.
+    // Tasks (export, predict) wait only for the backend, not for the dataset. One listener from the start takes
+    // both tasks and the job: once a 'message' listener exists the port delivers, so a job arriving while the
+    // dataset still loads must not meet a listener that ignores it.
     const queue = new TaskQueue(post, backendReady);
-    const onTask = (m: ToWorker): void => {
+    let takeJob: (job: WorkerTrainingJob) => void = () => undefined;
+    const jobArrived = new Promise<WorkerTrainingJob>((resolve) => (takeJob = resolve));
+    const onMessage = (m: ToWorker): void => {
       if (m.type === 'task') queue.push(m.id, m.task);
+      else if (m.type === 'job') takeJob(m.job);
+      else earlyControls.push(m);
     };
-    port.on('message', onTask);
+    standbyListener = onMessage;
+    port.on('message', onMessage);
     try {
       await backendReady;
       const { loadDataset } = await import('../core/data/index');
@@ -77,16 +87,8 @@ async function main(data: WorkerData): Promise<void> {
     } catch {
       preloaded = null;
     }
-    job = await new Promise<WorkerTrainingJob>((resolve) => {
-      const onJob = (m: ToWorker): void => {
-        if (m.type !== 'job') return;
-        port.off('message', onJob);
-        resolve(m.job);
-      };
-      port.on('message', onJob);
-    });
+    job = await jobArrived;
     // Tasks sent before the job are answered first; none come after it (main sends them elsewhere).
-    port.off('message', onTask);
     await queue.idle();
   } else {
     job = data.job;
@@ -105,6 +107,9 @@ async function main(data: WorkerData): Promise<void> {
   };
   // While paused (or loading) the event loop is free and delivers messages as events.
   port.on('message', apply);
+  if (standbyListener) port.off('message', standbyListener);
+  // A pause or stop sent while the standby finished its tasks and loaded the trainer.
+  for (const m of earlyControls.splice(0)) apply(m);
   /**
    * While training, the batch loop can run for a whole epoch without yielding to the event loop (the
    * backends resolve each step as microtasks), so 'message' events would wait for the epoch's end. Each
