@@ -4,10 +4,45 @@
  * a process that did not import it — is found where it was, and data that has moved or changed is reported as
  * such instead of being used silently.
  */
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
+import nodePath from 'node:path';
 import { loadDatasetCached } from './catalog';
 import { describeError } from './errors';
+import { loadDataset } from './load';
 import type { Dataset } from './types';
+
+/**
+ * Sizes and modification times of the files a dataset at `p` is read from (a folder's files; for a CSV, the
+ * CSV and text files beside it: its test CSV and classes.txt), so a cached copy is used only while they are
+ * unchanged — the worker that answers exports lives long, and a changed folder must be seen as changed.
+ */
+async function signature(p: string): Promise<string> {
+  const isDir = (await stat(p)).isDirectory();
+  const dir = isDir ? p : nodePath.dirname(p);
+  const names = (await readdir(dir)).filter((n) => isDir || /\.(csv|txt)$/i.test(n)).sort();
+  const parts = await Promise.all(
+    names.map(async (n) => {
+      const st = await stat(nodePath.join(dir, n)).catch(() => null);
+      return st ? `${n}:${st.size}:${st.mtimeMs}` : n;
+    }),
+  );
+  return parts.join('|');
+}
+
+let lastByPath: { key: string; dataset: Promise<Dataset> } | null = null;
+
+/** `loadDataset(p)`, cached while the files under it are unchanged (one entry: the run being exported). */
+async function loadByPath(p: string): Promise<Dataset> {
+  const key = `${p}\n${await signature(p)}`;
+  if (lastByPath?.key !== key) {
+    const dataset = loadDataset(p, { download: false });
+    lastByPath = { key, dataset };
+    dataset.catch(() => {
+      if (lastByPath?.dataset === dataset) lastByPath = null;
+    });
+  }
+  return lastByPath.dataset;
+}
 
 /** Where a run's data came from, as run.json records it. */
 export interface RecordedData {
@@ -46,7 +81,7 @@ export async function loadRunData(recorded: RecordedData): Promise<RunData> {
       return { ok: false, problem: 'missing', reason: `the data at ${path} is missing (${why})` };
     }
     try {
-      dataset = await loadDatasetCached(path);
+      dataset = await loadByPath(path);
     } catch (err) {
       return { ok: false, problem: 'missing', reason: `the data at ${path} cannot be read: ${describeError(err)}` };
     }
