@@ -23,7 +23,7 @@ export default tseslint.config(
   {
     files: ['src-main/shared/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [pattern(['../*', '**/core/**', '**/app/**', '@tensorflow/*', 'electron', 'node:*'], 'shared/ is types and plain data only: it imports nothing but its siblings.')] }],
+      'no-restricted-imports': ['error', { patterns: [pattern(['../../*', '**/core/**', '**/app/**', '**/services/**', '@tensorflow/*', 'electron', 'node:*'], 'shared/ is types, plain data and pure functions: it imports nothing outside src-main/shared.')] }],
     },
   },
   {

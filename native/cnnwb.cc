@@ -1,24 +1,34 @@
 // CNN Workbench native kernels: the hot training ops (convolution forward and both backprops, matrix
-// products) as im2col + OpenBLAS SGEMM, called synchronously from tfjs kernels on the wasm backend.
+// products) as oneDNN or im2col + OpenBLAS SGEMM, called synchronously from tfjs kernels on the wasm backend,
+// and the fused training step (trainer.h).
 //
-// Every tensor argument is a Float32Array view (usually straight onto the wasm heap: no copies). The JS side
-// validates shapes; here we only check types and lengths, so a bad call throws instead of corrupting memory.
+// Every tensor argument is a Float32Array view (usually straight onto the wasm heap: no copies). Nothing that
+// comes from JS is trusted: every count, shape, stride, dilation, padding and pool size is checked (an integer,
+// its sign, products without overflow, agreement with the other sizes and with the buffers' lengths) before any
+// loop runs, and every C++ exception — a refused argument, std::bad_alloc, a oneDNN error, a worker thread's
+// failure — becomes a JS Error naming the function. A bad call throws; it never corrupts memory or ends the process.
 #include <node_api.h>
 
 #include "conv.h"
 #include "trainer.h"
 #include <cblas.h>
 #include <dlfcn.h>
+#include <cstdio>
 #include <cstdlib>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <exception>
+#include <initializer_list>
+#include <memory>
+#include <new>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
-#include <type_traits>
 #include <vector>
 
 namespace {
@@ -27,7 +37,6 @@ struct F32 {
   float* data = nullptr;
   size_t length = 0;
 };
-
 
 // OpenBLAS, opened at run time rather than linked: its DYNAMIC_ARCH kernel choice happens when the library
 // loads, and 0.3.21 takes AMD Zen 4/5 (full AVX-512) for Haswell (AVX2) — half the SGEMM throughput of its
@@ -65,111 +74,259 @@ std::string LoadBlas() {
   return "";
 }
 
-// Scratch for im2col columns, reused across calls (the JS thread is the only caller).
+// Threads the kernels may use (setThreads); the JS thread that calls in is always one of them.
 int g_threads = 1;
 
-bool Throw(napi_env env, const std::string& msg) {
+// ---- the boundary: arguments from JS, checked before use
+
+// A refused argument. Its message already names the function and the field.
+struct BadCall : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+// The most elements any tensor or scratch buffer may have: every GEMM dimension then fits OpenBLAS' 32-bit
+// blasint, and an int32 offset reaches any element (MaxPool's argmax). tfjs' wasm heap holds at most 2^30 floats.
+constexpr int64_t kMaxElems = INT32_MAX;
+// Integers from JS are doubles: beyond 2^53 they are no longer exact.
+constexpr double kMaxSafeInt = 9007199254740992.0;
+
+// Runs a N-API function body, turning every C++ exception into a JS Error that names the function.
+template <typename F>
+napi_value Guard(napi_env env, const char* fn, F body) {
+  std::string msg;
+  try {
+    return body();
+  } catch (const BadCall& e) {
+    msg = e.what();
+  } catch (const std::bad_alloc&) {
+    msg = std::string(fn) + ": out of memory";
+  } catch (const std::exception& e) {
+    msg = std::string(fn) + ": " + e.what();
+  } catch (...) {
+    msg = std::string(fn) + ": unexpected native error";
+  }
   napi_throw_error(env, "CNNWB_NATIVE", msg.c_str());
-  return false;
+  return nullptr;
 }
 
-bool GetF32(napi_env env, napi_value v, const char* name, F32* out, bool allowNull = false) {
-  napi_valuetype t;
-  napi_typeof(env, v, &t);
-  if (allowNull && (t == napi_null || t == napi_undefined)) {
-    *out = F32{};
-    return true;
+// One call's arguments, read with their checks; every failure throws BadCall "<fn>: <field>: <why>".
+class Call {
+ public:
+  Call(napi_env env, napi_callback_info info, const char* fn, size_t want) : env_(env), fn_(fn) {
+    size_t argc = kMax;
+    napi_get_cb_info(env, info, &argc, argv_, nullptr, nullptr);
+    if (argc < want) Fail("expected " + std::to_string(want) + " arguments, received " + std::to_string(argc));
   }
-  bool isTyped = false;
-  napi_is_typedarray(env, v, &isTyped);
-  if (!isTyped) return Throw(env, std::string(name) + ": expected a Float32Array");
-  napi_typedarray_type type;
-  size_t length;
-  void* data;
-  napi_value buf;
-  size_t offset;
-  napi_get_typedarray_info(env, v, &type, &length, &data, &buf, &offset);
-  if (type != napi_float32_array) return Throw(env, std::string(name) + ": expected a Float32Array");
-  out->data = static_cast<float*>(data);
-  out->length = length;
-  return true;
-}
 
-// A JS array of numbers (T = int64_t: integers only).
-template <typename T>
-bool GetNumbers(napi_env env, napi_value v, const char* name, std::vector<T>* out) {
-  constexpr bool ints = std::is_same<T, int64_t>::value;
-  bool isArray = false;
-  napi_is_array(env, v, &isArray);
-  if (!isArray) return Throw(env, std::string(name) + (ints ? ": expected an array of integers" : ": expected an array of numbers"));
-  uint32_t n;
-  napi_get_array_length(env, v, &n);
-  out->resize(n);
-  for (uint32_t i = 0; i < n; i++) {
-    napi_value e;
-    napi_get_element(env, v, i, &e);
-    napi_status st;
-    if constexpr (ints) st = napi_get_value_int64(env, e, &(*out)[i]);
-    else st = napi_get_value_double(env, e, &(*out)[i]);
-    if (st != napi_ok) return Throw(env, std::string(name) + (ints ? ": expected integers" : ": expected numbers"));
+  [[noreturn]] void Fail(const std::string& why) const { throw BadCall(std::string(fn_) + ": " + why); }
+  napi_env env() const { return env_; }
+  napi_value arg(size_t i) const { return argv_[i]; }
+
+  F32 Floats(size_t i, const char* name, bool allowNull = false) const {
+    napi_valuetype t = napi_undefined;
+    napi_typeof(env_, argv_[i], &t);
+    if (allowNull && (t == napi_null || t == napi_undefined)) return F32{};
+    bool typed = false;
+    napi_is_typedarray(env_, argv_[i], &typed);
+    napi_typedarray_type type = napi_int8_array;
+    size_t length = 0;
+    void* data = nullptr;
+    if (typed) napi_get_typedarray_info(env_, argv_[i], &type, &length, &data, nullptr, nullptr);
+    if (!typed || type != napi_float32_array) Fail(std::string(name) + ": expected a Float32Array" + (allowNull ? " or null" : ""));
+    return F32{static_cast<float*>(data), length};
   }
-  return true;
+
+  double Number(napi_value v, const std::string& name) const {
+    double d = 0;
+    if (napi_get_value_double(env_, v, &d) != napi_ok) Fail(name + ": expected a number");
+    if (!std::isfinite(d)) Fail(name + ": expected a finite number, got " + std::to_string(d));
+    return d;
+  }
+  double Number(size_t i, const char* name) const { return Number(argv_[i], name); }
+
+  // An integer in [lo, hi]. (napi_get_value_int64 would truncate 2.5 to 2 and turn NaN into 0.)
+  int64_t Integer(napi_value v, const std::string& name, int64_t lo, int64_t hi) const {
+    double d = 0;
+    if (napi_get_value_double(env_, v, &d) != napi_ok) Fail(name + ": expected an integer");
+    if (!std::isfinite(d) || d != std::floor(d) || std::fabs(d) > kMaxSafeInt) Fail(name + ": expected an integer, got " + Show(d));
+    const int64_t k = int64_t(d);
+    if (k < lo || k > hi) Fail(name + ": " + std::to_string(k) + " is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    return k;
+  }
+  int64_t Integer(size_t i, const char* name, int64_t lo, int64_t hi) const { return Integer(argv_[i], name, lo, hi); }
+
+  bool Bool(size_t i, const char* name) const {
+    bool b = false;
+    if (napi_get_value_bool(env_, argv_[i], &b) != napi_ok) Fail(std::string(name) + ": expected true or false");
+    return b;
+  }
+
+  // A JS array of exactly `count` numbers (any count when `count` is 0).
+  std::vector<double> Numbers(napi_value v, const std::string& name, size_t count = 0) const {
+    bool isArray = false;
+    napi_is_array(env_, v, &isArray);
+    if (!isArray) Fail(name + ": expected an array of numbers");
+    uint32_t n = 0;
+    napi_get_array_length(env_, v, &n);
+    if (count && n != count) Fail(name + ": expected " + std::to_string(count) + " numbers, received " + std::to_string(n));
+    std::vector<double> out(n);
+    for (uint32_t k = 0; k < n; k++) {
+      napi_value e;
+      if (napi_get_element(env_, v, k, &e) != napi_ok) Fail(name + ": cannot read element " + std::to_string(k));
+      out[k] = Number(e, name + "[" + std::to_string(k) + "]");
+    }
+    return out;
+  }
+
+  // `count` integers, each in [lo, hi], named for the messages.
+  std::vector<int64_t> Integers(size_t i, const char* name, const std::vector<const char*>& fields, int64_t lo, int64_t hi) const {
+    const std::vector<double> d = Numbers(argv_[i], name, fields.size());
+    std::vector<int64_t> out(d.size());
+    for (size_t k = 0; k < d.size(); k++) {
+      if (d[k] != std::floor(d[k]) || std::fabs(d[k]) > kMaxSafeInt) Fail(std::string(name) + ": " + fields[k] + ": expected an integer, got " + Show(d[k]));
+      out[k] = int64_t(d[k]);
+      if (out[k] < lo || out[k] > hi)
+        Fail(std::string(name) + ": " + fields[k] + " " + std::to_string(out[k]) + " is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    }
+    return out;
+  }
+
+  // The product of `dims` (each ≥ 0) as an element count, refused above kMaxElems; `what` names the tensor.
+  int64_t Elems(const char* what, std::initializer_list<int64_t> dims) const {
+    int64_t p = 1;
+    bool over = false;
+    for (int64_t d : dims) {
+      if (d < 0) Fail(std::string(what) + ": negative size " + std::to_string(d));
+      if (d != 0 && p > kMaxElems / d) over = true;
+      else p *= d;
+    }
+    if (over) Fail(std::string(what) + ": more than 2^31 - 1 elements");
+    return p;
+  }
+
+  // A buffer must hold at least `need` floats.
+  void Holds(const F32& b, const char* name, int64_t need) const {
+    if (b.length < size_t(need))
+      Fail(std::string(name) + ": " + std::to_string(b.length) + " floats, the geometry needs " + std::to_string(need));
+  }
+
+ private:
+  static std::string Show(double d) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", d);
+    return buf;
+  }
+  static constexpr size_t kMax = 8;
+  napi_env env_;
+  const char* fn_;
+  napi_value argv_[kMax] = {};
+};
+
+napi_value Undefined(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
 }
 
-bool GetInts(napi_env env, napi_value v, const char* name, std::vector<int64_t>* out) { return GetNumbers(env, v, name, out); }
-
-bool GetInt(napi_env env, napi_value v, const char* name, int64_t* out) {
-  if (napi_get_value_int64(env, v, out) != napi_ok) return Throw(env, std::string(name) + ": expected an integer");
-  return true;
+// A window along one axis (convolution or pooling): `out` windows of `k` taps `d` apart, `s` apart, with `before`
+// rows of padding in front. The output size must be what tfjs computes for some padding: the front padding
+// shorter than the window, and the implied back padding between "drops fewer than a stride" ('valid') and
+// "shorter than window + stride" (ceil rounding). Every size is ≥ 1 and ≤ kMaxElems here, so nothing overflows.
+void CheckWindow(const Call& c, const char* axis, int64_t in, int64_t k, int64_t s, int64_t d, int64_t before, int64_t out) {
+  const int64_t eff = (k - 1) * d + 1;
+  if (eff > kMaxElems) c.Fail(std::string("geometry: the dilated ") + axis + " window is larger than 2^31 - 1");
+  const int64_t after = (out - 1) * s + eff - in - before;
+  if (before >= eff || after < -(s - 1) || after > eff + s - 2)
+    c.Fail(std::string("geometry: output ") + axis + " " + std::to_string(out) + " does not follow from input " + axis + " " +
+           std::to_string(in) + ", window " + std::to_string(k) + " (dilation " + std::to_string(d) + "), stride " + std::to_string(s) +
+           " and padding " + std::to_string(before));
 }
 
 using cnnwb::Conv;
 
-bool GetConv(napi_env env, napi_value v, Conv* g) {
-  std::vector<int64_t> p;
-  if (!GetInts(env, v, "conv geometry", &p)) return false;
-  if (p.size() != 15) return Throw(env, "conv geometry: expected 15 integers");
-  *g = Conv{p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14]};
-  return true;
+// [n, h, w, c, kh, kw, oc, oh, ow, sh, sw, dh, dw, pt, pl], as tfjs' Conv2DInfo: sizes, strides and dilations ≥ 1,
+// paddings ≥ 0, output sizes consistent with the rest, and every tensor (and one image's im2col columns) countable.
+Conv GetConv(const Call& c, size_t i) {
+  const std::vector<int64_t> p = c.Integers(
+      i, "geometry",
+      {"batch", "height", "width", "channels", "kernel height", "kernel width", "filters", "output height", "output width",
+       "stride height", "stride width", "dilation height", "dilation width", "padding top", "padding left"},
+      0, kMaxElems);
+  static const char* names[] = {"batch", "height", "width", "channels", "kernel height", "kernel width", "filters",
+                                "output height", "output width", "stride height", "stride width", "dilation height", "dilation width"};
+  for (int k = 0; k < 13; k++)
+    if (p[k] < 1) c.Fail(std::string("geometry: ") + names[k] + " must be ≥ 1, got " + std::to_string(p[k]));
+  const Conv g{p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14]};
+  CheckWindow(c, "height", g.h, g.kh, g.sh, g.dh, g.pt, g.oh);
+  CheckWindow(c, "width", g.w, g.kw, g.sw, g.dw, g.pl, g.ow);
+  c.Elems("input", {g.n, g.h, g.w, g.c});
+  c.Elems("filter", {g.kh, g.kw, g.c, g.oc});
+  c.Elems("output", {g.n, g.oh, g.ow, g.oc});
+  c.Elems("one image's im2col columns", {g.oh, g.ow, g.kh, g.kw, g.c});
+  return g;
 }
 
-// Runs fn(begin, end) over [0, n) on up to g_threads threads (the caller's thread does the first share).
+// ---- threads
+
+// Runs fn(worker, begin, end) over [0, n) split into `t` contiguous ranges, in parallel (the caller's thread
+// takes the first). An exception in any range is rethrown here after every thread has joined (one escaping a
+// std::thread would end the process); a thread that cannot be started runs its range on the caller's thread.
 template <typename Fn>
-void ParallelFor(int64_t n, Fn fn) {
-  int t = static_cast<int>(std::min<int64_t>(g_threads, n));
-  if (t <= 1) {
-    fn(0, n);
+void RunRanges(int t, int64_t n, Fn fn) {
+  if (t <= 1 || n <= 1) {
+    fn(0, int64_t{0}, n);
     return;
   }
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(t));
+  auto guarded = [&](int worker, int64_t b, int64_t e) {
+    try {
+      fn(worker, b, e);
+    } catch (...) {
+      errors[size_t(worker)] = std::current_exception();
+    }
+  };
   std::vector<std::thread> pool;
-  int64_t per = (n + t - 1) / t;
+  pool.reserve(size_t(t));
+  const int64_t per = (n + t - 1) / t;
   for (int i = 1; i < t; i++) {
-    int64_t b = i * per, e = std::min(n, b + per);
-    if (b < e) pool.emplace_back([=] { fn(b, e); });
+    const int64_t b = i * per, e = std::min(n, b + per);
+    if (b >= e) continue;
+    try {
+      pool.emplace_back(guarded, i, b, e);
+    } catch (const std::system_error&) {
+      guarded(i, b, e);
+    }
   }
-  fn(0, std::min(n, per));
+  guarded(0, 0, std::min(n, per));
   for (auto& th : pool) th.join();
+  for (auto& err : errors)
+    if (err) std::rethrow_exception(err);
 }
+
+// Runs fn(begin, end) over [0, n) on up to g_threads threads.
+template <typename Fn>
+void ParallelFor(int64_t n, Fn fn) {
+  RunRanges(int(std::min<int64_t>(g_threads, std::max<int64_t>(1, n))), n, [&](int, int64_t b, int64_t e) { fn(b, e); });
+}
+
+// ---- convolutions and matrix products
 
 // cols[r, (i*kw + j)*c + ch] = x[n, oh*sh - pt + i*dh, ow*sw - pl + j*dw, ch] for images [n0, n1), zero in padding.
 void Im2col(const Conv& g, const float* x, int64_t n0, int64_t n1, float* cols) {
-  const int64_t K = g.K(), P = g.pixels();
-  {
-    const int64_t b = 0, e = (n1 - n0) * g.oh;
-    for (int64_t row = b; row < e; row++) {
-      int64_t n = n0 + row / g.oh, y = row % g.oh;
-      float* dst = cols + (row / g.oh) * P * K + y * g.ow * K;
-      for (int64_t xo = 0; xo < g.ow; xo++, dst += K) {
-        for (int64_t i = 0; i < g.kh; i++) {
-          int64_t ih = y * g.sh - g.pt + i * g.dh;
-          for (int64_t j = 0; j < g.kw; j++) {
-            float* d = dst + (i * g.kw + j) * g.c;
-            int64_t iw = xo * g.sw - g.pl + j * g.dw;
-            if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) {
-              std::memset(d, 0, sizeof(float) * g.c);
-            } else {
-              std::memcpy(d, x + ((n * g.h + ih) * g.w + iw) * g.c, sizeof(float) * g.c);
-            }
+  const int64_t K = g.K();
+  for (int64_t row = 0; row < (n1 - n0) * g.oh; row++) {
+    const int64_t n = n0 + row / g.oh, y = row % g.oh;
+    float* dst = cols + row * g.ow * K;
+    for (int64_t xo = 0; xo < g.ow; xo++, dst += K) {
+      for (int64_t i = 0; i < g.kh; i++) {
+        const int64_t ih = y * g.sh - g.pt + i * g.dh;
+        for (int64_t j = 0; j < g.kw; j++) {
+          float* d = dst + (i * g.kw + j) * g.c;
+          const int64_t iw = xo * g.sw - g.pl + j * g.dw;
+          if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) {
+            std::memset(d, 0, sizeof(float) * g.c);
+          } else {
+            std::memcpy(d, x + ((n * g.h + ih) * g.w + iw) * g.c, sizeof(float) * g.c);
           }
         }
       }
@@ -177,26 +334,23 @@ void Im2col(const Conv& g, const float* x, int64_t n0, int64_t n1, float* cols) 
   }
 }
 
-// dx[n, ih, iw, ch] += cols[r, tap*c + ch]: the adjoint of Im2col. Parallel over images (disjoint outputs).
+// dx[n, ih, iw, ch] += cols[r, tap*c + ch] for images [n0, n1): the adjoint of Im2col.
 void Col2im(const Conv& g, const float* cols, int64_t n0, int64_t n1, float* dx) {
   const int64_t K = g.K(), P = g.pixels();
-  {
-    const int64_t b = 0, e = n1 - n0;
-    for (int64_t k = b; k < e; k++) {
-      int64_t n = n0 + k;
-      const float* src = cols + k * P * K;
-      for (int64_t y = 0; y < g.oh; y++) {
-        for (int64_t xo = 0; xo < g.ow; xo++, src += K) {
-          for (int64_t i = 0; i < g.kh; i++) {
-            int64_t ih = y * g.sh - g.pt + i * g.dh;
-            if (ih < 0 || ih >= g.h) continue;
-            for (int64_t j = 0; j < g.kw; j++) {
-              int64_t iw = xo * g.sw - g.pl + j * g.dw;
-              if (iw < 0 || iw >= g.w) continue;
-              float* d = dx + ((n * g.h + ih) * g.w + iw) * g.c;
-              const float* s = src + (i * g.kw + j) * g.c;
-              for (int64_t ch = 0; ch < g.c; ch++) d[ch] += s[ch];
-            }
+  for (int64_t k = 0; k < n1 - n0; k++) {
+    const int64_t n = n0 + k;
+    const float* src = cols + k * P * K;
+    for (int64_t y = 0; y < g.oh; y++) {
+      for (int64_t xo = 0; xo < g.ow; xo++, src += K) {
+        for (int64_t i = 0; i < g.kh; i++) {
+          const int64_t ih = y * g.sh - g.pt + i * g.dh;
+          if (ih < 0 || ih >= g.h) continue;
+          for (int64_t j = 0; j < g.kw; j++) {
+            const int64_t iw = xo * g.sw - g.pl + j * g.dw;
+            if (iw < 0 || iw >= g.w) continue;
+            float* d = dx + ((n * g.h + ih) * g.w + iw) * g.c;
+            const float* s = src + (i * g.kw + j) * g.c;
+            for (int64_t ch = 0; ch < g.c; ch++) d[ch] += s[ch];
           }
         }
       }
@@ -214,8 +368,7 @@ int64_t ChunkImages(const Conv& g) {
 std::vector<std::vector<float>> g_colsPerWorker;
 
 float* Cols(int worker, size_t n) {
-  if (g_colsPerWorker.size() <= size_t(worker)) g_colsPerWorker.resize(worker + 1);
-  std::vector<float>& b = g_colsPerWorker[worker];
+  std::vector<float>& b = g_colsPerWorker.at(size_t(worker));
   if (b.size() < n) b.resize(n);
   return b.data();
 }
@@ -226,19 +379,9 @@ float* Cols(int worker, size_t n) {
 template <typename Fn>
 void ForImageRanges(int64_t n, Fn fn) {
   const int t = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(g_threads, n)));
-  if (t == 1) {
-    fn(0, 0, n);
-    return;
-  }
-  if (g_colsPerWorker.size() < size_t(t)) g_colsPerWorker.resize(t);
-  std::vector<std::thread> pool;
-  const int64_t per = (n + t - 1) / t;
-  for (int i = 1; i < t; i++) {
-    const int64_t b = i * per, e = std::min(n, b + per);
-    if (b < e) pool.emplace_back([=] { fn(i, b, e); });
-  }
-  fn(0, 0, std::min(n, per));
-  for (auto& th : pool) th.join();
+  // Sized here, on the caller's thread: workers only grow their own buffer.
+  if (g_colsPerWorker.size() < size_t(t)) g_colsPerWorker.resize(size_t(t));
+  RunRanges(t, n, fn);
 }
 
 void BiasAct(float* out, int64_t rows, int64_t cols, const float* bias, bool relu) {
@@ -260,41 +403,18 @@ void ConvForwardAny(const Conv& g, const float* x, const float* w, const float* 
   ForImageRanges(g.n, [&](int worker, int64_t b, int64_t e) {
     if (g.pointwise()) {
       g_blas.sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (e - b) * P, g.oc, K, 1.f, x + b * P * K, K, w, g.oc, 0.f,
-                  out + b * P * g.oc, g.oc);
+                   out + b * P * g.oc, g.oc);
     } else {
       float* cols = Cols(worker, size_t(chunk * P * K));
       for (int64_t n0 = b; n0 < e; n0 += chunk) {
-        int64_t n1 = std::min(e, n0 + chunk);
+        const int64_t n1 = std::min(e, n0 + chunk);
         Im2col(g, x, n0, n1, cols);
         g_blas.sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (n1 - n0) * P, g.oc, K, 1.f, cols, K, w, g.oc, 0.f,
-                    out + n0 * P * g.oc, g.oc);
+                     out + n0 * P * g.oc, g.oc);
       }
     }
   });
   BiasAct(out, g.n * P, g.oc, bias, relu);
-
-}
-
-// conv2d(x, w, bias | null, out, geometry, relu)
-napi_value Conv2D(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value a[6];
-  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
-  F32 x, w, bias, out;
-  Conv g;
-  bool relu = false;
-  if (argc < 6 || !GetF32(env, a[0], "x", &x) || !GetF32(env, a[1], "filter", &w) || !GetF32(env, a[2], "bias", &bias, true) ||
-      !GetF32(env, a[3], "out", &out) || !GetConv(env, a[4], &g))
-    return nullptr;
-  napi_get_value_bool(env, a[5], &relu);
-  const int64_t K = g.K(), P = g.pixels();
-  if (x.length < size_t(g.n * g.h * g.w * g.c) || w.length < size_t(K * g.oc) || out.length < size_t(g.n * P * g.oc) ||
-      (bias.data && bias.length < size_t(g.oc))) {
-    Throw(env, "conv2d: a buffer is smaller than its geometry");
-    return nullptr;
-  }
-  ConvForwardAny(g, x.data, w.data, bias.data, out.data, relu);
-  return nullptr;
 }
 
 // dx of a convolution by oneDNN when it takes the geometry, else SGEMM + col2im.
@@ -305,38 +425,18 @@ void ConvBackwardDataAny(const Conv& g, const float* dy, const float* w, float* 
   ForImageRanges(g.n, [&](int worker, int64_t b, int64_t e) {
     if (g.pointwise()) {
       g_blas.sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (e - b) * P, K, g.oc, 1.f, dy + b * P * g.oc, g.oc, w, g.oc,
-                  0.f, dx + b * P * K, K);
+                   0.f, dx + b * P * K, K);
       return;
     }
     std::memset(dx + b * g.h * g.w * g.c, 0, sizeof(float) * size_t((e - b) * g.h * g.w * g.c));
     float* cols = Cols(worker, size_t(chunk * P * K));
     for (int64_t n0 = b; n0 < e; n0 += chunk) {
-      int64_t n1 = std::min(e, n0 + chunk);
+      const int64_t n1 = std::min(e, n0 + chunk);
       g_blas.sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (n1 - n0) * P, K, g.oc, 1.f, dy + n0 * P * g.oc, g.oc, w,
-                  g.oc, 0.f, cols, K);
+                   g.oc, 0.f, cols, K);
       Col2im(g, cols, n0, n1, dx);
     }
   });
-
-}
-
-// conv2dBackpropInput(dy, w, dx, geometry): dx = col2im(dy · wᵀ)
-napi_value Conv2DBackpropInput(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value a[4];
-  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
-  F32 dy, w, dx;
-  Conv g;
-  if (argc < 4 || !GetF32(env, a[0], "dy", &dy) || !GetF32(env, a[1], "filter", &w) || !GetF32(env, a[2], "dx", &dx) ||
-      !GetConv(env, a[3], &g))
-    return nullptr;
-  const int64_t K = g.K(), P = g.pixels();
-  if (dy.length < size_t(g.n * P * g.oc) || w.length < size_t(K * g.oc) || dx.length < size_t(g.n * g.h * g.w * g.c)) {
-    Throw(env, "conv2dBackpropInput: a buffer is smaller than its geometry");
-    return nullptr;
-  }
-  ConvBackwardDataAny(g, dy.data, w.data, dx.data);
-  return nullptr;
 }
 
 // dw (and dbias = Σ dy when asked) of a convolution by oneDNN when it takes the geometry, else im2col + SGEMM.
@@ -346,26 +446,25 @@ void ConvBackwardFilterAny(const Conv& g, const float* x, const float* dy, float
   // Each worker accumulates its own partial dW over its images; the partials are summed at the end.
   const int64_t chunk = ChunkImages(g);
   const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(g_threads, g.n)));
-  std::vector<std::vector<float>> partial(workers - 1, std::vector<float>(size_t(K * g.oc)));
+  std::vector<std::vector<float>> partial(static_cast<size_t>(workers - 1), std::vector<float>(static_cast<size_t>(K * g.oc)));
   ForImageRanges(g.n, [&](int worker, int64_t b, int64_t e) {
-    float* acc = worker == 0 ? dw : partial[worker - 1].data();
+    float* acc = worker == 0 ? dw : partial[size_t(worker - 1)].data();
     if (g.pointwise()) {
       g_blas.sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, g.oc, (e - b) * P, 1.f, x + b * P * K, K, dy + b * P * g.oc,
-                  g.oc, 0.f, acc, g.oc);
+                   g.oc, 0.f, acc, g.oc);
       return;
     }
     float* cols = Cols(worker, size_t(chunk * P * K));
     for (int64_t n0 = b; n0 < e; n0 += chunk) {
-      int64_t n1 = std::min(e, n0 + chunk);
+      const int64_t n1 = std::min(e, n0 + chunk);
       Im2col(g, x, n0, n1, cols);
       g_blas.sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, g.oc, (n1 - n0) * P, 1.f, cols, K, dy + n0 * P * g.oc, g.oc,
-                  n0 == b ? 0.f : 1.f, acc, g.oc);
+                   n0 == b ? 0.f : 1.f, acc, g.oc);
     }
   });
   for (const auto& p : partial) {
-    for (int64_t i = 0; i < K * g.oc; i++) dw[i] += p[i];
+    for (int64_t i = 0; i < K * g.oc; i++) dw[i] += p[size_t(i)];
   }
-
   if (dbias) {
     std::fill(dbias, dbias + g.oc, 0.f);
     for (int64_t r = 0; r < g.n * P; r++)
@@ -373,194 +472,8 @@ void ConvBackwardFilterAny(const Conv& g, const float* x, const float* dy, float
   }
 }
 
-// conv2dBackpropFilter(x, dy, dw, geometry): dw = im2col(x)ᵀ · dy
-napi_value Conv2DBackpropFilter(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value a[4];
-  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
-  F32 x, dy, dw;
-  Conv g;
-  if (argc < 4 || !GetF32(env, a[0], "x", &x) || !GetF32(env, a[1], "dy", &dy) || !GetF32(env, a[2], "dw", &dw) ||
-      !GetConv(env, a[3], &g))
-    return nullptr;
-  const int64_t K = g.K(), P = g.pixels();
-  if (x.length < size_t(g.n * g.h * g.w * g.c) || dy.length < size_t(g.n * P * g.oc) || dw.length < size_t(K * g.oc)) {
-    Throw(env, "conv2dBackpropFilter: a buffer is smaller than its geometry");
-    return nullptr;
-  }
-  ConvBackwardFilterAny(g, x.data, dy.data, dw.data, nullptr);
-  return nullptr;
-}
-
-// matmul(a, b, out, [batchA, batchB, M, N, K, transA, transB], bias | null, relu): out[i] = op(a[i]) · op(b[i])
-// with a batch of 1 broadcast against the other.
-napi_value MatMul(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value a[6];
-  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
-  F32 A, B, out, bias;
-  std::vector<int64_t> p;
-  bool relu = false;
-  if (argc < 6 || !GetF32(env, a[0], "a", &A) || !GetF32(env, a[1], "b", &B) || !GetF32(env, a[2], "out", &out) ||
-      !GetInts(env, a[3], "matmul geometry", &p) || !GetF32(env, a[4], "bias", &bias, true))
-    return nullptr;
-  napi_get_value_bool(env, a[5], &relu);
-  if (p.size() != 7) {
-    Throw(env, "matmul geometry: expected 7 integers");
-    return nullptr;
-  }
-  const int64_t ba = p[0], bb = p[1], M = p[2], N = p[3], K = p[4];
-  const bool ta = p[5] != 0, tb = p[6] != 0;
-  const int64_t batch = std::max(ba, bb);
-  if (A.length < size_t(ba * M * K) || B.length < size_t(bb * K * N) || out.length < size_t(batch * M * N) ||
-      (bias.data && bias.length < size_t(N))) {
-    Throw(env, "matmul: a buffer is smaller than its geometry");
-    return nullptr;
-  }
-  for (int64_t i = 0; i < batch; i++) {
-    const float* ai = A.data + (ba == 1 ? 0 : i) * M * K;
-    const float* bi = B.data + (bb == 1 ? 0 : i) * K * N;
-    float* oi = out.data + i * M * N;
-    // Rows of the output split across threads: row block [m0, m1) of op(A) starts at row m0 of A, or at column
-    // m0 of A when transposed (same leading dimension either way).
-    const bool split = M * N * K >= (int64_t{1} << 18);
-    auto rows = [&](int64_t m0, int64_t m1) {
-      g_blas.sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m1 - m0, N, K, 1.f,
-                  ai + (ta ? m0 : m0 * K), ta ? M : K, bi, tb ? K : N, 0.f, oi + m0 * N, N);
-    };
-    if (split) ParallelFor(M, rows); else rows(0, M);
-  }
-  BiasAct(out.data, batch * M, N, bias.data, relu);
-  return nullptr;
-}
-
-// maxPoolGrad(x, dy, dx, [n, h, w, c, fh, fw, oh, ow, sh, sw, pt, pl]): each output's gradient goes to the
-// first maximum of its window in row-major order (as tfjs' cpu backend picks it); padding never wins.
-napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value a[4];
-  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
-  F32 x, dy, dx;
-  std::vector<int64_t> p;
-  if (argc < 4 || !GetF32(env, a[0], "x", &x) || !GetF32(env, a[1], "dy", &dy) || !GetF32(env, a[2], "dx", &dx) ||
-      !GetInts(env, a[3], "pool geometry", &p))
-    return nullptr;
-  if (p.size() != 12) {
-    Throw(env, "pool geometry: expected 12 integers");
-    return nullptr;
-  }
-  const int64_t n = p[0], h = p[1], w = p[2], c = p[3], fh = p[4], fw = p[5], oh = p[6], ow = p[7], sh = p[8], sw = p[9],
-                pt = p[10], pl = p[11];
-  if (x.length < size_t(n * h * w * c) || dx.length < size_t(n * h * w * c) || dy.length < size_t(n * oh * ow * c)) {
-    Throw(env, "maxPoolGrad: a buffer is smaller than its geometry");
-    return nullptr;
-  }
-  ParallelFor(n, [&](int64_t b, int64_t e) {
-    std::vector<float> best(c);
-    std::vector<int64_t> where(c);
-    std::memset(dx.data + b * h * w * c, 0, sizeof(float) * size_t((e - b) * h * w * c));
-    for (int64_t img = b; img < e; img++) {
-      const float* xi = x.data + img * h * w * c;
-      float* di = dx.data + img * h * w * c;
-      const float* g = dy.data + img * oh * ow * c;
-      for (int64_t y = 0; y < oh; y++) {
-        for (int64_t xo = 0; xo < ow; xo++, g += c) {
-          std::fill(best.begin(), best.end(), -INFINITY);
-          std::fill(where.begin(), where.end(), -1);
-          for (int64_t i = 0; i < fh; i++) {
-            int64_t ih = y * sh - pt + i;
-            if (ih < 0 || ih >= h) continue;
-            for (int64_t j = 0; j < fw; j++) {
-              int64_t iw = xo * sw - pl + j;
-              if (iw < 0 || iw >= w) continue;
-              const int64_t at = (ih * w + iw) * c;
-              const float* px = xi + at;
-              for (int64_t ch = 0; ch < c; ch++) {
-                if (px[ch] > best[ch]) {
-                  best[ch] = px[ch];
-                  where[ch] = at + ch;
-                }
-              }
-            }
-          }
-          for (int64_t ch = 0; ch < c; ch++) {
-            if (where[ch] >= 0) di[where[ch]] += g[ch];
-          }
-        }
-      }
-    }
-  });
-  return nullptr;
-}
-
-// reduceRows(x, out, rows, cols, scale): out[j] = scale · Σ_i x[i, j] (Sum / Mean over every axis but the last),
-// float64 partial sums per thread.
-napi_value ReduceRows(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value a[5];
-  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
-  F32 x, out;
-  int64_t rows, cols;
-  double scale = 1;
-  if (argc < 5 || !GetF32(env, a[0], "x", &x) || !GetF32(env, a[1], "out", &out) || !GetInt(env, a[2], "rows", &rows) ||
-      !GetInt(env, a[3], "cols", &cols))
-    return nullptr;
-  napi_get_value_double(env, a[4], &scale);
-  if (x.length < size_t(rows * cols) || out.length < size_t(cols)) {
-    Throw(env, "reduceRows: a buffer is smaller than rows × cols");
-    return nullptr;
-  }
-  const int t = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(g_threads, rows / 1024 + 1)));
-  std::vector<std::vector<double>> part(t, std::vector<double>(cols, 0.0));
-  std::vector<std::thread> pool;
-  const int64_t per = (rows + t - 1) / t;
-  auto work = [&](int k) {
-    std::vector<double>& acc = part[k];
-    const int64_t b = k * per, e = std::min(rows, b + per);
-    // Accumulate blocks of rows in float, then fold into double: vectorisable and still accurate.
-    std::vector<float> blk(cols);
-    for (int64_t r0 = b; r0 < e; r0 += 64) {
-      std::fill(blk.begin(), blk.end(), 0.f);
-      const int64_t r1 = std::min(e, r0 + 64);
-      for (int64_t r = r0; r < r1; r++) {
-        const float* row = x.data + r * cols;
-        for (int64_t j = 0; j < cols; j++) blk[j] += row[j];
-      }
-      for (int64_t j = 0; j < cols; j++) acc[j] += blk[j];
-    }
-  };
-  for (int k = 1; k < t; k++) pool.emplace_back(work, k);
-  work(0);
-  for (auto& th : pool) th.join();
-  for (int64_t j = 0; j < cols; j++) {
-    double s = 0;
-    for (int k = 0; k < t; k++) s += part[k][j];
-    out.data[j] = static_cast<float>(s * scale);
-  }
-  return nullptr;
-}
-
-// binary(op, a, b, out, n, period): out[i] = a[i] op b[i mod period] with period = n (same shape), 1 (scalar)
-// or the channel count (a vector along the last axis); `swap` computes b op a for a broadcast `a`.
-// op: 0 add, 1 sub, 2 mul, 3 div.
-napi_value Binary(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value a[7];
-  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
-  F32 A, B, out;
-  int64_t op, n, period;
-  bool swap = false;
-  if (argc < 7 || !GetInt(env, a[0], "op", &op) || !GetF32(env, a[1], "a", &A) || !GetF32(env, a[2], "b", &B) ||
-      !GetF32(env, a[3], "out", &out) || !GetInt(env, a[4], "n", &n) || !GetInt(env, a[5], "period", &period))
-    return nullptr;
-  napi_get_value_bool(env, a[6], &swap);
-  if (period < 1 || n % period != 0 || A.length < size_t(n) || B.length < size_t(period) || out.length < size_t(n) || op < 0 || op > 3) {
-    Throw(env, "binary: bad geometry");
-    return nullptr;
-  }
-  const float* x = A.data;
-  const float* y = B.data;
-  float* o = out.data;
+// out[i] = x[i] op y[i mod period] (b op a when `swap`), op: 0 add, 1 sub, 2 mul, 3 div; sizes checked by the caller.
+void BinaryKernel(int op, const float* x, const float* y, float* o, int64_t n, int64_t period, bool swap) {
   auto run = [&](int64_t b, int64_t e) {
     // Rows of `period` elements, so the inner loop is a plain vectorisable loop.
     for (int64_t r = b; r < e; r++) {
@@ -598,7 +511,7 @@ napi_value Binary(napi_env env, napi_callback_info info) {
       else if (!swap) for (int64_t i = 0; i < len; i++) os[i] = xs[i] / ys[i];
       else for (int64_t i = 0; i < len; i++) os[i] = ys[i] / xs[i];
     });
-    return nullptr;
+    return;
   }
   if (period == 1 || n < (1 << 16)) {
     if (period == 1) {
@@ -622,62 +535,268 @@ napi_value Binary(napi_env env, napi_callback_info info) {
   } else {
     ParallelFor(rows, run);
   }
-  return nullptr;
+}
+
+// ---- the tfjs kernels' entry points
+
+// conv2d(x, w, bias | null, out, geometry, relu)
+napi_value Conv2D(napi_env env, napi_callback_info info) {
+  return Guard(env, "conv2d", [&] {
+    Call c(env, info, "conv2d", 6);
+    const F32 x = c.Floats(0, "x"), w = c.Floats(1, "filter"), bias = c.Floats(2, "bias", true), out = c.Floats(3, "out");
+    const Conv g = GetConv(c, 4);
+    const bool relu = c.Bool(5, "relu");
+    c.Holds(x, "x", g.n * g.h * g.w * g.c);
+    c.Holds(w, "filter", g.K() * g.oc);
+    c.Holds(out, "out", g.n * g.pixels() * g.oc);
+    if (bias.data) c.Holds(bias, "bias", g.oc);
+    ConvForwardAny(g, x.data, w.data, bias.data, out.data, relu);
+    return Undefined(env);
+  });
+}
+
+// conv2dBackpropInput(dy, w, dx, geometry): dx = col2im(dy · wᵀ)
+napi_value Conv2DBackpropInput(napi_env env, napi_callback_info info) {
+  return Guard(env, "conv2dBackpropInput", [&] {
+    Call c(env, info, "conv2dBackpropInput", 4);
+    const F32 dy = c.Floats(0, "dy"), w = c.Floats(1, "filter"), dx = c.Floats(2, "dx");
+    const Conv g = GetConv(c, 3);
+    c.Holds(dy, "dy", g.n * g.pixels() * g.oc);
+    c.Holds(w, "filter", g.K() * g.oc);
+    c.Holds(dx, "dx", g.n * g.h * g.w * g.c);
+    ConvBackwardDataAny(g, dy.data, w.data, dx.data);
+    return Undefined(env);
+  });
+}
+
+// conv2dBackpropFilter(x, dy, dw, geometry): dw = im2col(x)ᵀ · dy
+napi_value Conv2DBackpropFilter(napi_env env, napi_callback_info info) {
+  return Guard(env, "conv2dBackpropFilter", [&] {
+    Call c(env, info, "conv2dBackpropFilter", 4);
+    const F32 x = c.Floats(0, "x"), dy = c.Floats(1, "dy"), dw = c.Floats(2, "dw");
+    const Conv g = GetConv(c, 3);
+    c.Holds(x, "x", g.n * g.h * g.w * g.c);
+    c.Holds(dy, "dy", g.n * g.pixels() * g.oc);
+    c.Holds(dw, "dw", g.K() * g.oc);
+    ConvBackwardFilterAny(g, x.data, dy.data, dw.data, nullptr);
+    return Undefined(env);
+  });
+}
+
+// matmul(a, b, out, [batchA, batchB, M, N, K, transA, transB], bias | null, relu): out[i] = op(a[i]) · op(b[i]),
+// a batch of 1 broadcast against the other; otherwise both batches must be equal. K may be 0.
+napi_value MatMul(napi_env env, napi_callback_info info) {
+  return Guard(env, "matmul", [&] {
+    Call c(env, info, "matmul", 6);
+    const F32 A = c.Floats(0, "a"), B = c.Floats(1, "b"), out = c.Floats(2, "out");
+    const std::vector<int64_t> p =
+        c.Integers(3, "geometry", {"batch of a", "batch of b", "M", "N", "K", "transpose a", "transpose b"}, 0, kMaxElems);
+    const F32 bias = c.Floats(4, "bias", true);
+    const bool relu = c.Bool(5, "relu");
+    const int64_t ba = p[0], bb = p[1], M = p[2], N = p[3], K = p[4];
+    static const char* names[] = {"batch of a", "batch of b", "M", "N"};
+    for (int k = 0; k < 4; k++)
+      if (p[k] < 1) c.Fail(std::string("geometry: ") + names[k] + " must be ≥ 1, got " + std::to_string(p[k]));
+    if (p[5] > 1 || p[6] > 1) c.Fail("geometry: transpose flags must be 0 or 1");
+    if (ba != bb && ba != 1 && bb != 1)
+      c.Fail("geometry: batches " + std::to_string(ba) + " and " + std::to_string(bb) + " do not broadcast (equal, or one of them 1)");
+    const bool ta = p[5] != 0, tb = p[6] != 0;
+    const int64_t batch = std::max(ba, bb);
+    const int64_t na = c.Elems("a", {ba, M, K}), nb = c.Elems("b", {bb, K, N}), nout = c.Elems("out", {batch, M, N});
+    c.Holds(A, "a", na);
+    c.Holds(B, "b", nb);
+    c.Holds(out, "out", nout);
+    if (bias.data) c.Holds(bias, "bias", N);
+    // K = 0 (an empty sum): zeros, which SGEMM would refuse to write (its leading dimensions must be ≥ 1).
+    if (K == 0) std::fill(out.data, out.data + nout, 0.f);
+    for (int64_t i = 0; i < batch && K > 0; i++) {
+      const float* ai = A.data + (ba == 1 ? 0 : i) * M * K;
+      const float* bi = B.data + (bb == 1 ? 0 : i) * K * N;
+      float* oi = out.data + i * M * N;
+      // Rows of the output split across threads: row block [m0, m1) of op(A) starts at row m0 of A, or at column
+      // m0 of A when transposed (same leading dimension either way).
+      const bool split = M * N * K >= (int64_t{1} << 18);  // ≤ 2^47: each pair of M, N, K was counted above
+      auto rows = [&](int64_t m0, int64_t m1) {
+        g_blas.sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m1 - m0, N, K, 1.f,
+                     ai + (ta ? m0 : m0 * K), ta ? M : K, bi, tb ? K : N, 0.f, oi + m0 * N, N);
+      };
+      if (split) ParallelFor(M, rows);
+      else rows(0, M);
+    }
+    BiasAct(out.data, batch * M, N, bias.data, relu);
+    return Undefined(env);
+  });
+}
+
+// maxPoolGrad(x, dy, dx, [n, h, w, c, fh, fw, oh, ow, sh, sw, pt, pl]): each output's gradient goes to the
+// first maximum of its window in row-major order (as tfjs' cpu backend picks it); padding never wins.
+napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
+  return Guard(env, "maxPoolGrad", [&] {
+    Call c(env, info, "maxPoolGrad", 4);
+    const F32 x = c.Floats(0, "x"), dy = c.Floats(1, "dy"), dx = c.Floats(2, "dx");
+    const std::vector<int64_t> p = c.Integers(
+        3, "geometry",
+        {"batch", "height", "width", "channels", "pool height", "pool width", "output height", "output width", "stride height",
+         "stride width", "padding top", "padding left"},
+        0, kMaxElems);
+    static const char* names[] = {"batch", "height", "width", "channels", "pool height", "pool width", "output height",
+                                  "output width", "stride height", "stride width"};
+    for (int k = 0; k < 10; k++)
+      if (p[k] < 1) c.Fail(std::string("geometry: ") + names[k] + " must be ≥ 1, got " + std::to_string(p[k]));
+    const int64_t n = p[0], h = p[1], w = p[2], ch = p[3], fh = p[4], fw = p[5], oh = p[6], ow = p[7], sh = p[8], sw = p[9],
+                  pt = p[10], pl = p[11];
+    CheckWindow(c, "height", h, fh, sh, 1, pt, oh);
+    CheckWindow(c, "width", w, fw, sw, 1, pl, ow);
+    const int64_t nx = c.Elems("x", {n, h, w, ch}), ny = c.Elems("dy", {n, oh, ow, ch});
+    c.Holds(x, "x", nx);
+    c.Holds(dx, "dx", nx);
+    c.Holds(dy, "dy", ny);
+    // Per-thread scratch, allocated here rather than inside the workers.
+    const int t = int(std::min<int64_t>(g_threads, n));
+    std::vector<std::vector<float>> bests(static_cast<size_t>(t), std::vector<float>(static_cast<size_t>(ch)));
+    std::vector<std::vector<int64_t>> wheres(static_cast<size_t>(t), std::vector<int64_t>(static_cast<size_t>(ch)));
+    RunRanges(t, n, [&](int worker, int64_t b, int64_t e) {
+      std::vector<float>& best = bests[size_t(worker)];
+      std::vector<int64_t>& where = wheres[size_t(worker)];
+      std::memset(dx.data + b * h * w * ch, 0, sizeof(float) * size_t((e - b) * h * w * ch));
+      for (int64_t img = b; img < e; img++) {
+        const float* xi = x.data + img * h * w * ch;
+        float* di = dx.data + img * h * w * ch;
+        const float* g = dy.data + img * oh * ow * ch;
+        for (int64_t y = 0; y < oh; y++) {
+          for (int64_t xo = 0; xo < ow; xo++, g += ch) {
+            std::fill(best.begin(), best.end(), -INFINITY);
+            std::fill(where.begin(), where.end(), -1);
+            for (int64_t i = 0; i < fh; i++) {
+              const int64_t ih = y * sh - pt + i;
+              if (ih < 0 || ih >= h) continue;
+              for (int64_t j = 0; j < fw; j++) {
+                const int64_t iw = xo * sw - pl + j;
+                if (iw < 0 || iw >= w) continue;
+                const int64_t at = (ih * w + iw) * ch;
+                const float* px = xi + at;
+                for (int64_t k = 0; k < ch; k++) {
+                  if (px[k] > best[size_t(k)]) {
+                    best[size_t(k)] = px[k];
+                    where[size_t(k)] = at + k;
+                  }
+                }
+              }
+            }
+            for (int64_t k = 0; k < ch; k++) {
+              if (where[size_t(k)] >= 0) di[where[size_t(k)]] += g[k];
+            }
+          }
+        }
+      }
+    });
+    return Undefined(env);
+  });
+}
+
+// reduceRows(x, out, rows, cols, scale): out[j] = scale · Σ_i x[i, j] (Sum / Mean over every axis but the last),
+// float64 partial sums per thread.
+napi_value ReduceRows(napi_env env, napi_callback_info info) {
+  return Guard(env, "reduceRows", [&] {
+    Call c(env, info, "reduceRows", 5);
+    const F32 x = c.Floats(0, "x"), out = c.Floats(1, "out");
+    const int64_t rows = c.Integer(2, "rows", 1, kMaxElems), cols = c.Integer(3, "cols", 1, kMaxElems);
+    const double scale = c.Number(4, "scale");
+    c.Holds(x, "x", c.Elems("x", {rows, cols}));
+    c.Holds(out, "out", cols);
+    const int t = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(g_threads, rows / 1024 + 1)));
+    std::vector<std::vector<double>> part(static_cast<size_t>(t), std::vector<double>(static_cast<size_t>(cols), 0.0));
+    std::vector<std::vector<float>> blocks(static_cast<size_t>(t), std::vector<float>(static_cast<size_t>(cols)));
+    RunRanges(t, rows, [&](int k, int64_t b, int64_t e) {
+      std::vector<double>& acc = part[size_t(k)];
+      std::vector<float>& blk = blocks[size_t(k)];
+      // Accumulate blocks of rows in float, then fold into double: vectorisable and still accurate.
+      for (int64_t r0 = b; r0 < e; r0 += 64) {
+        std::fill(blk.begin(), blk.end(), 0.f);
+        const int64_t r1 = std::min(e, r0 + 64);
+        for (int64_t r = r0; r < r1; r++) {
+          const float* row = x.data + r * cols;
+          for (int64_t j = 0; j < cols; j++) blk[size_t(j)] += row[j];
+        }
+        for (int64_t j = 0; j < cols; j++) acc[size_t(j)] += blk[size_t(j)];
+      }
+    });
+    for (int64_t j = 0; j < cols; j++) {
+      double s = 0;
+      for (int k = 0; k < t; k++) s += part[size_t(k)][size_t(j)];
+      out.data[j] = static_cast<float>(s * scale);
+    }
+    return Undefined(env);
+  });
+}
+
+// binary(op, a, b, out, n, period, swap): out[i] = a[i] op b[i mod period] with period = n (same shape), 1 (scalar)
+// or the channel count (a vector along the last axis); `swap` computes b op a for a broadcast `a`.
+// op: 0 add, 1 sub, 2 mul, 3 div.
+napi_value Binary(napi_env env, napi_callback_info info) {
+  return Guard(env, "binary", [&] {
+    Call c(env, info, "binary", 7);
+    const int64_t op = c.Integer(0, "op", 0, 3);
+    const F32 A = c.Floats(1, "a"), B = c.Floats(2, "b"), out = c.Floats(3, "out");
+    const int64_t n = c.Integer(4, "n", 1, kMaxElems), period = c.Integer(5, "period", 1, kMaxElems);
+    const bool swap = c.Bool(6, "swap");
+    if (n % period != 0) c.Fail("period " + std::to_string(period) + " does not divide n " + std::to_string(n));
+    c.Holds(A, "a", n);
+    c.Holds(B, "b", period);
+    c.Holds(out, "out", n);
+    BinaryKernel(int(op), A.data, B.data, out.data, n, period, swap);
+    return Undefined(env);
+  });
 }
 
 // batchNorm(x, mean, variance, offset | null, scale | null, out, channels, epsilon): inference-style
 // normalisation with per-channel statistics, as tfjs' FusedBatchNorm kernel.
 napi_value BatchNorm(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value a[8];
-  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
-  F32 x, mean, var, offset, scale, out;
-  int64_t c;
-  double eps = 0;
-  if (argc < 8 || !GetF32(env, a[0], "x", &x) || !GetF32(env, a[1], "mean", &mean) || !GetF32(env, a[2], "variance", &var) ||
-      !GetF32(env, a[3], "offset", &offset, true) || !GetF32(env, a[4], "scale", &scale, true) || !GetF32(env, a[5], "out", &out) ||
-      !GetInt(env, a[6], "channels", &c))
-    return nullptr;
-  napi_get_value_double(env, a[7], &eps);
-  if (c < 1 || x.length % size_t(c) != 0 || out.length < x.length || mean.length < size_t(c) || var.length < size_t(c) ||
-      (offset.data && offset.length < size_t(c)) || (scale.data && scale.length < size_t(c))) {
-    Throw(env, "batchNorm: bad geometry");
-    return nullptr;
-  }
-  std::vector<float> mul(c), add(c);
-  for (int64_t j = 0; j < c; j++) {
-    const float inv = 1.f / std::sqrt(var.data[j] + static_cast<float>(eps));
-    mul[j] = inv * (scale.data ? scale.data[j] : 1.f);
-    add[j] = (offset.data ? offset.data[j] : 0.f) - mean.data[j] * mul[j];
-  }
-  const int64_t rows = int64_t(x.length) / c;
-  ParallelFor(rows, [&](int64_t b, int64_t e) {
-    for (int64_t r = b; r < e; r++) {
-      const float* xr = x.data + r * c;
-      float* o = out.data + r * c;
-      for (int64_t j = 0; j < c; j++) o[j] = xr[j] * mul[j] + add[j];
+  return Guard(env, "batchNorm", [&] {
+    Call c(env, info, "batchNorm", 8);
+    const F32 x = c.Floats(0, "x"), mean = c.Floats(1, "mean"), var = c.Floats(2, "variance"), offset = c.Floats(3, "offset", true),
+              scale = c.Floats(4, "scale", true), out = c.Floats(5, "out");
+    const int64_t ch = c.Integer(6, "channels", 1, kMaxElems);
+    const double eps = c.Number(7, "epsilon");
+    if (eps < 0) c.Fail("epsilon: must be ≥ 0");
+    if (x.length == 0 || x.length % size_t(ch) != 0)
+      c.Fail("x: " + std::to_string(x.length) + " floats are not whole rows of " + std::to_string(ch) + " channels");
+    c.Holds(out, "out", int64_t(x.length));
+    c.Holds(mean, "mean", ch);
+    c.Holds(var, "variance", ch);
+    if (offset.data) c.Holds(offset, "offset", ch);
+    if (scale.data) c.Holds(scale, "scale", ch);
+    std::vector<float> mul(static_cast<size_t>(ch)), add(static_cast<size_t>(ch));
+    for (int64_t j = 0; j < ch; j++) {
+      const float inv = 1.f / std::sqrt(var.data[j] + static_cast<float>(eps));
+      mul[size_t(j)] = inv * (scale.data ? scale.data[j] : 1.f);
+      add[size_t(j)] = (offset.data ? offset.data[j] : 0.f) - mean.data[j] * mul[size_t(j)];
     }
+    const int64_t rows = int64_t(x.length) / ch;
+    ParallelFor(rows, [&](int64_t b, int64_t e) {
+      for (int64_t r = b; r < e; r++) {
+        const float* xr = x.data + r * ch;
+        float* o = out.data + r * ch;
+        for (int64_t j = 0; j < ch; j++) o[j] = xr[j] * mul[size_t(j)] + add[size_t(j)];
+      }
+    });
+    return Undefined(env);
   });
-  return nullptr;
 }
 
 // setThreads(n): worker threads for the kernels (OpenBLAS itself stays single-threaded per call).
 napi_value SetThreads(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value a[1];
-  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
-  int64_t n;
-  if (argc < 1 || !GetInt(env, a[0], "threads", &n)) return nullptr;
-  g_threads = static_cast<int>(std::max<int64_t>(1, n));
-  cnnwb::DnnlSetThreads(g_threads);
-  // Parallelism is ours (ForImageRanges / ParallelFor); every SGEMM runs single-threaded on its caller.
-  g_blas.setThreads(1);
-  return nullptr;
+  return Guard(env, "setThreads", [&] {
+    Call c(env, info, "setThreads", 1);
+    g_threads = int(c.Integer(0, "threads", 1, 1024));
+    cnnwb::DnnlSetThreads(g_threads);
+    // Parallelism is ours (ForImageRanges / ParallelFor); every SGEMM runs single-threaded on its caller.
+    g_blas.setThreads(1);
+    return Undefined(env);
+  });
 }
 
 // ---- the fused training step (trainer.h): one native call per batch
-
-bool GetDoubles(napi_env env, napi_value v, const char* name, std::vector<double>* out) { return GetNumbers(env, v, name, out); }
 
 // The JS handle owns a holder, so trainerDispose can free the trainer's buffers (~160 MB for the lesson CNN at
 // batch 128) at once rather than whenever V8 collects the tiny handle; the finalizer frees what is left.
@@ -685,193 +804,187 @@ struct TrainerHolder {
   cnnwb::Trainer* trainer = nullptr;
 };
 
-bool GetTrainer(napi_env env, napi_value v, cnnwb::Trainer** t) {
+// Marks our handles, so that an external made by another addon is refused rather than taken for a trainer.
+constexpr napi_type_tag kTrainerTag = {0x636e6e77622d7472ull, 0x61696e65722d7631ull};
+
+TrainerHolder* GetHolder(const Call& c, size_t i) {
   void* p = nullptr;
-  if (napi_get_value_external(env, v, &p) != napi_ok || !p) return Throw(env, "expected a trainer handle");
-  *t = static_cast<TrainerHolder*>(p)->trainer;
-  if (!*t) return Throw(env, "this trainer was disposed");
-  return true;
+  napi_valuetype t = napi_undefined;
+  bool ours = false;
+  napi_typeof(c.env(), c.arg(i), &t);
+  if (t == napi_external) napi_check_object_type_tag(c.env(), c.arg(i), &kTrainerTag, &ours);
+  if (!ours || napi_get_value_external(c.env(), c.arg(i), &p) != napi_ok || !p) c.Fail("expected a trainer handle");
+  return static_cast<TrainerHolder*>(p);
+}
+
+cnnwb::Trainer* GetTrainer(const Call& c, size_t i) {
+  cnnwb::Trainer* t = GetHolder(c, i)->trainer;
+  if (!t) c.Fail("this trainer was disposed");
+  return t;
 }
 
 // trainerDispose(handle): frees the trainer now; later calls with the handle throw.
 napi_value TrainerDispose(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value a[1];
-  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
-  void* p = nullptr;
-  if (argc < 1 || napi_get_value_external(env, a[0], &p) != napi_ok || !p) return Throw(env, "expected a trainer handle"), nullptr;
-  auto* holder = static_cast<TrainerHolder*>(p);
-  delete holder->trainer;
-  holder->trainer = nullptr;
-  return nullptr;
+  return Guard(env, "trainerDispose", [&] {
+    Call c(env, info, "trainerDispose", 1);
+    TrainerHolder* holder = GetHolder(c, 0);
+    delete holder->trainer;
+    holder->trainer = nullptr;
+    return Undefined(env);
+  });
 }
 
-// trainerCreate(layers: number[][], input: [h, w, c], maxBatch, optimizer: [kind, a, b, eps], seed) → handle
+// trainerCreate(layers: number[][], input: [h, w, c], maxBatch, optimizer: [kind, a, b, eps], seed) → handle.
+// The Trainer checks each layer's codes (trainer.cc); here the lists' shapes and the input.
 napi_value TrainerCreate(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value a[5];
-  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
-  if (argc < 5) return Throw(env, "trainerCreate: expected 5 arguments"), nullptr;
-  bool isArray = false;
-  napi_is_array(env, a[0], &isArray);
-  if (!isArray) return Throw(env, "trainerCreate: layers must be an array"), nullptr;
-  uint32_t count;
-  napi_get_array_length(env, a[0], &count);
-  std::vector<std::vector<double>> layers(count);
-  for (uint32_t i = 0; i < count; i++) {
-    napi_value e;
-    napi_get_element(env, a[0], i, &e);
-    if (!GetDoubles(env, e, "layer", &layers[i])) return nullptr;
-  }
-  std::vector<int64_t> input;
-  std::vector<double> optimizer;
-  int64_t maxBatch, seed;
-  if (!GetInts(env, a[1], "input", &input) || !GetInt(env, a[2], "maxBatch", &maxBatch) || !GetDoubles(env, a[3], "optimizer", &optimizer) ||
-      !GetInt(env, a[4], "seed", &seed))
-    return nullptr;
-  if (input.size() != 3 || maxBatch < 1) return Throw(env, "trainerCreate: input must be [h, w, c] and maxBatch ≥ 1"), nullptr;
-  cnnwb::Trainer* t = nullptr;
-  try {
-    t = new cnnwb::Trainer(layers, input[0], input[1], input[2], maxBatch, optimizer, uint64_t(seed), g_threads, g_blas.sgemm);
-  } catch (const std::exception& e) {
-    return Throw(env, std::string("trainerCreate: ") + e.what()), nullptr;
-  }
-  napi_value handle;
-  auto* holder = new TrainerHolder{t};
-  napi_create_external(
-      env, holder,
-      [](napi_env, void* data, void*) {
-        auto* h = static_cast<TrainerHolder*>(data);
-        delete h->trainer;
-        delete h;
-      },
-      nullptr, &handle);
-  return handle;
+  return Guard(env, "trainerCreate", [&] {
+    Call c(env, info, "trainerCreate", 5);
+    bool isArray = false;
+    napi_is_array(env, c.arg(0), &isArray);
+    if (!isArray) c.Fail("layers: expected an array of code lists");
+    uint32_t count = 0;
+    napi_get_array_length(env, c.arg(0), &count);
+    std::vector<std::vector<double>> layers(count);
+    for (uint32_t i = 0; i < count; i++) {
+      napi_value e;
+      if (napi_get_element(env, c.arg(0), i, &e) != napi_ok) c.Fail("layers: cannot read layer " + std::to_string(i));
+      layers[i] = c.Numbers(e, "layer " + std::to_string(i));
+    }
+    const std::vector<int64_t> input = c.Integers(1, "input", {"height", "width", "channels"}, 1, kMaxElems);
+    const int64_t maxBatch = c.Integer(2, "maxBatch", 1, kMaxElems);
+    const std::vector<double> optimizer = c.Numbers(c.arg(3), "optimizer", 4);
+    const int64_t seed = c.Integer(4, "seed", -int64_t(kMaxSafeInt), int64_t(kMaxSafeInt));
+    std::unique_ptr<cnnwb::Trainer> t(
+        new cnnwb::Trainer(layers, input[0], input[1], input[2], maxBatch, optimizer, uint64_t(seed), g_threads, g_blas.sgemm));
+    auto holder = std::make_unique<TrainerHolder>();
+    holder->trainer = t.get();
+    napi_value handle;
+    if (napi_create_external(
+            env, holder.get(),
+            [](napi_env, void* data, void*) {
+              auto* h = static_cast<TrainerHolder*>(data);
+              delete h->trainer;
+              delete h;
+            },
+            nullptr, &handle) != napi_ok)
+      throw std::runtime_error("cannot create the handle");
+    // From here the handle's finalizer owns the trainer and its holder.
+    t.release();
+    holder.release();
+    if (napi_type_tag_object(env, handle, &kTrainerTag) != napi_ok) throw std::runtime_error("cannot tag the handle");
+    return handle;
+  });
 }
 
 // trainerLayout(handle) → per layer { shape: [h, w, c], params: [sizes] }
 napi_value TrainerLayout(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value a[1];
-  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
-  cnnwb::Trainer* t;
-  if (argc < 1 || !GetTrainer(env, a[0], &t)) return nullptr;
-  napi_value list;
-  napi_create_array_with_length(env, t->NumLayers(), &list);
-  for (size_t i = 0; i < t->NumLayers(); i++) {
-    napi_value o, shape, params;
-    napi_create_object(env, &o);
-    std::vector<int64_t> s = t->OutputShape(i);
-    napi_create_array_with_length(env, 3, &shape);
-    for (uint32_t k = 0; k < 3; k++) {
-      napi_value v;
-      napi_create_int64(env, s[k], &v);
-      napi_set_element(env, shape, k, v);
+  return Guard(env, "trainerLayout", [&] {
+    Call c(env, info, "trainerLayout", 1);
+    cnnwb::Trainer* t = GetTrainer(c, 0);
+    napi_value list;
+    napi_create_array_with_length(env, t->NumLayers(), &list);
+    for (size_t i = 0; i < t->NumLayers(); i++) {
+      napi_value o, shape, params;
+      napi_create_object(env, &o);
+      std::vector<int64_t> s = t->OutputShape(i);
+      napi_create_array_with_length(env, 3, &shape);
+      for (uint32_t k = 0; k < 3; k++) {
+        napi_value v;
+        napi_create_int64(env, s[k], &v);
+        napi_set_element(env, shape, k, v);
+      }
+      napi_create_array_with_length(env, t->NumParams(i), &params);
+      for (size_t k = 0; k < t->NumParams(i); k++) {
+        napi_value v;
+        napi_create_int64(env, int64_t(t->ParamValue(i, k).size()), &v);
+        napi_set_element(env, params, uint32_t(k), v);
+      }
+      napi_set_named_property(env, o, "shape", shape);
+      napi_set_named_property(env, o, "params", params);
+      napi_set_element(env, list, uint32_t(i), o);
     }
-    napi_create_array_with_length(env, t->NumParams(i), &params);
-    for (size_t k = 0; k < t->NumParams(i); k++) {
-      napi_value v;
-      napi_create_int64(env, int64_t(t->ParamValue(i, k).size()), &v);
-      napi_set_element(env, params, uint32_t(k), v);
-    }
-    napi_set_named_property(env, o, "shape", shape);
-    napi_set_named_property(env, o, "params", params);
-    napi_set_element(env, list, uint32_t(i), o);
-  }
-  return list;
+    return list;
+  });
 }
 
 // trainerParam(handle, layer, param, data, write): copies data into the trainer (write) or out of it.
 napi_value TrainerParam(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value a[5];
-  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
-  cnnwb::Trainer* t;
-  int64_t layer, param;
-  F32 data;
-  bool write = false;
-  if (argc < 5 || !GetTrainer(env, a[0], &t) || !GetInt(env, a[1], "layer", &layer) || !GetInt(env, a[2], "param", &param) ||
-      !GetF32(env, a[3], "data", &data))
-    return nullptr;
-  napi_get_value_bool(env, a[4], &write);
-  if (layer < 0 || size_t(layer) >= t->NumLayers() || param < 0 || size_t(param) >= t->NumParams(size_t(layer)))
-    return Throw(env, "trainerParam: no such layer/param"), nullptr;
-  std::vector<float>& w = t->ParamValue(size_t(layer), size_t(param));
-  if (data.length != w.size())
-    return Throw(env, "trainerParam: layer " + std::to_string(layer) + " param " + std::to_string(param) + " has " + std::to_string(w.size()) +
-                          " values, received " + std::to_string(data.length)),
-           nullptr;
-  if (write) std::memcpy(w.data(), data.data, sizeof(float) * w.size());
-  else std::memcpy(data.data, w.data(), sizeof(float) * w.size());
-  return nullptr;
+  return Guard(env, "trainerParam", [&] {
+    Call c(env, info, "trainerParam", 5);
+    cnnwb::Trainer* t = GetTrainer(c, 0);
+    const int64_t layer = c.Integer(1, "layer", 0, int64_t(t->NumLayers()) - 1);
+    const int64_t param = c.Integer(2, "param", 0, int64_t(t->NumParams(size_t(layer))) - 1);
+    const F32 data = c.Floats(3, "data");
+    const bool write = c.Bool(4, "write");
+    std::vector<float>& w = t->ParamValue(size_t(layer), size_t(param));
+    if (data.length != w.size())
+      c.Fail("layer " + std::to_string(layer) + " param " + std::to_string(param) + " has " + std::to_string(w.size()) +
+             " values, received " + std::to_string(data.length));
+    if (write) std::memcpy(w.data(), data.data, sizeof(float) * w.size());
+    else std::memcpy(data.data, w.data(), sizeof(float) * w.size());
+    return Undefined(env);
+  });
 }
 
 // trainerStep(handle, x: Float32Array, labels: Int32Array, n, lr) → [loss, accuracy, finite (1/0)]
 napi_value TrainerStep(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value a[5];
-  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
-  cnnwb::Trainer* t;
-  F32 x;
-  int64_t n;
-  double lr;
-  if (argc < 5 || !GetTrainer(env, a[0], &t) || !GetF32(env, a[1], "x", &x) || !GetInt(env, a[3], "n", &n)) return nullptr;
-  if (napi_get_value_double(env, a[4], &lr) != napi_ok) return Throw(env, "lr: expected a number"), nullptr;
-  bool typed = false;
-  napi_is_typedarray(env, a[2], &typed);
-  napi_typedarray_type type;
-  size_t length = 0;
-  void* labels = nullptr;
-  if (typed) napi_get_typedarray_info(env, a[2], &type, &length, &labels, nullptr, nullptr);
-  if (!typed || type != napi_int32_array) return Throw(env, "labels: expected an Int32Array"), nullptr;
-  if (n < 1 || length < size_t(n)) return Throw(env, "trainerStep: fewer labels than images"), nullptr;
-  cnnwb::StepResult r;
-  try {
-    if (x.length < size_t(n * t->InputSize())) throw std::runtime_error("x holds fewer than n images");
-    r = t->Step(x.data, static_cast<const int32_t*>(labels), n, lr);
-  } catch (const std::exception& e) {
-    return Throw(env, std::string("trainerStep: ") + e.what()), nullptr;
-  }
-  napi_value out, v;
-  napi_create_array_with_length(env, 3, &out);
-  napi_create_double(env, r.loss, &v);
-  napi_set_element(env, out, 0, v);
-  napi_create_double(env, r.accuracy, &v);
-  napi_set_element(env, out, 1, v);
-  napi_create_double(env, r.finite ? 1 : 0, &v);
-  napi_set_element(env, out, 2, v);
-  return out;
+  return Guard(env, "trainerStep", [&] {
+    Call c(env, info, "trainerStep", 5);
+    cnnwb::Trainer* t = GetTrainer(c, 0);
+    const F32 x = c.Floats(1, "x");
+    const int64_t n = c.Integer(3, "n", 1, t->MaxBatch());
+    const double lr = c.Number(4, "lr");
+    bool typed = false;
+    napi_is_typedarray(env, c.arg(2), &typed);
+    napi_typedarray_type type = napi_int8_array;
+    size_t length = 0;
+    void* labels = nullptr;
+    if (typed) napi_get_typedarray_info(env, c.arg(2), &type, &length, &labels, nullptr, nullptr);
+    if (!typed || type != napi_int32_array) c.Fail("labels: expected an Int32Array");
+    if (length < size_t(n)) c.Fail("labels: " + std::to_string(length) + " labels for " + std::to_string(n) + " images");
+    c.Holds(x, "x", n * t->InputSize());  // ≤ maxBatch × input size, counted at trainerCreate
+    const cnnwb::StepResult r = t->Step(x.data, static_cast<const int32_t*>(labels), n, lr);
+    napi_value out, v;
+    napi_create_array_with_length(env, 3, &out);
+    napi_create_double(env, r.loss, &v);
+    napi_set_element(env, out, 0, v);
+    napi_create_double(env, r.accuracy, &v);
+    napi_set_element(env, out, 1, v);
+    napi_create_double(env, r.finite ? 1 : 0, &v);
+    napi_set_element(env, out, 2, v);
+    return out;
+  });
 }
 
 // useOneDnn(on): oneDNN convolutions when built with them (the default), or the im2col + OpenBLAS path (tests).
 napi_value UseOneDnn(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value a[1];
-  napi_get_cb_info(env, info, &argc, a, nullptr, nullptr);
-  bool on = true;
-  if (argc >= 1) napi_get_value_bool(env, a[0], &on);
-  cnnwb::DnnlEnable(on);
-  return nullptr;
+  return Guard(env, "useOneDnn", [&] {
+    Call c(env, info, "useOneDnn", 1);
+    cnnwb::DnnlEnable(c.Bool(0, "on"));
+    return Undefined(env);
+  });
 }
 
-// info(): { blas: "OpenBLAS <config>", core: "<kernel set>", threads }
+// info(): { blas: "OpenBLAS <config>", core: "<kernel set>", threads, coreChosenBy, convolutions }
 napi_value Info(napi_env env, napi_callback_info) {
-  napi_value o, s, c, t;
-  napi_create_object(env, &o);
-  napi_create_string_utf8(env, g_blas.config(), NAPI_AUTO_LENGTH, &s);
-  napi_create_string_utf8(env, g_blas.corename(), NAPI_AUTO_LENGTH, &c);
-  napi_create_int32(env, g_threads, &t);
-  napi_set_named_property(env, o, "blas", s);
-  napi_set_named_property(env, o, "core", c);
-  napi_set_named_property(env, o, "threads", t);
-  napi_value by;
-  napi_create_string_utf8(env, g_blas.coreChosenBy.c_str(), NAPI_AUTO_LENGTH, &by);
-  napi_set_named_property(env, o, "coreChosenBy", by);
-  napi_value dnnl;
-  const std::string dnnlInfo = cnnwb::DnnlEnabled() ? cnnwb::DnnlInfo() : "";
-  napi_create_string_utf8(env, dnnlInfo.c_str(), NAPI_AUTO_LENGTH, &dnnl);
-  napi_set_named_property(env, o, "convolutions", dnnl);
-  return o;
+  return Guard(env, "info", [&] {
+    napi_value o, s, c, t;
+    napi_create_object(env, &o);
+    napi_create_string_utf8(env, g_blas.config(), NAPI_AUTO_LENGTH, &s);
+    napi_create_string_utf8(env, g_blas.corename(), NAPI_AUTO_LENGTH, &c);
+    napi_create_int32(env, g_threads, &t);
+    napi_set_named_property(env, o, "blas", s);
+    napi_set_named_property(env, o, "core", c);
+    napi_set_named_property(env, o, "threads", t);
+    napi_value by;
+    napi_create_string_utf8(env, g_blas.coreChosenBy.c_str(), NAPI_AUTO_LENGTH, &by);
+    napi_set_named_property(env, o, "coreChosenBy", by);
+    napi_value dnnl;
+    const std::string dnnlInfo = cnnwb::DnnlEnabled() ? cnnwb::DnnlInfo() : "";
+    napi_create_string_utf8(env, dnnlInfo.c_str(), NAPI_AUTO_LENGTH, &dnnl);
+    napi_set_named_property(env, o, "convolutions", dnnl);
+    return o;
+  });
 }
 
 napi_value Init(napi_env env, napi_value exports) {

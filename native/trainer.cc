@@ -10,9 +10,15 @@ inline int omp_get_thread_num() { return 0; }
 inline int omp_get_num_threads() { return 1; }
 #endif
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <functional>
+#include <initializer_list>
 #include <stdexcept>
 
 namespace cnnwb {
@@ -21,6 +27,33 @@ namespace {
 constexpr double kProbEpsilon = 1e-7;  // tfjs / Keras clip probabilities to [ε, 1 - ε] inside the loss
 
 std::string Name(size_t i) { return "layer " + std::to_string(i); }
+
+std::string Show(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+bool IsInt(double v) { return std::isfinite(v) && v == std::floor(v); }
+
+// The most elements of any buffer: GEMM dimensions fit OpenBLAS' 32-bit blasint, offsets fit int32 (argmax).
+constexpr int64_t kMaxElems = INT32_MAX;
+
+// The product of `dims` (each ≥ 0), refused above kMaxElems; `who` names the buffer in the message.
+int64_t Count(const std::string& who, std::initializer_list<int64_t> dims) {
+  int64_t p = 1;
+  for (int64_t d : dims) {
+    if (d < 0 || (d != 0 && p > kMaxElems / d)) throw std::runtime_error(who + ": more than 2^31 - 1 elements");
+    p *= d;
+  }
+  return p;
+}
+
+// Bytes of RAM, or 0 when the system does not say.
+uint64_t PhysicalMemory() {
+  const long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && size > 0 ? uint64_t(pages) * uint64_t(size) : 0;
+}
 
 // 'same': out = ceil(in / s), padding split with the extra row/column at the end; 'valid': no padding.
 void Window(int64_t in, int64_t k, int64_t s, int64_t d, bool same, int64_t* out, int64_t* padBefore) {
@@ -105,17 +138,20 @@ void ForWindow(const Layer& L, int64_t y, int64_t xo, Fn fn) {
 // statistics and gradients): float blocks of 64 rows folded into double, each of T threads on its own rows.
 template <typename F1, typename F2>
 void ChannelSums(int64_t rows, int64_t C, int T, F1 f1, F2 f2, std::vector<double>* s1, std::vector<double>* s2) {
-  std::vector<double> part(size_t(2 * T * C), 0.0);
+  // Allocated here: an exception (std::bad_alloc) must not escape an OpenMP region, which would end the process.
+  std::vector<double> part(static_cast<size_t>(2 * T * C), 0.0);
+  std::vector<float> blocks(static_cast<size_t>(2 * T * C));
 #pragma omp parallel num_threads(T)
   {
     const int t = omp_get_thread_num(), nt = omp_get_num_threads();
     const int64_t per = (rows + nt - 1) / nt, r0 = std::min(rows, t * per), r1 = std::min(rows, r0 + per);
     double* p1 = part.data() + size_t(2 * t * C);
     double* p2 = p1 + C;
-    std::vector<float> b1(C), b2(C);
+    float* b1 = blocks.data() + size_t(2 * t * C);
+    float* b2 = b1 + C;
     for (int64_t b = r0; b < r1; b += 64) {
-      std::fill(b1.begin(), b1.end(), 0.f);
-      std::fill(b2.begin(), b2.end(), 0.f);
+      std::fill(b1, b1 + C, 0.f);
+      std::fill(b2, b2 + C, 0.f);
       const int64_t e = std::min(r1, b + 64);
       for (int64_t r = b; r < e; r++) {
         for (int64_t j = 0; j < C; j++) {
@@ -137,136 +173,214 @@ void ChannelSums(int64_t rows, int64_t C, int T, F1 f1, F2 f2, std::vector<doubl
 Trainer::Trainer(const std::vector<std::vector<double>>& specs, int64_t h, int64_t w, int64_t c, int64_t maxBatch,
                  const std::vector<double>& optimizer, uint64_t seed, int threads, SgemmFn sgemm)
     : optimizer_(optimizer), seed_(seed), threads_(std::max(1, threads)), sgemm_(sgemm), maxBatch_(maxBatch) {
-  if (optimizer_.size() != 4 || optimizer_[0] < kAdam || optimizer_[0] > kAdamax) throw std::runtime_error("optimizer: expected [kind, a, b, eps]");
+  if (optimizer_.size() != 4 || !IsInt(optimizer_[0]) || optimizer_[0] < kAdam || optimizer_[0] > kAdamax)
+    throw std::runtime_error("optimizer: expected [kind (1-5), a, b, eps]");
+  for (size_t k = 1; k < 4; k++)
+    if (!std::isfinite(optimizer_[k])) throw std::runtime_error("optimizer: its settings must be finite numbers");
+  for (int64_t d : {h, w, c, maxBatch})
+    if (d < 1 || d > kMaxElems) throw std::runtime_error("input: [h, w, c] and maxBatch must be integers in [1, 2^31 - 1]");
+  // Every buffer is counted first and allocated only once the total fits the machine's memory: a too-large
+  // model is refused here with a message, not killed by the OOM killer while its zero-filled buffers are touched.
+  const uint64_t budget = PhysicalMemory();
+  uint64_t bytes = 0;
+  std::vector<std::function<void()>> allocations;
+  // Counts `elems` × `perElem` bytes for the layer being read (index layers_.size()) and defers `fill` on it.
+  auto later = [&](int64_t elems, uint64_t perElem, std::function<void(Layer&)> fill) {
+    bytes += uint64_t(elems) * perElem;
+    allocations.emplace_back([this, idx = layers_.size(), fill = std::move(fill)] { fill(layers_[idx]); });
+  };
   const float slotFill = optimizer_[0] == kAdagrad ? float(optimizer_[1]) : 0.f;  // Adagrad's initial accumulator
   int64_t H = h, W = w, C = c;
-  size_t maxElems = size_t(maxBatch * h * w * c);
+  int64_t maxElems = Count("input", {maxBatch, h, w, c});
   for (size_t i = 0; i < specs.size(); i++) {
     const std::vector<double>& s = specs[i];
     if (s.empty()) throw std::runtime_error(Name(i) + ": empty description");
     Layer L;
+    if (!IsInt(s[0]) || s[0] < kConv || s[0] > kReluLayer) throw std::runtime_error(Name(i) + ": unknown layer kind " + Show(s[0]));
     L.kind = int(s[0]);
     L.cfg = s;
     L.inH = H, L.inW = W, L.inC = C;
     auto need = [&](size_t k) {
-      if (s.size() != k) throw std::runtime_error(Name(i) + ": expected " + std::to_string(k) + " numbers");
+      if (s.size() != k) throw std::runtime_error(Name(i) + ": expected " + std::to_string(k) + " numbers, received " + std::to_string(s.size()));
     };
-    auto param = [&](size_t size, bool trainable, float fill) {
-      Param p;
-      p.w.assign(size, fill);
-      p.trainable = trainable;
-      if (trainable) {
-        p.grad.assign(size, 0.f);
-        p.m.assign(size, slotFill);
-        p.v.assign(size, 0.f);
-      }
-      L.params.push_back(std::move(p));
+    // s[k] as an integer in [lo, 2^31 - 1] (sizes, strides, dilations, pool sizes, paddings).
+    auto integer = [&](size_t k, int64_t lo, const char* what) -> int64_t {
+      if (!IsInt(s[k]) || s[k] < double(lo) || s[k] > double(kMaxElems))
+        throw std::runtime_error(Name(i) + ": " + what + " must be an integer in [" + std::to_string(lo) + ", 2^31 - 1], got " + Show(s[k]));
+      return int64_t(s[k]);
     };
+    auto flag = [&](size_t k, const char* what) -> bool {
+      if (s[k] != 0 && s[k] != 1) throw std::runtime_error(Name(i) + ": " + what + " must be 0 or 1, got " + Show(s[k]));
+      return s[k] != 0;
+    };
+    auto number = [&](size_t k, double lo, const char* what) -> double {
+      if (!std::isfinite(s[k]) || s[k] < lo) throw std::runtime_error(Name(i) + ": " + what + " must be a finite number ≥ " + Show(lo) + ", got " + Show(s[k]));
+      return s[k];
+    };
+    auto activation = [&](size_t k) -> int {
+      if (!IsInt(s[k]) || s[k] < kLinear || s[k] > kTanh) throw std::runtime_error(Name(i) + ": unknown activation " + Show(s[k]));
+      return int(s[k]);
+    };
+    auto param = [&](int64_t size, bool trainable, float fill) {
+      const size_t k = L.params.size();
+      L.params.emplace_back();
+      L.params.back().trainable = trainable;
+      later(size, trainable ? 16 : 4, [k, size, trainable, fill, slotFill](Layer& l) {
+        Param& p = l.params[k];
+        p.w.assign(size_t(size), fill);
+        if (trainable) {
+          p.grad.assign(size_t(size), 0.f);
+          p.m.assign(size_t(size), slotFill);
+          p.v.assign(size_t(size), 0.f);
+        }
+      });
+    };
+    const std::string who = Name(i);
     switch (L.kind) {
       case kConv: {  // [1, filters, kh, kw, sh, sw, dh, dw, same, useBias, act]
         need(11);
-        const int64_t f = int64_t(s[1]), kh = int64_t(s[2]), kw = int64_t(s[3]), sh = int64_t(s[4]), sw = int64_t(s[5]),
-                      dh = int64_t(s[6]), dw = int64_t(s[7]);
-        const bool same = s[8] != 0;
+        const int64_t f = integer(1, 1, "filters"), kh = integer(2, 1, "kernel height"), kw = integer(3, 1, "kernel width"),
+                      sh = integer(4, 1, "stride height"), sw = integer(5, 1, "stride width"), dh = integer(6, 1, "dilation height"),
+                      dw = integer(7, 1, "dilation width");
+        const bool same = flag(8, "padding (same)"), useBias = flag(9, "use bias");
         int64_t oh, ow, pt, pl;
         Window(H, kh, sh, dh, same, &oh, &pt);
         Window(W, kw, sw, dw, same, &ow, &pl);
         L.conv = Conv{0, H, W, C, kh, kw, f, oh, ow, sh, sw, dh, dw, pt, pl};
-        L.act = int(s[10]);
-        param(size_t(kh * kw * C * f), true, 0.f);
-        if (s[9] != 0) param(size_t(f), true, 0.f);
+        L.act = activation(10);
+        param(Count(who + " kernel", {kh, kw, C, f}), true, 0.f);
+        Count(who + " im2col columns", {oh, ow, kh, kw, C});
+        if (useBias) param(f, true, 0.f);
         L.outH = oh, L.outW = ow, L.outC = f;
         break;
       }
       case kDense: {  // [2, units, useBias, act]
         need(4);
-        const int64_t units = int64_t(s[1]);
+        const int64_t units = integer(1, 1, "units");
         if (H != 1 || W != 1) throw std::runtime_error(Name(i) + ": Dense needs a flat input");
-        param(size_t(C * units), true, 0.f);
-        if (s[2] != 0) param(size_t(units), true, 0.f);
-        L.act = int(s[3]);
+        const bool useBias = flag(2, "use bias");
+        param(Count(who + " kernel", {C, units}), true, 0.f);
+        if (useBias) param(units, true, 0.f);
+        L.act = activation(3);
         L.outH = 1, L.outW = 1, L.outC = units;
         break;
       }
       case kBatchNorm: {  // [3, momentum, epsilon, center, scale]
         need(5);
-        if (s[4] != 0) param(size_t(C), true, 1.f);  // gamma
-        if (s[3] != 0) param(size_t(C), true, 0.f);  // beta
-        param(size_t(C), false, 0.f);                // moving mean
-        param(size_t(C), false, 1.f);                // moving variance
+        number(1, -INFINITY, "momentum");
+        number(2, 0, "epsilon");
+        const bool center = flag(3, "center"), scale = flag(4, "scale");
+        if (scale) param(C, true, 1.f);   // gamma
+        if (center) param(C, true, 0.f);  // beta
+        param(C, false, 0.f);             // moving mean
+        param(C, false, 1.f);             // moving variance
         L.outH = H, L.outW = W, L.outC = C;
-        L.mean.resize(C), L.invStd.resize(C);
+        later(2 * C, 4, [C](Layer& l) { l.mean.resize(size_t(C)), l.invStd.resize(size_t(C)); });
+        break;
+      }
+      case kGroupNorm: {  // [14, groups, epsilon, center, scale]: Keras' GroupNormalization on the channel axis
+        need(5);
+        L.groups = integer(1, 1, "groups");
+        if (C % L.groups != 0)
+          throw std::runtime_error(Name(i) + ": " + std::to_string(C) + " channels do not split into " + std::to_string(L.groups) + " groups");
+        number(2, 0, "epsilon");
+        const bool center = flag(3, "center"), scale = flag(4, "scale");
+        if (scale) param(C, true, 1.f);   // gamma
+        if (center) param(C, true, 0.f);  // beta
+        L.outH = H, L.outW = W, L.outC = C;
+        const int64_t stats = Count(who + " statistics", {maxBatch, L.groups});
+        later(2 * stats, 4, [stats](Layer& l) { l.mean.resize(size_t(stats)), l.invStd.resize(size_t(stats)); });
+        break;
+      }
+      case kReluLayer: {  // [15, max_value (-1: none), negative_slope, threshold]: Keras' ReLU layer
+        need(4);
+        if (s[1] != -1) number(1, 0, "max_value (or -1 for none)");
+        L.maxValue = float(s[1]);
+        L.slope = float(number(2, 0, "negative_slope"));
+        L.threshold = float(number(3, 0, "threshold"));
+        L.outH = H, L.outW = W, L.outC = C;
         break;
       }
       case kActivation:  // [4, act]
         need(2);
-        L.act = int(s[1]);
+        L.act = activation(1);
         L.outH = H, L.outW = W, L.outC = C;
         break;
-      case kMaxPool: {  // [5, ph, pw, sh, sw, same]
-        need(6);
-        L.ph = int64_t(s[1]), L.pw = int64_t(s[2]), L.psh = int64_t(s[3]), L.psw = int64_t(s[4]);
-        Window(H, L.ph, L.psh, 1, s[5] != 0, &L.outH, &L.ppt);
-        Window(W, L.pw, L.psw, 1, s[5] != 0, &L.outW, &L.ppl);
-        L.outC = C;
-        L.argmax.resize(size_t(maxBatch * L.outH * L.outW * C));
-        break;
-      }
+      case kMaxPool:    // [5, ph, pw, sh, sw, same]
       case kAvgPool: {  // [8, ph, pw, sh, sw, same]
         need(6);
-        L.ph = int64_t(s[1]), L.pw = int64_t(s[2]), L.psh = int64_t(s[3]), L.psw = int64_t(s[4]);
-        Window(H, L.ph, L.psh, 1, s[5] != 0, &L.outH, &L.ppt);
-        Window(W, L.pw, L.psw, 1, s[5] != 0, &L.outW, &L.ppl);
+        L.ph = integer(1, 1, "pool height"), L.pw = integer(2, 1, "pool width");
+        L.psh = integer(3, 1, "stride height"), L.psw = integer(4, 1, "stride width");
+        const bool same = flag(5, "padding (same)");
+        Window(H, L.ph, L.psh, 1, same, &L.outH, &L.ppt);
+        Window(W, L.pw, L.psw, 1, same, &L.outW, &L.ppl);
         L.outC = C;
+        if (L.kind == kMaxPool) {
+          const int64_t count = Count(who + " argmax", {maxBatch, L.outH, L.outW, C});
+          later(count, 4, [count](Layer& l) { l.argmax.resize(size_t(count)); });
+        }
         break;
       }
       case kGlobalAvgPool:  // [9]
       case kGlobalMaxPool:  // [10]
         need(1);
         L.outH = 1, L.outW = 1, L.outC = C;
-        if (L.kind == kGlobalMaxPool) L.argmax.resize(size_t(maxBatch * C));
+        if (L.kind == kGlobalMaxPool) {
+          later(maxBatch * C, 4, [maxBatch, C](Layer& l) { l.argmax.resize(size_t(maxBatch * C)); });
+        }
         break;
-      case kZeroPad:  // [11, top, bottom, left, right]
+      case kZeroPad: {  // [11, top, bottom, left, right]
         need(5);
-        L.ppt = int64_t(s[1]), L.ppl = int64_t(s[3]);
-        L.outH = H + int64_t(s[1]) + int64_t(s[2]), L.outW = W + int64_t(s[3]) + int64_t(s[4]), L.outC = C;
+        const int64_t top = integer(1, 0, "top padding"), bottom = integer(2, 0, "bottom padding"), left = integer(3, 0, "left padding"),
+                      right = integer(4, 0, "right padding");
+        L.ppt = top, L.ppl = left;
+        L.outH = H + top + bottom, L.outW = W + left + right, L.outC = C;
         break;
+      }
       case kLeakyRelu:  // [13, alpha]
         need(2);
-        L.alpha = float(s[1]);
+        L.alpha = float(number(1, -INFINITY, "alpha"));
         L.outH = H, L.outW = W, L.outC = C;
         break;
       case kSpatialDropout:  // [12, rate]: one mask value per image and channel
         need(2);
         if (!(s[1] >= 0 && s[1] < 1)) throw std::runtime_error(Name(i) + ": SpatialDropout2D rate must be in [0, 1)");
         L.outH = H, L.outW = W, L.outC = C;
-        L.mask.resize(size_t(maxBatch * C));
+        later(maxBatch * C, 4, [maxBatch, C](Layer& l) { l.mask.resize(size_t(maxBatch * C)); });
         break;
       case kDropout:  // [6, rate]
         need(2);
         if (!(s[1] >= 0 && s[1] < 1)) throw std::runtime_error(Name(i) + ": Dropout rate must be in [0, 1)");
         L.outH = H, L.outW = W, L.outC = C;
-        L.mask.resize(size_t(maxBatch * H * W * C));
+        later(maxBatch * H * W * C, 4, [count = maxBatch * H * W * C](Layer& l) { l.mask.resize(size_t(count)); });
         break;
       case kFlatten:  // [7]
         need(1);
-        L.outH = 1, L.outW = 1, L.outC = H * W * C;
+        L.outH = 1, L.outW = 1, L.outC = Count(who + " output", {H, W, C});
         break;
       default:
         throw std::runtime_error(Name(i) + ": unknown layer kind " + std::to_string(L.kind));
     }
-    if (L.act < kLinear || L.act > kTanh) throw std::runtime_error(Name(i) + ": unknown activation");
-    if (Smooth(L.act) && (L.kind == kConv || L.kind == kDense)) L.pre.resize(size_t(maxBatch * L.outSize()));
     if (L.act == kSoftmax && i + 1 != specs.size()) throw std::runtime_error(Name(i) + ": softmax is only supported on the last layer");
     if (L.outH < 1 || L.outW < 1 || L.outC < 1) throw std::runtime_error(Name(i) + ": output would be empty");
-    L.out.resize(size_t(maxBatch * L.outSize()));
-    maxElems = std::max(maxElems, L.out.size());
+    const int64_t outElems = Count(who + " output", {maxBatch, L.outH, L.outW, L.outC});
+    const bool pre = Smooth(L.act) && (L.kind == kConv || L.kind == kDense);
+    later(outElems, pre ? 8 : 4, [outElems, pre](Layer& l) {
+      if (pre) l.pre.resize(size_t(outElems));
+      l.out.resize(size_t(outElems));
+    });
+    maxElems = std::max(maxElems, outElems);
     H = L.outH, W = L.outW, C = L.outC;
     layers_.push_back(std::move(L));
   }
   if (layers_.empty() || layers_.back().act != kSoftmax) throw std::runtime_error("the last layer must end with a softmax");
-  gradA_.resize(maxElems);
-  gradB_.resize(maxElems);
+  bytes += uint64_t(maxElems) * 8;  // the two gradient buffers
+  if (budget && bytes > budget)
+    throw std::runtime_error("the fused step would need " + std::to_string(bytes >> 20) + " MB, more than this machine's " +
+                             std::to_string(budget >> 20) + " MB");
+  for (auto& allocate : allocations) allocate();
+  gradA_.resize(size_t(maxElems));
+  gradB_.resize(size_t(maxElems));
 }
 
 std::vector<int64_t> Trainer::OutputShape(size_t i) const {
@@ -367,6 +481,54 @@ void Trainer::Forward(const float* x, int64_t n) {
         const float alpha = L.alpha;
 #pragma omp parallel for num_threads(T) schedule(static)
         for (int64_t k = 0; k < total; k++) out[k] = in[k] > 0 ? in[k] : alpha * in[k];
+        break;
+      }
+      case kReluLayer: {
+        // Keras' ReLU: max_value at and above it, x above the threshold, negative_slope · (x − threshold) below.
+        const int64_t total = n * inSize;
+        const float mx = L.maxValue, slope = L.slope, th = L.threshold;
+        const bool capped = mx >= 0;
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (int64_t k = 0; k < total; k++) {
+          const float v = in[k];
+          out[k] = capped && v >= mx ? mx : v > th ? v : slope * (v - th);
+        }
+        break;
+      }
+      case kGroupNorm: {
+        // Per image and group: mean and variance over the pixels and the group's C/G channels (in double),
+        // then y = (x − mean) / √(var + ε) · γ + β per channel.
+        const int64_t C = L.inC, P = L.inH * L.inW, G = L.groups, Cg = C / G;
+        const double eps = L.cfg[2], count = double(P * Cg);
+        const bool center = L.cfg[3] != 0, scale = L.cfg[4] != 0;
+        const float* gamma = scale ? L.params[0].w.data() : nullptr;
+        const float* beta = center ? L.params[scale ? 1 : 0].w.data() : nullptr;
+        float* mean = L.mean.data();
+        float* inv = L.invStd.data();
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (int64_t img = 0; img < n; img++) {
+          const float* xi = in + img * inSize;
+          float* o = out + img * inSize;
+          for (int64_t grp = 0; grp < G; grp++) {
+            double s1 = 0, s2 = 0;
+            for (int64_t q = 0; q < P; q++) {
+              const float* px = xi + q * C + grp * Cg;
+              for (int64_t j = 0; j < Cg; j++) s1 += px[j], s2 += double(px[j]) * px[j];
+            }
+            const double m = s1 / count, var = std::max(0.0, s2 / count - m * m);
+            mean[img * G + grp] = float(m);
+            inv[img * G + grp] = float(1.0 / std::sqrt(var + eps));
+          }
+          for (int64_t q = 0; q < P; q++) {
+            for (int64_t grp = 0; grp < G; grp++) {
+              const float mu = mean[img * G + grp], a = inv[img * G + grp];
+              for (int64_t j = grp * Cg; j < (grp + 1) * Cg; j++) {
+                const float v = (xi[q * C + j] - mu) * a;
+                o[q * C + j] = (gamma ? v * gamma[j] : v) + (beta ? beta[j] : 0.f);
+              }
+            }
+          }
+        }
         break;
       }
       case kAvgPool: {
@@ -497,6 +659,7 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
   float* g = gradA_.data();  // ∂L/∂(pre-softmax logits) of the last layer
   double lossSum = 0;
   int64_t correct = 0;
+  std::vector<double> dp(static_cast<size_t>(K));
   for (int64_t row = 0; row < n; row++) {
     const float* pr = p + row * K;
     const int64_t t = labels[row];
@@ -513,10 +676,7 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
     const double dq = (q > kProbEpsilon && q < 1 - kProbEpsilon) ? -1.0 / (double(n) * q) : 0.0;
     // ∂L/∂p_j through the normalisation, then through the softmax: dz_j = p_j (dp_j − Σ_k p_k dp_k).
     double dot = 0;
-    double dp[64];
-    std::vector<double> big;
-    double* d = dp;
-    if (K > 64) big.resize(size_t(K)), d = big.data();
+    double* d = dp.data();
     for (int64_t j = 0; j < K; j++) {
       d[j] = dq * ((j == t ? 1.0 / s : 0.0) - pr[t] / (s * s));
       dot += pr[j] * d[j];
@@ -620,6 +780,64 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
         const float alpha = L.alpha;
 #pragma omp parallel for num_threads(T) schedule(static)
         for (int64_t k = 0; k < total; k++) dx[k] = in[k] > 0 ? g[k] : alpha * g[k];
+        break;
+      }
+      case kReluLayer: {
+        const int64_t total = n * inSize;
+        const float mx = L.maxValue, slope = L.slope, th = L.threshold;
+        const bool capped = mx >= 0;
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (int64_t k = 0; k < total; k++) {
+          const float v = in[k];
+          dx[k] = capped && v >= mx ? 0.f : v > th ? g[k] : slope * g[k];
+        }
+        break;
+      }
+      case kGroupNorm: {
+        const int64_t C = L.inC, P = L.inH * L.inW, G = L.groups, Cg = C / G;
+        const bool center = L.cfg[3] != 0, scale = L.cfg[4] != 0;
+        const float* gamma = scale ? L.params[0].w.data() : nullptr;
+        const float* mean = L.mean.data();
+        const float* inv = L.invStd.data();
+        // x̂ of element (row r = image · P + pixel, channel j), from its image's and group's statistics.
+        auto xhat = [=](int64_t r, int64_t j) {
+          const int64_t k = (r / P) * G + j / Cg;
+          return (in[r * C + j] - mean[k]) * inv[k];
+        };
+        if (scale || center) {
+          std::vector<double> sumG, sumGx;  // dβ = Σ g, dγ = Σ g·x̂ per channel
+          ChannelSums(
+              n * P, C, T, [g, C](int64_t r, int64_t j) { return g[r * C + j]; },
+              [g, C, xhat](int64_t r, int64_t j) { return g[r * C + j] * xhat(r, j); }, &sumG, &sumGx);
+          if (scale) std::transform(sumGx.begin(), sumGx.end(), L.params[0].grad.begin(), [](double v) { return float(v); });
+          if (center) std::transform(sumG.begin(), sumG.end(), L.params[scale ? 1 : 0].grad.begin(), [](double v) { return float(v); });
+        }
+        if (wantDx) {
+          // dx = inv · (d − mean(d) − x̂ · mean(d · x̂)) with d = g · γ, the means over the image's group.
+          const double count = double(P * Cg);
+#pragma omp parallel for num_threads(T) schedule(static)
+          for (int64_t img = 0; img < n; img++) {
+            for (int64_t grp = 0; grp < G; grp++) {
+              const int64_t k = img * G + grp;
+              double s1 = 0, s2 = 0;
+              for (int64_t q = 0; q < P; q++) {
+                const int64_t r = img * P + q;
+                for (int64_t j = grp * Cg; j < (grp + 1) * Cg; j++) {
+                  const double d = double(g[r * C + j]) * (gamma ? gamma[j] : 1.f);
+                  s1 += d, s2 += d * ((in[r * C + j] - mean[k]) * inv[k]);
+                }
+              }
+              const float m1 = float(s1 / count), m2 = float(s2 / count), a = inv[k], mu = mean[k];
+              for (int64_t q = 0; q < P; q++) {
+                const int64_t r = img * P + q;
+                for (int64_t j = grp * Cg; j < (grp + 1) * Cg; j++) {
+                  const float d = g[r * C + j] * (gamma ? gamma[j] : 1.f), xh = (in[r * C + j] - mu) * a;
+                  dx[r * C + j] = a * (d - m1 - xh * m2);
+                }
+              }
+            }
+          }
+        }
         break;
       }
       case kAvgPool: {

@@ -1,7 +1,8 @@
 // The fused training step: a whole Sequential CNN's forward pass, categorical cross-entropy on its softmax,
 // backward pass and optimizer update in one native call per batch (convolutions by oneDNN, the rest in
 // OpenMP loops). It replaces ~600 tfjs kernel calls per batch and their bookkeeping. Semantics follow tfjs
-// layers (hence Keras): BatchNormalization on batch statistics with moving averages, inverted Dropout,
+// layers (hence Keras): BatchNormalization on batch statistics with moving averages, GroupNormalization per
+// image and group, Keras' ReLU (max_value, negative_slope, threshold), inverted Dropout,
 // probabilities clipped to [1e-7, 1 - 1e-7] in the loss, tfjs' Adam / SGD / momentum update rules.
 #pragma once
 #include <cblas.h>
@@ -19,7 +20,8 @@ using SgemmFn = decltype(&cblas_sgemm);
 // Layer codes and their parameter lists, as the JS side encodes them (src-main/core/train/fused.ts).
 enum LayerKind {
   kConv = 1, kDense = 2, kBatchNorm = 3, kActivation = 4, kMaxPool = 5, kDropout = 6, kFlatten = 7, kAvgPool = 8,
-  kGlobalAvgPool = 9, kGlobalMaxPool = 10, kZeroPad = 11, kSpatialDropout = 12, kLeakyRelu = 13
+  kGlobalAvgPool = 9, kGlobalMaxPool = 10, kZeroPad = 11, kSpatialDropout = 12, kLeakyRelu = 13, kGroupNorm = 14,
+  kReluLayer = 15
 };
 enum Act { kLinear = 0, kRelu = 1, kSoftmax = 2, kElu = 3, kSelu = 4, kGelu = 5, kSwish = 6, kSigmoid = 7, kTanh = 8 };
 enum Optimizer { kAdam = 1, kSgd = 2, kRmsprop = 3, kAdagrad = 4, kAdamax = 5 };
@@ -37,12 +39,14 @@ struct Layer {
   Conv conv{};  // kConv (n is set per batch)
   int64_t ph = 0, pw = 0, psh = 0, psw = 0, ppt = 0, ppl = 0;  // kMaxPool, kAvgPool; kZeroPad: ppt, ppl
   float alpha = 0;                                             // kLeakyRelu
+  float maxValue = -1, slope = 0, threshold = 0;               // kReluLayer (maxValue < 0: unbounded)
+  int64_t groups = 1;                                          // kGroupNorm
   std::vector<Param> params;
   std::vector<float> out;        // this layer's output for the batch
   std::vector<float> pre;        // Conv / Dense with a smooth activation: the output before it
   std::vector<int32_t> argmax;   // kMaxPool: input offset of each output's maximum
   std::vector<float> mask;       // kDropout: 0 or 1/(1-rate)
-  std::vector<float> mean, invStd;  // kBatchNorm: batch statistics
+  std::vector<float> mean, invStd;  // kBatchNorm: batch statistics per channel; kGroupNorm: per image and group
   int64_t inSize() const { return inH * inW * inC; }
   int64_t outSize() const { return outH * outW * outC; }
 };
@@ -57,13 +61,16 @@ class Trainer {
  public:
   // layers: one code list per layer (kind first). input: [h, w, c]. optimizer: [kind, a, b, eps] with
   // adam / adamax: a = β1, b = β2; sgd: a = momentum, b = nesterov (0/1); rmsprop: a = ρ, b = momentum;
-  // adagrad: a = initial accumulator. Throws std::runtime_error naming the layer.
+  // adagrad: a = initial accumulator. Every code is checked (integers, signs, sizes without overflow) before
+  // it is used, and the buffers' total against the machine's memory before each allocation; throws
+  // std::runtime_error naming the layer.
   Trainer(const std::vector<std::vector<double>>& layers, int64_t h, int64_t w, int64_t c, int64_t maxBatch,
           const std::vector<double>& optimizer, uint64_t seed, int threads, SgemmFn sgemm);
 
   // Output shape per layer, [h, w, c] (Dense / Flatten: [1, 1, units]), for the caller to check against tfjs.
   std::vector<int64_t> OutputShape(size_t layer) const;
   int64_t InputSize() const { return layers_.front().inSize(); }
+  int64_t MaxBatch() const { return maxBatch_; }
   size_t NumLayers() const { return layers_.size(); }
   size_t NumParams(size_t layer) const { return layers_.at(layer).params.size(); }
   std::vector<float>& ParamValue(size_t layer, size_t param) { return layers_.at(layer).params.at(param).w; }

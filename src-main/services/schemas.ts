@@ -6,7 +6,9 @@
  */
 import { z } from 'zod';
 import type { MethodChannel } from '../shared/channels';
-import { OPTIMIZER_NAMES } from '../shared/spec';
+import { EXPORT_FORMATS } from '../shared/contract';
+import { MONITOR_MODES, MONITOR_NAMES, OPTIMIZER_NAMES } from '../shared/spec';
+import { optimizerConfigSchema } from '../core/train/hyperparameters';
 
 /** Run ids, dataset ids, template ids: a conservative slug, so an id can never walk out of its folder. */
 export const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -21,7 +23,6 @@ export const MAX_IMAGE_BASE64 = Math.ceil((10 * 1024 * 1024 * 4) / 3) + 4;
 export const MAX_LAYERS = 1_000;
 
 const finite = z.number().finite();
-const positive = finite.positive();
 
 /** A safe id; `..` is refused even though the slug would allow dots. */
 export const IdSchema = z
@@ -47,22 +48,14 @@ export const ModelSpecSchema = z.looseObject({
   }),
 });
 
-const MonitorSchema = z.enum(['loss', 'accuracy', 'val_loss', 'val_accuracy']);
-const ModeSchema = z.enum(['min', 'max', 'auto']);
+const MonitorSchema = z.enum(MONITOR_NAMES);
+const ModeSchema = z.enum(MONITOR_MODES);
 
 export const HyperparametersSchema = z.object({
   optimizer: z.object({
     class_name: z.enum(OPTIMIZER_NAMES),
-    config: z.object({
-      learning_rate: positive,
-      beta_1: finite.optional(),
-      beta_2: finite.optional(),
-      epsilon: finite.optional(),
-      momentum: finite.optional(),
-      nesterov: z.boolean().optional(),
-      rho: finite.optional(),
-      initial_accumulator_value: finite.optional(),
-    }),
+    // The core's own schema, built from the one rule per field in shared/optimizers.ts.
+    config: optimizerConfigSchema,
   }),
   loss: z.literal('categorical_crossentropy'),
   batch_size: z.number().int().min(1).max(65_536),
@@ -99,7 +92,7 @@ export const TrainingRequestSchema = z.object({
   limitTest: z.number().int().min(1).max(100_000_000).optional(),
 });
 
-export const ExportFormatSchema = z.enum(['tfjs', 'onnx', 'keras', 'r']);
+export const ExportFormatSchema = z.enum(EXPORT_FORMATS);
 
 /**
  * A path as sent by a renderer. Shape only (no NUL, bounded); whether it may be used is decided by the

@@ -12,11 +12,20 @@ export const SPEC_FORMAT_VERSION = 1;
 /** Layer class names, spelt as Keras spells them. */
 export const LAYER_CLASS_NAMES = [
   'InputLayer',
+  'Rescaling',
+  'RandomFlip',
+  'RandomRotation',
+  'RandomTranslation',
+  'RandomZoom',
+  'RandomContrast',
+  'RandomBrightness',
   'Conv2D',
   'DepthwiseConv2D',
   'SeparableConv2D',
   'BatchNormalization',
+  'GroupNormalization',
   'Activation',
+  'ReLU',
   'LeakyReLU',
   'MaxPooling2D',
   'AveragePooling2D',
@@ -66,7 +75,8 @@ export interface LayerConfig {
   momentum?: number;
   epsilon?: number;
   center?: boolean;
-  scale?: boolean;
+  /** BatchNormalization/GroupNormalization: learn gamma; Rescaling: the factor. */
+  scale?: boolean | number;
   /** LeakyReLU slope (Keras 3 name; Keras 2 called it `alpha`). */
   negative_slope?: number;
   alpha?: number;

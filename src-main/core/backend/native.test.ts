@@ -67,6 +67,18 @@ describe('native kernels agree with the cpu backend', () => {
     });
   }
 
+  // The addon refuses a padding as long as the window (no 'same' / 'valid' gives one) and empty tensors: the
+  // kernels hand those to wasm. A product over K = 0 is the addon's (zeros; wasm leaves its output unwritten).
+  it('Conv2D with explicit padding beyond the window, and empty products', async () => {
+    const pad: tf.backend_util.ExplicitPadding = [[0, 0], [4, 1], [0, 5], [0, 0]];
+    await assertAgrees('wide padding', valueAndGrads([[2, 6, 5, 3], [3, 3, 3, 2]], (a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad)));
+    await assertAgrees('empty product', () => [
+      tf.matMul(tf.zeros([3, 0]), tf.zeros([0, 4])),
+      tf.fused.matMul({ a: tf.zeros([2, 0]), b: tf.zeros([0, 3]), bias: tf.tensor1d([1, -2, 3]), activation: 'relu' }),
+      tf.sum(tf.zeros([0, 3]), 0),
+    ]);
+  });
+
   it('Conv2D forward with dilation 2', async () => {
     await assertAgrees('dilated', () => [
       tf.conv2d(tf.tensor4d(seededArray(2 * 9 * 9 * 3, 1), [2, 9, 9, 3]), tf.tensor4d(seededArray(54, 2), [3, 3, 3, 2]), 1, 'same', 'NHWC', 2),

@@ -15,7 +15,11 @@ import { registerWasmAlias } from './wasm';
 
 const require = createRequire(import.meta.url);
 
-/** The addon's interface (native/cnnwb.cc). Geometry arrays are documented there. */
+/**
+ * The addon's interface (native/cnnwb.cc). Geometry arrays are documented there. The addon checks every
+ * argument and throws an Error naming the function and field for a bad one; the kernels below hand it only what
+ * it covers (non-empty tensors, paddings shorter than the window) and leave the rest to the wasm kernels.
+ */
 export interface NativeAddon {
   conv2d(x: Float32Array, filter: Float32Array, bias: Float32Array | null, out: Float32Array, geometry: number[], relu: boolean): void;
   conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: number[]): void;
@@ -96,6 +100,27 @@ function geometry(c: ConvInfo): number[] {
   ];
 }
 
+/**
+ * Whether the addon takes this window geometry: no empty tensor, and each padding shorter than the (dilated)
+ * window, which tfjs' 'same' and 'valid' always give; explicit paddings beyond it go to the wasm kernels.
+ */
+function windowCovered(
+  sizes: number[],
+  pad: { top: number; bottom: number; left: number; right: number },
+  effectiveHeight: number,
+  effectiveWidth: number,
+): boolean {
+  return (
+    sizes.every((d) => d >= 1) &&
+    [pad.top, pad.bottom].every((p) => p >= 0 && p < effectiveHeight) &&
+    [pad.left, pad.right].every((p) => p >= 0 && p < effectiveWidth)
+  );
+}
+
+function convCovered(c: ConvInfo): boolean {
+  return windowCovered(geometry(c).slice(0, 13), c.padInfo, c.effectiveFilterHeight, c.effectiveFilterWidth);
+}
+
 function f32(backend: BackendWasm, t: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;
 }
@@ -137,7 +162,7 @@ function nativeKernels(lib: NativeAddon, fallback: (name: string) => KernelFunc)
     const act = attrs.activation ?? 'linear';
     const info = convInfo(x.shape, filter.shape, attrs);
     if (
-      attrs.dataFormat === 'NCHW' || x.dtype !== 'float32' || inputs.preluActivationWeights ||
+      attrs.dataFormat === 'NCHW' || x.dtype !== 'float32' || inputs.preluActivationWeights || !convCovered(info) ||
       (act !== 'linear' && act !== 'relu') || (bias && bias.shape.reduce((p, d) => p * d, 1) !== info.outChannels)
     ) {
       return delegate(name, args);
@@ -153,6 +178,7 @@ function nativeKernels(lib: NativeAddon, fallback: (name: string) => KernelFunc)
     const filter = need(inputs, 'filter', 'Conv2DBackpropInput');
     if (attrs.dataFormat === 'NCHW' || !attrs.inputShape) return delegate('Conv2DBackpropInput', args);
     const info = convInfo(attrs.inputShape, filter.shape, attrs);
+    if (!convCovered(info)) return delegate('Conv2DBackpropInput', args);
     const out = backend.makeOutput(attrs.inputShape, 'float32');
     lib.conv2dBackpropInput(f32(backend, dy), f32(backend, filter), f32(backend, out), geometry(info));
     return out;
@@ -164,6 +190,7 @@ function nativeKernels(lib: NativeAddon, fallback: (name: string) => KernelFunc)
     const dy = need(inputs, 'dy', 'Conv2DBackpropFilter');
     if (attrs.dataFormat === 'NCHW' || !attrs.filterShape) return delegate('Conv2DBackpropFilter', args);
     const info = convInfo(x.shape, attrs.filterShape, attrs);
+    if (!convCovered(info)) return delegate('Conv2DBackpropFilter', args);
     const out = backend.makeOutput(attrs.filterShape, 'float32');
     lib.conv2dBackpropFilter(f32(backend, x), f32(backend, dy), f32(backend, out), geometry(info));
     return out;
@@ -194,7 +221,7 @@ function nativeKernels(lib: NativeAddon, fallback: (name: string) => KernelFunc)
     if (
       a.dtype !== 'float32' || b.dtype !== 'float32' || K !== Kb || inputs.preluActivationWeights ||
       (act !== 'linear' && act !== 'relu') || (bias && bias.shape.reduce((p, d) => p * d, 1) !== N) ||
-      !(sameOuter || batchA === 1 || batchB === 1)
+      !(sameOuter || batchA === 1 || batchB === 1) || ![batchA, batchB, M, N].every((d) => d >= 1)
     ) {
       return delegate(name, args);
     }
@@ -221,11 +248,15 @@ function nativeKernels(lib: NativeAddon, fallback: (name: string) => KernelFunc)
     const info = tf.backend_util.computePool2DInfo(
       x.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode,
     );
-    const out = backend.makeOutput(x.shape, 'float32');
-    lib.maxPoolGrad(f32(backend, x), f32(backend, dy), f32(backend, out), [
+    const geometry = [
       info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.effectiveFilterHeight, info.effectiveFilterWidth,
       info.outHeight, info.outWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
-    ]);
+    ];
+    if (!windowCovered(geometry.slice(0, 10), info.padInfo, info.effectiveFilterHeight, info.effectiveFilterWidth)) {
+      return delegate('MaxPoolGrad', args);
+    }
+    const out = backend.makeOutput(x.shape, 'float32');
+    lib.maxPoolGrad(f32(backend, x), f32(backend, dy), f32(backend, out), geometry);
     return out;
   }
 
@@ -238,6 +269,7 @@ function nativeKernels(lib: NativeAddon, fallback: (name: string) => KernelFunc)
     if (x.dtype !== 'float32' || rank < 2 || axes.length !== rank - 1 || !axes.every((ax, i) => ax === i)) return delegate(name, args);
     const cols = x.shape[rank - 1];
     const rows = x.shape.slice(0, -1).reduce((p, d) => p * d, 1);
+    if (rows === 0 || cols === 0) return delegate(name, args);
     const out = backend.makeOutput(attrs.keepDims ? x.shape.map((d, i) => (i === rank - 1 ? d : 1)) : [cols], 'float32');
     lib.reduceRows(f32(backend, x), f32(backend, out), rows, cols, name === 'Mean' ? 1 / rows : 1);
     return out;
@@ -286,7 +318,7 @@ function nativeKernels(lib: NativeAddon, fallback: (name: string) => KernelFunc)
     const variance = need(inputs, 'variance', 'FusedBatchNorm');
     const { offset, scale } = inputs;
     const per = [mean, variance, offset, scale].filter((t): t is TensorInfo => t != null);
-    if (x.dtype !== 'float32' || x.shape.length < 1 || !per.every((t) => t.dtype === 'float32' && isChannelVector(t.shape, x.shape))) {
+    if (x.dtype !== 'float32' || x.shape.length < 1 || size(x.shape) === 0 || !per.every((t) => t.dtype === 'float32' && isChannelVector(t.shape, x.shape))) {
       return delegate('FusedBatchNorm', args);
     }
     const out = backend.makeOutput(x.shape, 'float32');

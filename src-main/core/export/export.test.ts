@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/index';
 import { agreementReport, exportModel } from './index';
-import { describeModel, R_LAYER } from './keras-code';
+import { describeModel, rLayerFunction } from './keras-code';
 import { loadSavedModel } from '../runs/model-io';
 import { checkPythonScript, checkRScript, compareFacts } from './script-check';
 import { summarizeSpec } from '../model/validate';
@@ -148,7 +148,7 @@ test('the script checks catch a weights file that does not match the model', asy
   assert.match(compareFacts(py, d, values, (c) => c).join('; '), /conv2d\/kernel: values read back sum to/);
   const rFacts = await checkRScript(path.join(r.path, 'model.R'), path.join(r.path, 'weights.bin'));
   if (rFacts) {
-    assert.match(compareFacts(rFacts, d, values, (c) => R_LAYER[c] ?? c).join('; '), /conv2d\/kernel: values read back sum to/);
+    assert.match(compareFacts(rFacts, d, values, (c) => rLayerFunction(c) ?? c).join('; '), /conv2d\/kernel: values read back sum to/);
   }
 });
 

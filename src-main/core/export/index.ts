@@ -10,7 +10,7 @@ import { EXPORT_FORMATS, type ExportFormat, type ExportReport } from '../../shar
 import { loadRunData } from '../data/provenance';
 import type { ImageSet } from '../data/types';
 import { writeDirAtomic } from './atomic-dir';
-import { describeModel, pythonScript, R_LAYER, rScript, weightsBinary, type KerasModelDescription } from './keras-code';
+import { describeModel, pythonScript, rLayerFunction, rScript, weightsBinary, type KerasModelDescription } from './keras-code';
 import { loadRunModel, loadSavedModel, saveModelAtomic } from '../runs/model-io';
 import { modelToOnnx, ONNX_INPUT_NAME, ONNX_OPSET, ONNX_OUTPUT_NAME } from './onnx';
 import { readRunInfo, type RunInfo } from './run-info';
@@ -144,61 +144,17 @@ async function writeJson(file: string, value: unknown): Promise<void> {
  *   parameter counts, and reads back exactly the model's weights.
  */
 export async function exportModel(runDir: string, format: ExportFormat, outDir: string, opts: ExportOptions = {}): Promise<ExportReport> {
-  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
+  if (!Object.prototype.hasOwnProperty.call(EXPORTERS, format)) {
     throw new ExportError(`unknown export format ${JSON.stringify(format)}; choose one of ${EXPORT_FORMATS.join(', ')}`);
   }
+  const exporter = EXPORTERS[format];
   const model = await loadRunModel(runDir);
   try {
     const numClasses = Number(model.outputs[0]!.shape[1] ?? 0);
     const info = await readRunInfo(runDir, numClasses);
     const target = path.resolve(outDir);
-    if (format === 'tfjs' || format === 'onnx') {
-      const { batch, source } = await sampleBatch(info, model, opts);
-      opts.onStage?.('writing', `writing the ${format === 'tfjs' ? 'TF.js' : 'ONNX'} files`);
-      return await writeDirAtomic(target, async (dir) => {
-        let agreement: Agreement | null = null;
-        if (format === 'tfjs') {
-          await saveModelAtomic(model, dir);
-          if (batch) {
-            opts.onStage?.('verifying', `reloading the export and comparing it with the in-app model on ${batch.shape[0]} test images`);
-            const reloaded = await loadSavedModel(dir);
-            try {
-              agreement = compareProbabilities(await predictTfjs(model, batch), await predictTfjs(reloaded, batch), batch.shape[0]);
-            } finally {
-              reloaded.dispose();
-            }
-          }
-          await writeJson(path.join(dir, 'preprocessing.json'), preprocessing(format, model, info, { files: { model: 'model.json', weights: 'weights.bin' } }));
-        } else {
-          const bytes = modelToOnnx(model, { docString: `CNN Workbench run ${info.runId}; input NHWC float32 scaled by 1/255; output class probabilities` });
-          await fs.writeFile(path.join(dir, 'model.onnx'), bytes);
-          if (batch) {
-            opts.onStage?.('verifying', `running the export with ONNX Runtime and comparing it with the in-app model on ${batch.shape[0]} test images`);
-            // Reload what was written, not the bytes in memory: the check is on the file the user gets.
-            const written = new Uint8Array(await fs.readFile(path.join(dir, 'model.onnx')));
-            agreement = compareProbabilities(await predictTfjs(model, batch), await runOnnx(written, batch.data, batch.shape), batch.shape[0]);
-          }
-          await writeJson(
-            path.join(dir, 'preprocessing.json'),
-            preprocessing(format, model, info, { files: { model: 'model.onnx' }, onnx: { opset: ONNX_OPSET, input_name: ONNX_INPUT_NAME, output_name: ONNX_OUTPUT_NAME, input_layout: 'NHWC (transposed to NCHW inside the graph)' } }),
-          );
-        }
-        const report = agreementReport(format, target, agreement, source);
-        await writeJson(path.join(dir, 'verification.json'), report);
-        return report;
-      });
-    }
-    opts.onStage?.('writing', `writing the ${format === 'keras' ? 'Keras (Python)' : 'R (keras3)'} script and weights`);
     return await writeDirAtomic(target, async (dir) => {
-      const d = describeModel(model);
-      const ctx = { runId: info.runId, datasetId: info.datasetId, classNames: info.classNames, hyperparameters: info.hyperparameters, exportedAt: new Date().toISOString() };
-      const scriptName = format === 'keras' ? 'model.py' : 'model.R';
-      await fs.writeFile(path.join(dir, scriptName), format === 'keras' ? pythonScript(d, ctx) : rScript(d, ctx));
-      await fs.writeFile(path.join(dir, 'weights.bin'), weightsBinary(model));
-      await writeJson(path.join(dir, 'weights.json'), { dtype: 'float32', byte_order: 'little-endian', layout: 'row-major (C order), Keras get_weights() order', arrays: d.weights });
-      await writeJson(path.join(dir, 'preprocessing.json'), preprocessing(format, model, info, { files: { script: scriptName, weights: 'weights.bin', weights_layout: 'weights.json' } }));
-      opts.onStage?.('verifying', `checking the script with ${format === 'keras' ? 'Python' : 'R'} where it is installed`);
-      const report = await scriptReport(format, target, path.join(dir, scriptName), path.join(dir, 'weights.bin'), d, model, info);
+      const report = await exporter.write({ dir, target, model, info, opts });
       await writeJson(path.join(dir, 'verification.json'), report);
       return report;
     });
@@ -206,6 +162,88 @@ export async function exportModel(runDir: string, format: ExportFormat, outDir: 
     model.dispose();
   }
 }
+
+/** What an exporter gets: the folder to fill (renamed to `target` once written), the trained model, the run. */
+interface ExportJob {
+  dir: string;
+  target: string;
+  model: tf.LayersModel;
+  info: RunInfo;
+  opts: ExportOptions;
+}
+
+/**
+ * One export format: writes its files and preprocessing.json into the job's folder, then checks what it wrote
+ * and returns the report (written as verification.json). `EXPORTERS` must have one per `ExportFormat`.
+ */
+interface Exporter {
+  write(job: ExportJob): Promise<ExportReport>;
+}
+
+const tfjsExporter: Exporter = {
+  async write({ dir, target, model, info, opts }) {
+    const { batch, source } = await sampleBatch(info, model, opts);
+    opts.onStage?.('writing', 'writing the TF.js files');
+    await saveModelAtomic(model, dir);
+    let agreement: Agreement | null = null;
+    if (batch) {
+      opts.onStage?.('verifying', `reloading the export and comparing it with the in-app model on ${batch.shape[0]} test images`);
+      const reloaded = await loadSavedModel(dir);
+      try {
+        agreement = compareProbabilities(await predictTfjs(model, batch), await predictTfjs(reloaded, batch), batch.shape[0]);
+      } finally {
+        reloaded.dispose();
+      }
+    }
+    await writeJson(path.join(dir, 'preprocessing.json'), preprocessing('tfjs', model, info, { files: { model: 'model.json', weights: 'weights.bin' } }));
+    return agreementReport('tfjs', target, agreement, source);
+  },
+};
+
+const onnxExporter: Exporter = {
+  async write({ dir, target, model, info, opts }) {
+    const { batch, source } = await sampleBatch(info, model, opts);
+    opts.onStage?.('writing', 'writing the ONNX files');
+    const bytes = modelToOnnx(model, { docString: `CNN Workbench run ${info.runId}; input NHWC float32 scaled by 1/255; output class probabilities` });
+    await fs.writeFile(path.join(dir, 'model.onnx'), bytes);
+    let agreement: Agreement | null = null;
+    if (batch) {
+      opts.onStage?.('verifying', `running the export with ONNX Runtime and comparing it with the in-app model on ${batch.shape[0]} test images`);
+      // Reload what was written, not the bytes in memory: the check is on the file the user gets.
+      const written = new Uint8Array(await fs.readFile(path.join(dir, 'model.onnx')));
+      agreement = compareProbabilities(await predictTfjs(model, batch), await runOnnx(written, batch.data, batch.shape), batch.shape[0]);
+    }
+    await writeJson(
+      path.join(dir, 'preprocessing.json'),
+      preprocessing('onnx', model, info, { files: { model: 'model.onnx' }, onnx: { opset: ONNX_OPSET, input_name: ONNX_INPUT_NAME, output_name: ONNX_OUTPUT_NAME, input_layout: 'NHWC (transposed to NCHW inside the graph)' } }),
+    );
+    return agreementReport('onnx', target, agreement, source);
+  },
+};
+
+/** Keras (Python) or R (keras3): a script that rebuilds the model, its weights, and a static check of both. */
+const scriptExporter = (format: 'keras' | 'r'): Exporter => ({
+  async write({ dir, target, model, info, opts }) {
+    opts.onStage?.('writing', `writing the ${format === 'keras' ? 'Keras (Python)' : 'R (keras3)'} script and weights`);
+    const d = describeModel(model);
+    const ctx = { runId: info.runId, datasetId: info.datasetId, classNames: info.classNames, hyperparameters: info.hyperparameters, exportedAt: new Date().toISOString() };
+    const scriptName = format === 'keras' ? 'model.py' : 'model.R';
+    await fs.writeFile(path.join(dir, scriptName), format === 'keras' ? pythonScript(d, ctx) : rScript(d, ctx));
+    await fs.writeFile(path.join(dir, 'weights.bin'), weightsBinary(model));
+    await writeJson(path.join(dir, 'weights.json'), { dtype: 'float32', byte_order: 'little-endian', layout: 'row-major (C order), Keras get_weights() order', arrays: d.weights });
+    await writeJson(path.join(dir, 'preprocessing.json'), preprocessing(format, model, info, { files: { script: scriptName, weights: 'weights.bin', weights_layout: 'weights.json' } }));
+    opts.onStage?.('verifying', `checking the script with ${format === 'keras' ? 'Python' : 'R'} where it is installed`);
+    return scriptReport(format, target, path.join(dir, scriptName), path.join(dir, 'weights.bin'), d, model, info);
+  },
+});
+
+/** Every export format; the compiler refuses an `ExportFormat` without an exporter. */
+const EXPORTERS: Readonly<Record<ExportFormat, Exporter>> = {
+  tfjs: tfjsExporter,
+  onnx: onnxExporter,
+  keras: scriptExporter('keras'),
+  r: scriptExporter('r'),
+};
 
 /** The report for a prediction comparison: ok only within the format's tolerance (exact for TF.js). */
 export function agreementReport(format: ExportFormat, target: string, a: Agreement | null, source: string): ExportReport {
@@ -260,7 +298,7 @@ async function scriptReport(
     return { ...base, ok: true, outcome: 'unchecked', message: `${lang} script and weights written; not checked: ${missing} is not installed here, and predictions cannot be compared without ${framework}.${assumed}` };
   }
   const values = model.layers.flatMap((l) => l.getWeights().map((t) => Float32Array.from(t.dataSync() as Float32Array)));
-  const callName = format === 'keras' ? (c: string) => c : (c: string) => R_LAYER[c] ?? c;
+  const callName = format === 'keras' ? (c: string) => c : (c: string) => rLayerFunction(c) ?? c;
   const problems = compareFacts(facts, d, values, callName);
   if (problems.length) {
     return { ...base, ok: false, outcome: 'disagrees', message: `${lang} script does not match the model: ${problems.slice(0, 5).join('; ')}` };

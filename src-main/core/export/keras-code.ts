@@ -8,15 +8,12 @@
  * order is Keras' `model.get_weights()` order, so the arrays go into `model.set_weights()` unchanged.
  */
 import * as tf from '@tensorflow/tfjs';
+import { OPTIMIZERS } from '../../shared/optimizers';
 import type { Hyperparameters } from '../../shared/spec';
+import { layerCoreFor } from '../model/layers/index';
+import { Int, KerasExportError, type Arg, type Lit } from './keras-args';
 
-/** A literal in a generated script: arrays are Python tuples / R vectors (or lists when nested). */
-type Lit = number | string | boolean | null | Lit[];
-/** A number the scripts must see as an integer (R needs `3L` for some keras3 arguments). */
-class Int {
-  constructor(readonly value: number) {}
-}
-type Arg = Lit | Int | Int[] | Int[][];
+export { KerasExportError } from './keras-args';
 
 /** One layer as the generated scripts build it. */
 export interface KerasLayer {
@@ -54,78 +51,11 @@ export interface ScriptContext {
   exportedAt: string;
 }
 
-/** A layer with no Keras translation here; the message names the layer. */
-export class KerasExportError extends Error {
-  override name = 'KerasExportError';
-}
-
-const ints = (v: unknown, what: string, layer: string): Int[] => {
-  const arr = typeof v === 'number' ? [v, v] : v;
-  if (!Array.isArray(arr) || !arr.every((n) => typeof n === 'number' && Number.isInteger(n))) {
-    throw new KerasExportError(`layer '${layer}': ${what} ${JSON.stringify(v)} is not an integer or a pair of integers`);
-  }
-  return arr.map((n: number) => new Int(n));
-};
-
-/** Keras constructor arguments for one tfjs layer, in the order a person would write them. */
+/** Keras constructor arguments for one tfjs layer, from its layer definition (core/model/layers). */
 function kerasArgs(layer: tf.layers.Layer): [string, Arg][] {
-  const cls = layer.getClassName();
-  const c = layer.getConfig() as Record<string, unknown>;
-  const name = layer.name;
-  const conv = (): [string, Arg][] => [
-    ['kernel_size', ints(c.kernelSize, 'kernel_size', name)],
-    ['strides', ints(c.strides ?? 1, 'strides', name)],
-    ['padding', String(c.padding)],
-    ['dilation_rate', ints(c.dilationRate ?? 1, 'dilation_rate', name)],
-  ];
-  const activation = (): [string, Arg][] => [['activation', String(c.activation ?? 'linear')]];
-  const useBias = (): [string, Arg][] => [['use_bias', c.useBias !== false]];
-  switch (cls) {
-    case 'Conv2D':
-      return [['filters', new Int(Number(c.filters))], ...conv(), ...activation(), ...useBias()];
-    case 'DepthwiseConv2D':
-      return [...conv(), ['depth_multiplier', new Int(Number(c.depthMultiplier ?? 1))], ...activation(), ...useBias()];
-    case 'SeparableConv2D':
-      return [['filters', new Int(Number(c.filters))], ...conv(), ['depth_multiplier', new Int(Number(c.depthMultiplier ?? 1))], ...activation(), ...useBias()];
-    case 'BatchNormalization':
-      return [
-        ['axis', new Int(Number(c.axis ?? -1))],
-        ['momentum', Number(c.momentum ?? 0.99)],
-        ['epsilon', Number(c.epsilon ?? 1e-3)],
-        ['center', c.center !== false],
-        ['scale', c.scale !== false],
-      ];
-    case 'Activation':
-      return activation();
-    case 'LeakyReLU':
-      return [['negative_slope', Number(c.alpha ?? 0.3)]];
-    case 'MaxPooling2D':
-    case 'AveragePooling2D':
-      return [
-        ['pool_size', ints(c.poolSize, 'pool_size', name)],
-        ['strides', ints(c.strides ?? c.poolSize, 'strides', name)],
-        ['padding', String(c.padding ?? 'valid')],
-      ];
-    case 'GlobalAveragePooling2D':
-    case 'GlobalMaxPooling2D':
-    case 'Flatten':
-      return [];
-    case 'ZeroPadding2D': {
-      const p = c.padding;
-      if (Array.isArray(p) && p.length === 2 && Array.isArray(p[0])) {
-        return [['padding', [ints(p[0], 'padding', name), ints(p[1], 'padding', name)]]];
-      }
-      const [h, w] = ints(p, 'padding', name);
-      return [['padding', [[h!, h!], [w!, w!]]]];
-    }
-    case 'Dropout':
-    case 'SpatialDropout2D':
-      return [['rate', Number(c.rate)]];
-    case 'Dense':
-      return [['units', new Int(Number(c.units))], ...activation(), ...useBias()];
-    default:
-      throw new KerasExportError(`layer '${name}' (${cls}) has no Keras translation`);
-  }
+  const core = layerCoreFor(layer.getClassName());
+  if (!core) throw new KerasExportError(`layer '${layer.name}' (${layer.getClassName()}) has no Keras translation`);
+  return core.kerasArgs(layer.getConfig() as Record<string, unknown>, layer);
 }
 
 /** Keras 3's defaults for the arguments `kerasArgs` emits: left out of the scripts, as a person would write them. */
@@ -224,27 +154,11 @@ function optimizerArgs(h: Hyperparameters): [string, Arg][] {
     .map(([k, v]) => [k, v as number | boolean]);
 }
 
-const PY_OPTIMIZER: Record<string, string> = { adam: 'Adam', sgd: 'SGD', rmsprop: 'RMSprop', adagrad: 'Adagrad', adamax: 'Adamax' };
-const R_OPTIMIZER: Record<string, string> = { adam: 'optimizer_adam', sgd: 'optimizer_sgd', rmsprop: 'optimizer_rmsprop', adagrad: 'optimizer_adagrad', adamax: 'optimizer_adamax' };
 
-/** keras3 function name per Keras layer class. */
-export const R_LAYER: Record<string, string> = {
-  Conv2D: 'layer_conv_2d',
-  DepthwiseConv2D: 'layer_depthwise_conv_2d',
-  SeparableConv2D: 'layer_separable_conv_2d',
-  BatchNormalization: 'layer_batch_normalization',
-  Activation: 'layer_activation',
-  LeakyReLU: 'layer_activation_leaky_relu',
-  MaxPooling2D: 'layer_max_pooling_2d',
-  AveragePooling2D: 'layer_average_pooling_2d',
-  GlobalAveragePooling2D: 'layer_global_average_pooling_2d',
-  GlobalMaxPooling2D: 'layer_global_max_pooling_2d',
-  ZeroPadding2D: 'layer_zero_padding_2d',
-  Dropout: 'layer_dropout',
-  SpatialDropout2D: 'layer_spatial_dropout_2d',
-  Flatten: 'layer_flatten',
-  Dense: 'layer_dense',
-};
+/** The keras3 function that builds a Keras layer class (from its layer definition); undefined for an unknown class. */
+export function rLayerFunction(className: string): string | undefined {
+  return layerCoreFor(className)?.rFunction;
+}
 
 function callbackArgs(spec: object | null): [string, Arg][] {
   if (!spec) return [];
@@ -319,7 +233,7 @@ export function pythonScript(d: KerasModelDescription, ctx: ScriptContext): stri
   L.push(
     `    model = keras.Model(inputs=inputs, outputs=outputs, name=${JSON.stringify(d.name)})`,
     '    model.compile(',
-    `        optimizer=keras.optimizers.${PY_OPTIMIZER[h.optimizer.class_name] ?? 'Adam'}(${optArgs}),`,
+    `        optimizer=keras.optimizers.${OPTIMIZERS[h.optimizer.class_name].kerasClass}(${optArgs}),`,
     `        loss=${JSON.stringify(h.loss)},`,
     '        metrics=["accuracy"],',
     '    )',
@@ -472,7 +386,7 @@ export function rScript(d: KerasModelDescription, ctx: ScriptContext): string {
   } else {
     L.push('output <- input |>');
     d.layers.forEach((l, i) => {
-      const fn = R_LAYER[l.className];
+      const fn = rLayerFunction(l.className);
       if (!fn) throw new KerasExportError(`layer '${l.name}' (${l.className}) has no keras3 function`);
       const args = rArgs([...l.args, ['name', l.name]]);
       L.push(`  ${fn}(${args})${i === d.layers.length - 1 ? '' : ' |>'}`);
@@ -482,7 +396,7 @@ export function rScript(d: KerasModelDescription, ctx: ScriptContext): string {
     `model <- keras_model(inputs = input, outputs = output, name = ${JSON.stringify(d.name)})`,
     'model |>',
     '  compile(',
-    `    optimizer = ${R_OPTIMIZER[h.optimizer.class_name] ?? 'optimizer_adam'}(${rArgs(optimizerArgs(h))}),`,
+    `    optimizer = ${OPTIMIZERS[h.optimizer.class_name].rFunction}(${rArgs(optimizerArgs(h))}),`,
     `    loss = ${JSON.stringify(h.loss)},`,
     '    metrics = "accuracy"',
     '  )',

@@ -4,15 +4,14 @@
  * refuse, its error is wrapped in a SpecError naming the layer — never a raw stack trace.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { LayerSpec, ModelSpec, SpecIssue } from '../../shared/spec';
+import type { LayerClassName, ModelSpec, SpecIssue } from '../../shared/spec';
+import { LAYER_INFO, type LayerConfigOf } from '../../shared/layers/index';
+import { configReader } from './config-reader';
 import { SpecError } from './errors';
+import { LAYER_CORE } from './layers/index';
 import { activationRegistry, initializerRegistry } from './registry';
-import type { TfActivationIdentifier } from './registry';
-import { SpatialDropout2D } from './spatial-dropout';
 import { withDefaults } from './spec';
 import { analyzeSpec } from './validate';
-
-type Pair = [number, number];
 
 /**
  * The seed for weight slot `slot` of layer `index`: a 31-bit mix of the run seed, so that every layer and
@@ -25,98 +24,17 @@ export function layerSeed(seed: number, index: number, slot: number): number {
   return (h ^ (h >>> 15)) & 0x7fffffff;
 }
 
-function makeLayer(layer: LayerSpec, index: number, seed: number): tf.layers.Layer {
-  const c = layer.config as Record<string, unknown>;
-  const base = { name: c.name as string, trainable: c.trainable !== false };
-  const init = (field: string, slot: number) => initializerRegistry.get(c[field])(layerSeed(seed, index, slot));
-  const act = (): TfActivationIdentifier => activationRegistry.get(c.activation).tfjs;
-  const conv = {
-    kernelSize: c.kernel_size as Pair,
-    strides: c.strides as Pair,
-    padding: c.padding as 'valid' | 'same',
-    dilationRate: c.dilation_rate as Pair,
-    activation: act,
-    useBias: c.use_bias as boolean,
-  };
-  switch (layer.class_name) {
-    case 'InputLayer':
-      return tf.layers.inputLayer({ name: base.name, inputShape: c.shape as number[] });
-    case 'Conv2D':
-      return tf.layers.conv2d({
-        ...base,
-        ...conv,
-        activation: act(),
-        filters: c.filters as number,
-        kernelInitializer: init('kernel_initializer', 0),
-        biasInitializer: init('bias_initializer', 1),
-      });
-    case 'DepthwiseConv2D':
-      return tf.layers.depthwiseConv2d({
-        ...base,
-        ...conv,
-        kernelSize: conv.kernelSize,
-        activation: act(),
-        depthMultiplier: c.depth_multiplier as number,
-        depthwiseInitializer: init('depthwise_initializer', 0),
-        biasInitializer: init('bias_initializer', 1),
-      });
-    case 'SeparableConv2D': {
-      const sep = tf.layers.separableConv2d({
-        ...base,
-        ...conv,
-        activation: act(),
-        filters: c.filters as number,
-        depthMultiplier: c.depth_multiplier as number,
-        depthwiseInitializer: init('depthwise_initializer', 0),
-        pointwiseInitializer: init('pointwise_initializer', 2),
-        biasInitializer: init('bias_initializer', 1),
-      });
-      // tfjs 4.22's SeparableConv.getConfig() drops depthMultiplier, so a saved model.json with
-      // depth_multiplier > 1 reloads with the wrong kernel shape; put it back (its constructor does read it).
-      const getConfig = sep.getConfig.bind(sep);
-      sep.getConfig = () => ({ ...getConfig(), depthMultiplier: c.depth_multiplier as number });
-      return sep;
-    }
-    case 'BatchNormalization':
-      return tf.layers.batchNormalization({
-        ...base,
-        axis: -1,
-        momentum: c.momentum as number,
-        epsilon: c.epsilon as number,
-        center: c.center as boolean,
-        scale: c.scale as boolean,
-      });
-    case 'Activation':
-      return tf.layers.activation({ ...base, activation: act() });
-    case 'LeakyReLU':
-      return tf.layers.leakyReLU({ ...base, alpha: c.negative_slope as number });
-    case 'MaxPooling2D':
-    case 'AveragePooling2D': {
-      const args = { ...base, poolSize: c.pool_size as Pair, strides: c.strides as Pair, padding: c.padding as 'valid' | 'same' };
-      return layer.class_name === 'MaxPooling2D' ? tf.layers.maxPooling2d(args) : tf.layers.averagePooling2d(args);
-    }
-    case 'GlobalAveragePooling2D':
-      return tf.layers.globalAveragePooling2d(base);
-    case 'GlobalMaxPooling2D':
-      return tf.layers.globalMaxPooling2d(base);
-    case 'ZeroPadding2D':
-      return tf.layers.zeroPadding2d({ ...base, padding: c.padding as [Pair, Pair] });
-    case 'Dropout':
-      return tf.layers.dropout({ ...base, rate: c.rate as number });
-    case 'SpatialDropout2D':
-      return new SpatialDropout2D({ ...base, rate: c.rate as number });
-    case 'Flatten':
-      return tf.layers.flatten(base);
-    case 'Dense':
-      return tf.layers.dense({
-        ...base,
-        units: c.units as number,
-        activation: act(),
-        useBias: c.use_bias as boolean,
-        kernelInitializer: init('kernel_initializer', 0),
-        biasInitializer: init('bias_initializer', 1),
-      });
-  }
+/** The tfjs layer for one layer of a validated spec with defaults filled in: its definition's typed config, built by its core half. */
+function makeLayer<K extends LayerClassName>(className: K, config: Record<string, unknown>, index: number, seed: number): tf.layers.Layer {
+  // TypeScript cannot correlate LAYER_INFO[K] with LAYER_CORE[K] for a generic K; both are keyed by the same K.
+  const typed = LAYER_INFO[className].resolve(configReader(className, config)) as LayerConfigOf<K>;
+  const base = { name: String(config.name), trainable: config.trainable !== false };
+  return LAYER_CORE[className].build(typed, {
+    base,
+    init: (initializer, slot) => initializerRegistry.get(initializer)(layerSeed(seed, index, slot)),
+    act: (name) => activationRegistry.get(name).tfjs,
+    seed: (slot) => layerSeed(seed, index, slot),
+  });
 }
 
 /**
@@ -137,7 +55,7 @@ export function buildModel(spec: ModelSpec, seed: number): tf.Sequential {
   const model = tf.sequential({ name: full.config.name });
   full.config.layers.forEach((layer, index) => {
     try {
-      model.add(makeLayer(layer, index, seed));
+      model.add(makeLayer(layer.class_name, layer.config, index, seed));
     } catch (err) {
       const name = String(layer.config.name);
       const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];

@@ -1,10 +1,9 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { OptimizerSpec, SpecIssue } from '../../shared/spec';
+import { checkOptimizerField, isOptimizerField } from '../../shared/optimizers';
 import { SpecError } from './errors';
 import { optimizerRegistry } from './registry';
 
-const POSITIVE = ['learning_rate', 'epsilon'] as const;
-const UNIT = ['beta_1', 'beta_2', 'rho', 'momentum'] as const;
 
 /**
  * The tfjs optimizer for `opt`, with Keras 3's default for every omitted field (adam: lr 1e-3, β1 0.9,
@@ -31,10 +30,8 @@ export function createOptimizer(opt: OptimizerSpec): tf.Optimizer {
   const issues: SpecIssue[] = [];
   for (const [key, v] of Object.entries(config)) {
     if (v === undefined) continue;
-    if ((POSITIVE as readonly string[]).includes(key) && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) issues.push(issue(key, v, 'must be a number > 0'));
-    else if ((UNIT as readonly string[]).includes(key) && !(typeof v === 'number' && v >= 0 && v < 1)) issues.push(issue(key, v, 'must be a number in [0, 1)'));
-    else if (key === 'nesterov' && typeof v !== 'boolean') issues.push(issue(key, v, 'must be true or false'));
-    else if (key === 'initial_accumulator_value' && !(typeof v === 'number' && v >= 0)) issues.push(issue(key, v, 'must be a number ≥ 0'));
+    const why = isOptimizerField(key) ? checkOptimizerField(key, v) : `unknown field for the ${entry.name} optimizer`;
+    if (why) issues.push(issue(key, v, why));
   }
   if (issues.length > 0) throw new SpecError(issues, 'Invalid optimizer');
   return entry.create(opt.config ?? { learning_rate: entry.defaults.learning_rate });

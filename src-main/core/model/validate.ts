@@ -12,12 +12,10 @@ import type { FieldDescriptor, LayerClassName, LayerSpec, SpecIssue, SpecSummary
 import { SPEC_FORMAT_VERSION } from '../../shared/spec';
 import { ACCEPTED_KERAS_FIELDS, COMMON_LAYER_FIELDS } from '../../shared/layer-fields';
 import { kerasLayerNames } from '../../shared/layer-names';
+import { describeShape, layerInfo, type Dim, type InferContext, type Inferred, type Shape } from '../../shared/layers/index';
 import { activationRegistry, initializerRegistry, layerRegistry } from './registry';
 
-/** A dimension: a size, or null when an earlier error makes it unknowable. */
-type Dim = number | null;
-/** A per-sample shape (no batch dim), or null when even the rank is unknown. */
-type Shape = Dim[] | null;
+export { describeShape } from '../../shared/layers/index';
 
 /** Options for `summarizeSpec` / `analyzeSpec`. */
 export interface SummarizeOptions {
@@ -46,12 +44,6 @@ export interface Analysis {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const json = (v: unknown): string => (v === undefined ? 'undefined' : JSON.stringify(v));
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
-
-/** `(None, 28, 28, 1)` as Keras prints it; unknown dims print as `?`. */
-export function describeShape(shape: Shape): string {
-  if (shape === null) return '(None, ?)';
-  return `(${['None', ...shape.map((d) => (d === null ? '?' : String(d)))].join(', ')})`;
-}
 
 function rangeText(d: FieldDescriptor): string {
   const lo = d.min === undefined ? null : d.minExclusive ? `> ${d.min}` : `≥ ${d.min}`;
@@ -126,7 +118,7 @@ export function assignNames(layers: readonly { class_name: unknown; config?: unk
 }
 
 /** Per-layer reporting and typed access to the config with Keras defaults filled in. */
-class LayerContext {
+class LayerContext implements InferContext {
   /** Fields whose value was rejected: reads of them return null (unknown) to stop cascades. */
   readonly bad = new Set<string>();
   hasError = false;
@@ -199,155 +191,6 @@ class LayerContext {
     if (typeof v === 'number') return [v, v];
     if (Array.isArray(v) && v.length === 2) return [v[0] as number, v[1] as number];
     return [null, null];
-  }
-}
-
-/** Param counts of one layer; null when an unknown input makes them unknowable. */
-interface Inferred {
-  output: Shape;
-  params: number | null;
-  nonTrainable: number | null;
-}
-
-const mul = (...xs: Dim[]): Dim => (xs.some((x) => x === null) ? null : (xs as number[]).reduce((a, b) => a * b, 1));
-const add = (...xs: Dim[]): Dim => (xs.some((x) => x === null) ? null : (xs as number[]).reduce((a, b) => a + b, 0));
-
-/** Requires a 3-D (H, W, C) input; returns its dims (unknown ones null) or reports a rank error. */
-function spatialInput(ctx: LayerContext, input: Shape): [Dim, Dim, Dim] {
-  if (input === null) return [null, null, null];
-  if (input.length !== 3) {
-    const hint = input.length === 1 ? ' — it comes after a Flatten/Dense/global pooling; move this layer before them' : '';
-    ctx.error(null, undefined, `needs a 3-D input (height, width, channels); received ${describeShape(input)}${hint}`);
-    return [null, null, null];
-  }
-  return [input[0], input[1], input[2]];
-}
-
-/**
- * Output size along one axis for a window of size k (dilation d) moved by stride s: Keras'
- * `compute_conv_output_length`. Returns null when unknown, or -1 when the window does not fit ('valid').
- */
-function windowOut(n: Dim, k: Dim, s: Dim, d: Dim, padding: string | null): Dim {
-  if (n === null || k === null || s === null || d === null || padding === null) return null;
-  if (padding === 'same') return Math.ceil(n / s);
-  const eff = (k - 1) * d + 1;
-  if (eff > n) return -1;
-  return Math.floor((n - eff) / s) + 1;
-}
-
-/** Spatial output of a conv/pool window over (H, W); reports a window larger than a 'valid' input once. */
-function windowed(ctx: LayerContext, h: Dim, w: Dim, sizeField: string, strideField: string, dilated: boolean): [Dim, Dim] {
-  const k = ctx.pair(sizeField);
-  const s = strideField === 'strides' && ctx.config.strides == null && sizeField === 'pool_size' ? k : ctx.pair(strideField);
-  const d: [Dim, Dim] = dilated ? ctx.pair('dilation_rate') : [1, 1];
-  const padding = ctx.str('padding');
-  if (dilated && [...s, ...d].every((x) => x !== null) && Math.max(s[0] as number, s[1] as number) > 1 && Math.max(d[0] as number, d[1] as number) > 1) {
-    ctx.error('dilation_rate', ctx.config.dilation_rate, `dilation_rate > 1 cannot be combined with strides > 1 (strides = ${json(ctx.config.strides)}); Keras and tfjs reject it`);
-    return [null, null];
-  }
-  const oh = windowOut(h, k[0], s[0], d[0], padding);
-  const ow = windowOut(w, k[1], s[1], d[1], padding);
-  if (oh === -1 || ow === -1) {
-    const effH = k[0] === null || d[0] === null ? k[0] : (k[0] - 1) * d[0] + 1;
-    const effW = k[1] === null || d[1] === null ? k[1] : (k[1] - 1) * d[1] + 1;
-    const dil = dilated && (d[0] !== 1 || d[1] !== 1) ? ` (${effH}x${effW} once dilated)` : '';
-    const what = sizeField === 'pool_size' ? 'pool' : 'kernel';
-    ctx.error(
-      sizeField,
-      ctx.config[sizeField] ?? k[0],
-      `the ${k[0]}x${k[1]} ${what}${dil} is larger than its ${h}x${w} input with padding 'valid', so the output would be empty; use padding 'same' or a smaller ${sizeField}`,
-    );
-    return [null, null];
-  }
-  return [oh, ow];
-}
-
-/** Shape inference and parameter count for one layer whose config fields have been type-checked. */
-function inferLayer(ctx: LayerContext, input: Shape): Inferred {
-  const bias = (n: Dim): Dim => (ctx.bool('use_bias') === false ? 0 : n);
-  switch (ctx.className) {
-    case 'InputLayer':
-      return { output: null, params: 0, nonTrainable: 0 }; // handled by the caller (it needs the raw config)
-    case 'Conv2D': {
-      const [h, w, c] = spatialInput(ctx, input);
-      const [oh, ow] = windowed(ctx, h, w, 'kernel_size', 'strides', true);
-      const filters = ctx.int('filters');
-      const [kh, kw] = ctx.pair('kernel_size');
-      return { output: [oh, ow, filters], params: add(mul(kh, kw, c, filters), bias(filters)), nonTrainable: 0 };
-    }
-    case 'DepthwiseConv2D': {
-      const [h, w, c] = spatialInput(ctx, input);
-      const [oh, ow] = windowed(ctx, h, w, 'kernel_size', 'strides', true);
-      const dm = ctx.int('depth_multiplier');
-      const [kh, kw] = ctx.pair('kernel_size');
-      return { output: [oh, ow, mul(c, dm)], params: add(mul(kh, kw, c, dm), bias(mul(c, dm))), nonTrainable: 0 };
-    }
-    case 'SeparableConv2D': {
-      const [h, w, c] = spatialInput(ctx, input);
-      const [oh, ow] = windowed(ctx, h, w, 'kernel_size', 'strides', true);
-      const dm = ctx.int('depth_multiplier');
-      const filters = ctx.int('filters');
-      const [kh, kw] = ctx.pair('kernel_size');
-      return { output: [oh, ow, filters], params: add(mul(kh, kw, c, dm), mul(c, dm, filters), bias(filters)), nonTrainable: 0 };
-    }
-    case 'BatchNormalization': {
-      const axis = ctx.config.axis;
-      if (axis !== undefined && axis !== -1 && !(input !== null && axis === input.length)) {
-        ctx.error('axis', axis, 'only the channels axis (-1) is supported (channels_last)');
-      }
-      const c = input === null ? null : (input[input.length - 1] ?? null);
-      const learned = (ctx.bool('center') === false ? 0 : 1) + (ctx.bool('scale') === false ? 0 : 1);
-      return { output: input, params: mul(c, learned + 2), nonTrainable: mul(c, 2) };
-    }
-    case 'Activation':
-    case 'LeakyReLU':
-    case 'Dropout':
-      return { output: input, params: 0, nonTrainable: 0 };
-    case 'SpatialDropout2D': {
-      const dims = spatialInput(ctx, input);
-      return { output: input === null || input.length !== 3 ? dims : input, params: 0, nonTrainable: 0 };
-    }
-    case 'MaxPooling2D':
-    case 'AveragePooling2D': {
-      const [h, w, c] = spatialInput(ctx, input);
-      const [oh, ow] = windowed(ctx, h, w, 'pool_size', 'strides', false);
-      return { output: [oh, ow, c], params: 0, nonTrainable: 0 };
-    }
-    case 'GlobalAveragePooling2D':
-    case 'GlobalMaxPooling2D': {
-      if (ctx.config.keepdims === true) ctx.error('keepdims', true, 'keepdims: true is not supported (tfjs global pooling has no keepdims); add no option and reshape later');
-      const [, , c] = spatialInput(ctx, input);
-      return { output: [c], params: 0, nonTrainable: 0 };
-    }
-    case 'ZeroPadding2D': {
-      const [h, w, c] = spatialInput(ctx, input);
-      const p = ctx.config.padding ?? 1;
-      let t: Dim = null,
-        b: Dim = null,
-        l: Dim = null,
-        r: Dim = null;
-      if (!ctx.bad.has('padding')) {
-        if (typeof p === 'number') [t, b, l, r] = [p, p, p, p];
-        else if (Array.isArray(p) && typeof p[0] === 'number') [t, b, l, r] = [p[0], p[0], p[1] as number, p[1] as number];
-        else if (Array.isArray(p)) [[t, b], [l, r]] = p as [[number, number], [number, number]];
-      }
-      return { output: [add(h, t, b), add(w, l, r), c], params: 0, nonTrainable: 0 };
-    }
-    case 'Flatten': {
-      if (input === null) return { output: [null], params: 0, nonTrainable: 0 };
-      if (input.length === 1) ctx.warn(null, undefined, `its input ${describeShape(input)} is already flat: this Flatten does nothing`);
-      return { output: [mul(...input)], params: 0, nonTrainable: 0 };
-    }
-    case 'Dense': {
-      const units = ctx.int('units');
-      let inDim: Dim = null;
-      if (input !== null && input.length !== 1) {
-        ctx.error(null, undefined, `needs a flat input (None, features); received ${describeShape(input)} — add a Flatten (or a GlobalAveragePooling2D) before it`);
-      } else if (input !== null) {
-        inDim = input[0];
-      }
-      return { output: [units], params: add(mul(inDim, units), bias(units)), nonTrainable: 0 };
-    }
   }
 }
 
@@ -500,7 +343,7 @@ export function analyzeSpec(spec: unknown, options: SummarizeOptions = {}): Anal
       if (index === 0) {
         ctx.error(null, undefined, 'the model has no InputLayer: the first layer must be an InputLayer with shape [height, width, channels], e.g. [28, 28, 1]');
       }
-      inferred = inferLayer(ctx, shape);
+      inferred = layerInfo(className).infer(ctx, shape);
     }
     if (inferred.output !== null && inferred.output.some((d) => d !== null && d < 1)) {
       ctx.error(null, undefined, `produces nothing: its output ${describeShape(inferred.output)} has an empty dimension`);

@@ -13,6 +13,7 @@ import { initBackend } from '../backend';
 import { loadAddon } from '../backend/native';
 import { disagreement, seededArray } from '../backend/testing';
 import { buildModel, createOptimizer, setLearningRate } from '../model';
+import { groupNormalizationLayer, reluLayer } from '../model/tfjs-layers';
 import { createFusedTrainer, type FusedStepResult } from './fused';
 
 const TOL = 1e-4;
@@ -48,7 +49,10 @@ function batch(n: number, seed: number): { x: Float32Array; labels: Int32Array }
 
 let backend: BackendInfo;
 
-async function compareWithTfjs(modelSpec: ModelSpec, optimizer: OptimizerSpec, steps: number): Promise<void> {
+/** A model spec, or a function building the tfjs model by hand (each call a fresh model; weights are copied over). */
+type ModelSource = ModelSpec | (() => tf.LayersModel);
+
+async function compareWithTfjs(modelSpec: ModelSource, optimizer: OptimizerSpec, steps: number): Promise<void> {
   const active = tf.getBackend();
   await tf.setBackend('cpu');
   try {
@@ -58,11 +62,13 @@ async function compareWithTfjs(modelSpec: ModelSpec, optimizer: OptimizerSpec, s
   }
 }
 
-async function compareOnCpu(modelSpec: ModelSpec, optimizer: OptimizerSpec, steps: number): Promise<void> {
+async function compareOnCpu(modelSpec: ModelSource, optimizer: OptimizerSpec, steps: number): Promise<void> {
   assert.equal(tf.getBackend(), 'cpu');
-  const ref = buildModel(modelSpec, 5);
+  const make = typeof modelSpec === 'function' ? modelSpec : () => buildModel(modelSpec, 5);
+  const ref = make();
   ref.compile({ optimizer: createOptimizer(optimizer), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-  const fusedModel = buildModel(modelSpec, 5);
+  const fusedModel = make();
+  fusedModel.setWeights(ref.getWeights());
   const plan = createFusedTrainer(fusedModel, optimizer, 5, 16, backend);
   assert.ok(plan.ok, plan.ok ? '' : plan.reason);
   for (let s = 0; s < steps; s++) {
@@ -255,6 +261,97 @@ describe('fused native training step', () => {
       await compareWithTfjs(CNN, optimizer, 3);
     });
   }
+
+  describe("Keras' ReLU and GroupNormalization (models built by hand from the tfjs layer classes)", () => {
+    /** Every weight random (GroupNormalization's gamma around 1), so that no gradient hides behind gamma = 1, beta = 0. */
+    const randomized = (model: tf.LayersModel): tf.LayersModel => {
+      const names = model.weights.map((w) => w.originalName);
+      const next = model.getWeights().map((w, i) => {
+        const v = seededArray(w.size, 100 + i);
+        return tf.tensor(names[i]!.endsWith('gamma') ? v.map((x) => 1 + x / 2) : v.map((x) => x / 2), w.shape);
+      });
+      model.setWeights(next);
+      tf.dispose(next);
+      return model;
+    };
+    const input = { inputShape: [12, 12, 2] };
+
+    it('match tfjs trainOnBatch over 4 Adam steps: ReLU with max_value / negative_slope / threshold, GroupNormalization with 1, 2, 4 and C groups', async () => {
+      await compareWithTfjs(
+        () =>
+          randomized(
+            tf.sequential({
+              layers: [
+                tf.layers.conv2d({ ...input, filters: 8, kernelSize: 3, padding: 'same' }),
+                groupNormalizationLayer({ groups: 4 }),
+                reluLayer({ maxValue: 6 }), // MobileNet's ReLU(6.)
+                tf.layers.maxPooling2d({ poolSize: 2 }),
+                tf.layers.conv2d({ filters: 6, kernelSize: 3, activation: 'relu' }),
+                // Exact zeros from the ReLU above sit on the threshold: the lower branch, as in tfjs.
+                reluLayer({ negativeSlope: 0.1 }),
+                groupNormalizationLayer({ groups: 2, epsilon: 0.01, center: false }),
+                reluLayer({ maxValue: 1.5, negativeSlope: 0.2, threshold: 0.3 }),
+                groupNormalizationLayer({ groups: 6, scale: false }),
+                tf.layers.conv2d({ filters: 4, kernelSize: 2, strides: 2 }),
+                groupNormalizationLayer({ groups: 1 }),
+                tf.layers.flatten(),
+                tf.layers.dense({ units: 12 }),
+                groupNormalizationLayer({ groups: 3 }), // on a flat input
+                reluLayer({ threshold: 0.4 }),
+                tf.layers.dense({ units: 5, activation: 'softmax' }),
+              ],
+            }),
+          ),
+        { class_name: 'adam', config: { learning_rate: 1e-2 } },
+        4,
+      );
+    });
+
+    it('match tfjs with SGD when GroupNormalization is the first layer (no input gradient) and without center and scale', async () => {
+      await compareWithTfjs(
+        () =>
+          randomized(
+            tf.sequential({
+              layers: [
+                groupNormalizationLayer({ ...input, groups: 2, epsilon: 0.1 }),
+                tf.layers.conv2d({ filters: 4, kernelSize: 3 }),
+                groupNormalizationLayer({ groups: 2, center: false, scale: false }),
+                reluLayer({ maxValue: 0.5 }),
+                tf.layers.globalAveragePooling2d({}),
+                tf.layers.dense({ units: 5, activation: 'softmax' }),
+              ],
+            }),
+          ),
+        { class_name: 'sgd', config: { learning_rate: 0.1, momentum: 0.9 } },
+        3,
+      );
+    });
+
+    it("the addon's layout agrees with tfjs: GroupNormalization's weights are [gamma C, beta C], ReLU has none", () => {
+      const model = tf.sequential({
+        layers: [
+          tf.layers.conv2d({ ...input, filters: 8, kernelSize: 3 }),
+          groupNormalizationLayer({ groups: 4 }),
+          groupNormalizationLayer({ groups: 2, center: false }),
+          reluLayer({ maxValue: 6 }),
+          tf.layers.flatten(),
+          tf.layers.dense({ units: 5, activation: 'softmax' }),
+        ],
+      });
+      const plan = createFusedTrainer(model, { class_name: 'adam', config: { learning_rate: 1e-3 } }, 1, 8, backend);
+      assert.ok(plan.ok, plan.ok ? '' : plan.reason);
+      plan.trainer.dispose();
+      const lib = loadAddon();
+      const handle = lib.trainerCreate([[1, 8, 3, 3, 1, 1, 1, 1, 0, 1, 0], [14, 4, 1e-3, 1, 1], [14, 2, 1e-3, 0, 1], [15, 6, 0, 0], [7], [2, 5, 1, 2]], [12, 12, 2], 8, [1, 0.9, 0.999, 1e-7], 1);
+      assert.deepEqual(
+        lib.trainerLayout(handle).map((l) => l.params),
+        model.layers.map((l) => l.getWeights().map((w) => w.size)),
+      );
+      assert.deepEqual(lib.trainerLayout(handle)[1]!.params, [8, 8]);
+      lib.trainerDispose(handle);
+      model.dispose();
+    });
+  });
 
   it('SpatialDropout2D: rate 0 keeps everything, the same seed gives the same masks', () => {
     const run = (rate: number, seed: number): number[] => {

@@ -9,8 +9,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo } from '../../shared/contract';
-import type { OptimizerSpec } from '../../shared/spec';
+import type { OptimizerName, OptimizerSpec } from '../../shared/spec';
 import { loadAddon, type NativeAddon } from '../backend/native';
+import { FUSED_ACTIVATION, FusedUnsupported, layerCoreFor, type TfConfig } from '../model/layers/index';
 
 /** One step's figures, as tfjs' trainOnBatch reports them (loss and accuracy on the batch). */
 export interface FusedStepResult {
@@ -36,40 +37,9 @@ export interface FusedTrainer {
 
 export type FusedPlan = { ok: true; trainer: FusedTrainer } | { ok: false; reason: string };
 
-const ACT: Record<string, number> = { linear: 0, relu: 1, softmax: 2, elu: 3, selu: 4, gelu: 5, swish: 6, sigmoid: 7, tanh: 8 };
-const CONV = 1;
-const DENSE = 2;
-const BATCH_NORM = 3;
-const ACTIVATION = 4;
-const MAX_POOL = 5;
-const DROPOUT = 6;
-const FLATTEN = 7;
-const AVG_POOL = 8;
-const GLOBAL_AVG_POOL = 9;
-const GLOBAL_MAX_POOL = 10;
-const ZERO_PAD = 11;
-const SPATIAL_DROPOUT = 12;
-const LEAKY_RELU = 13;
-
-type Config = Record<string, unknown>;
-
 class Unsupported extends Error {}
 
-function pair(v: unknown): [number, number] {
-  if (typeof v === 'number') return [v, v];
-  if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number')) return [v[0] as number, v[1] as number];
-  throw new Unsupported(`unexpected size ${JSON.stringify(v)}`);
-}
-
-function activation(layer: tf.layers.Layer, c: Config, last: boolean): number {
-  const name = String(c.activation ?? 'linear');
-  const code = ACT[name];
-  if (code === undefined) throw new Unsupported(`layer '${layer.name}': activation '${name}'`);
-  if (code === ACT.softmax && !last) throw new Unsupported(`layer '${layer.name}': softmax before the last layer`);
-  return code;
-}
-
-function noExtras(layer: tf.layers.Layer, c: Config): void {
+function noExtras(layer: tf.layers.Layer, c: TfConfig): void {
   for (const key of ['kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'biasConstraint',
     'betaRegularizer', 'gammaRegularizer', 'betaConstraint', 'gammaConstraint']) {
     if (c[key] !== null && c[key] !== undefined) throw new Unsupported(`layer '${layer.name}': ${key}`);
@@ -78,77 +48,34 @@ function noExtras(layer: tf.layers.Layer, c: Config): void {
   if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') throw new Unsupported(`layer '${layer.name}': ${String(c.dataFormat)}`);
 }
 
-/** The addon's code list for one tfjs layer (see native/trainer.cc), or throws Unsupported. */
+/** The addon's code list for one tfjs layer (see native/trainer.cc), from its layer definition; or throws Unsupported. */
 function encode(layer: tf.layers.Layer, last: boolean): number[] {
-  const c = layer.getConfig() as Config;
+  const c = layer.getConfig() as TfConfig;
   noExtras(layer, c);
-  switch (layer.getClassName()) {
-    case 'Conv2D': {
-      const [kh, kw] = pair(c.kernelSize);
-      const [sh, sw] = pair(c.strides);
-      const [dh, dw] = pair(c.dilationRate ?? 1);
-      const act = activation(layer, c, last);
-      if (act === ACT.softmax) throw new Unsupported(`layer '${layer.name}': softmax on a convolution`);
-      return [CONV, Number(c.filters), kh, kw, sh, sw, dh, dw, c.padding === 'same' ? 1 : 0, c.useBias === false ? 0 : 1, act];
-    }
-    case 'Dense':
-      return [DENSE, Number(c.units), c.useBias === false ? 0 : 1, activation(layer, c, last)];
-    case 'BatchNormalization': {
-      const axis = c.axis;
-      if (axis !== -1 && axis !== 3 && !(Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === 3)))
-        throw new Unsupported(`layer '${layer.name}': BatchNormalization axis ${JSON.stringify(axis)}`);
-      return [BATCH_NORM, Number(c.momentum), Number(c.epsilon), c.center === false ? 0 : 1, c.scale === false ? 0 : 1];
-    }
-    case 'Activation':
-      return [ACTIVATION, activation(layer, c, last)];
-    case 'MaxPooling2D':
-    case 'AveragePooling2D': {
-      const [ph, pw] = pair(c.poolSize);
-      const [sh, sw] = pair(c.strides ?? c.poolSize);
-      return [layer.getClassName() === 'MaxPooling2D' ? MAX_POOL : AVG_POOL, ph, pw, sh, sw, c.padding === 'same' ? 1 : 0];
-    }
-    case 'GlobalAveragePooling2D':
-      return [GLOBAL_AVG_POOL];
-    case 'GlobalMaxPooling2D':
-      return [GLOBAL_MAX_POOL];
-    case 'ZeroPadding2D': {
-      const p = c.padding;
-      if (!Array.isArray(p) || p.length !== 2) throw new Unsupported(`layer '${layer.name}': padding ${JSON.stringify(p)}`);
-      const [top, bottom] = pair(p[0]);
-      const [left, right] = pair(p[1]);
-      return [ZERO_PAD, top, bottom, left, right];
-    }
-    case 'LeakyReLU':
-      return [LEAKY_RELU, Number(c.alpha ?? 0.3)];
-    case 'SpatialDropout2D':
-      return [SPATIAL_DROPOUT, Number(c.rate)];
-    case 'Dropout':
-      if (c.noiseShape !== null && c.noiseShape !== undefined) throw new Unsupported(`layer '${layer.name}': Dropout noise_shape`);
-      return [DROPOUT, Number(c.rate)];
-    case 'Flatten':
-      return [FLATTEN];
-    default:
-      throw new Unsupported(`${layer.getClassName()} layers`);
+  const core = layerCoreFor(layer.getClassName());
+  if (!core) throw new Unsupported(`${layer.getClassName()} layers`);
+  if ('unsupported' in core.fused) throw new Unsupported(core.fused.unsupported);
+  try {
+    return core.fused.encode(layer, c, last);
+  } catch (err) {
+    if (err instanceof FusedUnsupported) throw new Unsupported(err.message);
+    throw err;
   }
 }
 
-/** The addon's optimizer codes, with the defaults createOptimizer uses (Keras 3's). */
+/** The addon's optimizer codes, with Keras 3's defaults (shared/optimizers.ts); every optimizer must have one. */
+const FUSED_OPTIMIZER: Readonly<Record<OptimizerName, (c: OptimizerSpec['config']) => number[]>> = {
+  adam: (c) => [1, c.beta_1 ?? 0.9, c.beta_2 ?? 0.999, c.epsilon ?? 1e-7],
+  sgd: (c) => [2, c.momentum ?? 0, c.nesterov ? 1 : 0, 0],
+  rmsprop: (c) => [3, c.rho ?? 0.9, c.momentum ?? 0, c.epsilon ?? 1e-7],
+  adagrad: (c) => [4, c.initial_accumulator_value ?? 0.1, 0, 1e-7], // tfjs adds its backend's epsilon, 1e-7
+  adamax: (c) => [5, c.beta_1 ?? 0.9, c.beta_2 ?? 0.999, c.epsilon ?? 1e-7],
+};
+
 function optimizerCode(opt: OptimizerSpec): number[] {
-  const c = opt.config;
-  switch (opt.class_name) {
-    case 'adam':
-      return [1, c.beta_1 ?? 0.9, c.beta_2 ?? 0.999, c.epsilon ?? 1e-7];
-    case 'sgd':
-      return [2, c.momentum ?? 0, c.nesterov ? 1 : 0, 0];
-    case 'rmsprop':
-      return [3, c.rho ?? 0.9, c.momentum ?? 0, c.epsilon ?? 1e-7];
-    case 'adagrad':
-      return [4, c.initial_accumulator_value ?? 0.1, 0, 1e-7]; // tfjs adds its backend's epsilon, 1e-7
-    case 'adamax':
-      return [5, c.beta_1 ?? 0.9, c.beta_2 ?? 0.999, c.epsilon ?? 1e-7];
-    default:
-      throw new Unsupported(`the ${String(opt.class_name)} optimizer`);
-  }
+  const code = Object.prototype.hasOwnProperty.call(FUSED_OPTIMIZER, opt.class_name) ? FUSED_OPTIMIZER[opt.class_name] : undefined;
+  if (!code) throw new Unsupported(`the ${String(opt.class_name)} optimizer`);
+  return code(opt.config);
 }
 
 class NativeFusedTrainer implements FusedTrainer {
@@ -213,7 +140,7 @@ export function createFusedTrainer(model: tf.LayersModel, optimizer: OptimizerSp
     if (err instanceof Unsupported) return { ok: false, reason: `the fused step does not cover ${err.message}` };
     throw err;
   }
-  if (layers.at(-1) && codes.at(-1)!.at(-1) !== ACT.softmax) return { ok: false, reason: 'the fused step needs a softmax output' };
+  if (layers.at(-1) && codes.at(-1)!.at(-1) !== FUSED_ACTIVATION.softmax) return { ok: false, reason: 'the fused step needs a softmax output' };
   const input = model.inputs[0]!.shape.slice(1);
   if (input.length !== 3 || input.some((d) => typeof d !== 'number')) return { ok: false, reason: 'the fused step needs an image input [h, w, c]' };
   let handle: unknown;

@@ -30,7 +30,7 @@ describe('validateHyperparameters', () => {
     assert.ok(msgs.some((m) => /^hyperparameters\.batch_size: .*>= 1.*received 0/.test(m)), msgs.join('\n'));
     assert.ok(msgs.some((m) => /^hyperparameters\.epochs: must be an integer.*received 2\.5/.test(m)));
     assert.ok(msgs.some((m) => /^hyperparameters\.validation_split: .*received 1\)/.test(m)));
-    assert.ok(msgs.some((m) => /^hyperparameters\.optimizer\.config\.learning_rate: must be > 0 \(received -1\)/.test(m)));
+    assert.ok(msgs.some((m) => /^hyperparameters\.optimizer\.config\.learning_rate: must be a number > 0 \(received -1\)/.test(m)));
     assert.ok(msgs.some((m) => /^hyperparameters\.reduce_lr_on_plateau\.factor: .*received 1\.5/.test(m)));
   });
 

@@ -3,6 +3,7 @@
  * received, e.g. `hyperparameters.batch_size: must be an integer >= 1 (received 0)`.
  */
 import { z } from 'zod';
+import { checkOptimizerField, OPTIMIZER_FIELD_RULES, type OptimizerField } from '../../shared/optimizers';
 import { MONITOR_MODES, MONITOR_NAMES, OPTIMIZER_NAMES, type Hyperparameters } from '../../shared/spec';
 
 /** Thrown by `validateHyperparameters`; `issues` lists each problem with its field path and received value. */
@@ -23,21 +24,35 @@ const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const oneOf = (names: readonly string[]) => `must be one of ${names.map((n) => `'${n}'`).join(', ')}`;
 const monitor = z.enum(MONITOR_NAMES, oneOf(MONITOR_NAMES));
 const mode = z.enum(MONITOR_MODES, oneOf(MONITOR_MODES));
-const unit = (what: string) => z.number().gt(0, `${what} must be in (0, 1)`).lt(1, `${what} must be in (0, 1)`);
+
+/** A zod check for one optimizer field, from its one rule in shared/optimizers.ts. */
+const optimizerField = (field: OptimizerField | 'learning_rate') =>
+  OPTIMIZER_FIELD_RULES[field].kind === 'bool'
+    ? z.boolean('must be true or false')
+    : z.number('must be a number').superRefine((v, ctx) => {
+        const why = checkOptimizerField(field, v);
+        if (why) ctx.addIssue({ code: 'custom', message: why });
+      });
+
+/**
+ * An optimizer config: every field checked by its shared rule. The services' wire schema uses this same schema,
+ * so the form, the wire and the core accept exactly the same values.
+ */
+export const optimizerConfigSchema = z.strictObject({
+  learning_rate: optimizerField('learning_rate'),
+  beta_1: optimizerField('beta_1').optional(),
+  beta_2: optimizerField('beta_2').optional(),
+  epsilon: optimizerField('epsilon').optional(),
+  momentum: optimizerField('momentum').optional(),
+  nesterov: optimizerField('nesterov').optional(),
+  rho: optimizerField('rho').optional(),
+  initial_accumulator_value: optimizerField('initial_accumulator_value').optional(),
+} satisfies Record<OptimizerField | 'learning_rate', z.ZodType>);
 
 const schema = z.strictObject({
   optimizer: z.strictObject({
     class_name: z.enum(OPTIMIZER_NAMES, oneOf(OPTIMIZER_NAMES)),
-    config: z.strictObject({
-      learning_rate: z.number().gt(0, 'must be > 0').refine(Number.isFinite, 'must be a finite number'),
-      beta_1: unit('beta_1').optional(),
-      beta_2: unit('beta_2').optional(),
-      epsilon: z.number().gt(0, 'must be > 0').optional(),
-      momentum: z.number().min(0, 'must be >= 0').optional(),
-      nesterov: z.boolean().optional(),
-      rho: unit('rho').optional(),
-      initial_accumulator_value: z.number().min(0, 'must be >= 0').optional(),
-    }),
+    config: optimizerConfigSchema,
   }),
   loss: z.literal('categorical_crossentropy', "must be 'categorical_crossentropy'"),
   batch_size: positiveInt,

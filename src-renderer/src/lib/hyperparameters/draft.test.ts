@@ -57,3 +57,11 @@ test('image limits are optional whole numbers', () => {
   assert.equal(ok.value?.limitTest, 500);
   assert.match(checkDraft({ ...d, limit_train: '0' }).errors.limit_train ?? '', /whole number ≥ 1, received "0"/);
 });
+
+test('momentum 1.5 is refused by the form as by the core (one rule per optimizer field)', () => {
+  const d = { ...toDraft(LESSON_HYPERPARAMETERS), optimizer: 'sgd' as const, momentum: '1.5' };
+  const check = checkDraft(d);
+  assert.equal(check.value, null);
+  assert.match(check.errors.momentum ?? '', /momentum.*\[0, 1\)/);
+  assert.equal(checkDraft({ ...d, momentum: '0.9' }).errors.momentum, undefined);
+});

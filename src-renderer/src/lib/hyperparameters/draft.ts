@@ -6,6 +6,8 @@
  * only discovers at the end of the first epoch: a `val_*` monitor with no validation split.
  */
 import type { Hyperparameters, MonitorMode, MonitorName, OptimizerName } from '../../../../src-main/shared/spec';
+import { OPTIMIZER_NAMES } from '../../../../src-main/shared/spec';
+import { OPTIMIZER_FIELD_RULES, OPTIMIZERS, type OptimizerField } from '../../../../src-main/shared/optimizers';
 
 /** Everything the form edits, flat, as typed. Optional optimizer fields left empty take Keras' defaults. */
 export interface HyperparameterDraft {
@@ -56,16 +58,20 @@ export interface DraftCheck {
   errors: Partial<Record<DraftField, string>>;
 }
 
-type OptimizerField = 'beta_1' | 'beta_2' | 'epsilon' | 'momentum' | 'nesterov' | 'rho' | 'initial_accumulator_value';
+/** Which optional fields each optimizer takes, with Keras' defaults (shown as placeholders): from shared/optimizers.ts. */
+export const OPTIMIZER_FIELDS: Record<OptimizerName, Partial<Record<OptimizerField, number | boolean>>> = Object.fromEntries(
+  OPTIMIZER_NAMES.map((name) => {
+    const { learning_rate: _lr, ...fields } = OPTIMIZERS[name].defaults;
+    return [name, fields];
+  }),
+) as Record<OptimizerName, Partial<Record<OptimizerField, number | boolean>>>;
 
-/** Which optional fields each optimizer takes, with Keras' defaults (shown as placeholders). */
-export const OPTIMIZER_FIELDS: Record<OptimizerName, Partial<Record<OptimizerField, number | boolean>>> = {
-  adam: { beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 },
-  adamax: { beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 },
-  sgd: { momentum: 0, nesterov: false },
-  rmsprop: { rho: 0.9, momentum: 0, epsilon: 1e-7 },
-  adagrad: { initial_accumulator_value: 0.1, epsilon: 1e-7 },
-};
+/** The form's rule for an optimizer field: its one rule in shared/optimizers.ts. */
+function optimizerRule(field: OptimizerField | 'learning_rate'): Rule {
+  const r = OPTIMIZER_FIELD_RULES[field];
+  if (r.kind !== 'number') throw new Error(`${field} is not a number field`);
+  return { min: r.min, max: r.max, minExclusive: r.minExclusive, maxExclusive: r.maxExclusive, optional: field !== 'learning_rate' };
+}
 
 /** Human labels, used both on the form and inside messages so they match what the user sees. */
 export const FIELD_LABELS: Record<DraftField, string> = {
@@ -175,13 +181,13 @@ export function parseNumber(label: string, raw: string, rule: Rule): number | un
 }
 
 const RULES: Partial<Record<DraftField, Rule>> = {
-  learning_rate: { min: 0, minExclusive: true },
-  beta_1: { min: 0, max: 1, maxExclusive: true, optional: true },
-  beta_2: { min: 0, max: 1, maxExclusive: true, optional: true },
-  epsilon: { min: 0, minExclusive: true, optional: true },
-  momentum: { min: 0, optional: true },
-  rho: { min: 0, max: 1, maxExclusive: true, optional: true },
-  initial_accumulator_value: { min: 0, optional: true },
+  learning_rate: optimizerRule('learning_rate'),
+  beta_1: optimizerRule('beta_1'),
+  beta_2: optimizerRule('beta_2'),
+  epsilon: optimizerRule('epsilon'),
+  momentum: optimizerRule('momentum'),
+  rho: optimizerRule('rho'),
+  initial_accumulator_value: optimizerRule('initial_accumulator_value'),
   batch_size: { integer: true, min: 1 },
   epochs: { integer: true, min: 1 },
   validation_split: { min: 0, max: 1, maxExclusive: true },

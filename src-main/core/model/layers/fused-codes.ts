@@ -1,0 +1,44 @@
+/**
+ * The fused native step's vocabulary (native/trainer.cc): layer codes, activation codes, and the reading of tfjs
+ * configs into numbers. A setting the step does not cover throws `FusedUnsupported`, whose message the run log quotes.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { TfConfig } from './kit';
+
+export class FusedUnsupported extends Error {}
+
+/** Layer codes: the first number of each layer's code list. */
+export const FUSED = {
+  CONV: 1,
+  DENSE: 2,
+  BATCH_NORM: 3,
+  ACTIVATION: 4,
+  MAX_POOL: 5,
+  DROPOUT: 6,
+  FLATTEN: 7,
+  AVG_POOL: 8,
+  GLOBAL_AVG_POOL: 9,
+  GLOBAL_MAX_POOL: 10,
+  ZERO_PAD: 11,
+  SPATIAL_DROPOUT: 12,
+  LEAKY_RELU: 13,
+  GROUP_NORM: 14,
+  RELU: 15,
+} as const;
+
+export const FUSED_ACTIVATION: Readonly<Record<string, number>> = { linear: 0, relu: 1, softmax: 2, elu: 3, selu: 4, gelu: 5, swish: 6, sigmoid: 7, tanh: 8 };
+
+export function fusedPair(v: unknown): [number, number] {
+  if (typeof v === 'number') return [v, v];
+  if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number')) return [v[0] as number, v[1] as number];
+  throw new FusedUnsupported(`unexpected size ${JSON.stringify(v)}`);
+}
+
+/** The activation code of a layer's `activation`; softmax only on the last layer (the loss is fused with it). */
+export function fusedActivation(layer: tf.layers.Layer, c: TfConfig, last: boolean): number {
+  const name = String(c.activation ?? 'linear');
+  const code = FUSED_ACTIVATION[name];
+  if (code === undefined) throw new FusedUnsupported(`layer '${layer.name}': activation '${name}'`);
+  if (code === FUSED_ACTIVATION.softmax && !last) throw new FusedUnsupported(`layer '${layer.name}': softmax before the last layer`);
+  return code;
+}

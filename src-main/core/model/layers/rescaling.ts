@@ -1,0 +1,19 @@
+/** Rescaling's core half (its fields: shared/layers/rescaling.ts). */
+import { Rescaling } from '../tfjs-layers/rescaling';
+import { defineCore } from './kit';
+
+const num = (v: unknown, dflt: number): number => (typeof v === 'number' ? v : dflt);
+
+export const rescalingCore = defineCore<'Rescaling'>({
+  build: (c, ctx) => new Rescaling({ ...ctx.base, scale: c.scale, offset: c.offset }),
+  kerasArgs: (c) => [
+    ['scale', num(c.scale, 1)],
+    ['offset', num(c.offset, 0)],
+  ],
+  rFunction: 'layer_rescaling',
+  onnx({ g, x, layer, cfg }) {
+    const scaled = g.node('Mul', [x, g.floatTensor(`${layer.name}/scale`, Float32Array.of(num(cfg.scale, 1)), [])], layer.name);
+    return g.node('Add', [scaled, g.floatTensor(`${layer.name}/offset`, Float32Array.of(num(cfg.offset, 0)), [])], layer.name);
+  },
+  fused: { unsupported: 'Rescaling layers (models with preprocessing layers train through tfjs layers for now)' },
+});
