@@ -50,6 +50,8 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(__dirname, 'src-renderer'),
+    // As tsconfig.json's "paths": the renderer's one way to reach src-main/shared (types and plain data).
+    resolve: { alias: { $shared: resolve(__dirname, 'src-main/shared') } },
     build: {
       rollupOptions: { input: { index: resolve(__dirname, 'src-renderer/index.html') } },
     },

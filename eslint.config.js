@@ -7,13 +7,22 @@
 //   src-main/preload  Electron preload; only electron + shared types
 //   src-renderer      browser; only shared types from src-main
 import tseslint from 'typescript-eslint';
+import svelte from 'eslint-plugin-svelte';
+import svelteConfig from './src-renderer/svelte.config.js';
 
 const electron = { name: 'electron', message: 'Only src-main/app and src-main/preload may import electron.' };
 const pattern = (group, message) => ({ group, message });
 
 export default tseslint.config(
-  { ignores: ['out/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'native/build/**', 'runs/**', '**/*.svelte'] },
+  { ignores: ['out/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'native/build/**', 'runs/**'] },
   ...tseslint.configs.recommended,
+  // Components are linted like the rest: TypeScript in <script lang="ts">, Svelte's own rules, and the
+  // renderer's layering rule below (it matches src-renderer/**, .svelte files included).
+  ...svelte.configs.recommended,
+  {
+    files: ['**/*.svelte', '**/*.svelte.ts'],
+    languageOptions: { parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'], svelteConfig } },
+  },
   {
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
@@ -76,7 +85,7 @@ export default tseslint.config(
         'error',
         {
           paths: [electron],
-          patterns: [pattern(['**/src-main/core/**', '**/src-main/app/**', '**/src-main/server/**', '**/src-main/cli/**', '**/src-main/worker/**', '@tensorflow/*', 'node:*'], 'The renderer only sees src-main/shared (types) and talks through window.workbench.')],
+          patterns: [pattern(['**/src-main/core/**', '**/src-main/services/**', '**/src-main/app/**', '**/src-main/preload/**', '**/src-main/server/**', '**/src-main/cli/**', '**/src-main/worker/**', '@tensorflow/*', 'node:*'], 'The renderer only sees src-main/shared (types) and talks through window.workbench.')],
         },
       ],
     },
@@ -89,7 +98,7 @@ export default tseslint.config(
         'error',
         {
           paths: [electron],
-          patterns: [pattern(['**/src-main/core/**', '**/src-main/app/**', '**/src-main/server/**', '**/src-main/cli/**', '**/src-main/worker/**', '@tensorflow/*'], 'Renderer tests test renderer code: only src-main/shared besides node:test.')],
+          patterns: [pattern(['**/src-main/core/**', '**/src-main/services/**', '**/src-main/app/**', '**/src-main/preload/**', '**/src-main/server/**', '**/src-main/cli/**', '**/src-main/worker/**', '@tensorflow/*'], 'Renderer tests test renderer code: only src-main/shared besides node:test.')],
         },
       ],
     },

@@ -1,12 +1,16 @@
 /**
  * Training and inference speed of the lesson's CNN on real Fashion-MNIST, on the backend `initBackend()` picks
- * (what users get), side by side with the PyTorch peer in the same invocation.
+ * (what users get), side by side with the PyTorch peer in the same invocation, and the seconds a whole lesson
+ * epoch takes (54,000 training images, then validation on 6,000).
  *
- *   npm run bench -- [--batches 30] [--warmup 5] [--batch-size 128] [--no-peer] [--no-lag]
+ *   npm run bench -- [--batches 30] [--warmup 5] [--batch-size 128] [--no-peer] [--no-lag] [--full-epoch]
  *   CNN_WORKBENCH_BACKEND=wasm npm run bench      (force a backend)
  *
+ * Without --full-epoch the epoch is the timed training batches extrapolated to 54,000 images plus a real, timed
+ * validation of 6,000 images (the output says so); with it, one real epoch through runTraining (validation
+ * included), timed by runTraining itself.
  * Prints human lines, then one JSON line last:
- *   {"backend":…,"trainImgPerSec":…,"evalImgPerSec":…,"peerTrainImgPerSec":…|null,"ratio":…|null,…}
+ *   {"backend":…,"trainImgPerSec":…,"evalImgPerSec":…,"epochSeconds":…,"peerTrainImgPerSec":…|null,"trainRatio":…|null,…}
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,27 +21,45 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src-main/core/backend';
 import { gatherBatch, loadDataset, toTensors } from '../src-main/core/data';
 import { buildModel, createOptimizer } from '../src-main/core/model';
-import { createFusedTrainer } from '../src-main/core/train/fused';
+import { lossAndAccuracy } from '../src-main/core/eval/predict';
+import { createPredictor } from '../src-main/core/eval/predictor';
+import { createFusedTrainer, PROFILE_CATEGORIES, type NativeProfile } from '../src-main/core/train/fused';
+import { runTraining } from '../src-main/core/train/train';
 import { LESSON_HYPERPARAMETERS, type ModelSpec } from '../src-main/shared/spec';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
-/** The peer lives beside the repository: <repo>/../shared/bench/torch_lesson_cnn.py. */
-const PEER_SCRIPT = path.resolve(repo, '..', 'shared', 'bench', 'torch_lesson_cnn.py');
+/**
+ * The peer lives beside the repository, <dir>/shared/bench/torch_lesson_cnn.py for the first parent <dir> that
+ * has it (a git worktree sits deeper than the main checkout); CNN_WORKBENCH_PEER names it explicitly.
+ */
+function findPeer(): string {
+  if (process.env.CNN_WORKBENCH_PEER) return path.resolve(process.env.CNN_WORKBENCH_PEER);
+  const rel = path.join('shared', 'bench', 'torch_lesson_cnn.py');
+  for (let dir = path.dirname(repo); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, rel))) return path.join(dir, rel);
+    if (path.dirname(dir) === dir) return path.resolve(repo, '..', rel);
+  }
+}
+const PEER_SCRIPT = findPeer();
 /** Debian's python3-torch is for /usr/bin/python3, which is not necessarily the first python3 on PATH. */
 const PEER_PYTHON = '/usr/bin/python3';
 const EPOCH_IMAGES = 54_000;
+const VALIDATION_IMAGES = 6_000;
 
 interface Options {
   batches: number;
   warmup: number;
   batchSize: number;
+  /** Multiplies the lesson's filters and hidden units (0.5 = half width); the peer runs only at width 1. */
+  width: number;
   peer: boolean;
   lag: boolean;
+  fullEpoch: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { batches: 30, warmup: 5, batchSize: LESSON_HYPERPARAMETERS.batch_size, peer: true, lag: true };
+  const o: Options = { batches: 30, warmup: 5, batchSize: LESSON_HYPERPARAMETERS.batch_size, peer: true, lag: true, fullEpoch: false, width: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -50,7 +72,11 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--batch-size') o.batchSize = num();
     else if (a === '--no-peer') o.peer = false;
     else if (a === '--no-lag') o.lag = false;
-    else throw new Error(`unknown flag '${a}' (expected --batches N, --warmup N, --batch-size N, --no-peer, --no-lag)`);
+    else if (a === '--full-epoch') o.fullEpoch = true;
+    else if (a === '--width') {
+      o.width = Number(argv[++i]);
+      if (!(o.width > 0)) throw new Error(`--width needs a positive number (got '${argv[i] ?? ''}')`);
+    } else throw new Error(`unknown flag '${a}' (expected --batches N, --warmup N, --batch-size N, --width F, --no-peer, --no-lag, --full-epoch)`);
   }
   return o;
 }
@@ -90,6 +116,95 @@ function round(x: number, digits = 1): number {
   return Math.round(x * f) / f;
 }
 
+const ms = (sec: number, per: number): string => `${((sec / per) * 1000).toFixed(2)} ms`;
+const share = (sec: number, total: number): string => `${((sec / total) * 100).toFixed(0)}%`.padStart(4);
+
+/** Where a training step goes, per layer kind (the addon's own timers; the rest is JS, N-API and the timers). */
+function printTrainingSplit(p: NativeProfile, assemblySec: number, totalSec: number): void {
+  const steps = p.steps || 1;
+  console.log(`training split per step (${p.steps} timed steps, ${ms(totalSec, steps)} each):`);
+  let accounted = assemblySec + p.loss + p.optimizer;
+  for (const c of PROFILE_CATEGORIES) {
+    const both = p.forward[c] + p.backward[c];
+    accounted += both;
+    console.log(`  ${c.padEnd(40)} ${share(both, totalSec)}  forward ${ms(p.forward[c], steps)}, backward ${ms(p.backward[c], steps)}`);
+  }
+  console.log(`  ${'loss (softmax cross-entropy)'.padEnd(40)} ${share(p.loss, totalSec)}  ${ms(p.loss, steps)}`);
+  console.log(`  ${'optimizer (Adam over every weight)'.padEnd(40)} ${share(p.optimizer, totalSec)}  ${ms(p.optimizer, steps)}`);
+  console.log(`  ${'data assembly (gatherBatch, JS)'.padEnd(40)} ${share(assemblySec, totalSec)}  ${ms(assemblySec, steps)}`);
+  console.log(`  ${'the rest (N-API, JS loop)'.padEnd(40)} ${share(totalSec - accounted, totalSec)}  ${ms(totalSec - accounted, steps)}`);
+}
+
+/** Where inference goes, per layer kind (BatchNorm folded into a convolution counts as convolution). */
+function printInferenceSplit(p: NativeProfile, totalSec: number): void {
+  const images = p.imagesInferred || 1;
+  const per = (sec: number) => `${((sec / images) * 1e6).toFixed(1)} µs/image`;
+  let accounted = 0;
+  console.log(`inference split (${p.imagesInferred} images):`);
+  for (const c of PROFILE_CATEGORIES) {
+    accounted += p.inference[c];
+    console.log(`  ${c.padEnd(40)} ${share(p.inference[c], totalSec)}  ${per(p.inference[c])}`);
+  }
+  console.log(`  ${'the rest (N-API, output copy)'.padEnd(40)} ${share(totalSec - accounted, totalSec)}  ${per(totalSec - accounted)}`);
+}
+
+/** Measured SGEMM peak per thread on the measuring machine (issue 16: 352 GFLOP/s on its two cores). */
+const SGEMM_PEAK_GFLOPS_PER_THREAD = 176;
+
+/** The lesson CNN with every Conv2D's filters and every hidden Dense layer's units scaled by `width`. */
+function widen(spec: ModelSpec, width: number): ModelSpec {
+  if (width === 1) return spec;
+  const layers = spec.config.layers.map((l, i, all) => {
+    const c = { ...l.config };
+    if (l.class_name === 'Conv2D') c.filters = Math.max(1, Math.round(Number(c.filters) * width));
+    if (l.class_name === 'Dense' && i < all.length - 1) c.units = Math.max(1, Math.round(Number(c.units) * width));
+    return { ...l, config: c };
+  });
+  return { ...spec, config: { ...spec.config, name: `${spec.config.name}_x${width}`, layers } } as ModelSpec;
+}
+
+/** Multiply-adds × 2 of one image's forward pass through the Conv2D and Dense layers (the rest is memory-bound). */
+function forwardFlops(spec: ModelSpec): number {
+  const model = buildModel(spec, 1);
+  let flops = 0;
+  for (const layer of model.layers) {
+    const weights = layer.getWeights();
+    const kernel = weights[0];
+    if (layer.getClassName() === 'Conv2D' && kernel) {
+      const [, oh, ow] = layer.outputShape as number[];
+      flops += 2 * oh! * ow! * kernel.size;
+    } else if (layer.getClassName() === 'Dense' && kernel) {
+      flops += 2 * kernel.size;
+    }
+  }
+  model.dispose();
+  return flops;
+}
+
+/** One real lesson epoch through runTraining (what the app runs), timed by runTraining: training plus validation. */
+async function measureFullEpoch(spec: ModelSpec): Promise<{ seconds: number; images: number; validation: number; step: string }> {
+  const dataset = await loadDataset('fashion-mnist');
+  const runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnwb-bench-'));
+  let step = '';
+  try {
+    let seconds = NaN;
+    const done = await runTraining(
+      { spec, hyperparameters: { ...LESSON_HYPERPARAMETERS, epochs: 1 }, dataset, runsDir, limitTest: 1000 },
+      {
+        onEpoch: (e) => (seconds = e.durationSeconds),
+        onLog: (line) => {
+          if (line.startsWith('Training step: ')) step = line.slice('Training step: '.length);
+        },
+      },
+    );
+    if (done.epochsRun !== 1 || !Number.isFinite(seconds)) throw new Error(`the full epoch did not finish (status ${done.status})`);
+    const validation = Math.round(dataset.train.count * LESSON_HYPERPARAMETERS.validation_split);
+    return { seconds, images: dataset.train.count - validation, validation, step };
+  } finally {
+    fs.rmSync(runsDir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const load0 = os.loadavg()[0];
@@ -98,29 +213,42 @@ async function main(): Promise<void> {
   console.log(`  why: ${backend.reason}`);
   console.log(`machine: ${os.availableParallelism()} cores, ${os.cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}, load average ${load0.toFixed(1)} at start`);
 
-  const spec = JSON.parse(fs.readFileSync(path.join(repo, 'examples', 'lesson-cnn.json'), 'utf8')) as ModelSpec;
+  const spec = widen(JSON.parse(fs.readFileSync(path.join(repo, 'examples', 'lesson-cnn.json'), 'utf8')) as ModelSpec, o.width);
+  const flops = forwardFlops(spec);
+  // The machine's limit: the FLOPs at the SGEMM peak measured on these cores (issue 16: OpenBLAS AVX-512 SGEMM
+  // 4096³ reached 352 GFLOP/s on both cores; half per thread); a training step costs ~3 forward passes.
+  const peakGflops = SGEMM_PEAK_GFLOPS_PER_THREAD * Math.min(backend.threads, os.availableParallelism());
+  const evalLimit = (peakGflops * 1e9) / flops;
+  const trainLimit = evalLimit / 3;
+  console.log(
+    `limit: ${(flops / 1e6).toFixed(1)} MFLOP per image forward at ${peakGflops} GFLOP/s → ${trainLimit.toFixed(0)} img/s training, ${evalLimit.toFixed(0)} img/s inference`,
+  );
   const model = buildModel(spec, LESSON_HYPERPARAMETERS.seed);
   model.compile({ optimizer: createOptimizer(LESSON_HYPERPARAMETERS.optimizer), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const B = o.batchSize;
   const total = o.warmup + o.batches;
-  const ds = await loadDataset('fashion-mnist', { limitTrain: B * total });
+  // Enough images for the timed batches and for a validation pass of the lesson's size.
+  const ds = await loadDataset('fashion-mnist', { limitTrain: Math.max(B * total, VALIDATION_IMAGES) });
   const k = ds.info.classNames.length;
   console.log(`model: ${spec.config.name}, ${model.countParams().toLocaleString('en')} parameters; batch ${B}, ${o.warmup} warm-up + ${o.batches} timed batches`);
 
   // The training step runTraining uses: the fused native step when it covers the model, else trainOnBatch.
   const fused = createFusedTrainer(model, LESSON_HYPERPARAMETERS.optimizer, LESSON_HYPERPARAMETERS.seed, B, backend);
-  // Tensors for trainOnBatch, prepared untimed; the fused step needs only the first (the inference input).
-  const batches = Array.from({ length: fused.ok ? 1 : total }, (_, i) => toTensors(ds.train, Int32Array.from({ length: B }, (_, j) => i * B + j), k));
+  // Tensors for trainOnBatch, prepared untimed (the fused step needs none).
+  const batches = Array.from({ length: fused.ok ? 0 : total }, (_, i) => toTensors(ds.train, Int32Array.from({ length: B }, (_, j) => i * B + j), k));
   const step = fused.ok ? fused.trainer.description : `tfjs layers trainOnBatch (${fused.reason})`;
   console.log(`training step: ${step}`);
   const lr = LESSON_HYPERPARAMETERS.optimizer.config.learning_rate;
   const x = new Float32Array(B * 28 * 28);
   const labels = new Int32Array(B);
+  let assemblySec = 0;
   const trainBatch = async (i: number): Promise<number> => {
     const idx = Int32Array.from({ length: B }, (_, j) => i * B + j);
     if (fused.ok) {
       // Timed with the batch assembly, as runTraining pays it.
+      const a0 = performance.now();
       gatherBatch(ds.train, idx, k, x, labels);
+      assemblySec += (performance.now() - a0) / 1000;
       return fused.trainer.step(x, labels, B, lr).loss;
     }
     const out = await model.trainOnBatch(batches[i]!.x, batches[i]!.y);
@@ -128,37 +256,64 @@ async function main(): Promise<void> {
   };
   let loss = NaN;
   for (let i = 0; i < o.warmup; i++) await trainBatch(i);
+  if (fused.ok) fused.trainer.profile(true);
+  assemblySec = 0;
   const t0 = performance.now();
   for (let i = o.warmup; i < total; i++) loss = await trainBatch(i);
   const trainSec = (performance.now() - t0) / 1000;
   if (fused.ok) {
+    printTrainingSplit(fused.trainer.profile(), assemblySec, trainSec);
     fused.trainer.pushToModel();
     fused.trainer.dispose();
   }
   const trainIps = (o.batches * B) / trainSec;
 
-  const evalX = batches[0]!.x;
-  // batchSize B: tfjs' predict would otherwise cut the batch into pieces of 32 (the peer runs all 128 at once).
-  tf.tidy(() => model.predict(evalX, { batchSize: B }));
+  // Inference as validation, evaluation, predict and export checks run it: through createPredictor, on the
+  // first batch of B images over and over, as the peer does (its eval runs X[:B] repeatedly).
+  const evalX = new Float32Array(B * 28 * 28);
+  gatherBatch(ds.train, Int32Array.from({ length: B }, (_, j) => j), k, evalX, new Int32Array(B));
+  const predictor = createPredictor(model, backend);
+  console.log(`inference: ${predictor.description}`);
+  predictor.predict(evalX, B);
+  predictor.profile(true);
   const t1 = performance.now();
-  for (let i = 0; i < o.batches; i++) {
-    const p = model.predict(evalX, { batchSize: B }) as tf.Tensor;
-    await p.data();
-    p.dispose();
-  }
-  const evalIps = (o.batches * B) / ((performance.now() - t1) / 1000);
+  for (let i = 0; i < o.batches; i++) predictor.predict(evalX, B);
+  const evalSec = (performance.now() - t1) / 1000;
+  const evalIps = (o.batches * B) / evalSec;
+  const inferProfile = predictor.profile();
+  if (inferProfile) printInferenceSplit(inferProfile, evalSec);
+  predictor.dispose();
   tf.dispose(batches.flatMap((b) => [b.x, b.y]));
+
+  // A whole lesson epoch: 54,000 training images, then the validation of 6,000 (runTraining's lossAndAccuracy).
+  let epochSeconds: number;
+  let epochHow: string;
+  if (o.fullEpoch) {
+    const full = await measureFullEpoch(spec);
+    epochSeconds = full.seconds;
+    epochHow = `measured: one real epoch through runTraining (${full.images.toLocaleString('en')} training images, validation on ${full.validation.toLocaleString('en')}, ${full.step})`;
+  } else {
+    const v0 = performance.now();
+    await lossAndAccuracy(model, ds.train, Int32Array.from({ length: VALIDATION_IMAGES }, (_, j) => j), ds.info.classNames);
+    const validationSec = (performance.now() - v0) / 1000;
+    epochSeconds = EPOCH_IMAGES / trainIps + validationSec;
+    epochHow =
+      `extrapolated: ${EPOCH_IMAGES.toLocaleString('en')} images at the timed ${trainIps.toFixed(0)} img/s (${(EPOCH_IMAGES / trainIps).toFixed(1)} s) ` +
+      `+ a real validation pass over ${VALIDATION_IMAGES.toLocaleString('en')} images (${validationSec.toFixed(2)} s); --full-epoch measures one`;
+  }
   const rssMb = process.resourceUsage().maxRSS / 1024;
   console.log(
-    `ours: train ${trainIps.toFixed(1)} img/s (epoch of ${EPOCH_IMAGES.toLocaleString('en')} ≈ ${(EPOCH_IMAGES / trainIps / 60).toFixed(2)} min; last loss ${loss.toFixed(4)}), ` +
-      `inference ${evalIps.toFixed(1)} img/s, peak RSS ${rssMb.toFixed(0)} MB`,
+    `ours: train ${trainIps.toFixed(1)} img/s (last loss ${loss.toFixed(4)}), inference ${evalIps.toFixed(1)} img/s, peak RSS ${rssMb.toFixed(0)} MB`,
   );
+  console.log(`epoch: ${epochSeconds.toFixed(1)} s (${epochHow}); target ≤ 24 s`);
 
-  const peer = o.peer ? runPeer(o, Math.max(1, backend.threads)) : null;
+  const peer = o.peer && o.width === 1 ? runPeer(o, Math.max(1, backend.threads)) : null;
   if (!o.peer) console.log('peer: skipped (--no-peer)');
-  const ratio = peer ? trainIps / peer.trainImgPerSec : null;
-  if (peer && ratio !== null) {
-    console.log(`ours ÷ PyTorch ${peer.version} (${peer.threads} threads): train ${ratio.toFixed(2)}×, inference ${(evalIps / peer.evalImgPerSec).toFixed(2)}×`);
+  else if (o.width !== 1) console.log(`peer: skipped (its script has no width option; --width ${o.width})`);
+  const trainRatio = peer ? trainIps / peer.trainImgPerSec : null;
+  const evalRatio = peer ? evalIps / peer.evalImgPerSec : null;
+  if (peer && trainRatio !== null && evalRatio !== null) {
+    console.log(`ours ÷ PyTorch ${peer.version} (${peer.threads} threads): train ${trainRatio.toFixed(2)}×, inference ${evalRatio.toFixed(2)}× (target ≥ 2×)`);
   }
 
   let lagP99: number | null = null;
@@ -180,11 +335,18 @@ async function main(): Promise<void> {
       fusedStep: fused.ok,
       trainImgPerSec: round(trainIps),
       evalImgPerSec: round(evalIps),
+      epochSeconds: round(epochSeconds, 2),
+      epochMeasured: o.fullEpoch ? 'full epoch' : 'extrapolated training + timed validation',
       peerTrainImgPerSec: peer ? peer.trainImgPerSec : null,
-      ratio: ratio === null ? null : round(ratio, 3),
       peerEvalImgPerSec: peer ? peer.evalImgPerSec : null,
-      epochMinutes: round(EPOCH_IMAGES / trainIps / 60, 2),
+      trainRatio: trainRatio === null ? null : round(trainRatio, 3),
+      evalRatio: evalRatio === null ? null : round(evalRatio, 3),
+      ratio: trainRatio === null ? null : round(trainRatio, 3),
+      inference: predictor.native ? 'native' : 'tfjs',
       peakRssMb: round(rssMb, 0),
+      trainLimitImgPerSec: round(trainLimit, 0),
+      evalLimitImgPerSec: round(evalLimit, 0),
+      width: o.width,
       threads: backend.threads,
       batches: o.batches,
       batchSize: B,

@@ -92,7 +92,7 @@ async function warmUp(url: string): Promise<void> {
 /** Console messages that are not bugs of the page (the browser's own noise). */
 const IGNORED_CONSOLE = [/favicon\.ico/, /Download the Svelte DevTools/];
 
-export const test = base.extend<{ errors: string[] }, { server: WorkbenchServer }>({
+export const test = base.extend<{ errors: string[]; dialogs: string[] }, { server: WorkbenchServer }>({
   server: [
     async ({}, use) => {
       const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cnn-workbench-e2e-'));
@@ -118,7 +118,16 @@ export const test = base.extend<{ errors: string[] }, { server: WorkbenchServer 
   errors: async ({}, use) => {
     await use([]);
   },
-  page: async ({ page, server, errors }, use) => {
+  /** The types of the dialogs the page raised (`beforeunload` when leaving unsaved work), in order. */
+  dialogs: async ({}, use) => {
+    await use([]);
+  },
+  page: async ({ page, server, errors, dialogs }, use) => {
+    // Leaving with unsaved work asks first; the specs that reload mean to leave, so they confirm it.
+    page.on('dialog', (d) => {
+      dialogs.push(d.type());
+      void (d.type() === 'beforeunload' ? d.accept() : d.dismiss());
+    });
     page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
     page.on('console', (m) => {
       // "Failed to load resource" names no URL in its text: add where it came from.
@@ -151,7 +160,10 @@ export interface QuickRun {
 export async function prepareQuickRun(page: Page, run: QuickRun): Promise<void> {
   await openView(page, 'Model');
   await page.getByTestId('template-select').selectOption('small-cnn');
+  // Over unsaved work (e.g. a previous run's settings) the template asks first: the spec means to replace it.
+  const unsaved = (await page.getByTestId('save-state').innerText()).includes('Unsaved');
   await page.getByTestId('template-load').click();
+  if (unsaved) await page.getByTestId('template-confirm-replace').click();
   await openView(page, 'Train');
   await page.getByTestId('hp-epochs').fill(String(run.epochs));
   await page.getByTestId('hp-limit_train').fill(String(run.limitTrain));
@@ -164,5 +176,5 @@ export async function prepareQuickRun(page: Page, run: QuickRun): Promise<void> 
 /** Presses Train and waits until the run has finished and been evaluated. */
 export async function trainToEnd(page: Page, timeout = 200_000): Promise<void> {
   await page.getByTestId('train').click();
-  await expect(page.getByTestId('training-phase')).toHaveText('Finished', { timeout });
+  await expect(page.getByTestId('training-phase')).toHaveText(/^(Finished|Stopped)/, { timeout });
 }

@@ -29,8 +29,8 @@ test('compare two runs: overlaid curves and a diff of their setups', async ({ pa
   await expect(compare.locator('figure[data-chart="compare-loss"]')).toHaveAttribute('data-points', '8');
   await expect(compare.locator('figure[data-chart="compare-accuracy"]')).toHaveAttribute('data-points', '8');
   const diff = page.getByTestId('hyperparameter-diff');
-  await expect(diff.locator('tr', { hasText: 'batch_size' })).toContainText('64');
-  await expect(diff.locator('tr', { hasText: 'optimizer.config.learning_rate' })).toContainText('0.002');
+  await expect(diff.locator('tr', { hasText: 'batch size' })).toContainText('64');
+  await expect(diff.locator('tr', { hasText: 'learning rate' })).toContainText('0.002');
   // Same architecture: no layer differences.
   await expect(page.getByTestId('no-layer-diff')).toBeVisible();
   await page.getByLabel('Show unchanged layers').check();

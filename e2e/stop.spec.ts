@@ -40,7 +40,7 @@ test('stop a run mid-epoch and find it saved as stopped', async ({ page }, testI
   await expect(page.getByTestId('progress-epoch')).toHaveText('Epoch 1 / 3', { timeout: 30_000 });
   await expect(page.getByTestId('stop')).toBeEnabled();
   await page.getByTestId('stop').click();
-  await expect(page.getByTestId('training-phase')).toHaveText('Finished', { timeout: 120_000 });
+  await expect(page.getByTestId('training-phase')).toHaveText('Stopped', { timeout: 120_000 });
   await expect(page.getByRole('status').filter({ hasText: 'Run stopped' })).toBeVisible();
   // Stopped inside the first epoch: the last batch reported is not the epoch's last, and no further epoch began.
   // (The stop travels to the training worker as a message, which a worker only handles when its event loop

@@ -71,6 +71,15 @@ test('train one epoch and judge it with the confusion matrix and the gallery', a
   expect(ink.width).toBe(28);
   expect(ink.height).toBe(28);
   expect(ink.sum).toBeGreaterThan(0);
+  // An image opens large with the probability of every class, highest first.
+  await gallery.getByTestId('gallery-open').first().click();
+  const viewer = page.getByTestId('image-viewer');
+  await expect(viewer).toBeVisible();
+  await expect(viewer.locator('tbody tr')).toHaveCount(10);
+  await expect(viewer.locator('tbody tr').first()).toHaveAttribute('data-class', String(worst.p));
+  await expect(viewer.locator('tr.truth')).toContainText('(true class)');
+  await page.keyboard.press('Escape');
+  await expect(viewer).toHaveCount(0);
 
   // The diagonal: the best-recognised class's correct predictions, least confident first.
   const best = grid.filter((c) => c.t === c.p).sort((a, b) => b.n - a.n)[0];

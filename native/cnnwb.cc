@@ -956,6 +956,54 @@ napi_value TrainerStep(napi_env env, napi_callback_info info) {
   });
 }
 
+// trainerInfer(handle, x: Float32Array, n, y: Float32Array): the inference pass (Trainer::Infer) of n images
+// into y (n × the last layer's size). Lengths are checked here, before any loop.
+napi_value TrainerInfer(napi_env env, napi_callback_info info) {
+  return Guard(env, "trainerInfer", [&] {
+    Call c(env, info, "trainerInfer", 4);
+    cnnwb::Trainer* t = GetTrainer(c, 0);
+    const F32 x = c.Floats(1, "x");
+    const int64_t n = c.Integer(2, "n", 0, INT32_MAX);
+    const F32 y = c.Floats(3, "y");
+    const std::vector<int64_t> last = t->OutputShape(t->NumLayers() - 1);
+    const int64_t k = last[0] * last[1] * last[2];
+    if (t->InputSize() > 0 && n > INT64_MAX / t->InputSize()) c.Fail("n: too many images");
+    c.Holds(x, "x", n * t->InputSize());
+    c.Holds(y, "y", n * k);
+    t->Infer(x.data, n, y.data);
+    return static_cast<napi_value>(nullptr);
+  });
+}
+
+// trainerInferCheck(handle) → the index of the first layer trainerInfer does not cover, or -1.
+napi_value TrainerInferCheck(napi_env env, napi_callback_info info) {
+  return Guard(env, "trainerInferCheck", [&] {
+    Call c(env, info, "trainerInferCheck", 1);
+    cnnwb::Trainer* t = GetTrainer(c, 0);
+    napi_value v;
+    napi_create_int64(env, t->FirstLayerInferCannotRun(), &v);
+    return v;
+  });
+}
+
+// trainerProfile(handle, reset) → seconds per layer category and pass, then loss, optimizer, steps, images
+// inferred (Trainer::Profile); zeroes them when reset.
+napi_value TrainerProfile(napi_env env, napi_callback_info info) {
+  return Guard(env, "trainerProfile", [&] {
+    Call c(env, info, "trainerProfile", 2);
+    cnnwb::Trainer* t = GetTrainer(c, 0);
+    const std::vector<double> p = t->Profile(c.Bool(1, "reset"));
+    napi_value list;
+    napi_create_array_with_length(env, p.size(), &list);
+    for (size_t i = 0; i < p.size(); i++) {
+      napi_value v;
+      napi_create_double(env, p[i], &v);
+      napi_set_element(env, list, uint32_t(i), v);
+    }
+    return list;
+  });
+}
+
 // useOneDnn(on): oneDNN convolutions when built with them (the default), or the im2col + OpenBLAS path (tests).
 napi_value UseOneDnn(napi_env env, napi_callback_info info) {
   return Guard(env, "useOneDnn", [&] {
@@ -1008,6 +1056,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"trainerParam", nullptr, TrainerParam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerDispose", nullptr, TrainerDispose, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerStep", nullptr, TrainerStep, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"trainerInfer", nullptr, TrainerInfer, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"trainerInferCheck", nullptr, TrainerInferCheck, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"trainerProfile", nullptr, TrainerProfile, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"useOneDnn", nullptr, UseOneDnn, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -13,12 +13,14 @@ inline int omp_get_num_threads() { return 1; }
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <functional>
 #include <initializer_list>
+#include <new>
 #include <stdexcept>
 
 namespace cnnwb {
@@ -27,6 +29,20 @@ namespace {
 constexpr double kProbEpsilon = 1e-7;  // tfjs / Keras clip probabilities to [ε, 1 - ε] inside the loss
 
 std::string Name(size_t i) { return "layer " + std::to_string(i); }
+
+using Clock = std::chrono::steady_clock;
+double Since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// The profile's category of a layer kind (Trainer::Profile).
+int ProfileCategory(int kind) {
+  switch (kind) {
+    case kConv: return Trainer::kProfileConv;
+    case kBatchNorm: return Trainer::kProfileBatchNorm;
+    case kMaxPool: case kAvgPool: case kGlobalAvgPool: case kGlobalMaxPool: return Trainer::kProfilePool;
+    case kDense: return Trainer::kProfileDense;
+    default: return Trainer::kProfileOther;
+  }
+}
 
 std::string Show(double v) {
   char buf[32];
@@ -138,30 +154,37 @@ void ForWindow(const Layer& L, int64_t y, int64_t xo, Fn fn) {
 // statistics and gradients): float blocks of 64 rows folded into double, each of T threads on its own rows.
 template <typename F1, typename F2>
 void ChannelSums(int64_t rows, int64_t C, int T, F1 f1, F2 f2, std::vector<double>* s1, std::vector<double>* s2) {
-  // Allocated here: an exception (std::bad_alloc) must not escape an OpenMP region, which would end the process.
-  std::vector<double> part(static_cast<size_t>(2 * T * C), 0.0);
-  std::vector<float> blocks(static_cast<size_t>(2 * T * C));
+  std::vector<double> part(size_t(2 * T * C), 0.0);
+  bool failed = false;
 #pragma omp parallel num_threads(T)
   {
     const int t = omp_get_thread_num(), nt = omp_get_num_threads();
     const int64_t per = (rows + nt - 1) / nt, r0 = std::min(rows, t * per), r1 = std::min(rows, r0 + per);
     double* p1 = part.data() + size_t(2 * t * C);
     double* p2 = p1 + C;
-    float* b1 = blocks.data() + size_t(2 * t * C);
-    float* b2 = b1 + C;
-    for (int64_t b = r0; b < r1; b += 64) {
-      std::fill(b1, b1 + C, 0.f);
-      std::fill(b2, b2 + C, 0.f);
-      const int64_t e = std::min(r1, b + 64);
-      for (int64_t r = b; r < e; r++) {
-        for (int64_t j = 0; j < C; j++) {
-          b1[j] += f1(r, j);
-          b2[j] += f2(r, j);
+    // An exception must not escape an OpenMP region (the process would end): a failed allocation is reported
+    // after it. (Blocks local to each thread: the compiler then knows they alias nothing, which makes the loop
+    // below twice as fast as with blocks carved from one shared buffer.)
+    try {
+      std::vector<float> b1(C), b2(C);
+      for (int64_t b = r0; b < r1; b += 64) {
+        std::fill(b1.begin(), b1.end(), 0.f);
+        std::fill(b2.begin(), b2.end(), 0.f);
+        const int64_t e = std::min(r1, b + 64);
+        for (int64_t r = b; r < e; r++) {
+          for (int64_t j = 0; j < C; j++) {
+            b1[j] += f1(r, j);
+            b2[j] += f2(r, j);
+          }
         }
+        for (int64_t j = 0; j < C; j++) p1[j] += b1[j], p2[j] += b2[j];
       }
-      for (int64_t j = 0; j < C; j++) p1[j] += b1[j], p2[j] += b2[j];
+    } catch (...) {
+#pragma omp atomic write
+      failed = true;
     }
   }
+  if (failed) throw std::bad_alloc();
   s1->assign(size_t(C), 0.0);
   s2->assign(size_t(C), 0.0);
   for (int t = 0; t < T; t++)
@@ -196,7 +219,7 @@ Trainer::Trainer(const std::vector<std::vector<double>>& specs, int64_t h, int64
     const std::vector<double>& s = specs[i];
     if (s.empty()) throw std::runtime_error(Name(i) + ": empty description");
     Layer L;
-    if (!IsInt(s[0]) || s[0] < kConv || s[0] > kReluLayer) throw std::runtime_error(Name(i) + ": unknown layer kind " + Show(s[0]));
+    if (!IsInt(s[0]) || s[0] < kConv || s[0] > kSeparable) throw std::runtime_error(Name(i) + ": unknown layer kind " + Show(s[0]));
     L.kind = int(s[0]);
     L.cfg = s;
     L.inH = H, L.inW = W, L.inC = C;
@@ -358,6 +381,10 @@ Trainer::Trainer(const std::vector<std::vector<double>>& specs, int64_t h, int64
         need(1);
         L.outH = 1, L.outW = 1, L.outC = Count(who + " output", {H, W, C});
         break;
+      case kDepthwise:
+      case kSeparable:
+        SetUpDepthwise(L, i, maxBatch, slotFill);
+        break;
       default:
         throw std::runtime_error(Name(i) + ": unknown layer kind " + std::to_string(L.kind));
     }
@@ -407,6 +434,8 @@ void Trainer::Forward(const float* x, int64_t n) {
   const float* in = x;
   const int T = threads_;
   for (size_t i = 0; i < layers_.size(); i++) {
+    const Clock::time_point layerStart = Clock::now();
+    bool skipNext = false;  // this layer also did the next one's work
     Layer& L = layers_[i];
     float* out = L.out.data();
     const int64_t inSize = L.inSize(), outSize = L.outSize();
@@ -431,37 +460,11 @@ void Trainer::Forward(const float* x, int64_t n) {
         }
         break;
       }
-      case kBatchNorm: {
-        const int64_t C = L.inC, rows = n * L.inH * L.inW;
-        std::vector<double> sum, sq;
-        ChannelSums(
-            rows, C, T, [in, C](int64_t r, int64_t j) { return in[r * C + j]; },
-            [in, C](int64_t r, int64_t j) { return in[r * C + j] * in[r * C + j]; }, &sum, &sq);
-        const double momentum = L.cfg[1], eps = L.cfg[2];
-        const bool center = L.cfg[3] != 0, scale = L.cfg[4] != 0;
-        const float* gamma = scale ? L.params[0].w.data() : nullptr;
-        const float* beta = center ? L.params[scale ? 1 : 0].w.data() : nullptr;
-        float* movingMean = L.params[L.params.size() - 2].w.data();
-        float* movingVar = L.params[L.params.size() - 1].w.data();
-        std::vector<float> a(C), b(C);
-        for (int64_t j = 0; j < C; j++) {
-          const double mean = sum[j] / double(rows), var = std::max(0.0, sq[j] / double(rows) - mean * mean);
-          L.mean[j] = float(mean);
-          L.invStd[j] = float(1.0 / std::sqrt(var + eps));
-          // tfjs layers: moving = moving - (moving - batch) · (1 - momentum), with the batch's biased variance.
-          movingMean[j] = float(movingMean[j] - (movingMean[j] - mean) * (1 - momentum));
-          movingVar[j] = float(movingVar[j] - (movingVar[j] - var) * (1 - momentum));
-          a[j] = L.invStd[j] * (gamma ? gamma[j] : 1.f);
-          b[j] = (beta ? beta[j] : 0.f) - L.mean[j] * a[j];
-        }
-#pragma omp parallel for num_threads(T) schedule(static)
-        for (int64_t r = 0; r < rows; r++) {
-          const float* xr = in + r * C;
-          float* o = out + r * C;
-          for (int64_t j = 0; j < C; j++) o[j] = xr[j] * a[j] + b[j];
-        }
+      case kBatchNorm:
+        // A ReLU Activation right after is applied in the same pass, into its own output (its layer is skipped).
+        if (ReluFollows(i)) out = layers_[i + 1].out.data(), skipNext = true;
+        ForwardBatchNorm(L, in, n, out, skipNext);
         break;
-      }
       case kActivation: {
         const int64_t total = n * inSize;
         if (L.act == kRelu) {
@@ -627,6 +630,10 @@ void Trainer::Forward(const float* x, int64_t n) {
       case kFlatten:
         std::memcpy(out, in, sizeof(float) * size_t(n * inSize));
         break;
+      case kDepthwise:
+      case kSeparable:
+        DepthwiseForward(L, in, n, L.mid.data(), Smooth(L.act) ? L.pre.data() : nullptr, out);
+        break;
     }
     if (Smooth(L.act) && (L.kind == kConv || L.kind == kDense)) {
       const int64_t total = n * outSize;
@@ -647,12 +654,15 @@ void Trainer::Forward(const float* x, int64_t n) {
         for (int64_t j = 0; j < K; j++) o[j] = float(o[j] / s);
       }
     }
+    profile_[ProfileCategory(L.kind)] += Since(layerStart);
     in = out;
+    if (skipNext) i++;
   }
 }
 
 void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepResult* r) {
   const int T = threads_;
+  const Clock::time_point lossStart = Clock::now();
   Layer& last = layers_.back();
   const int64_t K = last.outSize();
   const float* p = last.out.data();
@@ -686,9 +696,12 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
   r->loss = lossSum / double(n);
   r->accuracy = double(correct) / double(n);
 
+  profile_[3 * kProfileCategories] += Since(lossStart);
+
   float* other = gradB_.data();
   bool preActivation = true;  // g is already the gradient before the last layer's softmax
   for (size_t i = layers_.size(); i-- > 0;) {
+    const Clock::time_point layerStart = Clock::now();
     Layer& L = layers_[i];
     const float* in = i == 0 ? x : layers_[i - 1].out.data();
     const float* out = L.out.data();
@@ -919,9 +932,14 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
       case kFlatten:
         std::memcpy(dx, g, sizeof(float) * size_t(n * inSize));
         break;
+      case kDepthwise:
+      case kSeparable:
+        DepthwiseBackward(L, in, g, n, wantDx ? dx : nullptr);
+        break;
     }
     preActivation = false;
     std::swap(g, other);
+    profile_[kProfileCategories + ProfileCategory(L.kind)] += Since(layerStart);
   }
 }
 
@@ -991,8 +1009,560 @@ StepResult Trainer::Step(const float* x, const int32_t* labels, int64_t n, doubl
   StepResult r;
   Forward(x, n);
   Backward(x, labels, n, &r);
+  const Clock::time_point updateStart = Clock::now();
   r.finite = Update(lr);
+  profile_[3 * kProfileCategories + 1] += Since(updateStart);
+  profile_[3 * kProfileCategories + 2] += 1;
   return r;
+}
+
+}  // namespace cnnwb
+
+// ---- Inference (Trainer::Infer): the forward pass as tfjs' predict() runs it, for validation, evaluation,
+// prediction and export checks. Kept apart from Forward, which must keep the training semantics (batch
+// statistics, Dropout masks, buffers the backward pass reads); here each layer reads one ping-pong buffer and
+// writes the other (or works in place), so the memory is two chunks of activations whatever n is.
+namespace cnnwb {
+
+int64_t Trainer::FirstLayerInferCannotRun() const {
+  for (size_t i = 0; i < layers_.size(); i++) {
+    switch (layers_[i].kind) {
+      case kConv: case kDense: case kBatchNorm: case kActivation: case kMaxPool: case kDropout: case kFlatten: case kAvgPool:
+      case kGlobalAvgPool: case kGlobalMaxPool: case kZeroPad: case kSpatialDropout: case kLeakyRelu: case kDepthwise: case kSeparable:
+        break;
+      default:
+        return int64_t(i);
+    }
+  }
+  return -1;
+}
+
+namespace {
+
+// BatchNorm in inference mode as y = x·a + b per channel: a = γ / √(moving variance + ε), b = β − moving mean · a.
+void InferenceAffine(const Layer& L, std::vector<float>* a, std::vector<float>* b) {
+  const int64_t C = L.inC;
+  const bool center = L.cfg[3] != 0, scale = L.cfg[4] != 0;
+  const double eps = L.cfg[2];
+  const float* gamma = scale ? L.params[0].w.data() : nullptr;
+  const float* beta = center ? L.params[scale ? 1 : 0].w.data() : nullptr;
+  const float* movingMean = L.params[L.params.size() - 2].w.data();
+  const float* movingVar = L.params[L.params.size() - 1].w.data();
+  a->resize(size_t(C));
+  b->resize(size_t(C));
+  for (int64_t j = 0; j < C; j++) {
+    const double s = (gamma ? double(gamma[j]) : 1.0) / std::sqrt(double(movingVar[j]) + eps);
+    (*a)[j] = float(s);
+    (*b)[j] = float((beta ? double(beta[j]) : 0.0) - double(movingMean[j]) * s);
+  }
+}
+
+}  // namespace
+
+void Trainer::Infer(const float* x, int64_t n, float* y) {
+  const int64_t bad = FirstLayerInferCannotRun();
+  if (bad >= 0) throw std::runtime_error(Name(size_t(bad)) + ": layer kind " + std::to_string(layers_[size_t(bad)].kind) + " has no inference pass");
+  if (n < 1) return;
+  const int T = threads_;
+  const size_t count = layers_.size();
+  int64_t widest = layers_.front().inSize();
+  for (const Layer& L : layers_) widest = std::max(widest, L.outSize());
+  if (inferA_.size() < size_t(kInferChunk * widest)) {
+    inferA_.assign(size_t(kInferChunk * widest), 0.f);
+    inferB_.assign(size_t(kInferChunk * widest), 0.f);
+  }
+  // Conv (linear) → BatchNorm: the BatchNorm's affine map folded into the convolution's weights and bias, once
+  // per call (the weights may have changed since the last one). `fused[i]` = how many following layers layer i
+  // absorbed (the BatchNorm, and a ReLU Activation after it, which becomes the convolution's post-op).
+  foldW_.assign(count, {});
+  foldB_.assign(count, {});
+  std::vector<int> fused(count, 0);
+  std::vector<bool> foldRelu(count, false);
+  std::vector<std::vector<float>> affA(count), affB(count);
+  for (size_t i = 0; i < count; i++) {
+    const Layer& L = layers_[i];
+    if (L.kind == kBatchNorm) InferenceAffine(L, &affA[i], &affB[i]);
+  }
+  for (size_t i = 0; i + 1 < count; i++) {
+    const Layer& L = layers_[i];
+    if (L.kind != kConv || L.act != kLinear || layers_[i + 1].kind != kBatchNorm) continue;
+    const int64_t F = L.outC, K = L.conv.K();
+    const std::vector<float>& a = affA[i + 1];
+    const std::vector<float>& b = affB[i + 1];
+    const float* w = L.params[0].w.data();
+    const float* bias = L.params.size() > 1 ? L.params[1].w.data() : nullptr;
+    foldW_[i].resize(size_t(K * F));
+    foldB_[i].resize(size_t(F));
+    for (int64_t k = 0; k < K; k++)
+      for (int64_t f = 0; f < F; f++) foldW_[i][size_t(k * F + f)] = w[k * F + f] * a[f];
+    for (int64_t f = 0; f < F; f++) foldB_[i][size_t(f)] = (bias ? bias[f] : 0.f) * a[f] + b[f];
+    fused[i] = 1;
+    if (i + 2 < count && layers_[i + 2].kind == kActivation && layers_[i + 2].act == kRelu) fused[i] = 2, foldRelu[i] = true;
+  }
+
+  float* A = inferA_.data();
+  float* B = inferB_.data();
+  const int64_t inSize0 = layers_.front().inSize(), K = layers_.back().outSize();
+  for (int64_t start = 0; start < n; start += kInferChunk) {
+    const int64_t m = std::min(kInferChunk, n - start);
+    const float* xc = x + start * inSize0;
+    const float* cur = xc;
+    // Where a layer writes: the buffer `cur` is not in; in place when it may (never into the caller's x).
+    auto other = [&]() { return cur == A ? B : A; };
+    auto inPlace = [&]() { return cur == xc ? A : const_cast<float*>(cur); };
+    for (size_t i = 0; i < count; i++) {
+      const Layer& L = layers_[i];
+      const int64_t inSize = L.inSize(), outSize = L.outSize();
+      const Clock::time_point layerStart = Clock::now();
+      float* out = nullptr;
+      switch (L.kind) {
+        case kConv: {
+          Conv g = L.conv;
+          g.n = m;
+          out = other();
+          if (fused[i]) {
+            ConvForward(g, cur, foldW_[i].data(), foldB_[i].data(), out, foldRelu[i]);
+          } else {
+            const float* bias = L.params.size() > 1 ? L.params[1].w.data() : nullptr;
+            ConvForward(g, cur, L.params[0].w.data(), bias, out, L.act == kRelu);
+          }
+          break;
+        }
+        case kDense: {
+          const int64_t units = L.outC;
+          out = other();
+          Gemm(false, false, m, units, inSize, cur, L.params[0].w.data(), out, 0.f);
+          const float* b = L.params.size() > 1 ? L.params[1].w.data() : nullptr;
+          const bool relu = L.act == kRelu;
+#pragma omp parallel for num_threads(T) schedule(static) if (m * units > 16384)
+          for (int64_t r = 0; r < m; r++) {
+            float* o = out + r * units;
+            if (b) for (int64_t j = 0; j < units; j++) o[j] += b[j];
+            if (relu) for (int64_t j = 0; j < units; j++) o[j] = o[j] > 0 ? o[j] : 0;
+          }
+          break;
+        }
+        case kBatchNorm: {
+          const int64_t C = L.inC, rows = m * L.inH * L.inW;
+          const float* a = affA[i].data();
+          const float* b = affB[i].data();
+          // A ReLU Activation right after is applied in the same pass.
+          const bool relu = i + 1 < count && layers_[i + 1].kind == kActivation && layers_[i + 1].act == kRelu;
+          out = inPlace();
+          const float* in = cur;
+#pragma omp parallel for num_threads(T) schedule(static)
+          for (int64_t r = 0; r < rows; r++) {
+            const float* xr = in + r * C;
+            float* o = out + r * C;
+            for (int64_t j = 0; j < C; j++) {
+              const float v = xr[j] * a[j] + b[j];
+              o[j] = relu ? (v > 0 ? v : 0.f) : v;
+            }
+          }
+          if (relu) {
+            cur = out;
+            i++;  // the ReLU is done
+            profile_[2 * kProfileCategories + kProfileBatchNorm] += Since(layerStart);
+            continue;
+          }
+          break;
+        }
+        case kActivation: {
+          const int64_t total = m * inSize;
+          if (L.act == kLinear || L.act == kSoftmax) {
+            out = const_cast<float*>(cur);  // softmax follows below, on a copy when cur is the caller's x
+            if (L.act == kSoftmax && cur == xc) std::memcpy(out = A, cur, sizeof(float) * size_t(total));
+            break;
+          }
+          out = inPlace();
+          const float* in = cur;
+          const int act = L.act;
+          if (act == kRelu) {
+#pragma omp parallel for num_threads(T) schedule(static)
+            for (int64_t k = 0; k < total; k++) out[k] = in[k] > 0 ? in[k] : 0;
+          } else {
+#pragma omp parallel for num_threads(T) schedule(static)
+            for (int64_t k = 0; k < total; k++) out[k] = ActF(act, in[k]);
+          }
+          break;
+        }
+        case kLeakyRelu: {
+          const int64_t total = m * inSize;
+          const float alpha = L.alpha;
+          out = inPlace();
+          const float* in = cur;
+#pragma omp parallel for num_threads(T) schedule(static)
+          for (int64_t k = 0; k < total; k++) out[k] = in[k] > 0 ? in[k] : alpha * in[k];
+          break;
+        }
+        case kMaxPool:
+        case kAvgPool: {
+          const int64_t C = L.inC, OH = L.outH, OW = L.outW;
+          const bool max = L.kind == kMaxPool;
+          out = other();
+          const float* in = cur;
+          if (max && L.ph == 2 && L.pw == 2 && L.psh == 2 && L.psw == 2 && L.ppt == 0 && L.ppl == 0) {
+            // The common 2×2 / stride 2 window without padding: four rows of C channels, no per-tap bounds checks.
+            const int64_t W = L.inW;
+#pragma omp parallel for num_threads(T) schedule(static)
+            for (int64_t row = 0; row < m * OH; row++) {
+              const int64_t img = row / OH, yo = row % OH;
+              const float* r0 = in + img * inSize + (2 * yo) * W * C;
+              const float* r1 = r0 + W * C;
+              float* o = out + img * outSize + yo * OW * C;
+              for (int64_t xo = 0; xo < OW; xo++) {
+                const float* a = r0 + 2 * xo * C;
+                const float* b = r1 + 2 * xo * C;
+                float* ov = o + xo * C;
+                for (int64_t j = 0; j < C; j++) ov[j] = std::max(std::max(a[j], a[C + j]), std::max(b[j], b[C + j]));
+              }
+            }
+            break;
+          }
+#pragma omp parallel for num_threads(T) schedule(static)
+          for (int64_t img = 0; img < m; img++) {
+            const float* xi = in + img * inSize;
+            for (int64_t yo = 0; yo < OH; yo++) {
+              for (int64_t xo = 0; xo < OW; xo++) {
+                float* o = out + img * outSize + (yo * OW + xo) * C;
+                for (int64_t j = 0; j < C; j++) o[j] = max ? -INFINITY : 0.f;
+                int64_t pixels = 0;
+                ForWindow(L, yo, xo, [&](int64_t at) {
+                  pixels++;
+                  if (max) {
+                    for (int64_t j = 0; j < C; j++) o[j] = xi[at + j] > o[j] ? xi[at + j] : o[j];
+                  } else {
+                    for (int64_t j = 0; j < C; j++) o[j] += xi[at + j];
+                  }
+                });
+                if (!max) {
+                  const float inv = pixels ? 1.f / float(pixels) : 0.f;
+                  for (int64_t j = 0; j < C; j++) o[j] *= inv;
+                }
+              }
+            }
+          }
+          break;
+        }
+        case kGlobalAvgPool:
+        case kGlobalMaxPool: {
+          const int64_t C = L.inC, P = L.inH * L.inW;
+          const bool avg = L.kind == kGlobalAvgPool;
+          out = other();
+          const float* in = cur;
+#pragma omp parallel for num_threads(T) schedule(static)
+          for (int64_t img = 0; img < m; img++) {
+            const float* xi = in + img * inSize;
+            float* o = out + img * C;
+            for (int64_t j = 0; j < C; j++) o[j] = avg ? 0.f : -INFINITY;
+            for (int64_t q = 0; q < P; q++)
+              for (int64_t j = 0; j < C; j++) o[j] = avg ? o[j] + xi[q * C + j] : std::max(o[j], xi[q * C + j]);
+            if (avg) for (int64_t j = 0; j < C; j++) o[j] /= float(P);
+          }
+          break;
+        }
+        case kZeroPad: {
+          const int64_t H = L.inH, W = L.inW, C = L.inC, OW = L.outW;
+          out = other();
+          const float* in = cur;
+#pragma omp parallel for num_threads(T) schedule(static)
+          for (int64_t img = 0; img < m; img++) {
+            float* o = out + img * outSize;
+            std::memset(o, 0, sizeof(float) * size_t(outSize));
+            for (int64_t yy = 0; yy < H; yy++)
+              std::memcpy(o + ((yy + L.ppt) * OW + L.ppl) * C, in + img * inSize + yy * W * C, sizeof(float) * size_t(W * C));
+          }
+          break;
+        }
+        case kDropout:
+        case kSpatialDropout:
+        case kFlatten:
+          out = const_cast<float*>(cur);  // identity at inference; Flatten is the same NHWC bytes
+          break;
+        case kDepthwise:
+        case kSeparable:
+          out = other();
+          if (L.kind == kSeparable && inferMid_.size() < size_t(kInferChunk * L.point.h * L.point.w * L.point.c))
+            inferMid_.resize(size_t(kInferChunk * L.point.h * L.point.w * L.point.c));
+          DepthwiseForward(L, cur, m, inferMid_.data(), nullptr, out);
+          break;
+      }
+      cur = out;
+      if (Smooth(L.act) && (L.kind == kConv || L.kind == kDense)) {
+        float* o = inPlace();
+        const int act = L.act;
+        const int64_t total = m * outSize;
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (int64_t k = 0; k < total; k++) o[k] = ActF(act, cur[k]);
+        cur = o;
+      }
+      if (L.act == kSoftmax) {
+        float* o = const_cast<float*>(cur);
+        const int64_t Kl = outSize;
+        for (int64_t r = 0; r < m; r++) {
+          float* orow = o + r * Kl;
+          float mx = orow[0];
+          for (int64_t j = 1; j < Kl; j++) mx = std::max(mx, orow[j]);
+          double s = 0;
+          for (int64_t j = 0; j < Kl; j++) s += (orow[j] = std::exp(orow[j] - mx));
+          for (int64_t j = 0; j < Kl; j++) orow[j] = float(orow[j] / s);
+        }
+      }
+      profile_[2 * kProfileCategories + ProfileCategory(L.kind)] += Since(layerStart);
+      i += size_t(fused[i]);
+    }
+    std::memcpy(y + start * K, cur, sizeof(float) * size_t(m * K));
+  }
+  profile_[3 * kProfileCategories + 3] += double(n);
+}
+
+std::vector<double> Trainer::Profile(bool reset) {
+  std::vector<double> out(std::begin(profile_), std::end(profile_));
+  if (reset) std::fill(std::begin(profile_), std::end(profile_), 0.0);
+  return out;
+}
+
+}  // namespace cnnwb
+
+// ---- BatchNorm's forward pass in training (batch statistics), with a following ReLU fused in: one read and one
+// write fewer over the largest activations (the lesson CNN has four such pairs). The ReLU layer's backward pass
+// is unchanged: it reads only its own output, which this writes. (Fusing its mask into BatchNorm's backward pass
+// measured slower: GCC vectorizes neither a masked select nor a bool-to-float product in ChannelSums' lambdas.)
+namespace cnnwb {
+
+bool Trainer::ReluFollows(size_t i) const {
+  return layers_[i].kind == kBatchNorm && i + 1 < layers_.size() && layers_[i + 1].kind == kActivation && layers_[i + 1].act == kRelu;
+}
+
+void Trainer::ForwardBatchNorm(Layer& L, const float* in, int64_t n, float* out, bool relu) {
+  const int T = threads_;
+  const int64_t C = L.inC, rows = n * L.inH * L.inW;
+  std::vector<double> sum, sq;
+  ChannelSums(
+      rows, C, T, [in, C](int64_t r, int64_t j) { return in[r * C + j]; },
+      [in, C](int64_t r, int64_t j) { return in[r * C + j] * in[r * C + j]; }, &sum, &sq);
+  const double momentum = L.cfg[1], eps = L.cfg[2];
+  const bool center = L.cfg[3] != 0, scale = L.cfg[4] != 0;
+  const float* gamma = scale ? L.params[0].w.data() : nullptr;
+  const float* beta = center ? L.params[scale ? 1 : 0].w.data() : nullptr;
+  float* movingMean = L.params[L.params.size() - 2].w.data();
+  float* movingVar = L.params[L.params.size() - 1].w.data();
+  std::vector<float> a(C), b(C);
+  for (int64_t j = 0; j < C; j++) {
+    const double mean = sum[j] / double(rows), var = std::max(0.0, sq[j] / double(rows) - mean * mean);
+    L.mean[j] = float(mean);
+    L.invStd[j] = float(1.0 / std::sqrt(var + eps));
+    // tfjs layers: moving = moving - (moving - batch) · (1 - momentum), with the batch's biased variance.
+    movingMean[j] = float(movingMean[j] - (movingMean[j] - mean) * (1 - momentum));
+    movingVar[j] = float(movingVar[j] - (movingVar[j] - var) * (1 - momentum));
+    a[j] = L.invStd[j] * (gamma ? gamma[j] : 1.f);
+    b[j] = (beta ? beta[j] : 0.f) - L.mean[j] * a[j];
+  }
+  const float* pa = a.data();
+  const float* pb = b.data();
+#pragma omp parallel for num_threads(T) schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = in + r * C;
+    float* o = out + r * C;
+    if (relu) {
+      for (int64_t j = 0; j < C; j++) o[j] = std::max(xr[j] * pa[j] + pb[j], 0.f);
+    } else {
+      for (int64_t j = 0; j < C; j++) o[j] = xr[j] * pa[j] + pb[j];
+    }
+  }
+}
+
+}  // namespace cnnwb
+
+// ---- Depthwise and separable convolutions (tfjs DepthwiseConv2D / SeparableConv2D, NHWC, channels last):
+// depthwise out[·, y, x, c·M + q] = Σ_{a,b} in[·, y·sh − pt + a·dh, x·sw − pl + b·dw, c] · k[a, b, c, q]; a separable
+// layer follows it (no bias) with a 1×1 convolution (the existing oneDNN / im2col path) that has the bias.
+namespace cnnwb {
+namespace {
+
+// Calls fn(a, b, at) for each tap of output (y, x)'s window inside the image, `at` being the offset of the input
+// pixel's first channel within the image (padding contributes nothing, as in tfjs).
+template <typename Fn>
+void ForTaps(const Conv& g, int64_t y, int64_t x, Fn fn) {
+  for (int64_t a = 0; a < g.kh; a++) {
+    const int64_t iy = y * g.sh - g.pt + a * g.dh;
+    if (iy < 0 || iy >= g.h) continue;
+    for (int64_t b = 0; b < g.kw; b++) {
+      const int64_t ix = x * g.sw - g.pl + b * g.dw;
+      if (ix >= 0 && ix < g.w) fn(a, b, (iy * g.w + ix) * g.c);
+    }
+  }
+}
+
+void DepthwiseConvForward(const Conv& g, int64_t n, const float* x, const float* k, const float* bias, float* y, int T) {
+  const int64_t C = g.c, M = g.oc / g.c, OC = g.oc, inSize = g.h * g.w * C, outSize = g.oh * g.ow * OC;
+#pragma omp parallel for num_threads(T) schedule(static)
+  for (int64_t img = 0; img < n; img++) {
+    const float* xi = x + img * inSize;
+    for (int64_t oy = 0; oy < g.oh; oy++) {
+      for (int64_t ox = 0; ox < g.ow; ox++) {
+        float* o = y + img * outSize + (oy * g.ow + ox) * OC;
+        for (int64_t j = 0; j < OC; j++) o[j] = bias ? bias[j] : 0.f;
+        ForTaps(g, oy, ox, [&](int64_t a, int64_t b, int64_t at) {
+          const float* px = xi + at;
+          const float* kk = k + (a * g.kw + b) * OC;
+          if (M == 1) {
+            for (int64_t c = 0; c < C; c++) o[c] += px[c] * kk[c];
+          } else {
+            for (int64_t c = 0; c < C; c++)
+              for (int64_t q = 0; q < M; q++) o[c * M + q] += px[c] * kk[c * M + q];
+          }
+        });
+      }
+    }
+  }
+}
+
+// dk = Σ over images and pixels of x · dy (per-thread partial sums in double, images split over threads);
+// db = Σ dy when not null; dx (when not null) = the transposed scatter of dy through k.
+void DepthwiseConvBackward(const Conv& g, int64_t n, const float* x, const float* k, const float* dy, float* dk, float* db, float* dx, int T) {
+  const int64_t C = g.c, M = g.oc / g.c, OC = g.oc, inSize = g.h * g.w * C, outSize = g.oh * g.ow * OC, K = g.kh * g.kw * OC;
+  std::vector<double> part(size_t(T * (K + OC)), 0.0);
+#pragma omp parallel num_threads(T)
+  {
+    const int t = omp_get_thread_num();
+    std::vector<float> pk(size_t(K), 0.f), pb(size_t(OC), 0.f);
+#pragma omp for schedule(static)
+    for (int64_t img = 0; img < n; img++) {
+      const float* xi = x + img * inSize;
+      float* di = dx ? dx + img * inSize : nullptr;
+      if (di) std::memset(di, 0, sizeof(float) * size_t(inSize));
+      for (int64_t oy = 0; oy < g.oh; oy++) {
+        for (int64_t ox = 0; ox < g.ow; ox++) {
+          const float* go = dy + img * outSize + (oy * g.ow + ox) * OC;
+          for (int64_t j = 0; j < OC; j++) pb[j] += go[j];
+          ForTaps(g, oy, ox, [&](int64_t a, int64_t b, int64_t at) {
+            const float* px = xi + at;
+            float* pkk = pk.data() + (a * g.kw + b) * OC;
+            const float* kk = k + (a * g.kw + b) * OC;
+            if (M == 1) {
+              for (int64_t c = 0; c < C; c++) pkk[c] += px[c] * go[c];
+              if (di)
+                for (int64_t c = 0; c < C; c++) di[at + c] += go[c] * kk[c];
+            } else {
+              for (int64_t c = 0; c < C; c++) {
+                float s = 0;
+                for (int64_t q = 0; q < M; q++) {
+                  pkk[c * M + q] += px[c] * go[c * M + q];
+                  s += go[c * M + q] * kk[c * M + q];
+                }
+                if (di) di[at + c] += s;
+              }
+            }
+          });
+        }
+      }
+    }
+    double* mine = part.data() + size_t(t) * size_t(K + OC);
+    for (int64_t j = 0; j < K; j++) mine[j] += pk[j];
+    for (int64_t j = 0; j < OC; j++) mine[K + j] += pb[j];
+  }
+  for (int64_t j = 0; j < K; j++) {
+    double s = 0;
+    for (int t = 0; t < T; t++) s += part[size_t(t) * size_t(K + OC) + size_t(j)];
+    dk[j] = float(s);
+  }
+  if (db) {
+    for (int64_t j = 0; j < OC; j++) {
+      double s = 0;
+      for (int t = 0; t < T; t++) s += part[size_t(t) * size_t(K + OC) + size_t(K + j)];
+      db[j] = float(s);
+    }
+  }
+}
+
+}  // namespace
+
+void Trainer::SetUpDepthwise(Layer& L, size_t i, int64_t maxBatch, float slotFill) {
+  const std::vector<double>& s = L.cfg;
+  const bool sep = L.kind == kSeparable;
+  if (s.size() != (sep ? 12u : 11u)) throw std::runtime_error(Name(i) + ": expected " + std::to_string(sep ? 12 : 11) + " numbers");
+  const size_t o = sep ? 2 : 1;  // where depthMultiplier is
+  const int64_t M = int64_t(s[o]), kh = int64_t(s[o + 1]), kw = int64_t(s[o + 2]), sh = int64_t(s[o + 3]), sw = int64_t(s[o + 4]),
+                dh = int64_t(s[o + 5]), dw = int64_t(s[o + 6]);
+  if (M < 1 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || dh < 1 || dw < 1)
+    throw std::runtime_error(Name(i) + ": depth multiplier, kernel, strides and dilation must be ≥ 1");
+  const bool same = s[o + 7] != 0, useBias = s[o + 8] != 0;
+  L.act = int(s[o + 9]);
+  const int64_t H = L.inH, W = L.inW, C = L.inC;
+  int64_t oh, ow, pt, pl;
+  Window(H, kh, sh, dh, same, &oh, &pt);
+  Window(W, kw, sw, dw, same, &ow, &pl);
+  L.conv = Conv{0, H, W, C, kh, kw, C * M, oh, ow, sh, sw, dh, dw, pt, pl};
+  auto param = [&](size_t size) {
+    Param p;
+    p.w.assign(size, 0.f);
+    p.grad.assign(size, 0.f);
+    p.m.assign(size, slotFill);
+    p.v.assign(size, 0.f);
+    L.params.push_back(std::move(p));
+  };
+  param(size_t(kh * kw * C * M));  // depthwise kernel [kh, kw, C, M]
+  if (sep) {
+    const int64_t F = int64_t(s[1]);
+    if (F < 1) throw std::runtime_error(Name(i) + ": filters must be ≥ 1");
+    L.point = Conv{0, oh, ow, C * M, 1, 1, F, oh, ow, 1, 1, 1, 1, 0, 0};
+    param(size_t(C * M * F));  // pointwise kernel [1, 1, C·M, F]
+    if (useBias) param(size_t(F));
+    L.mid.resize(size_t(maxBatch * oh * ow * C * M));
+    L.dmid.resize(L.mid.size());
+    L.outH = oh, L.outW = ow, L.outC = F;
+  } else {
+    if (useBias) param(size_t(C * M));
+    L.outH = oh, L.outW = ow, L.outC = C * M;
+  }
+  if (Smooth(L.act)) L.pre.resize(size_t(maxBatch * L.outSize()));
+}
+
+void Trainer::DepthwiseForward(const Layer& L, const float* in, int64_t n, float* mid, float* pre, float* out) {
+  const int T = threads_;
+  const bool smooth = Smooth(L.act), relu = L.act == kRelu;
+  float* z = smooth && pre ? pre : out;  // the output before a smooth activation
+  if (L.kind == kSeparable) {
+    DepthwiseConvForward(L.conv, n, in, L.params[0].w.data(), nullptr, mid, T);
+    Conv p = L.point;
+    p.n = n;
+    ConvForward(p, mid, L.params[1].w.data(), L.params.size() > 2 ? L.params[2].w.data() : nullptr, z, relu);
+  } else {
+    DepthwiseConvForward(L.conv, n, in, L.params[0].w.data(), L.params.size() > 1 ? L.params[1].w.data() : nullptr, z, T);
+    if (relu) {
+      const int64_t total = n * L.outSize();
+#pragma omp parallel for num_threads(T) schedule(static)
+      for (int64_t k = 0; k < total; k++) z[k] = z[k] > 0 ? z[k] : 0.f;
+    }
+  }
+  if (smooth) {
+    const int64_t total = n * L.outSize();
+    const int act = L.act;
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (int64_t k = 0; k < total; k++) out[k] = ActF(act, z[k]);
+  }
+}
+
+void Trainer::DepthwiseBackward(Layer& L, const float* in, float* g, int64_t n, float* dx) {
+  const int T = threads_;
+  if (Smooth(L.act)) {  // (a ReLU's mask was applied to g by the caller, as for Conv2D)
+    const int64_t total = n * L.outSize();
+    const int act = L.act;
+    const float* z = L.pre.data();
+    const float* out = L.out.data();
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (int64_t k = 0; k < total; k++) g[k] *= ActD(act, z[k], out[k]);
+  }
+  if (L.kind == kSeparable) {
+    Conv p = L.point;
+    p.n = n;
+    ConvBackwardFilter(p, L.mid.data(), g, L.params[1].grad.data(), L.params.size() > 2 ? L.params[2].grad.data() : nullptr);
+    ConvBackwardData(p, g, L.params[1].w.data(), L.dmid.data());
+    DepthwiseConvBackward(L.conv, n, in, L.params[0].w.data(), L.dmid.data(), L.params[0].grad.data(), nullptr, dx, T);
+  } else {
+    DepthwiseConvBackward(L.conv, n, in, L.params[0].w.data(), g, L.params[0].grad.data(), L.params.size() > 1 ? L.params[1].grad.data() : nullptr, dx, T);
+  }
 }
 
 }  // namespace cnnwb

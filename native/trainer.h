@@ -23,6 +23,9 @@ enum LayerKind {
   kGlobalAvgPool = 9, kGlobalMaxPool = 10, kZeroPad = 11, kSpatialDropout = 12, kLeakyRelu = 13, kGroupNorm = 14,
   kReluLayer = 15
 };
+// Depthwise and separable convolutions (the block at the end of trainer.cc):
+// [16, depthMultiplier, kh, kw, sh, sw, dh, dw, same, useBias, act]; [17, filters, depthMultiplier, kh, …, act].
+enum DepthwiseKind { kDepthwise = 16, kSeparable = 17 };
 enum Act { kLinear = 0, kRelu = 1, kSoftmax = 2, kElu = 3, kSelu = 4, kGelu = 5, kSwish = 6, kSigmoid = 7, kTanh = 8 };
 enum Optimizer { kAdam = 1, kSgd = 2, kRmsprop = 3, kAdagrad = 4, kAdamax = 5 };
 
@@ -47,6 +50,8 @@ struct Layer {
   std::vector<int32_t> argmax;   // kMaxPool: input offset of each output's maximum
   std::vector<float> mask;       // kDropout: 0 or 1/(1-rate)
   std::vector<float> mean, invStd;  // kBatchNorm: batch statistics per channel; kGroupNorm: per image and group
+  Conv point{};                     // kSeparable: the pointwise (1×1) convolution after the depthwise one
+  std::vector<float> mid, dmid;     // kSeparable: the depthwise output and its gradient
   int64_t inSize() const { return inH * inW * inC; }
   int64_t outSize() const { return outH * outW * outC; }
 };
@@ -78,13 +83,43 @@ class Trainer {
   // One training step on n images (NHWC, already scaled) with integer labels in [0, classes).
   StepResult Step(const float* x, const int32_t* labels, int64_t n, double lr);
 
+  // Inference on n images (NHWC, already scaled) into y (n × the last layer's size), as tfjs' predict():
+  // BatchNorm on its moving statistics, Dropout / SpatialDropout2D as identity. Works through the images in
+  // chunks of kInferChunk in its own two buffers, so a trainer made with maxBatch 1 infers any n; a BatchNorm
+  // after a convolution is folded into its weights (and a following ReLU into the convolution's post-op).
+  // Throws std::runtime_error naming a layer it does not cover (the caller then uses tfjs).
+  void Infer(const float* x, int64_t n, float* y);
+  // The first layer Infer does not cover, or -1 (checked at creation so the caller can fall back at once).
+  int64_t FirstLayerInferCannotRun() const;
+  static constexpr int64_t kInferChunk = 256;
+
+  // Where the time went since the last reset, in seconds, for the bench's split: per layer category
+  // (kProfileConv … kProfileOther) the training forward pass, then the backward pass, then Infer; then the loss,
+  // the optimizer update, the steps taken and the images inferred. Wall-clock per layer (steady_clock).
+  enum { kProfileConv, kProfileBatchNorm, kProfilePool, kProfileDense, kProfileOther, kProfileCategories };
+  std::vector<double> Profile(bool reset);
+
  private:
   void Forward(const float* x, int64_t n);
   void Backward(const float* x, const int32_t* labels, int64_t n, StepResult* r);
   bool Update(double lr);
+  // BatchNorm's forward pass on batch statistics (the block at the end of trainer.cc); `relu`: a ReLU Activation
+  // follows (ReluFollows) and is applied in the same pass.
+  bool ReluFollows(size_t i) const;
+  // Depthwise / separable convolutions: set-up (shapes, weights in tfjs' order), forward (mid: the separable
+  // layer's depthwise output, pre: the output before a smooth activation, or null to apply it in place), backward
+  // (g: the gradient of the output, after any ReLU mask; dx null when not wanted).
+  void SetUpDepthwise(Layer& L, size_t i, int64_t maxBatch, float slotFill);
+  void DepthwiseForward(const Layer& L, const float* in, int64_t n, float* mid, float* pre, float* out);
+  void DepthwiseBackward(Layer& L, const float* in, float* g, int64_t n, float* dx);
+  void ForwardBatchNorm(Layer& L, const float* in, int64_t n, float* out, bool relu);
   void Gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C, float beta);
 
   std::vector<Layer> layers_;
+  double profile_[3 * kProfileCategories + 4] = {};  // see Profile()
+  std::vector<float> inferMid_;                      // Infer: a separable layer's depthwise output
+  std::vector<float> inferA_, inferB_;               // Infer's ping-pong activations, kInferChunk images each
+  std::vector<std::vector<float>> foldW_, foldB_;    // Infer: per layer, a convolution's weights with BatchNorm folded in
   std::vector<float> gradA_, gradB_;
   std::vector<double> optimizer_;
   int64_t step_ = 0;

@@ -22,6 +22,8 @@ export const COMMANDS: Record<string, CommandLoader> = {
   app: () => import('./commands/app'),
   export: () => import('./commands/export'),
   predict: () => import('./commands/predict'),
+  explain: () => import('./commands/explain'),
+  embed: () => import('./commands/embed'),
 };
 
 async function printHelp(): Promise<void> {

@@ -183,6 +183,11 @@ export function contractSuite(label: string, setup: () => Promise<ContractHarnes
       await new Promise((r) => setTimeout(r, 1_500));
       assert.equal(log.of(runId).length, heldAt, 'no events while paused');
       assert.equal((await h.api.runs.getRun(runId)).status, 'paused');
+      // A window that attaches now (e.g. after a reload) learns the paused run and where it stands.
+      const attached = await h.api.training.getActiveRun();
+      assert.equal(attached?.runId, runId);
+      assert.equal(attached?.status, 'paused');
+      assert.equal(attached?.progress?.runId, runId);
       await h.api.training.resumeTraining(runId);
       await log.until(() => log.of(runId).length > heldAt, 'progress after resuming');
       await h.api.training.stopTraining(runId);
@@ -197,6 +202,32 @@ export function contractSuite(label: string, setup: () => Promise<ContractHarnes
       const lastProgress = log.of(runId).filter((e) => e.kind === 'progress').pop()!.value as BatchProgress;
       assert.ok(lastProgress.batch < lastProgress.batchesPerEpoch, `last progress: batch ${lastProgress.batch}/${lastProgress.batchesPerEpoch}`);
       await assert.rejects(h.api.training.stopTraining(runId), (err: Error) => err.name === 'RunNotActiveError');
+      assert.equal(await h.api.training.getActiveRun(), null, 'no active run once it has finished');
+    });
+
+    it('looks inside the trained run in the worker: activations, class maps, kernels, filters, embedding', async () => {
+      const runId = runIds[0]!;
+      const acts = await h.api.inside.activations(runId, { testIndex: 0 });
+      assert.ok(acts.layers.length >= 3);
+      const conv = acts.layers.find((l) => l.className === 'Conv2D')!;
+      assert.equal(conv.values.length, conv.shape.reduce((a, b) => a * b, 1));
+      assert.ok(Math.abs(acts.probabilities.reduce((a, b) => a + b, 0) - 1) < 1e-4);
+      const predicted = acts.top[0]!.classIndex;
+      for (const method of ['gradcam', 'saliency'] as const) {
+        const map = await h.api.inside.classMap(runId, { testIndex: 0 }, method, (predicted + 1) % 10);
+        assert.deepEqual([map.width, map.height, map.values.length, map.classIndex], [28, 28, 784, (predicted + 1) % 10]);
+        assert.ok(map.values.every((v) => v >= 0));
+      }
+      const kernels = await h.api.inside.kernels(runId);
+      assert.ok(kernels.filters.length > 0 && kernels.filters[0]!.values.length === kernels.filters[0]!.width * kernels.filters[0]!.height);
+      const [excited] = await h.api.inside.exciteFilters(runId, conv.name, [0]);
+      assert.equal(excited!.values.length, 784);
+      const a = await h.api.inside.embedding(runId, 'pca', 2);
+      const b = await h.api.inside.embedding(runId, 'pca', 2);
+      assert.equal(a.x.length, 200);
+      assert.deepEqual(a, b);
+      await assert.rejects(h.api.inside.classMap(runId, { testIndex: 0 }, 'gradcam', 10), (err: Error) => err.name === 'RangeError' && /class 10 does not exist/.test(err.message));
+      await assert.rejects(h.api.inside.activations(runId, { testIndex: 5000 }), (err: Error) => /test image 5000 does not exist: the run's test set has 200/.test(err.message));
     });
 
     it('lists the runs and reads one back', async () => {
@@ -210,6 +241,16 @@ export function contractSuite(label: string, setup: () => Promise<ContractHarnes
       const stopped = await h.api.runs.getRun(runIds[1]!);
       assert.equal(stopped.status, 'stopped');
       await assert.rejects(h.api.runs.getRun('no-such-run'), (err: Error) => err.name === 'RunNotFoundError' && err.message.includes('no-such-run'));
+    });
+
+    it('renames, annotates and deletes a run', async () => {
+      const id = runIds[1]!;
+      const named = await h.api.runs.annotateRun(id, { title: 'stopped early on purpose', notes: 'pause / resume / stop check' });
+      assert.equal(named.title, 'stopped early on purpose');
+      assert.equal((await h.api.runs.listRuns()).find((r) => r.id === id)?.notes, 'pause / resume / stop check');
+      await h.api.runs.deleteRun(id);
+      assert.equal((await h.api.runs.listRuns()).some((r) => r.id === id), false);
+      await assert.rejects(h.api.runs.deleteRun(id), (err: Error) => err.name === 'RunNotFoundError');
     });
   });
 }

@@ -7,6 +7,7 @@
 import type {
   DatasetInfo,
   ImageSample,
+  RunAnnotation,
   RunDetail,
   RunSummary,
   WireError,
@@ -24,6 +25,8 @@ export interface CoreBridge {
   testImages(datasetId: string, indices: number[]): Promise<ImageSample[]>;
   listRuns(runsDir: string): Promise<RunSummary[]>;
   getRun(runsDir: string, runId: string): Promise<RunDetail>;
+  annotateRun(runsDir: string, runId: string, annotation: RunAnnotation): Promise<RunSummary>;
+  deleteRun(runsDir: string, runId: string): Promise<void>;
   /** The run's folder (exports go to `<runDir>/exports/`). */
   runDir(runsDir: string, runId: string): Promise<string>;
   /** Records on disk that a run died without finishing (worker crash), keeping its saved epochs. */
@@ -56,6 +59,8 @@ export function createCoreBridge(): CoreBridge {
     testImages: async (datasetId, indices) => (await data()).getTestImages(datasetId, indices),
     listRuns: async (runsDir) => new (await runs()).RunStore(runsDir).list(),
     getRun: async (runsDir, runId) => new (await runs()).RunStore(runsDir).get(runId),
+    annotateRun: async (runsDir, runId, annotation) => new (await runs()).RunStore(runsDir).annotate(runId, annotation),
+    deleteRun: async (runsDir, runId) => new (await runs()).RunStore(runsDir).delete(runId),
     async runDir(runsDir, runId) {
       const store = new (await runs()).RunStore(runsDir);
       await store.record(runId); // throws RunNotFoundError naming the id when there is no such run

@@ -7,9 +7,14 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type {
   BackendInfo,
+  Activations,
   BatchProgress,
+  ClassMap,
+  Embedding,
   EpochResult,
   ExportProgress,
+  FilterImage,
+  KernelImages,
   MenuCommand,
   Project,
   TrainingFailed,
@@ -23,7 +28,8 @@ import { EventHub } from './events';
 import { PathGrants, safeExportName } from './paths';
 import { ValidationError, createDispatch, type Dispatch } from './router';
 import { ProjectSchema } from './schemas';
-import { TrainingManager } from './training-manager';
+import { ExplainWorker } from './explain-worker';
+import { TrainingManager, defaultWorkerUrl } from './training-manager';
 
 export { EventHub } from './events';
 export { ValidationError, createDispatch, toWireError, validateArgs, type Dispatch } from './router';
@@ -87,6 +93,7 @@ export function createServices(opts: ServicesOptions): Services {
     prewarm: opts.prewarm ?? true,
   });
   const { dialogs } = opts;
+  const explain = new ExplainWorker(opts.workerUrl ?? defaultWorkerUrl());
 
   const api: WorkbenchApi = {
     kind: opts.kind,
@@ -115,6 +122,7 @@ export function createServices(opts: ServicesOptions): Services {
     },
     training: {
       getBackend: (): Promise<BackendInfo> => training.backend(),
+      getActiveRun: async () => training.activeRun(),
       startTraining: (request: TrainingRequest) => training.start(request),
       pauseTraining: async (runId) => training.pause(runId),
       resumeTraining: async (runId) => training.resume(runId),
@@ -127,6 +135,8 @@ export function createServices(opts: ServicesOptions): Services {
     runs: {
       listRuns: () => core.listRuns(runsDir),
       getRun: (runId) => core.getRun(runsDir, runId),
+      annotateRun: (runId, annotation) => core.annotateRun(runsDir, runId, annotation),
+      deleteRun: (runId) => core.deleteRun(runsDir, runId),
     },
     exports: {
       async exportModel(runId, format, p) {
@@ -203,6 +213,16 @@ export function createServices(opts: ServicesOptions): Services {
         return file;
       },
     },
+    inside: {
+      activations: async (runId, image) => explain.call<Activations>({ method: 'activations', runDir: await core.runDir(runsDir, runId), image }),
+      classMap: async (runId, image, method, classIndex) =>
+        explain.call<ClassMap>({ method: 'classMap', runDir: await core.runDir(runsDir, runId), image, explain: method, classIndex }),
+      kernels: async (runId) => explain.call<KernelImages>({ method: 'kernels', runDir: await core.runDir(runsDir, runId) }),
+      exciteFilters: async (runId, layer, filters) =>
+        explain.call<FilterImage[]>({ method: 'exciteFilters', runDir: await core.runDir(runsDir, runId), layer, filters }),
+      embedding: async (runId, method, seed) =>
+        explain.call<Embedding>({ method: 'embedding', runDir: await core.runDir(runsDir, runId), projection: method, seed: seed ?? 1 }),
+    },
     app: {
       onMenuCommand: (l) => events.on('app.onMenuCommand', l),
     },
@@ -214,6 +234,8 @@ export function createServices(opts: ServicesOptions): Services {
     dispatch: createDispatch(api),
     sendMenuCommand: (command) => events.emit('app.onMenuCommand', command),
     killTrainingWorker: () => training.killWorker(),
-    dispose: () => training.dispose(),
+    dispose: async () => {
+      await Promise.all([training.dispose(), explain.dispose()]);
+    },
   };
 }

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { MethodChannel } from '../shared/channels';
-import { EXPORT_FORMATS } from '../shared/contract';
+import { EXPLAIN_METHODS, EXPORT_FORMATS } from '../shared/contract';
 import { MONITOR_MODES, MONITOR_NAMES, OPTIMIZER_NAMES } from '../shared/spec';
 import { optimizerConfigSchema } from '../core/train/hyperparameters';
 
@@ -117,6 +117,11 @@ export const PredictImagesSchema = z
   .min(1)
   .max(MAX_PREDICT_IMAGES);
 
+/** Most filters one `exciteFilters` call may ask for (each is a few dozen gradient steps). */
+export const MAX_EXCITE_FILTERS = 64;
+
+const ImageRefSchema = z.union([z.strictObject({ testIndex: z.number().int().min(0).max(100_000_000) }), PredictImagesSchema.element]);
+
 export const ProjectSchema = z.object({
   format_version: z.number().int().min(0).max(1_000),
   spec: ModelSpecSchema,
@@ -145,12 +150,18 @@ export const METHOD_ARGS: Record<MethodChannel, ArgSchema[]> = {
     arg('indices', z.array(z.number().int().min(0).max(100_000_000)).max(MAX_INDICES)),
   ],
   'training.getBackend': [],
+  'training.getActiveRun': [],
   'training.startTraining': [arg('request', TrainingRequestSchema)],
   'training.pauseTraining': [arg('runId', IdSchema)],
   'training.resumeTraining': [arg('runId', IdSchema)],
   'training.stopTraining': [arg('runId', IdSchema)],
   'runs.listRuns': [],
   'runs.getRun': [arg('runId', IdSchema)],
+  'runs.annotateRun': [
+    arg('runId', IdSchema),
+    arg('annotation', z.object({ title: z.string().max(200).nullable().optional(), notes: z.string().max(10_000).optional() }).strict()),
+  ],
+  'runs.deleteRun': [arg('runId', IdSchema)],
   'exports.exportModel': [arg('runId', IdSchema), arg('format', ExportFormatSchema), opt('path', PathSchema)],
   'exports.zipExport': [arg('runId', IdSchema), arg('name', PathSchema)],
   'exports.predict': [arg('runId', IdSchema), arg('images', PredictImagesSchema), opt('options', z.object({ invert: z.boolean().optional() }))],
@@ -158,6 +169,11 @@ export const METHOD_ARGS: Record<MethodChannel, ArgSchema[]> = {
     arg('runId', IdSchema),
     arg('indices', z.array(z.number().int().min(0).max(100_000_000)).min(1).max(MAX_PREDICT_IMAGES)),
   ],
+  'inside.activations': [arg('runId', IdSchema), arg('image', ImageRefSchema)],
+  'inside.classMap': [arg('runId', IdSchema), arg('image', ImageRefSchema), arg('method', z.enum(EXPLAIN_METHODS)), arg('classIndex', z.number().int().min(0).max(100_000))],
+  'inside.kernels': [arg('runId', IdSchema)],
+  'inside.exciteFilters': [arg('runId', IdSchema), arg('layer', z.string().min(1).max(256)), arg('filters', z.array(z.number().int().min(0).max(100_000)).min(1).max(MAX_EXCITE_FILTERS))],
+  'inside.embedding': [arg('runId', IdSchema), arg('method', z.enum(['pca', 'umap'])), opt('seed', z.number().int().min(0).max(2 ** 31 - 1))],
   'projects.openProject': [],
   'projects.saveProject': [arg('project', ProjectSchema)],
 };

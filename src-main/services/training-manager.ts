@@ -4,7 +4,7 @@
  * instead of a dead app. Training (tfjs) never runs on the thread that serves the UI.
  */
 import { Worker } from 'node:worker_threads';
-import type { BackendInfo, TrainingRequest, WireError } from '../shared/contract';
+import type { ActiveRunInfo, BackendInfo, BatchProgress, TrainingRequest, WireError } from '../shared/contract';
 import type { FromWorker, ToWorker, WorkerData, WorkerTask, WorkerTaskResults, WorkerTrainingJob } from '../worker/protocol';
 import type { EventHub } from './events';
 import { toWireError } from './router';
@@ -47,6 +47,8 @@ interface ActiveRun {
   worker: Worker;
   runId: string | null;
   status: 'running' | 'paused';
+  /** The last progress relayed, for a window that attaches mid-run. */
+  progress: BatchProgress | null;
   /** Set once `finished` or `failed` arrived: the worker's exit after that is expected. */
   settled: boolean;
 }
@@ -137,6 +139,13 @@ export class TrainingManager {
 
   constructor(private readonly opts: TrainingManagerOptions) {
     this.workerUrl = opts.workerUrl ?? defaultWorkerUrl();
+  }
+
+  /** The active run as the contract reports it (paused included); null when idle or before its id is known. */
+  activeRun(): ActiveRunInfo | null {
+    const run = this.active;
+    if (!run || run.runId === null || run.settled) return null;
+    return { runId: run.runId, status: run.status, progress: run.progress };
   }
 
   /** The active run's id and status, or null when idle. */
@@ -275,7 +284,7 @@ export class TrainingManager {
     } else {
       worker = new Worker(this.workerUrl, { workerData: { mode: 'train', job } satisfies WorkerData });
     }
-    const run: ActiveRun = { worker, runId: null, status: 'running', settled: false };
+    const run: ActiveRun = { worker, runId: null, status: 'running', progress: null, settled: false };
     this.active = run;
     const { events } = this.opts;
 
@@ -306,6 +315,7 @@ export class TrainingManager {
             resolve({ runId: m.runId });
             break;
           case 'progress':
+            run.progress = m.progress;
             events.emit('training.onTrainingProgress', m.progress);
             break;
           case 'epoch':

@@ -7,7 +7,7 @@
 import type { WorkbenchApi } from './contract';
 
 /** The services of `WorkbenchApi` that carry request/response methods. */
-export type ServiceName = 'model' | 'datasets' | 'training' | 'runs' | 'exports' | 'projects';
+export type ServiceName = 'model' | 'datasets' | 'training' | 'runs' | 'exports' | 'projects' | 'inside';
 
 type Service<S extends ServiceName> = WorkbenchApi[S];
 /** Names of a service's request methods (everything but its `onX` subscriptions). */
@@ -20,10 +20,11 @@ export type MethodName<S extends ServiceName> = {
 export const API_METHODS = {
   model: ['summarize', 'listTemplates'],
   datasets: ['listDatasets', 'importDataset', 'getTestImages'],
-  training: ['getBackend', 'startTraining', 'pauseTraining', 'resumeTraining', 'stopTraining'],
-  runs: ['listRuns', 'getRun'],
+  training: ['getBackend', 'getActiveRun', 'startTraining', 'pauseTraining', 'resumeTraining', 'stopTraining'],
+  runs: ['listRuns', 'getRun', 'annotateRun', 'deleteRun'],
   exports: ['exportModel', 'zipExport', 'predict', 'predictTestImages'],
   projects: ['openProject', 'saveProject'],
+  inside: ['activations', 'classMap', 'kernels', 'exciteFilters', 'embedding'],
 } as const satisfies { [S in ServiceName]: readonly MethodName<S>[] };
 
 // Exhaustiveness: every method of every service appears above.

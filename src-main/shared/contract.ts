@@ -164,6 +164,21 @@ export interface RunSummary {
   backend: string;
   durationSeconds: number;
   datasetId: string;
+  /** The user's name for the run (null: none given; show the model name) and notes. */
+  title: string | null;
+  notes: string;
+  /** The settings that tell runs of one model apart; null where the run's hyperparameters are unreadable. */
+  optimizer: string | null;
+  batchSize: number | null;
+  learningRate: number | null;
+  /** Training images used (after any limit, before the validation split). */
+  trainImages: number;
+}
+
+/** What the user may change about a saved run: its name (null clears it) and notes. */
+export interface RunAnnotation {
+  title?: string | null;
+  notes?: string;
 }
 
 export interface RunDetail extends RunSummary {
@@ -245,6 +260,84 @@ export interface Prediction {
   truth?: { classIndex: number; className: string };
 }
 
+// ---------------------------------------------------------------- inside the network (explain)
+
+/** How a class map is computed: Grad-CAM on the last convolution, or the plain input gradient's magnitude. */
+export const EXPLAIN_METHODS = ['gradcam', 'saliency'] as const;
+export type ExplainMethod = (typeof EXPLAIN_METHODS)[number];
+
+/** A class with its predicted probability. */
+export interface ClassProbability {
+  classIndex: number;
+  className: string;
+  probability: number;
+}
+
+/** One layer's output for one image. Spatial layers: row-major height × width × channels; vectors: units. */
+export interface LayerActivation {
+  name: string;
+  className: string;
+  /** The output shape without the batch axis, e.g. [28, 28, 32] or [128]. */
+  shape: number[];
+  values: number[];
+}
+
+/** What every layer makes of one image, and what the model predicts. */
+export interface Activations {
+  layers: LayerActivation[];
+  /** Every class, in label order. */
+  probabilities: number[];
+  /** The most probable classes, best first. */
+  top: ClassProbability[];
+}
+
+/** A map over the input image (height × width, row-major, every value ≥ 0) saying where the class comes from. */
+export interface ClassMap {
+  method: ExplainMethod;
+  classIndex: number;
+  className: string;
+  /** The layer Grad-CAM looked at (saliency: the input). */
+  layer: string;
+  width: number;
+  height: number;
+  values: number[];
+}
+
+/** Images of a layer's filters: the first convolution's kernels, or what excites each filter of a deeper one. */
+export interface FilterImage {
+  filter: number;
+  width: number;
+  height: number;
+  channels: number;
+  /** Row-major height × width × channels, raw weights (kernels) or pixel values in [0, 1] (gradient ascent). */
+  values: number[];
+}
+
+/** The test set's penultimate-layer outputs projected to 2-D, one entry per test image. */
+export interface Embedding {
+  method: 'pca' | 'umap';
+  /** The layer whose outputs were projected, and their width. */
+  layer: string;
+  dimensions: number;
+  seed: number;
+  classNames: string[];
+  /** Test-set indices of the points. */
+  indices: number[];
+  x: number[];
+  y: number[];
+  truth: number[];
+  predicted: number[];
+}
+
+/** An image to look inside with: a test image of the run's dataset, or an encoded PNG/JPEG (base64). */
+export type ImageRef = { testIndex: number } | { name: string; base64: string };
+
+/** The first convolution's kernels, one image each. */
+export interface KernelImages {
+  layer: string;
+  filters: FilterImage[];
+}
+
 // ---------------------------------------------------------------- projects
 
 /** A project file: what the editor and the form hold. */
@@ -270,8 +363,18 @@ export interface DatasetService {
   getTestImages(datasetId: string, indices: number[]): Promise<ImageSample[]>;
 }
 
+/** The run the services are busy with, so a window opened (or reloaded) mid-run can follow it. */
+export interface ActiveRunInfo {
+  runId: string;
+  status: 'running' | 'paused';
+  /** The latest batch progress sent, or null before the first batch. */
+  progress: BatchProgress | null;
+}
+
 export interface TrainingService {
   getBackend(): Promise<BackendInfo>;
+  /** The active run (paused included), or null when idle or while a start has no run id yet. */
+  getActiveRun(): Promise<ActiveRunInfo | null>;
   startTraining(request: TrainingRequest): Promise<{ runId: string }>;
   pauseTraining(runId: string): Promise<void>;
   resumeTraining(runId: string): Promise<void>;
@@ -286,6 +389,10 @@ export interface TrainingService {
 export interface RunService {
   listRuns(): Promise<RunSummary[]>;
   getRun(runId: string): Promise<RunDetail>;
+  /** Renames a run or sets its notes; returns the updated summary. */
+  annotateRun(runId: string, annotation: RunAnnotation): Promise<RunSummary>;
+  /** Deletes a run's folder; refused for the active run. */
+  deleteRun(runId: string): Promise<void>;
 }
 
 /** Export and prediction run in the training worker's process (never loading tfjs where the UI is served). */
@@ -302,6 +409,23 @@ export interface ExportService {
   /** Test images of the run's own data (found where the run recorded it), with their true classes. */
   predictTestImages(runId: string, indices: number[]): Promise<Prediction[]>;
   onExportProgress(listener: (progress: ExportProgress) => void): Unsubscribe;
+}
+
+/**
+ * Inside a run's trained model (computed in a worker thread, never in the process serving the UI): feature maps,
+ * class maps, filters and the embedding map. Numbers cross as plain arrays.
+ */
+export interface InsideService {
+  /** Every convolution/pooling/activation/Dense layer's output for one image, and the top classes. */
+  activations(runId: string, image: ImageRef): Promise<Activations>;
+  /** Grad-CAM or saliency for one class (`classIndex`), resized to the model's input. */
+  classMap(runId: string, image: ImageRef, method: ExplainMethod, classIndex: number): Promise<ClassMap>;
+  /** The first convolution's kernels. */
+  kernels(runId: string): Promise<KernelImages>;
+  /** Per filter of a layer, the input that excites it most (seeded gradient ascent from noise). */
+  exciteFilters(runId: string, layer: string, filters: number[]): Promise<FilterImage[]>;
+  /** The run's test set by its penultimate-layer features, projected to 2-D (the same seed, the same map). */
+  embedding(runId: string, method: 'pca' | 'umap', seed?: number): Promise<Embedding>;
 }
 
 export interface ProjectService {
@@ -337,6 +461,7 @@ export interface WorkbenchApi {
   runs: RunService;
   exports: ExportService;
   projects: ProjectService;
+  inside: InsideService;
   /** Shell events (the application menu). Optional: absent where there is no shell to send them. */
   app?: AppEvents;
 }

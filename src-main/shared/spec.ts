@@ -197,6 +197,11 @@ export interface SpecIssue {
   /** The offending value as received, JSON-encoded (so it survives IPC). */
   received: string | null;
   message: string;
+  /**
+   * True when the issue only says the model is not finished yet (e.g. it does not end in one value per
+   * class): it still blocks training, but the editor shows it as a next step, not as an error in a layer.
+   */
+  incomplete?: boolean;
 }
 
 /** Result of validating + summarising a spec. When `ok` is false `rows` covers the layers before the first error. */

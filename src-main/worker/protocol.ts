@@ -2,7 +2,7 @@
  * Messages between the services (main thread) and the training worker thread. Types only: both sides
  * import them, and only structured-cloneable plain data crosses.
  */
-import type { BackendInfo, BatchProgress, EpochResult, ExportArchive, ExportFormat, ExportProgress, ExportResult, Prediction, TrainingFinished, WireError } from '../shared/contract';
+import type { BackendInfo, BatchProgress, EpochResult, ExplainMethod, ExportArchive, ExportFormat, ExportProgress, ExportResult, ImageRef, Prediction, TrainingFinished, WireError } from '../shared/contract';
 import type { Hyperparameters, ModelSpec } from '../shared/spec';
 
 /** What one training run needs; sent as `workerData`. */
@@ -40,7 +40,24 @@ export interface WorkerTaskResults {
  * tfjs, the backend and the default dataset now, report the backend, run tasks, then train the `job` message
  * it gets; or only run tasks (while the standby worker is training).
  */
-export type WorkerData = { mode: 'train'; job: WorkerTrainingJob } | { mode: 'probe' } | { mode: 'standby' } | { mode: 'tasks' };
+export type WorkerData = { mode: 'train'; job: WorkerTrainingJob } | { mode: 'probe' } | { mode: 'standby' } | { mode: 'tasks' } | { mode: 'explain' };
+
+/** One question to the explain worker about the run in `runDir` (the `inside` service's methods). */
+export type ExplainCall =
+  | { method: 'activations'; runDir: string; image: ImageRef }
+  | { method: 'classMap'; runDir: string; image: ImageRef; explain: ExplainMethod; classIndex: number }
+  | { method: 'kernels'; runDir: string }
+  | { method: 'exciteFilters'; runDir: string; layer: string; filters: number[] }
+  | { method: 'embedding'; runDir: string; projection: 'pca' | 'umap'; seed: number };
+
+/** main → explain worker: a call with its id. */
+export interface ExplainRequest {
+  id: number;
+  call: ExplainCall;
+}
+
+/** explain worker → main: the answer to request `id` (plain data) or its error. */
+export type ExplainReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: WireError };
 
 /** main → worker. */
 export type ToWorker =

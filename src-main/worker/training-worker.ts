@@ -41,6 +41,10 @@ function yieldCpuToTheUi(): void {
 
 async function main(data: WorkerData): Promise<void> {
   yieldCpuToTheUi();
+  if (data.mode === 'explain') {
+    await (await import('./explain-host')).serveExplain(port);
+    return;
+  }
   if (data.mode === 'probe') {
     const { initBackend } = await import('../core/backend/index');
     post({ type: 'backend', backend: await initBackend() });

@@ -1,6 +1,6 @@
 /// <reference types="svelte" />
 /// <reference types="vite/client" />
-import type { WorkbenchApi } from '../../src-main/shared/contract';
+import type { WorkbenchApi } from '$shared/contract';
 
 declare global {
   interface Window {

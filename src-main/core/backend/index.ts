@@ -69,11 +69,32 @@ const LOADERS: Record<BackendName, () => Promise<BackendInfo>> = {
   wasm: tryWasm,
   cpu: tryCpu,
 };
-const ORDER: BackendName[] = ['tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'];
+/**
+ * The order `initBackend` tries the backends in: the one place that ranks them. tfjs-node-gpu (CUDA) first. Then
+ * the native addon before CPU tfjs-node: on native a whole training step and every inference pass run fused in
+ * one addon call (oneDNN convolutions), while tfjs-node still runs tfjs layers' ~600 kernel calls per step;
+ * CPU tfjs-node cannot be installed on the measuring machine (libtensorflow cannot be downloaded), so that
+ * ranking is the fused step's ~5× lead over the tfjs-layers path on the same kernels (bench/results.md), not a
+ * head-to-head figure. `CNN_WORKBENCH_BACKEND_ORDER=tensorflow,native,…` (comma-separated, a subset is fine)
+ * overrides it, e.g. to measure tfjs-node first where it installs.
+ */
+const DEFAULT_ORDER: BackendName[] = ['tensorflow-gpu', 'native', 'tensorflow', 'wasm', 'cpu'];
+
+/** The order to try, from `CNN_WORKBENCH_BACKEND_ORDER` when set; an unknown name there is an error naming it. */
+export function backendOrder(env: string | undefined = process.env.CNN_WORKBENCH_BACKEND_ORDER): BackendName[] {
+  if (!env || env.trim() === '') return [...DEFAULT_ORDER];
+  const names = env.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  for (const n of names) {
+    if (!(DEFAULT_ORDER as string[]).includes(n)) {
+      throw new Error(`CNN_WORKBENCH_BACKEND_ORDER: unknown backend '${n}' (expected a comma-separated list of ${DEFAULT_ORDER.join(', ')})`);
+    }
+  }
+  return names as BackendName[];
+}
 
 /**
  * Picks the fastest training backend that loads here, once per process, and says which and why.
- * Order: tfjs-node-gpu, tfjs-node (libtensorflow), the native addon (OpenBLAS), wasm, pure-JS cpu.
+ * Order: `backendOrder()` — tfjs-node-gpu, the native addon, tfjs-node (libtensorflow), wasm, pure-JS cpu.
  * `reason` names every faster backend that was skipped and why, in one line.
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
@@ -81,7 +102,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   const prefer = options.prefer ?? (process.env.CNN_WORKBENCH_BACKEND as BackendName | 'auto' | undefined) ?? 'auto';
   if (prefer !== 'auto') {
     const load = LOADERS[prefer];
-    if (!load) throw new Error(`unknown backend '${prefer}' (CNN_WORKBENCH_BACKEND / prefer): expected one of auto, ${ORDER.join(', ')}`);
+    if (!load) throw new Error(`unknown backend '${prefer}' (CNN_WORKBENCH_BACKEND / prefer): expected one of auto, ${DEFAULT_ORDER.join(', ')}`);
     try {
       chosen = { ...(await load()), reason: `requested (${prefer})` };
     } catch (err) {
@@ -90,7 +111,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     return chosen;
   }
   const skipped: string[] = [];
-  for (const name of ORDER) {
+  for (const name of backendOrder()) {
     try {
       const info = await LOADERS[name]();
       chosen = { ...info, reason: skipped.length ? skipped.join('; ') : `${name} is the fastest backend` };

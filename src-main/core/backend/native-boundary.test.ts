@@ -269,6 +269,27 @@ describe('the native addon refuses bad calls with a clear Error, never a crash',
       lib.trainerDispose(t);
       refuses('trainerStep', [t, x, labels, 4, 1e-3], /this trainer was disposed/);
     },
+    trainerInfer: () => {
+      const t = lib.trainerCreate(LAYERS, [6, 6, 2], 1, ADAM, 1);
+      refuses('trainerInfer', [t, f(3 * 72 - 1), 3, f(15)], /x: 215 floats, the geometry needs 216/);
+      refuses('trainerInfer', [t, f(3 * 72), 3, f(14)], /y: 14 floats, the geometry needs 15/);
+      refuses('trainerInfer', [t, f(72), -1, f(5)], /n: -1 is outside/);
+      refuses('trainerInfer', [t, f(72), 1], /expected 4 arguments, received 3/);
+      lib.trainerInfer(t, f(300 * 72), 300, f(300 * 5)); // more images than maxBatch: it works in chunks
+      lib.trainerDispose(t);
+      refuses('trainerInfer', [t, f(72), 1, f(5)], /this trainer was disposed/);
+    },
+    trainerInferCheck: () => {
+      refuses('trainerInferCheck', [{}], /expected a trainer handle/);
+      refuses('trainerInferCheck', [], /expected 1 arguments/);
+    },
+    trainerProfile: () => {
+      const t = lib.trainerCreate(LAYERS, [6, 6, 2], 1, ADAM, 1);
+      refuses('trainerProfile', [t, 'yes'], /reset: expected true or false/);
+      refuses('trainerProfile', [t], /expected 2 arguments, received 1/);
+      lib.trainerDispose(t);
+      refuses('trainerProfile', [t, false], /this trainer was disposed/);
+    },
     trainerDispose: () => {
       refuses('trainerDispose', ['handle'], /expected a trainer handle/);
       refuses('trainerDispose', [], /expected 1 arguments/);

@@ -43,6 +43,12 @@ export interface NativeAddon {
   trainerDispose(handle: unknown): void;
   /** One step: [loss, accuracy, 1 if every weight is finite else 0]. */
   trainerStep(handle: unknown, x: Float32Array, labels: Int32Array, n: number, lr: number): number[];
+  /** The inference pass (BatchNorm on moving statistics, Dropout off) of n images into y (n × outputs). */
+  trainerInfer(handle: unknown, x: Float32Array, n: number, y: Float32Array): void;
+  /** The index of the first layer trainerInfer does not cover, or -1. */
+  trainerInferCheck(handle: unknown): number;
+  /** Seconds per layer category (5) for forward, backward and inference, then loss, optimizer, steps, images inferred. */
+  trainerProfile(handle: unknown, reset: boolean): number[];
   /** oneDNN convolutions (default, when built with them) or the im2col + OpenBLAS path (false; for tests). */
   useOneDnn(on: boolean): void;
   /**
@@ -74,6 +80,10 @@ export function loadAddon(): NativeAddon {
     const why = fs.existsSync(errFile) ? fs.readFileSync(errFile, 'utf8').trim() : 'native kernels not built (run: bash scripts/build-native.sh)';
     throw new Error(why);
   }
+  // OpenMP threads that wait at a barrier sleep instead of spinning (libgomp reads this when the addon loads it).
+  // Spinning costs nothing on an idle machine but everything on a busy one: with 2 threads at load ~20, a lesson
+  // training step took 3.6 s spinning and 0.5 s passive (the UI shares these cores too). A user's setting wins.
+  if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) process.env.OMP_WAIT_POLICY = 'passive';
   addon = require(file) as NativeAddon;
   return addon;
 }

@@ -5,16 +5,18 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Evaluation } from '../../shared/contract';
 import type { ModelSpec } from '../../shared/spec';
-import { toTensors } from '../data';
+import { gatherBatch } from '../data';
 import type { ImageSet } from '../data';
 import { evaluateProbabilities } from './metrics';
+import { createPredictor } from './predictor';
 
 /** Images per inference batch: bounds the activations' memory (the lesson CNN: ~50 MB per conv layer at 500). */
 export const PREDICT_BATCH_SIZE = 500;
 
 /**
- * Class probabilities for `indices` of `set` (all images in order when null), as a flat n × numClasses array.
- * Predicts batch by batch so memory stays bounded whatever the set size.
+ * Class probabilities for `indices` of `set` (all images in order when null), as a flat n × numClasses array,
+ * through `createPredictor` (the native inference pass where it runs, else tfjs predict). Assembles the
+ * images batch by batch so memory stays bounded whatever the set size.
  */
 export async function predictProbabilities(
   model: tf.LayersModel,
@@ -26,14 +28,20 @@ export async function predictProbabilities(
   const n = indices ? indices.length : set.count;
   const out = new Float32Array(n * numClasses);
   const all = indices ?? Int32Array.from({ length: n }, (_, i) => i);
-  for (let start = 0; start < n; start += batchSize) {
-    const { x, y } = toTensors(set, all.subarray(start, Math.min(n, start + batchSize)), numClasses);
-    y.dispose();
-    // predict() runs layers with training=false.
-    const probs = tf.tidy(() => model.predict(x) as tf.Tensor);
-    x.dispose();
-    out.set(await probs.data(), start * numClasses);
-    probs.dispose();
+  const per = set.height * set.width * set.channels;
+  const x = new Float32Array(Math.min(n, batchSize) * per);
+  const labels = new Int32Array(Math.min(n, batchSize));
+  const predictor = createPredictor(model);
+  try {
+    for (let start = 0; start < n; start += batchSize) {
+      const idx = all.subarray(start, Math.min(n, start + batchSize));
+      gatherBatch(set, idx, numClasses, x, labels);
+      out.set(predictor.predict(x, idx.length), start * numClasses);
+      // One macrotask turn per batch, as before (tfjs' data() awaited): a stop request or progress message gets in.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    predictor.dispose();
   }
   return out;
 }

@@ -15,7 +15,7 @@ import { loadRunModel, loadSavedModel, saveModelAtomic } from '../runs/model-io'
 import { modelToOnnx, ONNX_INPUT_NAME, ONNX_OPSET, ONNX_OUTPUT_NAME } from './onnx';
 import { readRunInfo, type RunInfo } from './run-info';
 import { checkPythonScript, checkRScript, compareFacts, type ScriptFacts } from './script-check';
-import { compareProbabilities, predictTfjs, runOnnx, type Agreement, type ImageBatch } from './verify';
+import { compareProbabilities, predictInApp, runOnnx, type Agreement, type ImageBatch } from './verify';
 
 export type { ImageBatch } from './verify';
 
@@ -190,7 +190,8 @@ const tfjsExporter: Exporter = {
       opts.onStage?.('verifying', `reloading the export and comparing it with the in-app model on ${batch.shape[0]} test images`);
       const reloaded = await loadSavedModel(dir);
       try {
-        agreement = compareProbabilities(await predictTfjs(model, batch), await predictTfjs(reloaded, batch), batch.shape[0]);
+        // The same engine on both sides (the native pass where it runs), so only the files can make them differ.
+        agreement = compareProbabilities(predictInApp(model, batch), predictInApp(reloaded, batch), batch.shape[0]);
       } finally {
         reloaded.dispose();
       }
@@ -211,7 +212,7 @@ const onnxExporter: Exporter = {
       opts.onStage?.('verifying', `running the export with ONNX Runtime and comparing it with the in-app model on ${batch.shape[0]} test images`);
       // Reload what was written, not the bytes in memory: the check is on the file the user gets.
       const written = new Uint8Array(await fs.readFile(path.join(dir, 'model.onnx')));
-      agreement = compareProbabilities(await predictTfjs(model, batch), await runOnnx(written, batch.data, batch.shape), batch.shape[0]);
+      agreement = compareProbabilities(predictInApp(model, batch), await runOnnx(written, batch.data, batch.shape), batch.shape[0]);
     }
     await writeJson(
       path.join(dir, 'preprocessing.json'),

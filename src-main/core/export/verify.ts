@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
+import { createPredictor, type Predictor } from '../eval/predictor';
 import { ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './onnx';
 
 /** A batch of preprocessed images: float32 NHWC, `count × height × width × channels`. */
@@ -21,28 +22,25 @@ export interface Agreement {
   maxAbsDiff: number;
 }
 
-/** Runs a tfjs model over the batch in chunks (keeps peak memory small on the cpu backend). */
-export async function predictTfjs(model: tf.LayersModel, batch: ImageBatch, chunk = 100): Promise<Float32Array> {
-  const [n, h, w, c] = batch.shape;
-  const per = h * w * c;
-  const parts: Float32Array[] = [];
-  for (let start = 0; start < n; start += chunk) {
-    const end = Math.min(n, start + chunk);
-    const out = tf.tidy(() => model.predict(tf.tensor4d(batch.data.subarray(start * per, end * per), [end - start, h, w, c])) as tf.Tensor);
-    parts.push((await out.data()) as Float32Array);
-    out.dispose();
-  }
-  return concat(parts);
+/**
+ * The in-app model's outputs on the batch, through `createPredictor`: the native inference pass where it runs
+ * (what validation, evaluation and predict use), else tfjs.
+ */
+export function predictInApp(model: tf.LayersModel, batch: ImageBatch): Float32Array {
+  return predictWith(createPredictor(model), batch);
 }
 
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
+/** Runs a tfjs model over the batch with tfjs itself (an exported model as its users will run it). */
+export function predictTfjs(model: tf.LayersModel, batch: ImageBatch): Float32Array {
+  return predictWith(createPredictor(model, null), batch);
+}
+
+function predictWith(predictor: Predictor, batch: ImageBatch): Float32Array {
+  try {
+    return predictor.predict(batch.data, batch.shape[0]);
+  } finally {
+    predictor.dispose();
   }
-  return out;
 }
 
 /** Runs a serialized ONNX model with ONNX Runtime (CPU) on an NHWC float32 batch; returns the flat output. */

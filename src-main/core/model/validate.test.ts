@@ -133,6 +133,8 @@ test('a missing softmax output for the categorical loss is a warning, not an err
 test('a model whose output is not (None, classes) is an error; numClasses is checked when given', () => {
   const e = oneError(model(input(), layer('Conv2D', { filters: 2, kernel_size: 3, activation: 'softmax' })), 1, null, '[null,26,26,2]');
   assert.match(e.message, /must be \(None, classes\)/);
+  // An unfinished model: still an error (it cannot train), marked so the editor shows it as a next step.
+  assert.equal(e.incomplete, true);
   const spec = model(input(), layer('Flatten'), layer('Dense', { units: 7, activation: 'softmax' }));
   assert.equal(summarizeSpec(spec).ok, true);
   const errs = summarizeSpec(spec, { numClasses: 10 }).issues.filter((i) => i.severity === 'error');

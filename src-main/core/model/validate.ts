@@ -384,6 +384,7 @@ function checkOutput(rawLayers: unknown[], layers: LayerSpec[], names: string[],
       field: null,
       received: json([null, ...shape]),
       message: `${where}: the model's output ${describeShape(shape)} must be (None, classes) for categorical_crossentropy — end with Flatten and Dense(classes, softmax)`,
+      incomplete: true,
     });
   } else if (shape !== null && options.numClasses !== undefined && shape[0] !== null && shape[0] !== options.numClasses) {
     issues.push({
@@ -396,8 +397,11 @@ function checkOutput(rawLayers: unknown[], layers: LayerSpec[], names: string[],
     });
   }
   const activation = last.class_name === 'Dense' || last.class_name === 'Activation' ? (last.config.activation ?? 'linear') : null;
+  // Before the model ends in one value per class it is unfinished: its last layer lacking softmax is part of that.
+  const unfinished = issues.some((i) => i.incomplete === true);
   if (activation !== 'softmax' && (options.loss ?? 'categorical_crossentropy') === 'categorical_crossentropy') {
     issues.push({
+      ...(unfinished ? { incomplete: true } : {}),
       severity: 'warning',
       layerIndex: index,
       layerName: name,

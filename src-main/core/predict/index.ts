@@ -2,8 +2,9 @@
  * Prediction on new images with a run's trained model: decode, preprocess as the export's preprocessing.json
  * says (see ./image.ts), run the in-app model, return the top-3 classes with their probabilities.
  */
-import * as tf from '@tensorflow/tfjs';
+import type { LayersModel } from '@tensorflow/tfjs';
 import type { Prediction } from '../../shared/contract';
+import { createPredictor } from '../eval/predictor';
 import { loadRunModel } from '../runs/model-io';
 import { readRunInfo } from '../export/run-info';
 import { loadRunData } from '../data/provenance';
@@ -29,15 +30,19 @@ function inputOf(batch: Float32Array, i: number, h: number, w: number, c: number
 /** Runs the model on a prepared NHWC batch and ranks the classes of each image. */
 async function classify(
   runDir: string,
-  model: tf.LayersModel,
+  model: LayersModel,
   batch: Float32Array,
   sources: string[],
   withInput: boolean,
 ): Promise<Prediction[]> {
   const [, h, w, c] = model.inputs[0]!.shape as [null, number, number, number];
-  const probs = tf.tidy(() => model.predict(tf.tensor4d(batch, [sources.length, h, w, c])) as tf.Tensor);
-  const values = (await probs.data()) as Float32Array;
-  probs.dispose();
+  const predictor = createPredictor(model);
+  let values: Float32Array;
+  try {
+    values = predictor.predict(batch, sources.length);
+  } finally {
+    predictor.dispose();
+  }
   const k = values.length / sources.length;
   const { classNames } = await readRunInfo(runDir, k);
   return sources.map((source, i) => {

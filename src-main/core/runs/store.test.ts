@@ -73,7 +73,8 @@ describe('RunStore', () => {
     assert.equal(list.length, 1);
     assert.deepEqual(
       { ...list[0], createdAt: undefined, durationSeconds: undefined },
-      { id: w.id, createdAt: undefined, modelName: 'Tiny CNN', params: 10, status: 'early_stopped', epochsRun: 3, bestValAccuracy: 0.8, testAccuracy: 0.75, testLoss: 0.5, backend: 'cpu', durationSeconds: undefined, datasetId: 'fashion-mnist' },
+      { id: w.id, createdAt: undefined, modelName: 'Tiny CNN', params: 10, status: 'early_stopped', epochsRun: 3, bestValAccuracy: 0.8, testAccuracy: 0.75, testLoss: 0.5, backend: 'cpu', durationSeconds: undefined, datasetId: 'fashion-mnist',
+        title: null, notes: '', optimizer: 'adam', batchSize: 128, learningRate: 0.001, trainImages: 100 },
     );
     const detail = await store.get(w.id);
     assert.deepEqual(detail.spec, SPEC);
@@ -126,6 +127,28 @@ describe('RunStore', () => {
     const d = await store.get(w.id);
     assert.match(d.error!.message, new RegExp(`pid ${dead}`));
     assert.equal(reconcileLiveness({ ...rec, pid: dead }, () => true).status, 'running');
+  });
+
+  it('names, annotates and deletes a finished run; a live run cannot be deleted', async () => {
+    const store = new RunStore(path.join(tmp, 'e'));
+    const w = await store.create({ spec: SPEC, hyperparameters: LESSON_HYPERPARAMETERS, params: 10, backend: BACKEND, dataset: DATASET, limits: { train: 100, test: null }, counts: { train: 90, validation: 10, test: 10000 } });
+    // The list carries the settings that tell runs apart.
+    const [listed] = await store.list();
+    assert.deepEqual(
+      [listed!.title, listed!.notes, listed!.optimizer, listed!.batchSize, listed!.learningRate, listed!.trainImages],
+      [null, '', 'adam', LESSON_HYPERPARAMETERS.batch_size, LESSON_HYPERPARAMETERS.optimizer.config.learning_rate, 100],
+    );
+    await assert.rejects(store.delete(w.id), (e: Error) => e.name === 'RunBusyError' && e.message.includes('stop it'));
+    const named = await store.annotate(w.id, { title: '  wider first conv  ', notes: 'BatchNorm after each conv' });
+    assert.equal(named.title, 'wider first conv');
+    assert.equal(named.status, 'running', 'annotating never changes the status');
+    assert.equal((await store.get(w.id)).notes, 'BatchNorm after each conv');
+    assert.equal((await store.annotate(w.id, { title: '' })).title, null, 'an empty name clears it');
+    assert.equal((await store.get(w.id)).notes, 'BatchNorm after each conv', 'notes kept when only the name changes');
+    await w.finish('completed', null);
+    await store.delete(w.id);
+    assert.deepEqual(await store.list(), []);
+    await assert.rejects(store.annotate(w.id, { notes: 'x' }), /no run/);
   });
 
   it('ignores foreign folders, rejects path-escaping ids and names the missing run', async () => {

@@ -18,7 +18,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import type { BackendInfo, DatasetInfo, EpochResult, Evaluation, RunDetail, RunStatus, RunSummary, WireError } from '../../shared/contract';
+import type { BackendInfo, DatasetInfo, EpochResult, Evaluation, RunAnnotation, RunDetail, RunStatus, RunSummary, WireError } from '../../shared/contract';
 import type { Hyperparameters, ModelSpec } from '../../shared/spec';
 import { isProcessAlive, readJson, writeFileAtomic, writeJsonAtomic } from '../fsutil';
 
@@ -66,6 +66,9 @@ export interface RunRecord {
   testAccuracy: number | null;
   testLoss: number | null;
   error: WireError | null;
+  /** The user's name and notes (absent in runs saved before they existed). */
+  title?: string | null;
+  notes?: string;
 }
 
 /** A run's data provenance: the folder or CSV file it trained on and that data's fingerprint. */
@@ -86,6 +89,11 @@ export interface NewRun {
   counts: RunRecord['counts'];
   /** For tests; defaults to now. */
   now?: Date;
+}
+
+/** Thrown when a run cannot be changed because it is still training. */
+export class RunBusyError extends Error {
+  override name = 'RunBusyError';
 }
 
 /** Thrown for an unknown run id or a run folder that cannot be read; the message names the id/folder. */
@@ -262,7 +270,7 @@ export class RunStore {
     for (const name of names) {
       if (!ID_PATTERN.test(name) || name.startsWith('.')) continue;
       try {
-        out.push(toSummary(await this.record(name)));
+        out.push(toSummary(await this.record(name), await this.hyperparameters(name)));
       } catch {
         // Not a run folder, or being created right now (run.json not written yet).
       }
@@ -283,7 +291,36 @@ export class RunStore {
         throw err;
       }),
     ]);
-    return { ...toSummary(record), spec, hyperparameters, history, evaluation, error: record.error };
+    return { ...toSummary(record, hyperparameters), spec, hyperparameters, history, evaluation, error: record.error };
+  }
+
+  /** hyperparameters.json of `id`, or null when it cannot be read (the list still shows the run). */
+  private async hyperparameters(id: string): Promise<Hyperparameters | null> {
+    return readJson<Hyperparameters>(path.join(this.runDir(id), RUN_FILES.hyperparameters)).catch(() => null);
+  }
+
+  /** Sets a run's name and/or notes in its run.json. */
+  async annotate(id: string, annotation: RunAnnotation): Promise<RunSummary> {
+    const file = path.join(this.runDir(id), RUN_FILES.run);
+    const record = await this.record(id);
+    // Written over the file as read (not the reconciled view), so a live run's status is untouched.
+    const raw = await readJson<RunRecord>(file);
+    const next: RunRecord = {
+      ...raw,
+      ...(annotation.title !== undefined ? { title: annotation.title === null || annotation.title.trim() === '' ? null : annotation.title.trim() } : {}),
+      ...(annotation.notes !== undefined ? { notes: annotation.notes } : {}),
+    };
+    await writeJsonAtomic(file, next);
+    return toSummary({ ...record, title: next.title ?? null, notes: next.notes ?? '' }, await this.hyperparameters(id));
+  }
+
+  /** Deletes a run folder. A run still training (a live process) is refused: stop it first. */
+  async delete(id: string): Promise<void> {
+    const record = await this.record(id);
+    if (record.status === 'running' || record.status === 'paused') {
+      throw new RunBusyError(`run "${id}" is ${record.status}: stop it before deleting it`);
+    }
+    await fs.rm(this.runDir(id), { recursive: true, force: true });
   }
 }
 
@@ -322,7 +359,7 @@ export function reconcileLiveness(record: RunRecord, alive: (pid: number) => boo
   };
 }
 
-function toSummary(r: RunRecord): RunSummary {
+function toSummary(r: RunRecord, h: Hyperparameters | null): RunSummary {
   return {
     id: r.id,
     createdAt: r.createdAt,
@@ -336,5 +373,11 @@ function toSummary(r: RunRecord): RunSummary {
     backend: r.backend.name,
     durationSeconds: r.durationSeconds,
     datasetId: r.dataset.id,
+    title: r.title ?? null,
+    notes: r.notes ?? '',
+    optimizer: h?.optimizer.class_name ?? null,
+    batchSize: h?.batch_size ?? null,
+    learningRate: h?.optimizer.config.learning_rate ?? null,
+    trainImages: r.counts.train + r.counts.validation,
   };
 }

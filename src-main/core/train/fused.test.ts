@@ -215,6 +215,39 @@ describe('fused native training step', () => {
     );
   });
 
+  it('covers DepthwiseConv2D and SeparableConv2D like tfjs: depth multipliers, strides, padding, bias or not, activations', async () => {
+    await compareWithTfjs(
+      spec([
+        L('DepthwiseConv2D', { kernel_size: [3, 3], padding: 'same', depth_multiplier: 2, activation: 'relu' }),
+        L('BatchNormalization', {}),
+        L('DepthwiseConv2D', { kernel_size: [3, 3], strides: [2, 2], use_bias: false, activation: 'tanh' }),
+        L('Flatten', {}),
+        L('Dense', { units: 5, activation: 'softmax' }),
+      ]),
+      { class_name: 'adam', config: { learning_rate: 1e-2 } },
+      3,
+    );
+    await compareWithTfjs(
+      spec([
+        L('SeparableConv2D', { filters: 4, kernel_size: [3, 3], padding: 'same', activation: 'relu' }),
+        L('MaxPooling2D', { pool_size: [2, 2] }),
+        L('SeparableConv2D', { filters: 3, kernel_size: [3, 2], strides: [2, 1], depth_multiplier: 2, activation: 'elu' }),
+        L('SeparableConv2D', { filters: 5, kernel_size: [1, 1], use_bias: false }),
+        L('GlobalAveragePooling2D', {}),
+        L('Dense', { units: 5, activation: 'softmax' }),
+      ]),
+      { class_name: 'adam', config: { learning_rate: 1e-2 } },
+      3,
+    );
+  });
+
+  it('dilated separable convolutions train too (tfjs cannot differentiate them): checked by central differences', async () => {
+    await checkByDifferences([
+      L('Conv2D', { filters: 2, kernel_size: [2, 2] }),
+      L('SeparableConv2D', { filters: 3, kernel_size: [2, 3], dilation_rate: [2, 1], depth_multiplier: 2, padding: 'same' }),
+    ]);
+  });
+
   it('matches tfjs with im2col + OpenBLAS convolutions too (machines without oneDNN)', async () => {
     loadAddon().useOneDnn(false);
     try {
@@ -370,8 +403,7 @@ describe('fused native training step', () => {
 
   it('declines what it does not cover, saying what', () => {
     const cases: [ModelSpec, OptimizerSpec, RegExp][] = [
-      [spec([L('DepthwiseConv2D', { kernel_size: [3, 3] }), L('Flatten', {}), L('Dense', { units: 5, activation: 'softmax' })]), { class_name: 'adam', config: { learning_rate: 1e-3 } }, /DepthwiseConv2D layers/],
-      [spec([L('SeparableConv2D', { filters: 2, kernel_size: [3, 3] }), L('Flatten', {}), L('Dense', { units: 5, activation: 'softmax' })]), { class_name: 'adam', config: { learning_rate: 1e-3 } }, /SeparableConv2D layers/],
+      [spec([L('DepthwiseConv2D', { kernel_size: [3, 3], dilation_rate: 2 }), L('Flatten', {}), L('Dense', { units: 5, activation: 'softmax' })]), { class_name: 'adam', config: { learning_rate: 1e-3 } }, /DepthwiseConv2D with dilation_rate \[2,2\] \(tfjs ignores it\)/],
       [spec([L('Flatten', {}), L('Dense', { units: 5, activation: 'sigmoid' })]), { class_name: 'adam', config: { learning_rate: 1e-3 } }, /needs a softmax output/],
       [spec([L('Flatten', {}), L('Dense', { units: 5, activation: 'softmax' }), L('Activation', { activation: 'softmax' })]), { class_name: 'adam', config: { learning_rate: 1e-3 } }, /softmax before the last layer/],
       [spec([L('Flatten', {}), L('Dense', { units: 5, trainable: false }), L('Activation', { activation: 'softmax' })]), { class_name: 'adam', config: { learning_rate: 1e-3 } }, /frozen/],

@@ -31,27 +31,56 @@ export interface FusedTrainer {
   pullFromModel(): void;
   /** Copies every weight of the trainer into the model. */
   pushToModel(): void;
+  /** Where the steps' time went since the last reset (the bench's split). */
+  profile(reset?: boolean): NativeProfile;
   /** Frees the native buffers (activations, gradients, optimizer slots) now rather than at garbage collection. */
   dispose(): void;
+}
+
+/** The layer categories of the native profile, in the addon's order (native/trainer.h, kProfileConv …). */
+export const PROFILE_CATEGORIES = ['convolutions', 'BatchNorm', 'pooling', 'Dense', 'activations, Dropout, Flatten, padding'] as const;
+export type ProfileCategory = (typeof PROFILE_CATEGORIES)[number];
+
+/** Wall-clock seconds inside the addon since the last reset, by layer category and pass. */
+export interface NativeProfile {
+  forward: Record<ProfileCategory, number>;
+  backward: Record<ProfileCategory, number>;
+  inference: Record<ProfileCategory, number>;
+  /** Softmax cross-entropy and its gradient. */
+  loss: number;
+  /** The optimizer update of every weight. */
+  optimizer: number;
+  steps: number;
+  imagesInferred: number;
+}
+
+function readProfile(lib: NativeAddon, handle: unknown, reset: boolean): NativeProfile {
+  const p = lib.trainerProfile(handle, reset);
+  const n = PROFILE_CATEGORIES.length;
+  const part = (at: number) => Object.fromEntries(PROFILE_CATEGORIES.map((c, i) => [c, p[at + i]!])) as Record<ProfileCategory, number>;
+  return { forward: part(0), backward: part(n), inference: part(2 * n), loss: p[3 * n]!, optimizer: p[3 * n + 1]!, steps: p[3 * n + 2]!, imagesInferred: p[3 * n + 3]! };
 }
 
 export type FusedPlan = { ok: true; trainer: FusedTrainer } | { ok: false; reason: string };
 
 class Unsupported extends Error {}
 
-function noExtras(layer: tf.layers.Layer, c: TfConfig): void {
+function noExtras(layer: tf.layers.Layer, c: TfConfig, inference: boolean): void {
+  if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') throw new Unsupported(`layer '${layer.name}': ${String(c.dataFormat)}`);
+  // Regularizers, constraints and frozen weights only change training; the inference pass runs them all.
+  if (inference) return;
   for (const key of ['kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'biasConstraint',
-    'betaRegularizer', 'gammaRegularizer', 'betaConstraint', 'gammaConstraint']) {
+    'betaRegularizer', 'gammaRegularizer', 'betaConstraint', 'gammaConstraint', 'depthwiseRegularizer', 'pointwiseRegularizer',
+    'depthwiseConstraint', 'pointwiseConstraint']) {
     if (c[key] !== null && c[key] !== undefined) throw new Unsupported(`layer '${layer.name}': ${key}`);
   }
   if (!layer.trainable) throw new Unsupported(`layer '${layer.name}' is frozen (trainable: false)`);
-  if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') throw new Unsupported(`layer '${layer.name}': ${String(c.dataFormat)}`);
 }
 
 /** The addon's code list for one tfjs layer (see native/trainer.cc), from its layer definition; or throws Unsupported. */
-function encode(layer: tf.layers.Layer, last: boolean): number[] {
+function encode(layer: tf.layers.Layer, last: boolean, inference = false): number[] {
   const c = layer.getConfig() as TfConfig;
-  noExtras(layer, c);
+  noExtras(layer, c, inference);
   const core = layerCoreFor(layer.getClassName());
   if (!core) throw new Unsupported(`${layer.getClassName()} layers`);
   if ('unsupported' in core.fused) throw new Unsupported(core.fused.unsupported);
@@ -101,6 +130,10 @@ class NativeFusedTrainer implements FusedTrainer {
     });
   }
 
+  profile(reset = false): NativeProfile {
+    return readProfile(this.lib, this.handle, reset);
+  }
+
   dispose(): void {
     this.lib.trainerDispose(this.handle);
   }
@@ -118,6 +151,22 @@ class NativeFusedTrainer implements FusedTrainer {
       tf.dispose(next);
     });
   }
+}
+
+/** The addon computes every shape itself: it must agree with tfjs on each layer's output and weights (else why not). */
+function layoutMismatch(lib: NativeAddon, handle: unknown, layers: tf.layers.Layer[]): string | null {
+  const layout = lib.trainerLayout(handle);
+  for (let i = 0; i < layers.length; i++) {
+    const layer = layers[i]!;
+    const shape = (layer.outputShape as (number | null)[]).slice(1);
+    const size = shape.reduce<number>((a, d) => a * (d ?? 0), 1);
+    const mine = layout[i]!;
+    const sizes = layer.getWeights().map((w) => w.size);
+    if (mine.shape.reduce((a, d) => a * d, 1) !== size || JSON.stringify(mine.params) !== JSON.stringify(sizes)) {
+      return `layer '${layer.name}': the fused step computed output ${mine.shape} / weights ${mine.params}, tfjs ${shape} / ${sizes}`;
+    }
+  }
+  return null;
 }
 
 /**
@@ -149,20 +198,73 @@ export function createFusedTrainer(model: tf.LayersModel, optimizer: OptimizerSp
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };
   }
-  // The addon computes every shape itself: it must agree with tfjs on each layer's output and weights.
-  const layout = lib.trainerLayout(handle);
-  for (let i = 0; i < layers.length; i++) {
-    const layer = layers[i]!;
-    const shape = (layer.outputShape as (number | null)[]).slice(1);
-    const size = shape.reduce<number>((a, d) => a * (d ?? 0), 1);
-    const mine = layout[i]!;
-    const sizes = layer.getWeights().map((w) => w.size);
-    if (mine.shape.reduce((a, d) => a * d, 1) !== size || JSON.stringify(mine.params) !== JSON.stringify(sizes)) {
-      lib.trainerDispose(handle);
-      return { ok: false, reason: `layer '${layer.name}': the fused step computed output ${mine.shape} / weights ${mine.params}, tfjs ${shape} / ${sizes}` };
-    }
+  const mismatch = layoutMismatch(lib, handle, layers);
+  if (mismatch) {
+    lib.trainerDispose(handle);
+    return { ok: false, reason: mismatch };
   }
   const trainer = new NativeFusedTrainer(lib, handle, layers, convolutions);
   trainer.pullFromModel();
   return { ok: true, trainer };
+}
+
+// ---- the inference pass (native/trainer.cc, Trainer::Infer): validation, evaluation, predict and export checks
+
+/** A model's inference pass in native code (BatchNorm on moving statistics, Dropout off), as tfjs' predict(). */
+export interface NativeForward {
+  readonly description: string;
+  /** Writes the outputs of `n` images (NHWC, scaled) into `y` (n × outputs). Uses the weights of the last `pullFromModel`. */
+  infer(x: Float32Array, n: number, y: Float32Array): void;
+  /** Copies every weight of the model into the native pass. */
+  pullFromModel(): void;
+  /** Where the inference time went since the last reset. */
+  profile(reset?: boolean): NativeProfile;
+  dispose(): void;
+}
+
+export type NativeForwardPlan = { ok: true; forward: NativeForward } | { ok: false; reason: string };
+
+/**
+ * The native inference pass for `model` when the native backend is active and the fused step's encoding covers
+ * every layer (frozen layers, regularizers and any output activation included: they only matter to training);
+ * else why not. Its weights are the model's at creation. `CNN_WORKBENCH_FUSED=0` turns it off too.
+ */
+export function createNativeForward(model: tf.LayersModel, backend: BackendInfo | null): NativeForwardPlan {
+  if (process.env.CNN_WORKBENCH_FUSED === '0') return { ok: false, reason: 'CNN_WORKBENCH_FUSED=0' };
+  if (backend?.name !== 'native') return { ok: false, reason: `the ${backend?.name ?? 'default'} backend predicts through tfjs` };
+  const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
+  const input = model.inputs[0]?.shape.slice(1) ?? [];
+  if (model.inputs.length !== 1 || model.outputs.length !== 1 || input.length !== 3 || input.some((d) => typeof d !== 'number'))
+    return { ok: false, reason: 'the native pass needs one image input [h, w, c] and one output' };
+  let codes: number[][];
+  try {
+    codes = layers.map((l, i) => encode(l, i === layers.length - 1, true));
+  } catch (err) {
+    if (err instanceof Unsupported) return { ok: false, reason: `the native pass does not cover ${err.message}` };
+    throw err;
+  }
+  const lib = loadAddon();
+  let handle: unknown;
+  try {
+    // maxBatch 1: the training buffers stay tiny; Infer works in chunks in buffers of its own. Adam's codes are unused.
+    handle = lib.trainerCreate(codes, input as number[], 1, [1, 0.9, 0.999, 1e-7], 0);
+  } catch (err) {
+    return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+  }
+  const mismatch = layoutMismatch(lib, handle, layers);
+  const uncovered = mismatch ? -1 : lib.trainerInferCheck(handle);
+  if (mismatch || uncovered >= 0) {
+    lib.trainerDispose(handle);
+    return { ok: false, reason: mismatch ?? `the native pass does not cover ${layers[uncovered]!.getClassName()} layers` };
+  }
+  const convolutions = lib.info().convolutions || 'im2col + OpenBLAS';
+  const forward: NativeForward = {
+    description: `native inference pass (${convolutions} convolutions, BatchNorm folded into them)`,
+    infer: (x, n, y) => lib.trainerInfer(handle, x, n, y),
+    pullFromModel: () => layers.forEach((layer, i) => layer.getWeights().forEach((w, j) => lib.trainerParam(handle, i, j, w.dataSync() as Float32Array, true))),
+    profile: (reset = false) => readProfile(lib, handle, reset),
+    dispose: () => lib.trainerDispose(handle),
+  };
+  forward.pullFromModel();
+  return { ok: true, forward };
 }

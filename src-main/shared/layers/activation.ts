@@ -14,5 +14,6 @@ export const activation = defineLayer({
   fields: [activationField('linear', true)],
   infer: sameShape,
   resolve: (r): ActivationConfig => ({ activation: r.activation() }),
-  caption: (c) => (typeof c.activation === 'string' ? c.activation : ''),
+  // An Activation without `activation` is Keras' linear one: say so rather than show nothing.
+  caption: (c) => (typeof c.activation === 'string' ? c.activation : 'linear'),
 });

@@ -17,5 +17,5 @@ export const inputLayer = defineLayer({
   // The validator reads shape / batch_shape / batch_input_shape itself (it needs the raw config).
   infer: () => ({ output: null, params: 0, nonTrainable: 0 }),
   resolve: (read): InputLayerConfig => ({ shape: read.ints('shape') }),
-  caption: (c) => (Array.isArray(c.shape) ? c.shape.join('×') : ''),
+  caption: (c) => (Array.isArray(c.shape) ? `(${c.shape.join(', ')})` : ''),
 });

@@ -224,7 +224,6 @@ export function channelsAxisOnly(ctx: InferContext, input: Shape): void {
 
 // ---------------------------------------------------------------- captions
 
-const pairText = (v: unknown): string => (Array.isArray(v) ? (v[0] === v[1] ? String(v[0]) : v.join('×')) : String(v));
 /** "3×3" for a kernel/pool size given as n or [h, w]. */
 export const sizeText = (v: unknown): string => (Array.isArray(v) ? `${v[0]}×${v[1]}` : `${String(v)}×${String(v)}`);
 /** A config value for a caption, with the field's default when it is omitted. */
@@ -234,13 +233,15 @@ export function captionValue(fields: readonly FieldDescriptor[], config: Readonl
   const d = fields.find((f) => f.name === field);
   return d?.required ? undefined : d?.default;
 }
-/** Caption parts for a strided window: "stride 2" unless 1, "same" unless valid. */
+/** Caption parts for a window: "stride 2×2" and "dilation 2×2" unless 1, the padding when given. */
 export function windowCaption(fields: readonly FieldDescriptor[], config: Readonly<Record<string, unknown>>): string[] {
   const parts: string[] = [];
+  const isOne = (v: unknown) => v === 1 || (Array.isArray(v) && v.every((x) => x === 1));
   const s = captionValue(fields, config, 'strides');
-  if (s !== null && s !== undefined && pairText(s) !== '1') parts.push(`stride ${pairText(s)}`);
-  const p = captionValue(fields, config, 'padding');
-  if (p === 'same') parts.push('same');
+  if (s !== null && s !== undefined && !isOne(s)) parts.push(`stride ${sizeText(s)}`);
+  const d = captionValue(fields, config, 'dilation_rate');
+  if (d !== null && d !== undefined && !isOne(d)) parts.push(`dilation ${sizeText(d)}`);
+  if (typeof config.padding === 'string') parts.push(config.padding);
   return parts;
 }
 /** Caption part for an activation other than linear. */

@@ -21,7 +21,7 @@ const pooling = <K extends 'MaxPooling2D' | 'AveragePooling2D'>(className: K, na
       return { output: [oh, ow, c], params: 0, nonTrainable: 0 };
     },
     resolve: (r): Pooling2DConfig => ({ pool_size: r.pair('pool_size'), strides: r.pair('strides'), padding: r.str('padding', ['valid', 'same']) }),
-    caption: (c) => [sizeText(c.pool_size ?? 2), ...windowCaption(poolFields, c)].join(' '),
+    caption: (c) => [`pool ${sizeText(c.pool_size ?? 2)}`, ...windowCaption(poolFields, c)].join(' '),
   });
 
 export const maxPooling2d = pooling('MaxPooling2D', 'max_pooling2d', 'Keeps the largest value of each window: halves the image at 2×2.');

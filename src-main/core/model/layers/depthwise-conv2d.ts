@@ -1,6 +1,7 @@
 /** DepthwiseConv2D's core half (its fields and shapes: shared/layers/depthwise-conv2d.ts). */
 import * as tf from '@tensorflow/tfjs';
 import { activationArgs, convArgs, convOnnx, tfConvWindow, depthMultiplierArgs, useBiasArgs } from './conv-common';
+import { fusedDepthwise } from './fused-codes';
 import { defineCore } from './kit';
 
 export const depthwiseConv2dCore = defineCore<'DepthwiseConv2D'>({
@@ -14,5 +15,5 @@ export const depthwiseConv2dCore = defineCore<'DepthwiseConv2D'>({
   kerasArgs: (c, layer) => [...convArgs(c, layer.name), ...depthMultiplierArgs(c), ...activationArgs(c), ...useBiasArgs(c)],
   rFunction: 'layer_depthwise_conv_2d',
   onnx: (step) => convOnnx(step, 'depthwise'),
-  fused: { unsupported: 'DepthwiseConv2D layers' },
+  fused: { encode: fusedDepthwise },
 });

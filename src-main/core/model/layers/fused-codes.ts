@@ -24,7 +24,27 @@ export const FUSED = {
   LEAKY_RELU: 13,
   GROUP_NORM: 14,
   RELU: 15,
+  DEPTHWISE: 16,
+  SEPARABLE: 17,
 } as const;
+
+/**
+ * DepthwiseConv2D [16, depthMultiplier, kh, kw, sh, sw, dh, dw, same, useBias, act] and SeparableConv2D [17, filters,
+ * …the same]. tfjs-layers' DepthwiseConv2D runs without its dilation_rate (it passes null): matching Keras would
+ * disagree with the same model's tfjs outputs, so a dilated one stays on tfjs.
+ */
+export function fusedDepthwise(layer: tf.layers.Layer, c: TfConfig, last: boolean): number[] {
+  const [kh, kw] = fusedPair(c.kernelSize);
+  const [sh, sw] = fusedPair(c.strides);
+  const [dh, dw] = fusedPair(c.dilationRate ?? 1);
+  const depthwise = layer.getClassName() === 'DepthwiseConv2D';
+  if (depthwise && (dh !== 1 || dw !== 1))
+    throw new FusedUnsupported(`layer '${layer.name}': DepthwiseConv2D with dilation_rate ${JSON.stringify(c.dilationRate)} (tfjs ignores it)`);
+  const act = fusedActivation(layer, c, last);
+  if (act === FUSED_ACTIVATION.softmax) throw new FusedUnsupported(`layer '${layer.name}': softmax on a convolution`);
+  const geometry = [Number(c.depthMultiplier ?? 1), kh, kw, sh, sw, dh, dw, c.padding === 'same' ? 1 : 0, c.useBias === false ? 0 : 1, act];
+  return depthwise ? [FUSED.DEPTHWISE, ...geometry] : [FUSED.SEPARABLE, Number(c.filters), ...geometry];
+}
 
 export const FUSED_ACTIVATION: Readonly<Record<string, number>> = { linear: 0, relu: 1, softmax: 2, elu: 3, selu: 4, gelu: 5, swish: 6, sigmoid: 7, tanh: 8 };
 

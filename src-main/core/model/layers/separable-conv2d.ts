@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Int } from '../../export/keras-args';
 import { activationArgs, convArgs, convOnnx, tfConvWindow, depthMultiplierArgs, useBiasArgs } from './conv-common';
+import { fusedDepthwise } from './fused-codes';
 import { defineCore } from './kit';
 
 export const separableConv2dCore = defineCore<'SeparableConv2D'>({
@@ -23,5 +24,5 @@ export const separableConv2dCore = defineCore<'SeparableConv2D'>({
   kerasArgs: (c, layer) => [['filters', new Int(Number(c.filters))], ...convArgs(c, layer.name), ...depthMultiplierArgs(c), ...activationArgs(c), ...useBiasArgs(c)],
   rFunction: 'layer_separable_conv_2d',
   onnx: (step) => convOnnx(step, 'separable'),
-  fused: { unsupported: 'SeparableConv2D layers' },
+  fused: { encode: fusedDepthwise },
 });

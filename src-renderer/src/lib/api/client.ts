@@ -3,7 +3,7 @@
  * exists, else a WebSocket client to the browser-mode server that served this page — the same typed
  * `WorkbenchApi` either way, so no component knows which it talks to.
  */
-import type { WorkbenchApi } from '../../../../src-main/shared/contract';
+import type { WorkbenchApi } from '$shared/contract';
 import { createSocketApi, type SocketLike } from './socket-client';
 
 const TOKEN_KEY = 'cnn-workbench-token';

@@ -3,8 +3,8 @@
  * call, pushed events dispatched to listeners, and reconnection with backoff when the socket drops.
  * Independent of the DOM so Node tests can drive it with the `ws` package against the real server.
  */
-import { API_EVENTS, API_METHODS, type EventChannel, type ServiceName } from '../../../../src-main/shared/channels';
-import type { WireError, WorkbenchApi } from '../../../../src-main/shared/contract';
+import { API_EVENTS, API_METHODS, type EventChannel, type ServiceName } from '$shared/channels';
+import type { WireError, WorkbenchApi } from '$shared/contract';
 
 /** The part of the browser `WebSocket` this client uses (the `ws` package's client has it too). */
 export interface SocketLike {

@@ -48,7 +48,8 @@ export interface LineChartModel {
 export const MARKER_COLORS: Record<Marker['kind'], string> = {
   lr_reduced: '#7c3aed',
   early_stop: '#dc2626',
-  best: '#ca8a04',
+  // Amber dark enough for the star beside text (4.9:1 on white).
+  best: '#a16207',
 };
 
 const MARKER_SHORT: Record<Marker['kind'], string> = { lr_reduced: 'LR↓', early_stop: 'stop', best: 'best' };
@@ -62,9 +63,11 @@ function markerPlugin(markers: () => Marker[]): Plugin<'line'> {
       const { top, bottom, left, right } = chart.chartArea;
       const ctx = chart.ctx;
       ctx.save();
-      ctx.font = '11px system-ui, sans-serif';
+      ctx.font = '12px system-ui, sans-serif';
       ctx.textAlign = 'center';
       // Markers of the same epoch (an LR reduction and the early stop often coincide) stack their tags.
+      // A scratch map for one draw call, not state: nothing reactive reads it.
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity
       const tagsAt = new Map<number, number>();
       for (const m of markers()) {
         const px = x.getPixelForValue(m.x);

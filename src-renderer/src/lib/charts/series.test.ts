@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { EpochResult } from '../../../../src-main/shared/contract';
+import type { EpochResult } from '$shared/contract';
 import { batchX, bestEpochs, ema, epochSeries, eventMarkers, formatLr, thin } from './series';
 
 function epoch(n: number, over: Partial<EpochResult> = {}): EpochResult {

@@ -2,7 +2,7 @@
  * Plain-data helpers that turn training records into chart series. No chart.js and no runes here, so they
  * can be unit-tested in Node and reused by the live dashboard, a saved run and a comparison.
  */
-import type { BatchProgress, EpochEvent, EpochResult } from '../../../../src-main/shared/contract';
+import type { BatchProgress, EpochEvent, EpochResult } from '$shared/contract';
 
 /** One point on a curve: x is in epochs (fractional for per-batch samples), y the metric. */
 export interface Point {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LAYER_FIELDS, COMMON_LAYER_FIELDS } from '../../../../src-main/shared/layer-fields';
-import type { FieldDescriptor } from '../../../../src-main/shared/spec';
+import { LAYER_FIELDS, COMMON_LAYER_FIELDS } from '$shared/layer-fields';
+import type { FieldDescriptor } from '$shared/spec';
 import { fieldPlaceholder, formatFieldValue, parseFieldInput, starterConfig } from './field-input';
 
 const field = (cls: keyof typeof LAYER_FIELDS, name: string): FieldDescriptor => {

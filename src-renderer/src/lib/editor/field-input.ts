@@ -3,7 +3,7 @@
  * here (is it a whole number, a pair, a shape); ranges and shape compatibility are the core's job and come back
  * through the live summary, so every semantic message has one author and points at its layer.
  */
-import type { FieldDescriptor, FieldValue } from '../../../../src-main/shared/spec';
+import type { FieldDescriptor, FieldValue } from '$shared/spec';
 
 /** Parse outcome: a value to store, `undefined` to omit the field (Keras default), or a reason. */
 export type FieldParse = { ok: true; value: FieldValue | undefined } | { ok: false; error: string };

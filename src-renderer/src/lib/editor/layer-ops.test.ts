@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { LayerSpec, ModelSpec } from '../../../../src-main/shared/spec';
+import type { LayerSpec, ModelSpec } from '$shared/spec';
 import { autoNames, duplicateLayer, emptySpec, freeName, insertLayer, moveLayer, removeLayer, setLayerField } from './layer-ops';
 
 function threeLayers(): ModelSpec {

@@ -2,9 +2,9 @@
  * Pure edits of a model spec: each takes a spec and returns a new one, never mutating its input, so the
  * undo history can keep the old object as its snapshot.
  */
-import { SPEC_FORMAT_VERSION } from '../../../../src-main/shared/spec';
-import type { LayerConfig, LayerSpec, ModelSpec } from '../../../../src-main/shared/spec';
-import { kerasLayerNames } from '../../../../src-main/shared/layer-names';
+import { SPEC_FORMAT_VERSION } from '$shared/spec';
+import type { LayerConfig, LayerSpec, ModelSpec } from '$shared/spec';
+import { kerasLayerNames } from '$shared/layer-names';
 
 /** A deep copy that is also safe on Svelte `$state` proxies (structuredClone rejects those). */
 export function cloneSpec(spec: ModelSpec): ModelSpec {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LESSON_HYPERPARAMETERS } from '../../../../src-main/shared/spec';
-import type { Project } from '../../../../src-main/shared/contract';
+import { LESSON_HYPERPARAMETERS } from '$shared/spec';
+import type { Project } from '$shared/contract';
 import { emptySpec } from './layer-ops';
 import { parseProjectFile, projectFileName, serializeProject } from './project-file';
 

@@ -3,8 +3,8 @@
  * and opens one through a file input). Only the envelope is checked here; layer-level problems are the core's
  * job and show up in the live summary like any other edit.
  */
-import { LAYER_CLASS_NAMES, OPTIMIZER_NAMES, SPEC_FORMAT_VERSION } from '../../../../src-main/shared/spec';
-import type { Project } from '../../../../src-main/shared/contract';
+import { LAYER_CLASS_NAMES, OPTIMIZER_NAMES, SPEC_FORMAT_VERSION } from '$shared/spec';
+import type { Project } from '$shared/contract';
 
 /** Raised for a project file that cannot be used; the message names the file and the field. */
 export class ProjectFileError extends Error {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LESSON_HYPERPARAMETERS } from '../../../../src-main/shared/spec';
+import { LESSON_HYPERPARAMETERS } from '$shared/spec';
 import { checkDraft, toDraft } from './draft';
 
 test("the lesson's hyperparameters survive the round trip through the form", () => {
@@ -14,7 +14,7 @@ test('invalid values are refused with a reason naming the field and the value', 
   const d = toDraft(LESSON_HYPERPARAMETERS);
   const check = checkDraft({ ...d, batch_size: '12.5', learning_rate: '0', validation_split: '1', rlr_factor: '1.5', epochs: '' });
   assert.equal(check.value, null);
-  assert.equal(check.errors.batch_size, 'batch size must be a whole number ≥ 1, received "12.5"');
+  assert.equal(check.errors.batch_size, 'batch size must be a whole number in [1, 16384], received "12.5"');
   assert.equal(check.errors.learning_rate, 'learning rate must be a number > 0, received "0"');
   assert.equal(check.errors.validation_split, 'validation split must be a number in [0, 1), received "1"');
   assert.equal(check.errors.rlr_factor, 'factor must be a number in (0, 1), received "1.5"');
@@ -56,6 +56,26 @@ test('image limits are optional whole numbers', () => {
   assert.equal(ok.value?.limitTrain, 2000);
   assert.equal(ok.value?.limitTest, 500);
   assert.match(checkDraft({ ...d, limit_train: '0' }).errors.limit_train ?? '', /whole number ≥ 1, received "0"/);
+});
+
+test('absurd values: refused where a run cannot finish or fit, warned with the reason where it merely hurts', () => {
+  const d = toDraft(LESSON_HYPERPARAMETERS);
+  const refused = checkDraft({ ...d, epochs: '1e9', batch_size: '100000', momentum: '1.5', optimizer: 'sgd' });
+  assert.equal(refused.value, null);
+  assert.equal(refused.errors.epochs, 'epochs must be a whole number in [1, 100000], received "1e9"');
+  assert.equal(refused.errors.batch_size, 'batch size must be a whole number in [1, 16384], received "100000"');
+  assert.equal(refused.errors.momentum, 'momentum must be a number in [0, 1), received "1.5"');
+
+  const warned = checkDraft({ ...d, learning_rate: '5', epochs: '5000', batch_size: '4096', limit_train: '70000' }, { trainImages: 60000, testImages: 10000 });
+  assert.ok(warned.value, 'warnings do not block');
+  assert.match(warned.warnings.learning_rate ?? '', /very high for adam.*diverge/);
+  assert.match(warned.warnings.epochs ?? '', /5,000 epochs/);
+  assert.match(warned.warnings.batch_size ?? '', /memory/);
+  assert.match(warned.warnings.limit_train ?? '', /only 60,000 training images/);
+
+  const tiny = checkDraft({ ...d, batch_size: '512', limit_train: '300' }, { trainImages: 60000 });
+  assert.match(tiny.warnings.batch_size ?? '', /more than the 270 training images/);
+  assert.deepEqual(checkDraft(d, { trainImages: 60000, testImages: 10000 }).warnings, {}, "the lesson's values draw no warning");
 });
 
 test('momentum 1.5 is refused by the form as by the core (one rule per optimizer field)', () => {

@@ -5,9 +5,9 @@
  * Rules follow what Keras itself accepts (e.g. ReduceLROnPlateau raises on factor ≥ 1), plus one that Keras
  * only discovers at the end of the first epoch: a `val_*` monitor with no validation split.
  */
-import type { Hyperparameters, MonitorMode, MonitorName, OptimizerName } from '../../../../src-main/shared/spec';
-import { OPTIMIZER_NAMES } from '../../../../src-main/shared/spec';
-import { OPTIMIZER_FIELD_RULES, OPTIMIZERS, type OptimizerField } from '../../../../src-main/shared/optimizers';
+import type { Hyperparameters, MonitorMode, MonitorName, OptimizerName } from '$shared/spec';
+import { OPTIMIZER_NAMES } from '$shared/spec';
+import { OPTIMIZER_FIELD_RULES, OPTIMIZERS, type OptimizerField } from '$shared/optimizers';
 
 /** Everything the form edits, flat, as typed. Optional optimizer fields left empty take Keras' defaults. */
 export interface HyperparameterDraft {
@@ -56,7 +56,23 @@ export interface ParsedDraft {
 export interface DraftCheck {
   value: ParsedDraft | null;
   errors: Partial<Record<DraftField, string>>;
+  /** Values that run but are probably not meant (1e9 epochs, learning rate 5): said, not refused. */
+  warnings: Partial<Record<DraftField, string>>;
 }
+
+/** What the form knows beyond itself: the chosen dataset's size. */
+export interface DraftContext {
+  trainImages?: number | null;
+  testImages?: number | null;
+}
+
+/**
+ * Past these a run cannot finish or cannot fit: a batch's activations grow with its size (the lesson's CNN
+ * needs ~90 KB per image in its first convolution alone, so 16,384 images is ~1.5 GB), and a million
+ * epochs of even 100 images is years on a CPU.
+ */
+export const MAX_BATCH_SIZE = 16_384;
+export const MAX_EPOCHS = 100_000;
 
 /** Which optional fields each optimizer takes, with Keras' defaults (shown as placeholders): from shared/optimizers.ts. */
 export const OPTIMIZER_FIELDS: Record<OptimizerName, Partial<Record<OptimizerField, number | boolean>>> = Object.fromEntries(
@@ -188,8 +204,8 @@ const RULES: Partial<Record<DraftField, Rule>> = {
   momentum: optimizerRule('momentum'),
   rho: optimizerRule('rho'),
   initial_accumulator_value: optimizerRule('initial_accumulator_value'),
-  batch_size: { integer: true, min: 1 },
-  epochs: { integer: true, min: 1 },
+  batch_size: { integer: true, min: 1, max: MAX_BATCH_SIZE },
+  epochs: { integer: true, min: 1, max: MAX_EPOCHS },
   validation_split: { min: 0, max: 1, maxExclusive: true },
   // The core seeds a 32-bit generator and refuses larger seeds: say so here, not after pressing Train.
   seed: { integer: true, min: 0, max: 2 ** 32 - 1 },
@@ -205,8 +221,9 @@ const RULES: Partial<Record<DraftField, Rule>> = {
 };
 
 /** Check a whole draft: only fields that apply (the chosen optimizer's, enabled callbacks') are checked. */
-export function checkDraft(d: HyperparameterDraft): DraftCheck {
+export function checkDraft(d: HyperparameterDraft, context: DraftContext = {}): DraftCheck {
   const errors: Partial<Record<DraftField, string>> = {};
+  const warnings: Partial<Record<DraftField, string>> = {};
   const num = (field: DraftField): number | undefined => {
     const rule = RULES[field];
     const raw = d[field];
@@ -267,6 +284,44 @@ export function checkDraft(d: HyperparameterDraft): DraftCheck {
   };
   const limitTrain = num('limit_train') ?? null;
   const limitTest = num('limit_test') ?? null;
-  if (Object.keys(errors).length > 0) return { value: null, errors };
-  return { value: { hyperparameters, limitTrain, limitTest }, errors };
+  warn(d, hyperparameters, { limitTrain, limitTest }, context, errors, warnings);
+  if (Object.keys(errors).length > 0) return { value: null, errors, warnings };
+  return { value: { hyperparameters, limitTrain, limitTest }, errors, warnings };
+}
+
+const count = (n: number): string => n.toLocaleString('en-US');
+
+/** Warnings for values that run but are probably not meant; each says why. Only fields without an error. */
+function warn(
+  d: HyperparameterDraft,
+  h: Hyperparameters,
+  limits: { limitTrain: number | null; limitTest: number | null },
+  context: DraftContext,
+  errors: Partial<Record<DraftField, string>>,
+  warnings: Partial<Record<DraftField, string>>,
+): void {
+  const say = (field: DraftField, message: string): void => {
+    if (!errors[field]) warnings[field] = message;
+  };
+  const lr = h.optimizer.config.learning_rate;
+  const adaptive = d.optimizer !== 'sgd';
+  if (lr > (adaptive ? 0.1 : 1)) {
+    say('learning_rate', `${lr} is very high for ${d.optimizer} (its default is ${adaptive ? '0.001' : '0.01'}): the loss will likely diverge to NaN`);
+  }
+  if (h.epochs > 1000) say('epochs', `${count(h.epochs)} epochs is far beyond a lesson's 10–100: see the time estimate next to Train`);
+  const trainImages = context.trainImages ?? null;
+  const available = trainImages === null ? null : Math.min(trainImages, limits.limitTrain ?? Infinity);
+  const fitImages = available === null ? null : Math.floor(available * (1 - (Number.isFinite(h.validation_split) ? h.validation_split : 0)));
+  if (fitImages !== null && h.batch_size > fitImages) {
+    say('batch_size', `batch size ${count(h.batch_size)} is more than the ${count(fitImages)} training images: each epoch is one partial batch`);
+  } else if (h.batch_size > 1024) {
+    say('batch_size', `batch size ${count(h.batch_size)} needs much memory and usually generalises worse (Keras' default is 32)`);
+  }
+  if (trainImages !== null && limits.limitTrain !== null && limits.limitTrain > trainImages) {
+    say('limit_train', `the dataset has only ${count(trainImages)} training images: all of them are used`);
+  }
+  const testImages = context.testImages ?? null;
+  if (testImages !== null && limits.limitTest !== null && limits.limitTest > testImages) {
+    say('limit_test', `the dataset has only ${count(testImages)} test images: all of them are used`);
+  }
 }

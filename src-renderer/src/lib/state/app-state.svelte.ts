@@ -5,12 +5,13 @@
  * holds them and what is truly global: the current view, the connection to the services, the backend,
  * the dataset list and the templates.
  */
-import type { BackendInfo, DatasetInfo, MenuCommand, WorkbenchApi } from '../../../../src-main/shared/contract';
-import type { ModelSpec } from '../../../../src-main/shared/spec';
+import type { BackendInfo, DatasetInfo, MenuCommand, WorkbenchApi } from '$shared/contract';
+import type { ModelSpec } from '$shared/spec';
 import { getApi } from '../api/client';
 import { DEFAULT_DATASET_ID, ProjectState } from './project.svelte';
 import { openProject, saveProject } from './project-io';
 import { TrainingState } from './training.svelte';
+import { timeOf } from './clock';
 import { RunsState } from './runs.svelte';
 import { requestExport } from './model-export.svelte';
 
@@ -75,6 +76,11 @@ export class AppState {
    */
   async connect(): Promise<void> {
     this.connection = 'connecting';
+    // The previous session's work first (autosave), so the startup model never replaces it.
+    if (this.project.pristine && this.project.restore()) {
+      const at = this.project.restoredAt ? timeOf(this.project.restoredAt) : '';
+      this.say('info', `Restored your work from this browser${at ? ` (last change at ${at})` : ''}.`);
+    }
     this.project.scheduleSummary();
     let api: WorkbenchApi;
     try {
@@ -88,6 +94,8 @@ export class AppState {
     const slow = setTimeout(() => {
       if (this.connection === 'connecting') this.connection = 'slow';
     }, SLOW_AFTER_MS);
+    // A run in flight (started before a reload, or by another window) is followed at once, paused included.
+    void this.training.attach();
     const [backend, datasets, templates] = await Promise.allSettled([api.training.getBackend(), api.datasets.listDatasets(), api.model.listTemplates()]);
     clearTimeout(slow);
     const failures: string[] = [];
@@ -95,8 +103,9 @@ export class AppState {
     else failures.push(`backend: ${messageOf(backend.reason)}`);
     if (datasets.status === 'fulfilled') {
       this.datasets = datasets.value;
+      this.project.datasets = datasets.value;
       const current = this.project.datasetId;
-      if (!current || !datasets.value.some((d) => d.id === current)) {
+      if (!current || (datasets.value.length > 0 && !datasets.value.some((d) => d.id === current))) {
         this.project.datasetId = datasets.value.find((d) => d.id === DEFAULT_DATASET_ID)?.id ?? datasets.value[0]?.id ?? null;
       }
     } else failures.push(`datasets: ${messageOf(datasets.reason)}`);
@@ -128,6 +137,8 @@ export class AppState {
     };
   }
 
+  // Handlers are looked up when a command arrives, never rendered: a plain Map is enough.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   #menuHandlers = new Map<MenuCommand, () => void>();
   #menuSubscribed = false;
 
@@ -198,6 +209,7 @@ export class AppState {
   /** Re-read the dataset list (after an import). */
   async refreshDatasets(): Promise<void> {
     this.datasets = await this.api().datasets.listDatasets();
+    this.project.datasets = this.datasets;
   }
 
   /** Show a status message; errors stay until replaced, info fades after a few seconds. */

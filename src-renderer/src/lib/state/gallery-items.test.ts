@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Evaluation } from '../../../../src-main/shared/contract';
+import type { Evaluation } from '$shared/contract';
 import { galleryItems } from './gallery-items';
 
 const p = (index: number, truth: number, predicted: number, probabilities: number[]) => ({ index, truth, predicted, probabilities });

@@ -3,7 +3,7 @@
  * off-diagonal cell the most confident mistakes, for a diagonal cell the correct predictions the model was
  * least sure of. Pure, so the component stays a view.
  */
-import type { Evaluation } from '../../../../src-main/shared/contract';
+import type { Evaluation } from '$shared/contract';
 
 export type Prediction = Evaluation['misclassified'][number];
 

@@ -3,7 +3,7 @@
  * Open reads a file picked in an `<input type=file>` and Save downloads the JSON when the service returns no
  * path. Lives outside the toolbar so the application menu (Electron) can run the same commands.
  */
-import type { Project } from '../../../../src-main/shared/contract';
+import type { Project } from '$shared/contract';
 import { parseProjectFile, projectFileName, serializeProject } from '../editor/project-file';
 import type { AppState } from './app-state.svelte';
 
@@ -54,8 +54,13 @@ export async function saveProject(app: AppState): Promise<void> {
   const data = app.project.toProject();
   try {
     const path = await app.api().projects.saveProject(data);
-    if (path) app.say('info', `Saved to ${path}`);
-    else if (app.api().kind === 'browser') download(app, data);
+    if (path) {
+      app.project.markSaved();
+      app.say('info', `Saved to ${path}`);
+    } else if (app.api().kind === 'browser') {
+      download(app, data);
+      app.project.markSaved();
+    }
   } catch (e) {
     app.say('error', `Could not save the project: ${messageOf(e)}`);
   }

@@ -6,15 +6,28 @@
  * The spec is `$state.raw` and only ever replaced, never mutated: every edit goes through a pure function of
  * `lib/editor/layer-ops`, so the previous object can be kept as the undo snapshot as-is.
  */
-import type { Project, TrainingRequest, WorkbenchApi } from '../../../../src-main/shared/contract';
-import { LESSON_HYPERPARAMETERS, SPEC_FORMAT_VERSION } from '../../../../src-main/shared/spec';
-import type { Hyperparameters, LayerClassName, ModelSpec, SpecIssue, SpecSummary } from '../../../../src-main/shared/spec';
-import { LAYER_FIELDS } from '../../../../src-main/shared/layer-fields';
+import type { DatasetInfo, Project, TrainingRequest, WorkbenchApi } from '$shared/contract';
+import { LESSON_HYPERPARAMETERS, SPEC_FORMAT_VERSION } from '$shared/spec';
+import type { Hyperparameters, LayerClassName, ModelSpec, SpecIssue, SpecSummary } from '$shared/spec';
+import { LAYER_FIELDS } from '$shared/layer-fields';
 import { History } from '../editor/history';
 import { cloneSpec, duplicateLayer, emptySpec, insertLayer, moveLayer, removeLayer, setLayerField, setModelName } from '../editor/layer-ops';
 import { starterConfig } from '../editor/field-input';
 import { checkDraft, toDraft } from '../hyperparameters/draft';
 import type { DraftField, HyperparameterDraft } from '../hyperparameters/draft';
+import { AUTOSAVE_KEY, parseAutosave, serializeAutosave } from './autosave';
+import { nowIso } from './clock';
+
+/** Text in a layer field that is not a value yet ("abc" in filters): the spec keeps its last good value. */
+export interface FieldDraftError {
+  index: number;
+  field: string;
+  message: string;
+}
+
+/** Where autosave writes: the page's localStorage, or nothing where there is none (node tests). */
+type AutosaveStorage = Pick<Storage, 'getItem' | 'setItem'>;
+const defaultStorage = (): AutosaveStorage | null => (typeof localStorage === 'undefined' ? null : localStorage);
 
 /** Fashion-MNIST is the lesson's dataset and the default wherever it is installed. */
 export const DEFAULT_DATASET_ID = 'fashion-mnist';
@@ -25,10 +38,26 @@ const messageOf = (e: unknown): string => (e instanceof Error ? e.message : type
 
 export class ProjectState {
   spec = $state.raw<ModelSpec>(emptySpec());
-  /** Index of the selected layer in the stack, or null. */
-  selected = $state<number | null>(null);
+  #selected = $state<number | null>(null);
+  /** Index of the selected layer in the stack, or null. Another selection drops the old form's unparsed text. */
+  get selected(): number | null {
+    return this.#selected;
+  }
+  set selected(index: number | null) {
+    if (index !== this.#selected) this.fieldDrafts = [];
+    this.#selected = index;
+  }
+  /** Layer fields holding text that does not parse: while any does, the spec on screen is not what would train. */
+  fieldDrafts = $state.raw<FieldDraftError[]>([]);
   /** The latest summary received; kept on screen while the next one is in flight. */
   summary = $state.raw<SpecSummary | null>(null);
+  /** The spec that `summary` describes: a summary of an older spec is never shown as up to date. */
+  summarySpec = $state.raw<ModelSpec | null>(null);
+  readonly summaryCurrent = $derived(this.summarySpec === this.spec);
+  /** True when the work differs from what was last saved, opened or started with. */
+  dirty = $state(false);
+  /** When the autosave brought back the previous session's work (shown once, then cleared). */
+  restoredAt = $state<string | null>(null);
   summaryPending = $state(false);
   /** Set when the summarize call itself failed (services unreachable), not when the spec is invalid. */
   summaryError = $state<string | null>(null);
@@ -40,18 +69,39 @@ export class ProjectState {
   hyperparameters = $state.raw<Hyperparameters>(LESSON_HYPERPARAMETERS);
   limitTrain = $state<number | null>(null);
   limitTest = $state<number | null>(null);
-  datasetId = $state<string | null>(DEFAULT_DATASET_ID);
+  #datasetId = $state<string | null>(DEFAULT_DATASET_ID);
+  get datasetId(): string | null {
+    return this.#datasetId;
+  }
+  set datasetId(id: string | null) {
+    if (id === this.#datasetId) return;
+    this.#datasetId = id;
+    this.#changed();
+  }
 
-  readonly draftCheck = $derived(checkDraft(this.draft));
+  /** The datasets the services offer (set by AppState): the form warns about sizes against the chosen one. */
+  datasets = $state.raw<DatasetInfo[]>([]);
+  readonly dataset = $derived(this.datasets.find((d) => d.id === this.#datasetId) ?? null);
+  readonly draftCheck = $derived(checkDraft(this.draft, { trainImages: this.dataset?.trainCount ?? null, testImages: this.dataset?.testCount ?? null }));
+  /** Values that run but are probably not meant, with the reason (they do not block Train). */
+  readonly hyperparameterWarnings = $derived(this.draftCheck.warnings);
   /** One reason per invalid form field. */
   readonly hyperparameterErrors = $derived(this.draftCheck.errors);
   /** False while any hyperparameter field holds a refused value: Train must stay disabled. */
   readonly hyperparametersValid = $derived(this.draftCheck.value !== null);
   /** True when the core accepted the current spec (and the summary is not stale). */
-  readonly specValid = $derived(this.summary?.ok === true && !this.summaryPending && this.spec.config.layers.length > 0);
+  readonly specValid = $derived(
+    this.summary?.ok === true && this.summaryCurrent && !this.summaryPending && this.spec.config.layers.length > 0 && this.fieldDrafts.length === 0,
+  );
   /** Issues per layer index, for marking rows in the stack and the summary. */
   readonly issuesByLayer = $derived(groupIssues(this.summary?.issues ?? []));
-  readonly modelIssues = $derived((this.summary?.issues ?? []).filter((i) => i.layerIndex === null));
+  /**
+   * Issues of a summary of the same number of layers: while a reply about another stack is on screen (a cold
+   * start answering for the empty model, a layer just added) its model-wide issues would describe a model
+   * that is not there ("the model has no layers" beside two layers).
+   */
+  readonly summaryIssues = $derived(this.summarySpec?.config.layers.length === this.spec.config.layers.length ? (this.summary?.issues ?? []) : []);
+  readonly modelIssues = $derived(this.summaryIssues.filter((i) => i.layerIndex === null));
   /** What Train sends, or null while the spec, the hyperparameters or the dataset are not usable. */
   readonly trainingRequest = $derived<TrainingRequest | null>(
     this.specValid && this.hyperparametersValid && this.datasetId
@@ -72,8 +122,71 @@ export class ProjectState {
   /** Set by the first edit, New or Open: from then on the startup model must not replace the user's. */
   #touched = false;
 
-  constructor(api: () => WorkbenchApi) {
+  #storage: AutosaveStorage | null;
+
+  constructor(api: () => WorkbenchApi, storage: AutosaveStorage | null = defaultStorage()) {
     this.#api = api;
+    this.#storage = storage;
+  }
+
+  // ------------------------------------------------------------ autosave and the unsaved mark
+
+  /** Something the user did changed the project: mark it unsaved and keep it. */
+  #changed(): void {
+    this.dirty = true;
+    this.#persist();
+  }
+
+  #persist(): void {
+    if (!this.#storage) return;
+    try {
+      this.#storage.setItem(
+        AUTOSAVE_KEY,
+        serializeAutosave({ spec: this.spec, draft: $state.snapshot(this.draft), datasetId: this.#datasetId, dirty: this.dirty, savedAt: nowIso() }),
+      );
+    } catch {
+      // A full or disabled storage only loses the autosave; the work on screen is unaffected.
+    }
+  }
+
+  /** Bring back the previous session's work, if the autosave kept any. Returns whether it did. */
+  restore(): boolean {
+    const record = parseAutosave(this.#storage?.getItem(AUTOSAVE_KEY) ?? null);
+    if (!record) return false;
+    this.#touched = true;
+    this.spec = record.spec;
+    this.#history.clear();
+    this.#selected = null;
+    this.draft = record.draft;
+    const check = checkDraft(record.draft);
+    if (check.value) {
+      this.hyperparameters = check.value.hyperparameters;
+      this.limitTrain = check.value.limitTrain;
+      this.limitTest = check.value.limitTest;
+    }
+    this.#datasetId = record.datasetId;
+    this.dirty = record.dirty;
+    this.restoredAt = record.savedAt || nowIso();
+    this.#afterChange(null);
+    return true;
+  }
+
+  /** After Save: the work on screen is what the file holds. */
+  markSaved(): void {
+    this.dirty = false;
+    this.#persist();
+  }
+
+  // ------------------------------------------------------------ unparsed layer-field text
+
+  fieldDraftError(index: number, field: string): string | null {
+    return this.fieldDrafts.find((d) => d.index === index && d.field === field)?.message ?? null;
+  }
+
+  /** A layer field reports text that does not parse (message) or that it parses again (null). */
+  setFieldDraftError(index: number, field: string, message: string | null): void {
+    const others = this.fieldDrafts.filter((d) => d.index !== index || d.field !== field);
+    this.fieldDrafts = message === null ? others : [...others, { index, field, message }];
   }
 
   // ------------------------------------------------------------ spec edits (all undoable)
@@ -83,11 +196,29 @@ export class ProjectState {
     if (next === this.spec) return;
     this.#touched = true;
     this.#history.record(this.spec, key);
+    const previous = this.spec;
     this.spec = next;
-    this.#afterChange();
+    this.#afterChange(previous);
+    this.#changed();
   }
 
-  #afterChange(): void {
+  /**
+   * After any replacement of the spec. Unparsed field text survives only while its field still holds the
+   * value it was typed over (an edit of another field); once that value changes (undo, redo, a move) the
+   * form shows the new value and the text is gone.
+   */
+  #afterChange(previous: ModelSpec | null): void {
+    if (this.fieldDrafts.length > 0) {
+      const layers = this.spec.config.layers;
+      const before = previous?.config.layers ?? [];
+      this.fieldDrafts = this.fieldDrafts.filter(
+        (d) =>
+          layers[d.index] !== undefined &&
+          before[d.index] !== undefined &&
+          layers[d.index].class_name === before[d.index].class_name &&
+          JSON.stringify(layers[d.index].config[d.field]) === JSON.stringify(before[d.index].config[d.field]),
+      );
+    }
     this.canUndo = this.#history.canUndo;
     this.canRedo = this.#history.canRedo;
     const n = this.spec.config.layers.length;
@@ -141,18 +272,22 @@ export class ProjectState {
   }
 
   undo(): void {
-    const previous = this.#history.undo(this.spec);
+    const current = this.spec;
+    const previous = this.#history.undo(current);
     if (previous) {
       this.spec = previous;
-      this.#afterChange();
+      this.#afterChange(current);
+      this.#changed();
     }
   }
 
   redo(): void {
-    const next = this.#history.redo(this.spec);
+    const current = this.spec;
+    const next = this.#history.redo(current);
     if (next) {
       this.spec = next;
-      this.#afterChange();
+      this.#afterChange(current);
+      this.#changed();
     }
   }
 
@@ -175,6 +310,7 @@ export class ProjectState {
       const summary = await this.#api().model.summarize(spec);
       if (sequence !== this.#sequence) return; // a newer edit is being summarised
       this.summary = summary;
+      this.summarySpec = spec;
       this.summaryError = null;
     } catch (e) {
       if (sequence !== this.#sequence) return;
@@ -195,12 +331,14 @@ export class ProjectState {
       this.limitTrain = check.value.limitTrain;
       this.limitTest = check.value.limitTest;
     }
+    this.#changed();
   }
 
   /** Back to the lesson's hyperparameters (the image limits are kept: they are not hyperparameters). */
   resetHyperparameters(): void {
     this.draft = toDraft(LESSON_HYPERPARAMETERS, { limitTrain: this.limitTrain, limitTest: this.limitTest });
     this.hyperparameters = LESSON_HYPERPARAMETERS;
+    this.#changed();
   }
 
   // ------------------------------------------------------------ whole projects
@@ -220,7 +358,9 @@ export class ProjectState {
     this.spec = cloneSpec(spec);
     this.#history.clear();
     this.selected = null;
-    this.#afterChange();
+    this.#afterChange(null);
+    this.dirty = false;
+    this.#persist();
   }
 
   /** Open a project: a fresh undo history, the form reset to its hyperparameters. */
@@ -233,8 +373,10 @@ export class ProjectState {
     this.hyperparameters = project.hyperparameters;
     this.limitTrain = null;
     this.limitTest = null;
-    this.datasetId = project.datasetId ?? DEFAULT_DATASET_ID;
-    this.#afterChange();
+    this.#datasetId = project.datasetId ?? DEFAULT_DATASET_ID;
+    this.#afterChange(null);
+    this.dirty = false;
+    this.#persist();
   }
 
   /**
@@ -252,6 +394,8 @@ export class ProjectState {
 }
 
 function groupIssues(issues: SpecIssue[]): Map<number, SpecIssue[]> {
+  // Built once per summary and then only read: the derived value is replaced, never mutated.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   const map = new Map<number, SpecIssue[]>();
   for (const issue of issues) {
     if (issue.layerIndex === null) continue;

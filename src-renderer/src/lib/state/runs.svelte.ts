@@ -2,9 +2,27 @@
  * The run list and what the user opened from it: one run's detail, or two runs side by side. Details are
  * cached by id because a finished run never changes.
  */
-import type { RunDetail, RunSummary, WorkbenchApi } from '../../../../src-main/shared/contract';
+import type { RunAnnotation, RunDetail, RunSummary, WorkbenchApi } from '$shared/contract';
 import { getApi } from '../api/client';
 import { errorMessage } from './metrics-format';
+
+/** Columns the list sorts by. */
+export type RunSortKey = 'createdAt' | 'name' | 'params' | 'learningRate' | 'batchSize' | 'trainImages' | 'bestValAccuracy' | 'testAccuracy' | 'durationSeconds';
+
+/** The name a run is shown by: the user's, else the model's. */
+export const runName = (r: Pick<RunSummary, 'title' | 'modelName'>): string => r.title ?? r.modelName;
+
+/** Sorts runs by a column; missing values (a run without a test accuracy) always last. */
+export function sortRuns(runs: readonly RunSummary[], key: RunSortKey, descending: boolean): RunSummary[] {
+  const value = (r: RunSummary): string | number | null => (key === 'name' ? runName(r).toLowerCase() : r[key]);
+  return [...runs].sort((a, b) => {
+    const x = value(a);
+    const y = value(b);
+    if (x === null || y === null) return x === y ? 0 : x === null ? 1 : -1;
+    const order = x < y ? -1 : x > y ? 1 : 0;
+    return (descending ? -order : order) || b.createdAt.localeCompare(a.createdAt);
+  });
+}
 
 /** What the runs view shows below the list. */
 export type RunsSelection = { kind: 'none' } | { kind: 'one'; id: string } | { kind: 'compare'; ids: [string, string] };
@@ -20,6 +38,9 @@ export class RunsState {
   selection = $state.raw<RunsSelection>({ kind: 'none' });
   details = $state.raw<Record<string, RunDetail>>({});
   detailError = $state<string | null>(null);
+  sortKey = $state<RunSortKey>('createdAt');
+  descending = $state(true);
+  readonly sorted = $derived(sortRuns(this.runs, this.sortKey, this.descending));
 
   #api: () => WorkbenchApi;
 
@@ -65,6 +86,40 @@ export class RunsState {
 
   close(): void {
     this.selection = { kind: 'none' };
+  }
+
+  /** Click on a column header: sort by it, or flip the order when it already is the key. */
+  sortBy(key: RunSortKey): void {
+    if (this.sortKey === key) this.descending = !this.descending;
+    else {
+      this.sortKey = key;
+      this.descending = key !== 'name';
+    }
+  }
+
+  /** Renames a run or sets its notes; the list and any open detail follow. Throws with the service's reason. */
+  async annotate(id: string, annotation: RunAnnotation): Promise<void> {
+    const summary = await this.#api().runs.annotateRun(id, annotation);
+    this.runs = this.runs.map((r) => (r.id === id ? summary : r));
+    const detail = this.details[id];
+    if (detail) this.details = { ...this.details, [id]: { ...detail, title: summary.title, notes: summary.notes } };
+  }
+
+  /** Deletes a run; it leaves the list, the ticks and the selection. Throws with the service's reason. */
+  async remove(id: string): Promise<void> {
+    await this.#api().runs.deleteRun(id);
+    this.runs = this.runs.filter((r) => r.id !== id);
+    this.checked = this.checked.filter((c) => c !== id);
+    const sel = this.selection;
+    if ((sel.kind === 'one' && sel.id === id) || (sel.kind === 'compare' && sel.ids.includes(id))) this.selection = { kind: 'none' };
+    const { [id]: _gone, ...rest } = this.details;
+    this.details = rest;
+  }
+
+  /** One run's detail, loaded if needed (the results view's run picker). */
+  async detail(id: string): Promise<RunDetail | null> {
+    await this.#load([id]);
+    return this.details[id] ?? null;
   }
 
   async #load(ids: string[]): Promise<void> {

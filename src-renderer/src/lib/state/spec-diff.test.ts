@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LESSON_HYPERPARAMETERS, SPEC_FORMAT_VERSION, type LayerSpec, type ModelSpec } from '../../../../src-main/shared/spec';
-import { describeLayer, diffLayers, diffRunSetups, diffValues } from './spec-diff';
+import { LESSON_HYPERPARAMETERS, SPEC_FORMAT_VERSION, type LayerSpec, type ModelSpec } from '$shared/spec';
+import { describeLayer, diffLayers, diffRunSetups, diffValues, hyperparameterLabel } from './spec-diff';
 
 const conv = (filters: number, name: string): LayerSpec => ({ class_name: 'Conv2D', config: { name, filters, kernel_size: [3, 3], padding: 'same' } });
 const bn = (name: string): LayerSpec => ({ class_name: 'BatchNormalization', config: { name } });
@@ -46,6 +46,8 @@ test('hyperparameter diff uses dotted paths and shows a removed callback', () =>
   const paths = d.hyperparameters.map((c) => c.path);
   assert.deepEqual(paths, ['batch_size', 'optimizer.class_name', 'optimizer.config.learning_rate', 'reduce_lr_on_plateau']);
   assert.equal(d.hyperparameters[3].right, 'null');
+  // The setup table: the model name and the hyperparameters, labelled, one row each (so the count matches).
+  assert.deepEqual(d.setup.map((c) => c.path), ['model name', 'batch size', 'optimizer', 'learning rate', 'ReduceLROnPlateau']);
   assert.deepEqual(diffValues({ a: [3, 3] }, { a: 3 }), [{ path: 'a', left: '[3,3]', right: '3' }]);
 });
 
@@ -53,4 +55,18 @@ test('describeLayer gives a one-line summary', () => {
   assert.equal(describeLayer(conv(32, 'c')), 'Conv2D 32 3×3 same');
   assert.equal(describeLayer(base[6]), 'Dense 10 softmax');
   assert.equal(describeLayer(base[4]), 'MaxPooling2D pool 2×2');
+});
+
+test('3 and [3, 3] are the same kernel size; a real change still shows', () => {
+  const a = [{ class_name: 'Conv2D' as const, config: { filters: 8, kernel_size: 3, strides: 1 } }];
+  const b = [{ class_name: 'Conv2D' as const, config: { filters: 8, kernel_size: [3, 3] as [number, number], strides: [1, 1] as [number, number] } }];
+  assert.equal(diffLayers(a, b)[0].kind, 'same');
+  const c = [{ class_name: 'Conv2D' as const, config: { filters: 8, kernel_size: [5, 5] as [number, number] } }];
+  assert.deepEqual(diffLayers(a, c)[0].changes.map((x) => x.path), ['kernel_size', 'strides']);
+});
+
+test('the setup table counts every row it shows and labels hyperparameters as the form does', () => {
+  assert.equal(hyperparameterLabel('optimizer.config.learning_rate'), 'learning rate');
+  assert.equal(hyperparameterLabel('early_stopping.patience'), 'EarlyStopping patience');
+  assert.equal(hyperparameterLabel('batch_size'), 'batch size');
 });

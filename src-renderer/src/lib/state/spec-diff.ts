@@ -3,7 +3,7 @@
  * longest common subsequence of their class names (so inserting one layer shows one added row, not a cascade
  * of changes), then field-by-field differences within aligned layers.
  */
-import type { Hyperparameters, LayerSpec, ModelSpec } from '../../../../src-main/shared/spec';
+import type { Hyperparameters, LayerSpec, ModelSpec } from '$shared/spec';
 
 /** One field that differs: a dotted path and both values as display text ('—' where absent). */
 export interface FieldChange {
@@ -24,6 +24,38 @@ export interface LayerDiffRow {
 
 /** Layer names are generated (conv2d_3) and differ between otherwise equal specs, so they are not compared. */
 const IGNORED_LAYER_FIELDS = new Set(['name']);
+
+/** Fields Keras takes as an int or an (h, w) pair: 3 and [3, 3] are the same setting. */
+const PAIR_FIELDS = new Set(['kernel_size', 'strides', 'pool_size', 'dilation_rate']);
+
+/** A layer config with every pair field written as a pair, so only real differences remain. */
+function normalisePairs(config: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, PAIR_FIELDS.has(k) && typeof v === 'number' ? [v, v] : v]));
+}
+
+/** Hyperparameter paths as the form labels them: "optimizer.config.learning_rate" → "learning rate". */
+const HYPERPARAMETER_LABELS: Record<string, string> = {
+  'optimizer.class_name': 'optimizer',
+  'optimizer.config.learning_rate': 'learning rate',
+  'optimizer.config.beta_1': 'beta_1',
+  'optimizer.config.beta_2': 'beta_2',
+  'optimizer.config.epsilon': 'epsilon',
+  'optimizer.config.momentum': 'momentum',
+  'optimizer.config.nesterov': 'Nesterov momentum',
+  'optimizer.config.rho': 'rho',
+  'optimizer.config.initial_accumulator_value': 'initial accumulator value',
+  batch_size: 'batch size',
+  validation_split: 'validation split',
+  early_stopping: 'EarlyStopping',
+  reduce_lr_on_plateau: 'ReduceLROnPlateau',
+};
+
+export function hyperparameterLabel(path: string): string {
+  if (HYPERPARAMETER_LABELS[path]) return HYPERPARAMETER_LABELS[path];
+  const [head, ...rest] = path.split('.');
+  const section = HYPERPARAMETER_LABELS[head];
+  return section && rest.length ? `${section} ${rest.join(' ').replaceAll('_', ' ')}` : path.replaceAll('_', ' ');
+}
 
 function show(value: unknown): string {
   if (value === undefined) return '—';
@@ -58,7 +90,7 @@ export function diffLayers(a: readonly LayerSpec[], b: readonly LayerSpec[]): La
   let j = 0;
   while (i < a.length || j < b.length) {
     if (i < a.length && j < b.length && a[i].class_name === b[j].class_name) {
-      const changes = diffValues(a[i].config, b[j].config, '', IGNORED_LAYER_FIELDS);
+      const changes = diffValues(normalisePairs(a[i].config), normalisePairs(b[j].config), '', IGNORED_LAYER_FIELDS);
       rows.push({ kind: changes.length ? 'changed' : 'same', leftIndex: i, rightIndex: j, left: a[i], right: b[j], changes });
       i++;
       j++;
@@ -78,6 +110,8 @@ export interface RunSetupDiff {
   modelName: FieldChange | null;
   layers: LayerDiffRow[];
   hyperparameters: FieldChange[];
+  /** Rows of the setup table: the model's name (when it differs) and the hyperparameters, labelled. */
+  setup: FieldChange[];
 }
 
 /** Compares two runs' specs and hyperparameters. */
@@ -87,25 +121,15 @@ export function diffRunSetups(
 ): RunSetupDiff {
   const nameA = a.spec.config.name;
   const nameB = b.spec.config.name;
+  const modelName = nameA === nameB ? null : { path: 'name', left: nameA, right: nameB };
+  const hyperparameters = diffValues(a.hyperparameters, b.hyperparameters);
   return {
-    modelName: nameA === nameB ? null : { path: 'name', left: nameA, right: nameB },
+    modelName,
     layers: diffLayers(a.spec.config.layers, b.spec.config.layers),
-    hyperparameters: diffValues(a.hyperparameters, b.hyperparameters),
+    hyperparameters,
+    setup: [...(modelName ? [{ ...modelName, path: 'model name' }] : []), ...hyperparameters.map((c) => ({ ...c, path: hyperparameterLabel(c.path) }))],
   };
 }
 
-/** A layer's one-line description for the diff: "Conv2D 32 3×3 same relu". */
-export function describeLayer(layer: LayerSpec): string {
-  const c = layer.config;
-  const size = (v: unknown) => (Array.isArray(v) ? v.join('×') : typeof v === 'number' ? `${v}×${v}` : '');
-  const parts: string[] = [layer.class_name];
-  if (c.filters !== undefined) parts.push(String(c.filters));
-  if (c.units !== undefined) parts.push(String(c.units));
-  if (c.kernel_size !== undefined) parts.push(size(c.kernel_size));
-  if (c.pool_size !== undefined) parts.push(`pool ${size(c.pool_size)}`);
-  if (c.rate !== undefined) parts.push(`rate ${c.rate}`);
-  if (typeof c.padding === 'string') parts.push(c.padding);
-  if (c.activation !== undefined) parts.push(c.activation);
-  if (c.shape !== undefined) parts.push(`(${c.shape.join(', ')})`);
-  return parts.join(' ');
-}
+/** A layer's one-line description for the diff, as the editor's rows caption it. */
+export { describeLayer } from '../editor/layer-caption';

@@ -10,10 +10,42 @@ import type {
   TrainingFinished,
   TrainingRequest,
   WorkbenchApi,
-} from '../../../../src-main/shared/contract';
+} from '$shared/contract';
 import { getApi } from '../api/client';
 import { batchX, thin, type Point } from '../charts/series';
 import { errorMessage } from './metrics-format';
+import type { MeasuredSpeed } from './estimates';
+
+const SPEED_KEY = 'cnn-workbench-speed';
+/** The cost of the run in flight, by run id: a window reloaded mid-run still records that run's speed. */
+const COST_KEY = 'cnn-workbench-run-cost';
+
+function store(key: string, value: unknown): void {
+  try {
+    localStorage.setItem(key, JSON.stringify(value));
+  } catch {
+    // No storage: estimates last for this page only.
+  }
+}
+
+function costOf(runId: string): { cost: number; modelName: string } | null {
+  try {
+    const c = JSON.parse(localStorage.getItem(COST_KEY) ?? 'null') as { runId: string; cost: number; modelName: string } | null;
+    return c && c.runId === runId && c.cost > 0 ? { cost: c.cost, modelName: c.modelName } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The last training speed measured in this browser (for estimates before Train), if any. */
+function loadSpeed(): MeasuredSpeed | null {
+  try {
+    const s = JSON.parse(typeof localStorage === 'undefined' ? 'null' : (localStorage.getItem(SPEED_KEY) ?? 'null')) as MeasuredSpeed | null;
+    return s && s.imagesPerSec > 0 && s.cost > 0 ? s : null;
+  } catch {
+    return null;
+  }
+}
 
 /** idle → starting → running ⇄ paused → stopping → finished | failed. */
 export type TrainingPhase = 'idle' | 'starting' | 'running' | 'paused' | 'stopping' | 'finished' | 'failed';
@@ -36,6 +68,10 @@ export class TrainingState {
   error = $state<string | null>(null);
   /** Bumped when a run ends, so the run list knows to reload. */
   completedRuns = $state(0);
+  /** The last speed measured (kept across reloads): what the estimate before Train scales from. */
+  measured = $state.raw<MeasuredSpeed | null>(loadSpeed());
+  /** The cost per image of the run this window started (see estimates.ts), to record its speed against. */
+  #cost: { cost: number; modelName: string } | null = null;
 
   readonly active = $derived(ACTIVE.has(this.phase));
   readonly canPause = $derived(this.phase === 'running' && this.runId !== null);
@@ -61,13 +97,31 @@ export class TrainingState {
     t.onTrainingFailed((f) => this.#onFailed(f));
   }
 
-  /** Starts a run; the previous run's curves and results are cleared. */
-  async start(request: TrainingRequest): Promise<void> {
+  /**
+   * Asks the services which run is active and follows it now, rather than at its next progress event (a
+   * paused run sends none). Never throws: without an answer the live events still adopt the run.
+   */
+  async attach(): Promise<void> {
+    this.connect();
+    try {
+      const active = await this.#api().training.getActiveRun();
+      if (!active || this.runId === active.runId || !this.#adopt(active.runId)) return;
+      if (active.progress && !this.progress) this.#onProgress(active.progress);
+      if (active.status === 'paused') this.phase = 'paused';
+    } catch {
+      // An older server or a dropped connection: the events reattach at the next batch.
+    }
+  }
+
+  /** Starts a run; the previous run's curves and results are cleared. `cost` lets its speed feed later estimates. */
+  async start(request: TrainingRequest, cost: number | null = null): Promise<void> {
     if (this.active) return;
     this.connect();
+    this.#cost = cost === null ? null : { cost, modelName: request.spec.config.name };
     this.#reset('starting', null, request);
     try {
       const { runId } = await this.#api().training.startTraining(request);
+      if (this.#cost) store(COST_KEY, { runId, ...this.#cost });
       // Events may have arrived (and set runId) before the reply did; a finished run stays finished.
       this.runId = runId;
       if (this.phase === 'starting') this.phase = 'running';
@@ -132,11 +186,14 @@ export class TrainingState {
     if (this.#mine(runId)) return true;
     if (this.active) return false;
     this.#reset('running', runId, null);
+    this.#cost = costOf(runId);
     this.#api()
       .runs.getRun(runId)
       .then((run) => {
         if (this.runId !== runId) return;
         this.request = { spec: run.spec, hyperparameters: run.hyperparameters, datasetId: run.datasetId };
+        // A local lookup inside one update, not state.
+        // eslint-disable-next-line svelte/prefer-svelte-reactivity
         const seen = new Set(this.history.map((h) => h.epoch));
         this.history = [...run.history.filter((h) => !seen.has(h.epoch)), ...this.history].sort((a, b) => a.epoch - b.epoch);
       })
@@ -158,6 +215,12 @@ export class TrainingState {
   #onEpoch(e: EpochResult): void {
     if (!this.#adopt(e.runId)) return;
     this.history = [...this.history.filter((h) => h.epoch !== e.epoch), e];
+    // A whole epoch's speed is the honest measurement (the first batches include warm-up).
+    this.#cost ??= costOf(e.runId);
+    if (this.#cost && e.imagesPerSec > 0) {
+      this.measured = { imagesPerSec: e.imagesPerSec, ...this.#cost };
+      store(SPEED_KEY, this.measured);
+    }
   }
 
   #onFinished(f: TrainingFinished): void {
