@@ -32,3 +32,8 @@ export class UsageError extends Error {
 export const EXIT_USAGE = 2;
 /** Exit code for a failure while doing the work (e.g. training diverged). */
 export const EXIT_FAILURE = 1;
+/**
+ * Exit code for an export that was written but could not be verified (its data is missing or has changed):
+ * distinct from 1, where the export was compared and disagrees.
+ */
+export const EXIT_NOT_VERIFIED = 3;

@@ -1,14 +1,12 @@
 /**
  * The narrow set of core functions the services call, behind one interface, so the services do not
  * depend on how the core spreads them across modules — and so each is loaded only when first used
- * (the UI process starts without paying for tfjs).
+ * (the UI process starts without paying for tfjs). Nothing here loads tfjs: export and predict run in the
+ * training worker's thread (`TrainingManager.runTask`).
  */
 import type {
   DatasetInfo,
-  ExportFormat,
-  ExportReport,
   ImageSample,
-  Prediction,
   RunAnnotation,
   RunDetail,
   RunSummary,
@@ -39,8 +37,6 @@ export interface CoreBridge {
   runDir(runsDir: string, runId: string): Promise<string>;
   /** Records on disk that a run died without finishing (worker crash), keeping its saved epochs. */
   markFailed(runsDir: string, runId: string, error: WireError): Promise<void>;
-  exportModel(runDir: string, format: ExportFormat, outDir: string): Promise<ExportReport>;
-  predictImages(runDir: string, images: { name: string; bytes: Uint8Array }[]): Promise<Prediction[]>;
 }
 
 /**
@@ -51,7 +47,8 @@ export function createCoreBridge(): CoreBridge {
   // The spec checks and templates without the rest of the model module: they do not need tfjs, and loading tfjs
   // into the app's main process stalls its event loop (see registry.ts).
   const validate = () => import('../core/model/validate');
-  const data = () => import('../core/data/index');
+  // The catalog, not the data module's index: that one re-exports the tensor helpers, which load tfjs.
+  const data = () => import('../core/data/catalog');
   const runs = () => import('../core/runs/store');
   const memory = () => import('../core/model/memory');
   return {
@@ -105,7 +102,5 @@ export function createCoreBridge(): CoreBridge {
         if (!recorded) throw new Error(`run ${runId}: run.json could not be rewritten (disk full or folder gone); it still says '${record.status}'`);
       }
     },
-    exportModel: async (runDir, format, outDir) => (await import('../core/export/index')).exportModel(runDir, format, outDir),
-    predictImages: async (runDir, images) => (await import('../core/predict/index')).predictImages(runDir, images),
   };
 }

@@ -3,7 +3,7 @@
  * in-process API, Electron's webContents, every authorised WebSocket) subscribes to it.
  */
 import type { EventChannel } from '../shared/channels';
-import type { BatchProgress, EpochResult, MenuCommand, TrainingFailed, TrainingFinished, Unsubscribe } from '../shared/contract';
+import type { BatchProgress, EpochResult, ExportProgress, MenuCommand, TrainingFailed, TrainingFinished, Unsubscribe } from '../shared/contract';
 
 /** The payload of each event channel. */
 export interface EventPayloads {
@@ -11,6 +11,7 @@ export interface EventPayloads {
   'training.onEpochEnd': EpochResult;
   'training.onTrainingFinished': TrainingFinished;
   'training.onTrainingFailed': TrainingFailed;
+  'exports.onExportProgress': ExportProgress;
   'app.onMenuCommand': MenuCommand;
 }
 

@@ -12,10 +12,9 @@ import type {
   ClassMap,
   Embedding,
   EpochResult,
+  ExportProgress,
   FilterImage,
   KernelImages,
-  ExportFormat,
-  ExportReport,
   MenuCommand,
   Project,
   TrainingFailed,
@@ -77,16 +76,6 @@ export interface Services {
   /** Stops training and releases everything. */
   dispose(): Promise<void>;
 }
-
-const cancelledExport = (format: ExportFormat): ExportReport => ({
-  format,
-  path: '',
-  checked: null,
-  argmaxAgreement: null,
-  maxAbsDiff: null,
-  ok: false,
-  message: 'export cancelled: no folder was chosen',
-});
 
 /** Builds the services. Nothing heavy happens until a method is called. */
 export function createServices(opts: ServicesOptions): Services {
@@ -164,7 +153,7 @@ export function createServices(opts: ServicesOptions): Services {
           // Electron: a folder the user picked now, or one main handed out from an earlier dialog.
           if (p === undefined) {
             const picked = await dialogs.chooseExportFolder(`${runId}-${format}`);
-            if (picked === null) return cancelledExport(format);
+            if (picked === null) return null;
             grants.grant(picked);
             outDir = picked;
           } else {
@@ -174,15 +163,34 @@ export function createServices(opts: ServicesOptions): Services {
           // The files stay inside the run's own exports/ folder.
           outDir = path.join(runDir, 'exports', exportName!);
         }
-        return core.exportModel(runDir, format, outDir);
-      },
-      async predict(runId, images) {
-        const runDir = await core.runDir(runsDir, runId);
-        return core.predictImages(
-          runDir,
-          images.map((im) => ({ name: im.name, bytes: new Uint8Array(Buffer.from(im.base64, 'base64')) })),
+        const progress = (stage: ExportProgress['stage'], message: string): void =>
+          events.emit('exports.onExportProgress', { runId, format, stage, message });
+        progress('loading', 'loading the trained model');
+        // In the worker: the export loads tfjs (and ONNX Runtime) and crunches numbers for seconds.
+        const result = await training.runTask({ kind: 'export', runDir, format, outDir }, (stage, message) =>
+          progress(stage as ExportProgress['stage'], message),
         );
+        progress('done', result.message);
+        return result;
       },
+      async zipExport(runId, name) {
+        if (dialogs) throw new ValidationError('exports.zipExport: the desktop app writes exports straight into the folder you choose; there is nothing to download');
+        const folder = safeExportName(name);
+        const dir = path.join(await core.runDir(runsDir, runId), 'exports', folder);
+        const found = await fs.stat(dir).catch(() => null);
+        if (!found?.isDirectory()) throw new ValidationError(`exports.zipExport: run ${runId} has no export named ${JSON.stringify(folder)}; export it first`);
+        return training.runTask({ kind: 'zip', dir, fileName: `${runId}-${folder}.zip` });
+      },
+      async predict(runId, images, options) {
+        const runDir = await core.runDir(runsDir, runId);
+        const decoded = images.map((im) => ({ name: im.name, bytes: new Uint8Array(Buffer.from(im.base64, 'base64')) }));
+        return training.runTask({ kind: 'predict', runDir, images: decoded, invert: options?.invert === true });
+      },
+      async predictTestImages(runId, indices) {
+        const runDir = await core.runDir(runsDir, runId);
+        return training.runTask({ kind: 'predictTest', runDir, indices });
+      },
+      onExportProgress: (l: (p: ExportProgress) => void) => events.on('exports.onExportProgress', l),
     },
     projects: {
       async openProject() {

@@ -171,7 +171,12 @@ export const METHOD_ARGS: Record<MethodChannel, ArgSchema[]> = {
   ],
   'runs.deleteRun': [arg('runId', IdSchema)],
   'exports.exportModel': [arg('runId', IdSchema), arg('format', ExportFormatSchema), opt('path', PathSchema)],
-  'exports.predict': [arg('runId', IdSchema), arg('images', PredictImagesSchema)],
+  'exports.zipExport': [arg('runId', IdSchema), arg('name', PathSchema)],
+  'exports.predict': [arg('runId', IdSchema), arg('images', PredictImagesSchema), opt('options', z.object({ invert: z.boolean().optional() }))],
+  'exports.predictTestImages': [
+    arg('runId', IdSchema),
+    arg('indices', z.array(z.number().int().min(0).max(100_000_000)).min(1).max(MAX_PREDICT_IMAGES)),
+  ],
   'inside.activations': [arg('runId', IdSchema), arg('image', ImageRefSchema)],
   'inside.classMap': [arg('runId', IdSchema), arg('image', ImageRefSchema), arg('method', z.enum(EXPLAIN_METHODS)), arg('classIndex', z.number().int().min(0).max(100_000))],
   'inside.kernels': [arg('runId', IdSchema)],

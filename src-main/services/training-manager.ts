@@ -5,7 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { ActiveRunInfo, BackendInfo, BatchProgress, TrainingRequest, WireError } from '../shared/contract';
-import type { FromWorker, ToWorker, WorkerData, WorkerTrainingJob } from '../worker/protocol';
+import type { FromWorker, ToWorker, WorkerData, WorkerTask, WorkerTaskResults, WorkerTrainingJob } from '../worker/protocol';
 import type { EventHub } from './events';
 import { toWireError } from './router';
 
@@ -53,6 +53,73 @@ interface ActiveRun {
   settled: boolean;
 }
 
+/** A task sent to a worker and not answered yet. */
+interface PendingTask {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+  onProgress?(stage: string, message: string): void;
+}
+
+/**
+ * The tasks in flight on one worker: answers matched by id, and every one rejected if the worker dies. The
+ * worker is referenced only while tasks are in flight, so an idle one never keeps the process alive.
+ */
+class TaskChannel {
+  readonly pending = new Map<number, PendingTask>();
+
+  constructor(readonly worker: Worker) {
+    this.attach();
+  }
+
+  private readonly onMessage = (m: FromWorker): void => {
+    if (m.type === 'taskProgress') this.pending.get(m.id)?.onProgress?.(m.stage, m.message);
+    else if (m.type === 'taskDone' || m.type === 'taskFailed') {
+      const task = this.pending.get(m.id);
+      if (!task) return;
+      this.pending.delete(m.id);
+      if (m.type === 'taskDone') task.resolve(m.result);
+      else task.reject(Object.assign(new Error(m.error.message), { name: m.error.name }));
+      if (this.pending.size === 0) this.onIdle();
+    }
+  };
+  private readonly onError = (err: Error): void =>
+    this.failAll({ name: 'WorkerCrashed', message: `the worker running the export or prediction crashed: ${toWireError(err).message}` });
+  private readonly onExit = (code: number): void =>
+    this.failAll({ name: 'WorkerCrashed', message: `the worker running the export or prediction exited (code ${code}) before answering` });
+
+  private attach(): void {
+    this.worker.on('message', this.onMessage);
+    this.worker.on('error', this.onError);
+    this.worker.on('exit', this.onExit);
+  }
+
+  /**
+   * Removes this channel's listeners (a standby taken for training, once the run's own listeners are on: a
+   * Worker stops delivering messages when its last 'message' listener goes, and never `removeAllListeners()`
+   * on it — that also drops Node's own hook that restarts delivery).
+   */
+  detach(): void {
+    this.worker.off('message', this.onMessage);
+    this.worker.off('error', this.onError);
+    this.worker.off('exit', this.onExit);
+  }
+
+  /** Called when the last pending task is answered. */
+  onIdle: () => void = () => undefined;
+
+  send(id: number, task: WorkerTask, pending: PendingTask): void {
+    this.pending.set(id, pending);
+    this.worker.ref();
+    this.worker.postMessage({ type: 'task', id, task } satisfies ToWorker);
+  }
+
+  failAll(error: WireError): void {
+    const tasks = [...this.pending.values()];
+    this.pending.clear();
+    for (const t of tasks) t.reject(Object.assign(new Error(error.message), { name: error.name }));
+  }
+}
+
 /** Runs training in a worker thread and relays its events. */
 export class TrainingManager {
   private active: ActiveRun | null = null;
@@ -63,6 +130,12 @@ export class TrainingManager {
   private standby: Worker | null = null;
   private disposed = false;
   private readonly workerUrl: URL;
+  /** Task bookkeeping of the standby worker, and of the worker that runs tasks while the standby trains. */
+  private standbyTasks: TaskChannel | null = null;
+  /** The standby's own error/exit listener (removed when a run takes it). */
+  private standbyDrop: (() => void) | null = null;
+  private sideTasks: TaskChannel | null = null;
+  private nextTaskId = 1;
 
   constructor(private readonly opts: TrainingManagerOptions) {
     this.workerUrl = opts.workerUrl ?? defaultWorkerUrl();
@@ -104,11 +177,63 @@ export class TrainingManager {
     const worker = new Worker(this.workerUrl, { workerData: { mode: 'standby' } satisfies WorkerData });
     worker.unref();
     this.standby = worker;
+    const channel = new TaskChannel(worker);
+    channel.onIdle = () => {
+      if (this.standby === worker) worker.unref();
+    };
+    this.standbyTasks = channel;
     const drop = (): void => {
-      if (this.standby === worker) this.standby = null;
+      if (this.standby === worker) {
+        this.standby = null;
+        this.standbyTasks = null;
+      }
     };
     worker.on('error', drop);
     worker.on('exit', drop);
+    this.standbyDrop = drop;
+    this.retireSideWorker();
+  }
+
+  /**
+   * Runs an export / predict / zip task where training runs: in the standby worker (tfjs already loaded) when
+   * one waits, else in a task worker of its own (while the standby trains, or when prewarming is off). The
+   * thread serving the UI never loads tfjs for it.
+   */
+  runTask<K extends WorkerTask['kind']>(
+    task: Extract<WorkerTask, { kind: K }>,
+    onProgress?: (stage: string, message: string) => void,
+  ): Promise<WorkerTaskResults[K]> {
+    if (this.disposed) return Promise.reject(new Error('the workbench services are shutting down'));
+    if (!this.standby && !this.active) this.prewarm();
+    const channel = this.standby && this.standbyTasks ? this.standbyTasks : this.sideChannel();
+    const id = this.nextTaskId++;
+    return new Promise<WorkerTaskResults[K]>((resolve, reject) => {
+      channel.send(id, task, { resolve: resolve as (v: unknown) => void, reject, onProgress });
+    });
+  }
+
+  private sideChannel(): TaskChannel {
+    if (this.sideTasks) return this.sideTasks;
+    const worker = new Worker(this.workerUrl, { workerData: { mode: 'tasks' } satisfies WorkerData });
+    worker.unref();
+    const channel = new TaskChannel(worker);
+    channel.onIdle = () => {
+      worker.unref();
+      this.retireSideWorker();
+    };
+    worker.on('exit', () => {
+      if (this.sideTasks === channel) this.sideTasks = null;
+    });
+    this.sideTasks = channel;
+    return channel;
+  }
+
+  /** Ends the side task worker once it is idle and a standby can take the tasks (one tfjs copy is enough). */
+  private retireSideWorker(): void {
+    const side = this.sideTasks;
+    if (!side || side.pending.size > 0 || !this.standby) return;
+    this.sideTasks = null;
+    void side.worker.terminate();
   }
 
   /** True while a standby worker is waiting for a run (for tests and diagnostics). */
@@ -146,10 +271,18 @@ export class TrainingManager {
       ...(resumeRunId ? { resumeRunId } : {}),
     };
     let worker: Worker;
+    let standbyTasks: TaskChannel | null = null;
     if (this.standby) {
       worker = this.standby;
+      standbyTasks = this.standbyTasks;
+      const drop = this.standbyDrop;
       this.standby = null;
-      worker.removeAllListeners();
+      this.standbyTasks = null;
+      this.standbyDrop = null;
+      if (drop) {
+        worker.off('error', drop);
+        worker.off('exit', drop);
+      }
       worker.ref();
       worker.postMessage({ type: 'job', job } satisfies ToWorker);
     } else {
@@ -159,7 +292,7 @@ export class TrainingManager {
     this.active = run;
     const { events } = this.opts;
 
-    return new Promise<{ runId: string }>((resolve, reject) => {
+    const started = new Promise<{ runId: string }>((resolve, reject) => {
       let answered = false;
       const fail = (error: WireError): void => {
         if (run.settled) return;
@@ -226,6 +359,10 @@ export class TrainingManager {
         fail({ name: 'WorkerCrashed', message: `the training worker exited unexpectedly (exit code ${code}) before the run finished` });
       });
     });
+    // The standby's task listeners go now that the run's are on, unless tasks sent before the job are still
+    // being answered (the worker finishes them before it trains).
+    if (standbyTasks && standbyTasks.pending.size === 0) standbyTasks.detach();
+    return started;
   }
 
   private send(runId: string, message: ToWorker): ActiveRun {
@@ -265,7 +402,11 @@ export class TrainingManager {
     this.disposed = true;
     const standby = this.standby;
     this.standby = null;
+    this.standbyTasks = null;
     if (standby) await standby.terminate();
+    const side = this.sideTasks;
+    this.sideTasks = null;
+    if (side) await side.worker.terminate();
     const run = this.active;
     if (!run) return;
     run.settled = true; // shutting down is not a crash: no failure event to a closing UI

@@ -22,7 +22,7 @@ export const API_METHODS = {
   datasets: ['listDatasets', 'importDataset', 'getTestImages'],
   training: ['getBackend', 'getActiveRun', 'startTraining', 'continueRun', 'pauseTraining', 'resumeTraining', 'stopTraining'],
   runs: ['listRuns', 'getRun', 'annotateRun', 'deleteRun'],
-  exports: ['exportModel', 'predict'],
+  exports: ['exportModel', 'zipExport', 'predict', 'predictTestImages'],
   projects: ['openProject', 'saveProject'],
   inside: ['activations', 'classMap', 'kernels', 'exciteFilters', 'embedding'],
 } as const satisfies { [S in ServiceName]: readonly MethodName<S>[] };
@@ -45,6 +45,7 @@ export const API_EVENTS = {
   'training.onEpochEnd': { service: 'training', method: 'onEpochEnd' },
   'training.onTrainingFinished': { service: 'training', method: 'onTrainingFinished' },
   'training.onTrainingFailed': { service: 'training', method: 'onTrainingFailed' },
+  'exports.onExportProgress': { service: 'exports', method: 'onExportProgress' },
   'app.onMenuCommand': { service: 'app', method: 'onMenuCommand' },
 } as const;
 

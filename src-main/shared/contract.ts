@@ -214,6 +214,17 @@ export interface RunDetail extends RunSummary {
 export const EXPORT_FORMATS = ['tfjs', 'onnx', 'keras', 'r'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
+/**
+ * What checking an export found, one word each:
+ * - `verified`: reloaded and compared with the in-app model within tolerance (keras/r: the script was parsed,
+ *   its layers and weights checked);
+ * - `unchecked`: written, but this machine cannot check the format (keras/r without Python / R) — not an error;
+ * - `not-verified`: written, but there was nothing to compare it on (the run's data is missing or has changed);
+ *   the export was not found wrong;
+ * - `disagrees`: compared and it does not reproduce the in-app model — do not use it.
+ */
+export type ExportOutcome = 'verified' | 'unchecked' | 'not-verified' | 'disagrees';
+
 /** Agreement between the exported artefact, reloaded, and the in-app model. null = cannot be checked here. */
 export interface ExportReport {
   format: ExportFormat;
@@ -221,14 +232,51 @@ export interface ExportReport {
   checked: number | null;
   argmaxAgreement: number | null;
   maxAbsDiff: number | null;
+  /** True for `verified` and `unchecked`. */
   ok: boolean;
+  outcome: ExportOutcome;
   message: string;
+}
+
+/** A file an export wrote, for the report (name relative to the export folder). */
+export interface ExportedFile {
+  name: string;
+  bytes: number;
+}
+
+/** `exportModel`'s answer: the verification report and the files written. */
+export interface ExportResult extends ExportReport {
+  files: ExportedFile[];
+}
+
+/** Where an export in progress is (pushed as `exports.onExportProgress`). */
+export interface ExportProgress {
+  runId: string;
+  format: ExportFormat;
+  stage: 'loading' | 'writing' | 'verifying' | 'done';
+  /** One line for the user, e.g. "comparing with the in-app model on 200 test images". */
+  message: string;
+}
+
+/** A zipped export folder, for a browser to download. */
+export interface ExportArchive {
+  fileName: string;
+  base64: string;
+}
+
+export interface PredictOptions {
+  /** Use 255 − pixel: for a dark object photographed on a light background (Fashion-MNIST is light on black). */
+  invert?: boolean;
 }
 
 export interface Prediction {
   /** What the user gave (a file name or a test index), for display. */
   source: string;
   top: { classIndex: number; className: string; probability: number }[];
+  /** The image as the model sees it (after grayscale, resize, inversion), 0–255, height×width×channels. */
+  input?: { width: number; height: number; channels: number; pixels: number[] };
+  /** For a test image: its true class. */
+  truth?: { classIndex: number; className: string };
 }
 
 // ---------------------------------------------------------------- inside the network (explain)
@@ -371,11 +419,20 @@ export interface RunService {
   deleteRun(runId: string): Promise<void>;
 }
 
+/** Export and prediction run in the training worker's process (never loading tfjs where the UI is served). */
 export interface ExportService {
-  /** Electron: opens a folder dialog when `path` is omitted. Browser mode: written under the run's exports folder. */
-  exportModel(runId: string, format: ExportFormat, path?: string): Promise<ExportReport>;
+  /**
+   * Electron: opens a folder dialog when `path` is omitted, and resolves null when it is cancelled. Browser mode:
+   * `path` is a folder name, written under the run's own exports/ folder (default: the format's name).
+   */
+  exportModel(runId: string, format: ExportFormat, path?: string): Promise<ExportResult | null>;
+  /** Browser mode: an export folder under the run's exports/ (by its name) as a .zip, to download. */
+  zipExport(runId: string, name: string): Promise<ExportArchive>;
   /** Images as encoded PNG/JPEG bytes (base64) with their file names. */
-  predict(runId: string, images: { name: string; base64: string }[]): Promise<Prediction[]>;
+  predict(runId: string, images: { name: string; base64: string }[], options?: PredictOptions): Promise<Prediction[]>;
+  /** Test images of the run's own data (found where the run recorded it), with their true classes. */
+  predictTestImages(runId: string, indices: number[]): Promise<Prediction[]>;
+  onExportProgress(listener: (progress: ExportProgress) => void): Unsubscribe;
 }
 
 /**

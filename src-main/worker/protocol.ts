@@ -2,7 +2,7 @@
  * Messages between the services (main thread) and the training worker thread. Types only: both sides
  * import them, and only structured-cloneable plain data crosses.
  */
-import type { BackendInfo, BatchProgress, EpochResult, ExplainMethod, ImageRef, TrainingFinished, WireError } from '../shared/contract';
+import type { BackendInfo, BatchProgress, EpochResult, ExplainMethod, ExportArchive, ExportFormat, ExportProgress, ExportResult, ImageRef, Prediction, TrainingFinished, WireError } from '../shared/contract';
 import type { Hyperparameters, ModelSpec } from '../shared/spec';
 
 /** What one training run needs; sent as `workerData`. */
@@ -20,10 +20,29 @@ export interface WorkerTrainingJob {
 }
 
 /**
- * `workerData`: train a job; only report which backend would train (no run is created); or stand by — load
- * tfjs, the backend and the default dataset now, report the backend, then train the `job` message it gets.
+ * Work with a trained model that must not load tfjs into the thread serving the UI: export, predict, zip an
+ * export for download. Run by the standby worker (tfjs already loaded) or, while a run trains, by a second one.
  */
-export type WorkerData = { mode: 'train'; job: WorkerTrainingJob } | { mode: 'probe' } | { mode: 'standby' } | { mode: 'explain' };
+export type WorkerTask =
+  | { kind: 'export'; runDir: string; format: ExportFormat; outDir: string }
+  | { kind: 'predict'; runDir: string; images: { name: string; bytes: Uint8Array }[]; invert: boolean }
+  | { kind: 'predictTest'; runDir: string; indices: number[] }
+  | { kind: 'zip'; dir: string; fileName: string };
+
+/** What each task kind resolves with. */
+export interface WorkerTaskResults {
+  export: ExportResult;
+  predict: Prediction[];
+  predictTest: Prediction[];
+  zip: ExportArchive;
+}
+
+/**
+ * `workerData`: train a job; only report which backend would train (no run is created); stand by — load
+ * tfjs, the backend and the default dataset now, report the backend, run tasks, then train the `job` message
+ * it gets; or only run tasks (while the standby worker is training).
+ */
+export type WorkerData = { mode: 'train'; job: WorkerTrainingJob } | { mode: 'probe' } | { mode: 'standby' } | { mode: 'tasks' } | { mode: 'explain' };
 
 /** One question to the explain worker about the run in `runDir` (the `inside` service's methods). */
 export type ExplainCall =
@@ -43,7 +62,10 @@ export interface ExplainRequest {
 export type ExplainReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: WireError };
 
 /** main → worker. */
-export type ToWorker = { type: 'control'; action: 'pause' | 'resume' | 'stop' } | { type: 'job'; job: WorkerTrainingJob };
+export type ToWorker =
+  | { type: 'control'; action: 'pause' | 'resume' | 'stop' }
+  | { type: 'job'; job: WorkerTrainingJob }
+  | { type: 'task'; id: number; task: WorkerTask };
 
 /** worker → main. Messages arrive in the order sent; `finished` or `failed` is always the last. */
 export type FromWorker =
@@ -53,4 +75,7 @@ export type FromWorker =
   | { type: 'epoch'; epoch: EpochResult }
   | { type: 'log'; message: string }
   | { type: 'finished'; finished: TrainingFinished }
-  | { type: 'failed'; runId: string | null; error: WireError };
+  | { type: 'failed'; runId: string | null; error: WireError }
+  | { type: 'taskProgress'; id: number; stage: ExportProgress['stage']; message: string }
+  | { type: 'taskDone'; id: number; result: WorkerTaskResults[keyof WorkerTaskResults] }
+  | { type: 'taskFailed'; id: number; error: WireError };

@@ -9,6 +9,7 @@ import os from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { Dataset } from '../core/data/index';
 import type { FromWorker, ToWorker, WorkerData, WorkerTrainingJob } from './protocol';
+import { TaskQueue } from './tasks';
 
 /** The dataset a standby worker reads ahead of time: the one the workbench opens with. */
 const DEFAULT_DATASET = 'fashion-mnist';
@@ -49,27 +50,50 @@ async function main(data: WorkerData): Promise<void> {
     post({ type: 'backend', backend: await initBackend() });
     return;
   }
+  if (data.mode === 'tasks') {
+    // Export and predict while the standby worker trains: the backend first, then the tasks as they come.
+    const queue = new TaskQueue(post, import('../core/backend/index').then((m) => m.initBackend()));
+    port.on('message', (m: ToWorker) => {
+      if (m.type === 'task') queue.push(m.id, m.task);
+    });
+    return;
+  }
   let preloaded: Dataset | null = null;
   let job: WorkerTrainingJob;
+  /** Standby: its listener, kept until the run's own is on, and the controls it caught meanwhile. */
+  let standbyListener: ((m: ToWorker) => void) | null = null;
+  const earlyControls: ToWorker[] = [];
   if (data.mode === 'standby') {
     // Pay the start-up costs (module loading, backend, reading the default dataset) before anyone waits.
     // Failures here are left for the run itself to meet and report.
-    try {
-      const [{ initBackend }, { loadDataset }] = await Promise.all([import('../core/backend/index'), import('../core/data/index'), import('../core/train/train')]);
+    const backendReady = (async () => {
+      const [{ initBackend }] = await Promise.all([import('../core/backend/index'), import('../core/data/index'), import('../core/train/train')]);
       const backend = await initBackend();
       post({ type: 'backend', backend });
+    })();
+    // Tasks (export, predict) wait only for the backend, not for the dataset. One listener from the start takes
+    // both tasks and the job: once a 'message' listener exists the port delivers, so a job arriving while the
+    // dataset still loads must not meet a listener that ignores it.
+    const queue = new TaskQueue(post, backendReady);
+    let takeJob: (job: WorkerTrainingJob) => void = () => undefined;
+    const jobArrived = new Promise<WorkerTrainingJob>((resolve) => (takeJob = resolve));
+    const onMessage = (m: ToWorker): void => {
+      if (m.type === 'task') queue.push(m.id, m.task);
+      else if (m.type === 'job') takeJob(m.job);
+      else earlyControls.push(m);
+    };
+    standbyListener = onMessage;
+    port.on('message', onMessage);
+    try {
+      await backendReady;
+      const { loadDataset } = await import('../core/data/index');
       preloaded = await loadDataset(DEFAULT_DATASET, { download: false });
     } catch {
       preloaded = null;
     }
-    job = await new Promise<WorkerTrainingJob>((resolve) => {
-      const onJob = (m: ToWorker): void => {
-        if (m.type !== 'job') return;
-        port.off('message', onJob);
-        resolve(m.job);
-      };
-      port.on('message', onJob);
-    });
+    job = await jobArrived;
+    // Tasks sent before the job are answered first; none come after it (main sends them elsewhere).
+    await queue.idle();
   } else {
     job = data.job;
   }
@@ -87,6 +111,9 @@ async function main(data: WorkerData): Promise<void> {
   };
   // While paused (or loading) the event loop is free and delivers messages as events.
   port.on('message', apply);
+  if (standbyListener) port.off('message', standbyListener);
+  // A pause or stop sent while the standby finished its tasks and loaded the trainer.
+  for (const m of earlyControls.splice(0)) apply(m);
   /**
    * While training, the batch loop can run for a whole epoch without yielding to the event loop (the
    * backends resolve each step as microtasks), so 'message' events would wait for the epoch's end. Each

@@ -41,7 +41,8 @@ test('export --format onnx --json: verified, last line is the JSON report', asyn
   const r = await cli(['export', '--run', run.runDir, '--format', 'onnx', '--out', out, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(lastLine(r.stdout));
-  assert.deepEqual(Object.keys(report), ['format', 'path', 'checked', 'argmaxAgreement', 'maxAbsDiff', 'ok']);
+  assert.deepEqual(Object.keys(report), ['format', 'path', 'checked', 'argmaxAgreement', 'maxAbsDiff', 'ok', 'outcome']);
+  assert.equal(report.outcome, 'verified');
   assert.equal(report.format, 'onnx');
   assert.equal(report.path, out);
   assert.equal(report.checked, 200);

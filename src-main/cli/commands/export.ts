@@ -1,14 +1,16 @@
 import path from 'node:path';
 import { EXPORT_FORMATS, type ExportFormat } from '../../shared/contract';
 import { defaultRunsDir } from '../../core/paths';
-import { EXIT_FAILURE, UsageError, type CliCommand } from '../command';
+import { EXIT_FAILURE, EXIT_NOT_VERIFIED, UsageError, type CliCommand } from '../command';
 import { parseFlags, resolveRunDir } from '../util';
 
 const USAGE = `Usage: cnn-workbench export --run ID|DIR --format tfjs|onnx|keras|r --out DIR [--runs-dir DIR] [--json]
 
 Exports a trained run and verifies the export against the in-app model on 200 test images of the run's
-dataset. Exit code 0 when the export is verified (or, for keras/r, checked as far as this machine allows),
-1 when it disagrees with the in-app model, 2 for bad flags, runs or folders.
+dataset (found where the run recorded it, and checked to be the same data). Exit code 0 when the export is
+verified (or, for keras/r, checked as far as this machine allows), 1 when it disagrees with the in-app model,
+2 for bad flags, runs or folders, 3 when it was written but not verified because the run's data has moved or
+changed (nothing to compare it on).
 
 Options:
   --run ID|DIR     the run: a run folder, or a run id under --runs-dir
@@ -53,12 +55,13 @@ export const command: CliCommand = {
       if (err instanceof Error && USER_ERRORS.has(err.name)) throw new UsageError(err.message);
       throw err;
     }
-    const line = `${report.ok ? 'ok' : 'NOT OK'}: ${report.message}\nwritten to ${report.path}\n`;
+    const verdict = report.ok ? 'ok' : report.outcome === 'not-verified' ? 'NOT VERIFIED' : 'NOT OK';
+    const line = `${verdict}: ${report.message}\nwritten to ${report.path}\n`;
     (report.ok ? process.stdout : process.stderr).write(line);
     if (opts.json) {
-      const { format, path: p, checked, argmaxAgreement, maxAbsDiff, ok } = report;
-      process.stdout.write(JSON.stringify({ format, path: p, checked, argmaxAgreement, maxAbsDiff, ok }) + '\n');
+      const { format, path: p, checked, argmaxAgreement, maxAbsDiff, ok, outcome } = report;
+      process.stdout.write(JSON.stringify({ format, path: p, checked, argmaxAgreement, maxAbsDiff, ok, outcome }) + '\n');
     }
-    return report.ok ? 0 : EXIT_FAILURE;
+    return report.ok ? 0 : report.outcome === 'not-verified' ? EXIT_NOT_VERIFIED : EXIT_FAILURE;
   },
 };

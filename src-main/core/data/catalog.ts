@@ -10,7 +10,7 @@ import { isGzip, maybeGunzipAsync, parseIdxHeader, readDataFile } from './idx';
 import { findIdxFiles, IDX_ROLES, locateFashionMnist, locateMnist, type IdxRole } from './locate';
 import { loadDataset } from './load';
 import { readRegistry, writeRegistry } from './registry';
-import { getImages } from './tensors';
+import { getImages } from './samples';
 import type { Dataset } from './types';
 
 /**

@@ -56,6 +56,7 @@ export async function loadDataset(source: string | undefined, opts: LoadOptions 
     info: ds.info,
     train: limitSet(ds.train, opts.limitTrain, 'limitTrain'),
     test: limitSet(ds.test, opts.limitTest, 'limitTest'),
+    source: resolved.path,
   };
 }
 

@@ -20,4 +20,9 @@ export interface Dataset {
   info: DatasetInfo;
   train: ImageSet;
   test: ImageSet;
+  /**
+   * The folder or CSV file it was read from (absent for data made in memory). Runs record it with the
+   * fingerprint, so an export can find the same data again and tell when it has moved or changed.
+   */
+  source?: string;
 }

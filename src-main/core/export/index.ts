@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { EXPORT_FORMATS, type ExportFormat, type ExportReport } from '../../shared/contract';
-import { loadDatasetCached } from '../data/catalog';
+import { loadRunData } from '../data/provenance';
 import type { ImageSet } from '../data/types';
 import { writeDirAtomic } from './atomic-dir';
 import { describeModel, pythonScript, rLayerFunction, rScript, weightsBinary, type KerasModelDescription } from './keras-code';
@@ -31,6 +31,8 @@ export interface ExportOptions {
   sampleImages?: ImageSet | ImageBatch;
   /** How many images to compare (default 200, from the run's dataset test set when it can be loaded). */
   sampleCount?: number;
+  /** Told when the export moves on to writing the files and to checking them (for a progress line). */
+  onStage?(stage: 'writing' | 'verifying', message: string): void;
 }
 
 /** A wrong format name or option; the message names the value received. */
@@ -66,20 +68,17 @@ async function sampleBatch(info: RunInfo, model: tf.LayersModel, opts: ExportOpt
     const b = scaleImageSet(s, count);
     return { batch: b, source: `${b.shape[0]} provided images` };
   }
-  if (!info.datasetId) return { batch: null, source: 'the run does not name its dataset' };
-  try {
-    // Cached: the app usually has the run's dataset loaded already (galleries, evaluation).
-    const ds = await loadDatasetCached(info.datasetId);
-    const want = model.inputs[0]!.shape.slice(1);
-    const have = [ds.test.height, ds.test.width, ds.test.channels];
-    if (JSON.stringify(want) !== JSON.stringify(have)) {
-      return { batch: null, source: `the dataset's images are ${have.join('×')} but the model takes ${want.join('×')}` };
-    }
-    const b = scaleImageSet(ds.test, count);
-    return { batch: b, source: `the first ${b.shape[0]} test images of ${info.datasetId}` };
-  } catch (err) {
-    return { batch: null, source: `the dataset ${info.datasetId} could not be loaded (${err instanceof Error ? err.message : String(err)})` };
+  // The run's own data, found where the run recorded it and checked to be the same bytes.
+  const data = await loadRunData(info.data);
+  if (!data.ok) return { batch: null, source: data.reason };
+  const ds = data.dataset;
+  const want = model.inputs[0]!.shape.slice(1);
+  const have = [ds.test.height, ds.test.width, ds.test.channels];
+  if (JSON.stringify(want) !== JSON.stringify(have)) {
+    return { batch: null, source: `the dataset's images are ${have.join('×')} but the model takes ${want.join('×')}` };
   }
+  const b = scaleImageSet(ds.test, count);
+  return { batch: b, source: `the first ${b.shape[0]} test images of ${info.datasetId ?? data.where}` };
 }
 
 /** preprocessing.json: everything another program needs to feed the exported model as the app does. */
@@ -184,9 +183,11 @@ interface Exporter {
 const tfjsExporter: Exporter = {
   async write({ dir, target, model, info, opts }) {
     const { batch, source } = await sampleBatch(info, model, opts);
+    opts.onStage?.('writing', 'writing the TF.js files');
     await saveModelAtomic(model, dir);
     let agreement: Agreement | null = null;
     if (batch) {
+      opts.onStage?.('verifying', `reloading the export and comparing it with the in-app model on ${batch.shape[0]} test images`);
       const reloaded = await loadSavedModel(dir);
       try {
         // The same engine on both sides (the native pass where it runs), so only the files can make them differ.
@@ -203,10 +204,12 @@ const tfjsExporter: Exporter = {
 const onnxExporter: Exporter = {
   async write({ dir, target, model, info, opts }) {
     const { batch, source } = await sampleBatch(info, model, opts);
+    opts.onStage?.('writing', 'writing the ONNX files');
     const bytes = modelToOnnx(model, { docString: `CNN Workbench run ${info.runId}; input NHWC float32 scaled by 1/255; output class probabilities` });
     await fs.writeFile(path.join(dir, 'model.onnx'), bytes);
     let agreement: Agreement | null = null;
     if (batch) {
+      opts.onStage?.('verifying', `running the export with ONNX Runtime and comparing it with the in-app model on ${batch.shape[0]} test images`);
       // Reload what was written, not the bytes in memory: the check is on the file the user gets.
       const written = new Uint8Array(await fs.readFile(path.join(dir, 'model.onnx')));
       agreement = compareProbabilities(predictInApp(model, batch), await runOnnx(written, batch.data, batch.shape), batch.shape[0]);
@@ -221,7 +224,8 @@ const onnxExporter: Exporter = {
 
 /** Keras (Python) or R (keras3): a script that rebuilds the model, its weights, and a static check of both. */
 const scriptExporter = (format: 'keras' | 'r'): Exporter => ({
-  async write({ dir, target, model, info }) {
+  async write({ dir, target, model, info, opts }) {
+    opts.onStage?.('writing', `writing the ${format === 'keras' ? 'Keras (Python)' : 'R (keras3)'} script and weights`);
     const d = describeModel(model);
     const ctx = { runId: info.runId, datasetId: info.datasetId, classNames: info.classNames, hyperparameters: info.hyperparameters, exportedAt: new Date().toISOString() };
     const scriptName = format === 'keras' ? 'model.py' : 'model.R';
@@ -229,6 +233,7 @@ const scriptExporter = (format: 'keras' | 'r'): Exporter => ({
     await fs.writeFile(path.join(dir, 'weights.bin'), weightsBinary(model));
     await writeJson(path.join(dir, 'weights.json'), { dtype: 'float32', byte_order: 'little-endian', layout: 'row-major (C order), Keras get_weights() order', arrays: d.weights });
     await writeJson(path.join(dir, 'preprocessing.json'), preprocessing(format, model, info, { files: { script: scriptName, weights: 'weights.bin', weights_layout: 'weights.json' } }));
+    opts.onStage?.('verifying', `checking the script with ${format === 'keras' ? 'Python' : 'R'} where it is installed`);
     return scriptReport(format, target, path.join(dir, scriptName), path.join(dir, 'weights.bin'), d, model, info);
   },
 });
@@ -245,7 +250,16 @@ const EXPORTERS: Readonly<Record<ExportFormat, Exporter>> = {
 export function agreementReport(format: ExportFormat, target: string, a: Agreement | null, source: string): ExportReport {
   const label = format === 'tfjs' ? 'TF.js' : 'ONNX';
   if (!a) {
-    return { format, path: target, checked: null, argmaxAgreement: null, maxAbsDiff: null, ok: false, message: `${label} export written but NOT verified: no images to compare on (${source})` };
+    return {
+      format,
+      path: target,
+      checked: null,
+      argmaxAgreement: null,
+      maxAbsDiff: null,
+      ok: false,
+      outcome: 'not-verified',
+      message: `${label} export written but not verified: ${source}. Nothing was compared, so the export was not found wrong either`,
+    };
   }
   const verdict = pass(a, format);
   const how = format === 'tfjs' ? 'reloaded with tf.loadLayersModel' : 'run with ONNX Runtime';
@@ -256,6 +270,7 @@ export function agreementReport(format: ExportFormat, target: string, a: Agreeme
     argmaxAgreement: a.argmaxAgreement,
     maxAbsDiff: a.maxAbsDiff,
     ok: verdict.ok,
+    outcome: verdict.ok ? 'verified' : 'disagrees',
     message: `${label} export ${how}, compared with the in-app model on ${source}: same top class on ${percent(a.argmaxAgreement)}, max |Δp| ${a.maxAbsDiff.toExponential(2)} — ${verdict.why}`,
   };
 }
@@ -277,21 +292,21 @@ async function scriptReport(
   try {
     facts = format === 'keras' ? await checkPythonScript(script, weights) : await checkRScript(script, weights);
   } catch (err) {
-    return { ...base, ok: false, message: `${lang} script written but it failed its check: ${err instanceof Error ? err.message : String(err)}` };
+    return { ...base, ok: false, outcome: 'disagrees', message: `${lang} script written but it failed its check: ${err instanceof Error ? err.message : String(err)}` };
   }
   if (!facts) {
     const missing = format === 'keras' ? 'Python with numpy' : 'R (Rscript)';
-    return { ...base, ok: true, message: `${lang} script and weights written; not checked: ${missing} is not installed here, and predictions cannot be compared without ${framework}.${assumed}` };
+    return { ...base, ok: true, outcome: 'unchecked', message: `${lang} script and weights written; not checked: ${missing} is not installed here, and predictions cannot be compared without ${framework}.${assumed}` };
   }
   const values = model.layers.flatMap((l) => l.getWeights().map((t) => Float32Array.from(t.dataSync() as Float32Array)));
   const callName = format === 'keras' ? (c: string) => c : (c: string) => rLayerFunction(c) ?? c;
   const problems = compareFacts(facts, d, values, callName);
   if (problems.length) {
-    return { ...base, ok: false, message: `${lang} script does not match the model: ${problems.slice(0, 5).join('; ')}` };
+    return { ...base, ok: false, outcome: 'disagrees', message: `${lang} script does not match the model: ${problems.slice(0, 5).join('; ')}` };
   }
   const checkedWhat = `${facts.interpreter} parsed it; it builds the same ${d.layers.length} layers with the same parameter counts (${d.totalParams} in all); its weight reader gets back all ${values.length} arrays exactly`;
   const notRun = facts.frameworkAvailable
     ? `${framework} is installed here, but the script was not run (run it to evaluate the model)`
     : `predictions were not compared: ${framework} is not installed here`;
-  return { ...base, ok: true, message: `${lang} script checked: ${checkedWhat}. ${notRun}.${assumed}` };
+  return { ...base, ok: true, outcome: 'verified', message: `${lang} script checked: ${checkedWhat}. ${notRun}.${assumed}` };
 }

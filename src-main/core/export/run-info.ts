@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { LESSON_HYPERPARAMETERS, type Hyperparameters } from '../../shared/spec';
 import { FASHION_MNIST_CLASSES, MNIST_CLASSES } from '../data/classes';
+import type { RecordedData } from '../data/provenance';
 import { RUN_FILES } from '../runs/store';
 
 /** The parts of a run folder an export uses. */
@@ -13,6 +14,8 @@ export interface RunInfo {
   runId: string;
   runDir: string;
   datasetId: string | null;
+  /** Where the run's data came from (path and fingerprint), to find and check it again. */
+  data: RecordedData;
   hyperparameters: Hyperparameters;
   /** Class names in label order; `class i` when nothing in the run names them. */
   classNames: string[];
@@ -54,10 +57,13 @@ export async function readRunInfo(runDir: string, numClasses: number): Promise<R
   if (!classNames || classNames.length !== numClasses) {
     classNames = Array.from({ length: numClasses }, (_, i) => `class ${i}`);
   }
+  const source = run?.dataSource && typeof run.dataSource === 'object' ? (run.dataSource as Record<string, unknown>) : null;
+  const recordedFingerprint = typeof source?.fingerprint === 'string' ? source.fingerprint : typeof dataset?.fingerprint === 'string' ? dataset.fingerprint : null;
   return {
     runId: typeof run?.id === 'string' ? run.id : path.basename(path.resolve(runDir)),
     runDir,
     datasetId,
+    data: { datasetId, path: typeof source?.path === 'string' ? source.path : null, fingerprint: recordedFingerprint },
     hyperparameters: hp ? ({ ...LESSON_HYPERPARAMETERS, ...hp } as Hyperparameters) : LESSON_HYPERPARAMETERS,
     classNames,
     hyperparametersAssumed: hp === null,

@@ -27,7 +27,6 @@ import type * as tf from '@tensorflow/tfjs';
 import type { BackendInfo, DatasetInfo, EpochResult, Evaluation, RunAnnotation, RunDetail, RunStatus, RunSummary, WireError } from '../../shared/contract';
 import type { Hyperparameters, ModelSpec } from '../../shared/spec';
 import { isProcessAlive, overwriteInPlace, writeFileAtomic, writeJsonAtomic } from '../fsutil';
-import { saveModelAtomic } from './model-io';
 
 /** Bumped if run.json changes incompatibly. */
 export const RUN_FORMAT_VERSION = 1;
@@ -54,6 +53,12 @@ export interface RunRecord {
   hostname: string;
   backend: BackendInfo;
   dataset: DatasetInfo;
+  /**
+   * Where the data was read from and its fingerprint then, so an export can load the same data again (an
+   * imported folder's id means nothing to another process) and say so when it has moved or changed.
+   * Absent in runs written before it was recorded, and for data made in memory.
+   */
+  dataSource?: DataSource | null;
   limits: { train: number | null; test: number | null };
   /** Images actually used: training part, validation part, test. */
   counts: { train: number; validation: number; test: number };
@@ -72,6 +77,12 @@ export interface RunRecord {
   notes?: string;
 }
 
+/** A run's data provenance: the folder or CSV file it trained on and that data's fingerprint. */
+export interface DataSource {
+  path: string;
+  fingerprint: string;
+}
+
 /** What a new run starts with. */
 export interface NewRun {
   spec: ModelSpec;
@@ -79,6 +90,7 @@ export interface NewRun {
   params: number;
   backend: BackendInfo;
   dataset: DatasetInfo;
+  dataSource?: DataSource | null;
   limits: RunRecord['limits'];
   counts: RunRecord['counts'];
   /** For tests; defaults to now. */
@@ -242,6 +254,8 @@ export class RunWriter {
 
   /** Saves the trained model under model/ (atomically, file by file). */
   async saveModel(model: tf.LayersModel): Promise<void> {
+    // Imported here, not at the top: listing and reading runs (the app's main process does) must not load tfjs.
+    const { saveModelAtomic } = await import('./model-io');
     await saveModelAtomic(model, path.join(this.dir, RUN_FILES.model));
   }
 
@@ -329,6 +343,7 @@ export class RunStore {
       hostname: os.hostname(),
       backend: run.backend,
       dataset: run.dataset,
+      dataSource: run.dataSource ?? null,
       limits: run.limits,
       counts: run.counts,
       startedAt: now.toISOString(),

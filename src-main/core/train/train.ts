@@ -396,6 +396,7 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
           params: summary.totalParams,
           backend,
           dataset: job.dataset.info,
+          dataSource: job.dataset.source ? { path: job.dataset.source, fingerprint: job.dataset.info.fingerprint } : null,
           limits: { train: job.limitTrain ?? null, test: job.limitTest ?? null },
           counts: { train: split.train.length, validation: split.validation.length, test: test.count },
         });

@@ -2,7 +2,7 @@
  * Pure helpers of the Inside view's canvases: normalising maps to colours, and the embedding map's scaling,
  * hit-testing and rectangle selection (a uniform grid, so hovering over ~10,000 points stays instant).
  */
-import { heatColor } from '../../../../src-main/shared/heatmap';
+import { heatColor } from '$shared/heatmap';
 
 /** RGBA bytes of `count` values (every `stride`-th from `offset`) coloured by `heatColor` between their min and max. */
 export function mapToRgba(values: ArrayLike<number>, offset = 0, stride = 1, count = values.length): Uint8ClampedArray {

@@ -13,6 +13,7 @@ import { openProject, saveProject } from './project-io';
 import { TrainingState } from './training.svelte';
 import { timeOf } from './clock';
 import { RunsState } from './runs.svelte';
+import { requestExport } from './model-export.svelte';
 
 export type View = 'model' | 'train' | 'results' | 'runs';
 
@@ -163,12 +164,32 @@ export class AppState {
         return this.project.undo();
       case 'edit.redo':
         return this.project.redo();
+      case 'model.export':
+        return this.#exportCurrentRun();
       case 'dataset.import':
         this.view = 'train';
         return void this.importDataset().catch((e: unknown) => this.say('error', `Import failed: ${messageOf(e)}`));
       default:
         this.say('info', `"${command}" is not available in this view`);
     }
+  }
+
+  /**
+   * File ▸ Export Model… (Ctrl+E): the export panel of the run on screen — the run open in Runs, else the run
+   * just trained (shown in Results) — or a note saying what to do first.
+   */
+  #exportCurrentRun(): void {
+    const sel = this.runs.selection;
+    const opened = sel.kind === 'one' && this.runs.details[sel.id]?.evaluation ? sel.id : null;
+    if (opened && (this.view === 'runs' || !this.training.finished)) {
+      this.view = 'runs';
+      return requestExport(opened);
+    }
+    if (this.training.finished) {
+      this.view = 'results';
+      return requestExport(this.training.finished.runId);
+    }
+    this.say('info', 'Export Model… needs a trained run: train one, or open a finished run in Runs.');
   }
 
   /**

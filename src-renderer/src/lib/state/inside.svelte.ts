@@ -2,7 +2,7 @@
  * The "Inside" view's state for one test image of one run: what the worker computed (activations, class maps,
  * kernels, the embedding map) and what is still loading or failed. Each question is asked once and kept.
  */
-import type { Activations, ClassMap, Embedding, ExplainMethod, KernelImages } from '../../../../src-main/shared/contract';
+import type { Activations, ClassMap, Embedding, ExplainMethod, KernelImages } from '$shared/contract';
 import { getApi } from '../api/client';
 import { errorMessage } from './metrics-format';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ImageSample } from '../../../../src-main/shared/contract';
+import type { ImageSample } from '$shared/contract';
 import { decodeBase64, sampleToRgba } from './pixels';
 
 const sample = (bytes: number[], width: number, height: number, channels: number): ImageSample => ({

@@ -1,4 +1,4 @@
-import type { ImageSample } from '../../../../src-main/shared/contract';
+import type { ImageSample } from '$shared/contract';
 
 /** The bytes of a base64 string (the pixels of an `ImageSample`), decoded without Node's Buffer. */
 export function decodeBase64(base64: string): Uint8Array {
@@ -6,6 +6,13 @@ export function decodeBase64(base64: string): Uint8Array {
   const out = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return out;
+}
+
+/** Base64 of bytes (the inverse of `decodeBase64`), for pixels that arrive as numbers, e.g. a prediction's input. */
+export function encodeBase64(bytes: ArrayLike<number>): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]! & 0xff);
+  return btoa(binary);
 }
 
 /**
