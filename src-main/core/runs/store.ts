@@ -124,7 +124,10 @@ const MAX_READ_BYTES: Record<string, number> = {
 /** How long a folder without run.json may be a run being created (mkdir, spec.json, …, run.json) rather than damaged. */
 const CREATING_GRACE_MS = 10_000;
 
-const RUN_STATUSES: readonly RunStatus[] = ['running', 'paused', 'completed', 'early_stopped', 'stopped', 'failed'];
+// A record keyed by RunStatus, so a status added to the contract cannot be forgotten here (a run with it would
+// be listed as corrupt).
+const STATUS_KEYS: Record<RunStatus, true> = { running: true, paused: true, completed: true, early_stopped: true, stopped: true, diverged: true, failed: true };
+const RUN_STATUSES = Object.keys(STATUS_KEYS) as RunStatus[];
 
 /**
  * Reads `name` inside the run folder `dir`: refused (CorruptRunError naming it) when it is a symlink that leads
