@@ -15,12 +15,12 @@ test('stop a run after its first epoch, resume it from the runs list, and it tra
   await page.getByTestId('train').click();
   await expect(page.getByTestId('progress-epoch')).toHaveText('Epoch 2 / 3', { timeout: 180_000 });
   await page.getByTestId('stop').click();
-  await expect(page.getByTestId('training-phase')).toHaveText('Finished', { timeout: 120_000 });
+  await expect(page.getByTestId('training-phase')).toHaveText('Stopped', { timeout: 120_000 });
 
   await openView(page, 'Runs');
   const row = page.locator('[data-testid="run-list"] tbody tr[data-status="stopped"]');
   await expect(row).toHaveCount(1, { timeout: 30_000 });
-  await expect(row.locator('td').nth(7), 'one epoch recorded before the stop').toHaveText('1');
+  await expect(row.getByTestId('run-epochs'), 'one epoch recorded before the stop').toHaveText('1');
   await page.screenshot({ path: testInfo.outputPath('stopped-with-resume.png'), fullPage: true });
   await row.getByTestId('resume-run').click();
 
