@@ -18,8 +18,13 @@ test('stop a run after its first epoch, resume it from the runs list, and it tra
   await expect(page.getByTestId('training-phase')).toHaveText('Stopped', { timeout: 120_000 });
 
   await openView(page, 'Runs');
-  const row = page.locator('[data-testid="run-list"] tbody tr[data-status="stopped"]');
-  await expect(row).toHaveCount(1, { timeout: 30_000 });
+  // The server is shared by this worker's specs, so other runs may be listed: follow this run by its id.
+  const rows = page.locator('[data-testid="run-list"] tbody tr');
+  const row = page.locator('[data-testid="run-list"] tbody tr[data-status="stopped"]').first();
+  await expect(row).toBeVisible({ timeout: 30_000 });
+  const runId = await row.getAttribute('data-run-id');
+  expect(runId).toBeTruthy();
+  const listed = await rows.count();
   await expect(row.getByTestId('run-epochs'), 'one epoch recorded before the stop').toHaveText('1');
   await page.screenshot({ path: testInfo.outputPath('stopped-with-resume.png'), fullPage: true });
   await row.getByTestId('resume-run').click();
@@ -31,9 +36,10 @@ test('stop a run after its first epoch, resume it from the runs list, and it tra
   await page.screenshot({ path: testInfo.outputPath('resumed-dashboard.png'), fullPage: true });
 
   await openView(page, 'Runs');
-  const done = page.locator('[data-testid="run-list"] tbody tr').first();
+  const done = page.locator(`[data-testid="run-list"] tbody tr[data-run-id="${runId}"]`);
   await expect(done).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
-  await expect(page.locator('[data-testid="run-list"] tbody tr')).toHaveCount(1);
+  // Resumed in the same folder: no new run was listed.
+  await expect(rows).toHaveCount(listed);
   // A completed run has nothing to resume.
   await expect(done.getByTestId('resume-run')).toHaveCount(0);
   await page.screenshot({ path: testInfo.outputPath('resumed-run-listed.png'), fullPage: true });
