@@ -3,6 +3,7 @@
  * plain-text tables. Light on purpose (no tfjs): commands check their flags before paying for loading the core.
  */
 import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { defaultRunsDir } from '../core/paths';
@@ -65,6 +66,19 @@ export function resolveRunDir(run: string | undefined, runsDir: string | undefin
   const dir = path.join(runsDir ?? defaultRunsDir(), run);
   if (!existsSync(dir)) throw new UsageError(`--run ${JSON.stringify(run)}: no run with that id in ${runsDir ?? defaultRunsDir()} (pass a run folder or --runs-dir)`, usage);
   return dir;
+}
+
+/** Reads the image files named on the command line; one that cannot be read is a UsageError naming it. */
+export async function readImageFiles(files: string[]): Promise<{ file: string; bytes: Uint8Array }[]> {
+  return Promise.all(
+    files.map(async (file) => {
+      try {
+        return { file, bytes: new Uint8Array(await readFile(file)) };
+      } catch (err) {
+        throw new UsageError(`cannot read image ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+    }),
+  );
 }
 
 /** Left-aligned first column, right-aligned others, two spaces apart. */

@@ -20,9 +20,6 @@ export const DEFAULT_LAYER_NAME_PREFIX: Record<LayerClassName, string> = byClass
 /** Config fields per layer class (beyond `COMMON_LAYER_FIELDS`), in form order. */
 export const LAYER_FIELDS: Record<LayerClassName, readonly FieldDescriptor[]> = byClass((c) => LAYER_INFO[c].fields);
 
-/** The editor row's key settings for a layer ("32 3×3 same relu"). */
-export const layerCaption = (className: LayerClassName, config: Readonly<Record<string, unknown>>): string => LAYER_INFO[className].caption(config);
-
 /**
  * Fields Keras writes into a config that we accept without using (no effect here), so that a spec exported by
  * Keras does not drown in "unknown field" warnings. Values are still checked where it matters (data_format).

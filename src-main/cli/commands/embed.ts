@@ -4,6 +4,7 @@ import { defaultRunsDir } from '../../core/paths';
 import { writeFileAtomic } from '../../core/fsutil/index';
 import { UsageError, type CliCommand } from '../command';
 import { intFlag, parseFlags, resolveRunDir } from '../util';
+import { openRunExplainer } from './explain';
 
 const USAGE = `Usage: cnn-workbench embed --run ID|DIR --out FILE.json [--method umap|pca] [--seed N] [--max-points N]
                            [--runs-dir DIR]
@@ -41,15 +42,7 @@ export const command: CliCommand = {
     const seed = intFlag('seed', values.seed, 0) ?? 1;
     const maxPoints = intFlag('max-points', values['max-points'], 3);
 
-    const [{ initBackend }, { RunExplainer }] = await Promise.all([import('../../core/backend/index'), import('../../core/explain/index')]);
-    await initBackend();
-    let explainer;
-    try {
-      explainer = await RunExplainer.open(runDir);
-    } catch (err) {
-      if (err instanceof Error && err.name === 'ModelFileError') throw new UsageError(err.message);
-      throw err;
-    }
+    const explainer = await openRunExplainer(runDir);
     try {
       const started = Date.now();
       let embedding;

@@ -1,13 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import { EXPLAIN_METHODS, type ClassMap, type ClassProbability, type ExplainMethod } from '../../shared/contract';
 import { overlayRgba } from '../../shared/heatmap';
 import { defaultRunsDir } from '../../core/paths';
 import { writeFileAtomic } from '../../core/fsutil/index';
+import type { RunExplainer } from '../../core/explain/index';
 import { UsageError, type CliCommand } from '../command';
-import { intFlag, parseFlags, resolveRunDir } from '../util';
+import { intFlag, parseFlags, readImageFiles, resolveRunDir } from '../util';
 
 const USAGE = `Usage: cnn-workbench explain --run ID|DIR IMAGE.png [IMAGE.jpg ...] --method gradcam|saliency --out DIR
                              [--class NAME] [--scale N] [--runs-dir DIR] [--json]
@@ -36,6 +37,21 @@ interface Explained {
 }
 
 /** `cnn-workbench explain` — Grad-CAM / saliency overlays for image files. */
+/** The file name without folder and extension: the outputs' names. */
+const stemOf = (file: string): string => path.basename(file).replace(/\.[^.]*$/, '');
+
+/** Loads the backend and the run's explainer (in the CLI's process); a run without a usable model is a UsageError. */
+export async function openRunExplainer(runDir: string): Promise<RunExplainer> {
+  const [{ initBackend }, { RunExplainer }] = await Promise.all([import('../../core/backend/index'), import('../../core/explain/index')]);
+  await initBackend();
+  try {
+    return await RunExplainer.open(runDir);
+  } catch (err) {
+    if (err instanceof Error && err.name === 'ModelFileError') throw new UsageError(err.message);
+    throw err;
+  }
+}
+
 export const command: CliCommand = {
   name: 'explain',
   summary: 'where in an image the model sees a class: Grad-CAM or saliency overlays (PNG) and raw maps (JSON)',
@@ -66,28 +82,14 @@ export const command: CliCommand = {
     const scale = intFlag('scale', values.scale, 1) ?? 8;
     if (scale > 64) throw new UsageError(`--scale must be at most 64, received '${values.scale}'`);
     const stems = new Set<string>();
-    const files = await Promise.all(
-      positionals.map(async (file) => {
-        const stem = path.basename(file).replace(/\.[^.]*$/, '');
-        if (stems.has(stem)) throw new UsageError(`two images are named ${stem}: their outputs would overwrite each other in ${values.out}`);
-        stems.add(stem);
-        try {
-          return { file, stem, bytes: new Uint8Array(await readFile(file)) };
-        } catch (err) {
-          throw new UsageError(`cannot read image ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-        }
-      }),
-    );
-
-    const [{ initBackend }, { RunExplainer }] = await Promise.all([import('../../core/backend/index'), import('../../core/explain/index')]);
-    await initBackend();
-    let explainer;
-    try {
-      explainer = await RunExplainer.open(runDir);
-    } catch (err) {
-      if (err instanceof Error && err.name === 'ModelFileError') throw new UsageError(err.message);
-      throw err;
+    for (const file of positionals) {
+      const stem = stemOf(file);
+      if (stems.has(stem)) throw new UsageError(`two images are named ${stem}: their outputs would overwrite each other in ${values.out}`);
+      stems.add(stem);
     }
+    const files = (await readImageFiles(positionals)).map((f) => ({ ...f, stem: stemOf(f.file) }));
+
+    const explainer = await openRunExplainer(runDir);
     const results: Explained[] = [];
     const outputs: { file: string; data: string | Uint8Array }[] = [];
     try {

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { defaultRunsDir } from '../../core/paths';
 import { UsageError, type CliCommand } from '../command';
-import { parseFlags, resolveRunDir } from '../util';
+import { parseFlags, readImageFiles, resolveRunDir } from '../util';
 
 const USAGE = `Usage: cnn-workbench predict --run ID|DIR IMAGE.png [IMAGE.jpg ...] [--runs-dir DIR] [--invert] [--json]
 
@@ -31,15 +30,7 @@ export const command: CliCommand = {
     );
     const runDir = resolveRunDir(values.run, values['runs-dir'], USAGE);
     if (positionals.length === 0) throw new UsageError('give at least one image file (PNG or JPEG)', USAGE);
-    const images = await Promise.all(
-      positionals.map(async (file) => {
-        try {
-          return { name: path.basename(file), bytes: new Uint8Array(await readFile(file)) };
-        } catch (err) {
-          throw new UsageError(`cannot read image ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-        }
-      }),
-    );
+    const images = (await readImageFiles(positionals)).map(({ file, bytes }) => ({ name: path.basename(file), bytes }));
     const [{ initBackend }, { predictImages }] = await Promise.all([import('../../core/backend/index'), import('../../core/predict/index')]);
     await initBackend();
     let predictions;

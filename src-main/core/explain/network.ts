@@ -4,22 +4,14 @@
  * Every layer runs in inference mode (Dropout off, BatchNorm on its moving statistics).
  */
 import * as tf from '@tensorflow/tfjs';
+import { LAYER_CLASS_NAMES, type LayerClassName } from '../../shared/spec';
+import { LAYER_INFO, type LayerRole } from '../../shared/layers/index';
 
-/** Layers that only reshape or are identity at inference (dropout, augmentation): not worth showing as feature maps. */
-const PASS_THROUGH = new Set([
-  'InputLayer',
-  'Dropout',
-  'SpatialDropout2D',
-  'Flatten',
-  'RandomFlip',
-  'RandomRotation',
-  'RandomTranslation',
-  'RandomZoom',
-  'RandomContrast',
-  'RandomBrightness',
-]);
-/** Layers that keep a convolution's map shape and only rescale or rectify it (Grad-CAM looks past them). */
-const ELEMENTWISE = new Set(['BatchNormalization', 'GroupNormalization', 'Activation', 'ReLU', 'LeakyReLU']);
+/** A tfjs layer's role from its layer definition; a class the workbench does not define computes maps. */
+function roleOf(layer: tf.layers.Layer): LayerRole {
+  const name = layer.getClassName();
+  return (LAYER_CLASS_NAMES as readonly string[]).includes(name) ? LAYER_INFO[name as LayerClassName].role : 'maps';
+}
 
 /** A model's computing layers in order (the InputLayer left out). */
 export function layersOf(model: tf.LayersModel): tf.layers.Layer[] {
@@ -42,7 +34,7 @@ export function applyRange(layers: tf.layers.Layer[], x: tf.Tensor, from: number
 
 /** True for a layer whose feature maps are worth showing (convolutions, pooling, activations, normalisation, Dense). */
 export function isShown(layer: tf.layers.Layer): boolean {
-  return !PASS_THROUGH.has(layer.getClassName());
+  return roleOf(layer) !== 'hidden';
 }
 
 function activationOf(layer: tf.layers.Layer): string | null {
@@ -82,7 +74,7 @@ export function gradCamLayer(layers: tf.layers.Layer[]): number {
   });
   if (conv < 0) return -1;
   let at = conv;
-  while (at + 1 < layers.length && ELEMENTWISE.has(layers[at + 1]!.getClassName())) at++;
+  while (at + 1 < layers.length && roleOf(layers[at + 1]!) === 'elementwise') at++;
   return at;
 }
 

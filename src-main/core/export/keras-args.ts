@@ -26,5 +26,3 @@ export const ints = (v: unknown, what: string, layer: string): Int[] => {
 };
 
 
-/** A tfjs layer config value that must be a number. */
-export const num = (v: unknown, dflt: number): number => (typeof v === 'number' ? v : dflt);

@@ -137,6 +137,47 @@ export interface EarlyStoppingOptions extends EarlyStoppingSpec {
  *   the baseline, and at the end of training — stopped early OR run to the last epoch — the best weights
  *   are put back (Keras 3 restores in on_train_end whenever it holds best weights).
  */
+/**
+ * The weights of a callback's best epoch so far (EarlyStopping's restore_best_weights, the divergence guard):
+ * taken at an improving epoch, put back at the end, carried through a checkpoint.
+ */
+export class BestWeights {
+  private weights: tf.Tensor[] | null = null;
+
+  get held(): boolean {
+    return this.weights !== null;
+  }
+
+  /** Replaces the held weights with the model's current ones. */
+  take(trainer: TrainerHandle): void {
+    this.dispose();
+    this.weights = trainer.getWeights();
+  }
+
+  /** Puts the held weights into the model; false when none are held. */
+  restore(trainer: TrainerHandle): boolean {
+    if (this.weights === null) return false;
+    trainer.setWeights(this.weights);
+    return true;
+  }
+
+  /** A copy for a checkpoint (the caller owns it). */
+  copy(): tf.Tensor[] | null {
+    return this.weights ? this.weights.map((w) => w.clone()) : null;
+  }
+
+  /** Holds `weights` from a checkpoint instead (taking ownership). */
+  load(weights: tf.Tensor[] | null): void {
+    this.dispose();
+    this.weights = weights;
+  }
+
+  dispose(): void {
+    if (this.weights) tf.dispose(this.weights);
+    this.weights = null;
+  }
+}
+
 export class EarlyStopping extends Callback {
   readonly monitor: MonitorName;
   readonly patience: number;
@@ -155,7 +196,7 @@ export class EarlyStopping extends Callback {
   sawMonitor = false;
   /** True when onTrainEnd put the best weights back. */
   restored = false;
-  private bestWeights: tf.Tensor[] | null = null;
+  private readonly bestWeights = new BestWeights();
 
   constructor(options: EarlyStoppingOptions) {
     super();
@@ -182,7 +223,7 @@ export class EarlyStopping extends Callback {
     // Keras resets these so an instance can be reused (but keeps `best`, as Keras does).
     this.wait = 0;
     this.stoppedEpoch = 0;
-    this.disposeBest();
+    this.bestWeights.dispose();
     this.bestEpoch = 0;
     this.restored = false;
   }
@@ -194,19 +235,16 @@ export class EarlyStopping extends Callback {
       return;
     }
     this.sawMonitor = true;
-    if (this.restoreBestWeights && this.bestWeights === null) {
+    if (this.restoreBestWeights && !this.bestWeights.held) {
       // If best weights were never set, the current weights are the best (Keras).
-      this.bestWeights = this.trainer.getWeights();
+      this.bestWeights.take(this.trainer);
       this.bestEpoch = epoch;
     }
     this.wait += 1;
     if (this.isImprovement(current, this.best)) {
       this.best = current;
       this.bestEpoch = epoch;
-      if (this.restoreBestWeights) {
-        this.disposeBest();
-        this.bestWeights = this.trainer.getWeights();
-      }
+      if (this.restoreBestWeights) this.bestWeights.take(this.trainer);
       this.trainer.addEvent({ kind: 'best', monitor: this.monitor, value: current });
       if (this.baseline === null || this.isImprovement(current, this.baseline)) this.wait = 0;
       return;
@@ -217,34 +255,28 @@ export class EarlyStopping extends Callback {
       this.trainer.addEvent({
         kind: 'early_stop',
         bestEpoch: this.bestEpoch + 1,
-        restored: this.restoreBestWeights && this.bestWeights !== null,
+        restored: this.restoreBestWeights && this.bestWeights.held,
       });
       this.trainer.log(`Epoch ${epoch + 1}: early stopping (no improvement in ${this.monitor} for ${this.wait} epochs)`);
     }
   }
 
   override async onTrainEnd(): Promise<void> {
-    if (this.restoreBestWeights && this.bestWeights !== null) {
+    if (this.restoreBestWeights && this.bestWeights.held) {
       this.trainer.log(`Restoring model weights from the end of the best epoch: ${this.bestEpoch + 1}.`);
-      this.trainer.setWeights(this.bestWeights);
-      this.restored = true;
+      this.restored = this.bestWeights.restore(this.trainer);
     }
-    this.disposeBest();
-  }
-
-  private disposeBest(): void {
-    if (this.bestWeights) tf.dispose(this.bestWeights);
-    this.bestWeights = null;
+    this.bestWeights.dispose();
   }
 
   override dispose(): void {
-    this.disposeBest();
+    this.bestWeights.dispose();
   }
 
   override getState(): CallbackState {
     return {
       json: { wait: this.wait, stoppedEpoch: this.stoppedEpoch, bestEpoch: this.bestEpoch, best: finiteOrString(this.best), sawMonitor: this.sawMonitor },
-      weights: this.bestWeights ? this.bestWeights.map((w) => w.clone()) : null,
+      weights: this.bestWeights.copy(),
     };
   }
 
@@ -255,8 +287,7 @@ export class EarlyStopping extends Callback {
     this.bestEpoch = fromJsonNumber(j.bestEpoch);
     this.best = fromJsonNumber(j.best);
     this.sawMonitor = j.sawMonitor === true;
-    this.disposeBest();
-    this.bestWeights = state.weights;
+    this.bestWeights.load(state.weights);
   }
 }
 

@@ -9,10 +9,9 @@
  * It keeps the best epoch's weights (by `monitor`: EarlyStopping's when there is one, so both agree) and puts
  * them back at the end of a diverged run, so what is evaluated and saved is the best model the run had.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { DivergenceSpec, MonitorName } from '../../shared/spec';
 import { finiteOrString, fromJsonNumber, type JsonValue } from '../runs/checkpoint';
-import { Callback, type BatchLogs, type CallbackState, type EpochLogs } from './callbacks';
+import { BestWeights, Callback, type BatchLogs, type CallbackState, type EpochLogs } from './callbacks';
 
 /** The largest loss tfjs' categorical cross-entropy can report per image (probabilities clipped at 1e-7). */
 export const LOSS_CEILING = -Math.log(1e-7);
@@ -25,7 +24,7 @@ export class TerminateOnDivergence extends Callback {
   best: number;
   /** Epochs in a row at the ceiling or at chance. */
   strikes = 0;
-  private bestWeights: tf.Tensor[] | null = null;
+  private readonly bestWeights = new BestWeights();
   private epoch = 0;
 
   constructor(
@@ -63,8 +62,7 @@ export class TerminateOnDivergence extends Callback {
     if (current !== undefined && Number.isFinite(current) && (this.mode === 'min' ? current < this.best : current > this.best)) {
       this.best = current;
       this.bestEpoch = epoch;
-      this.disposeBest();
-      this.bestWeights = this.trainer.getWeights();
+      this.bestWeights.take(this.trainer);
     }
     if (!this.spec) return;
     const loss = logs.loss ?? NaN;
@@ -93,23 +91,18 @@ export class TerminateOnDivergence extends Callback {
   override async onTrainEnd(): Promise<void> {
     // Silently: the "Stopped: …" line already says which epoch's weights are kept (EarlyStopping, when there is
     // one, has just logged restoring the same epoch).
-    if (this.reason !== null && this.bestWeights !== null) this.trainer.setWeights(this.bestWeights);
-    this.disposeBest();
-  }
-
-  private disposeBest(): void {
-    if (this.bestWeights) tf.dispose(this.bestWeights);
-    this.bestWeights = null;
+    if (this.reason !== null) this.bestWeights.restore(this.trainer);
+    this.bestWeights.dispose();
   }
 
   override dispose(): void {
-    this.disposeBest();
+    this.bestWeights.dispose();
   }
 
   override getState(): CallbackState {
     return {
       json: { bestEpoch: this.bestEpoch, best: finiteOrString(this.best), strikes: this.strikes },
-      weights: this.bestWeights ? this.bestWeights.map((w) => w.clone()) : null,
+      weights: this.bestWeights.copy(),
     };
   }
 
@@ -118,7 +111,6 @@ export class TerminateOnDivergence extends Callback {
     this.bestEpoch = fromJsonNumber(j.bestEpoch);
     this.best = fromJsonNumber(j.best);
     this.strikes = fromJsonNumber(j.strikes);
-    this.disposeBest();
-    this.bestWeights = state.weights;
+    this.bestWeights.load(state.weights);
   }
 }

@@ -8,6 +8,7 @@ export interface ActivationConfig {
 
 export const activation = defineLayer({
   className: 'Activation',
+  role: 'elementwise',
   namePrefix: 'activation',
   palette: 'Normalisation & activation',
   summary: 'Applies an activation function (relu, softmax, …) to its input.',

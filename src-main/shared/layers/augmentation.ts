@@ -47,6 +47,7 @@ export interface RandomFlipConfig {
 }
 export const randomFlip = defineLayer({
   className: 'RandomFlip',
+  role: 'hidden',
   namePrefix: 'random_flip',
   palette: 'Preprocessing & augmentation',
   summary: 'While training, mirrors each image at random (left–right and/or up–down).',
@@ -64,6 +65,7 @@ export interface RandomRotationConfig extends GeometricConfig {
 }
 export const randomRotation = defineLayer({
   className: 'RandomRotation',
+  role: 'hidden',
   namePrefix: 'random_rotation',
   palette: 'Preprocessing & augmentation',
   summary: 'While training, rotates each image by a random angle.',
@@ -79,6 +81,7 @@ export interface RandomTranslationConfig extends GeometricConfig {
 }
 export const randomTranslation = defineLayer({
   className: 'RandomTranslation',
+  role: 'hidden',
   namePrefix: 'random_translation',
   palette: 'Preprocessing & augmentation',
   summary: 'While training, shifts each image by a random fraction of its size.',
@@ -105,6 +108,7 @@ export interface RandomZoomConfig extends GeometricConfig {
 }
 export const randomZoom = defineLayer({
   className: 'RandomZoom',
+  role: 'hidden',
   namePrefix: 'random_zoom',
   palette: 'Preprocessing & augmentation',
   summary: 'While training, zooms each image in or out by a random amount.',
@@ -129,6 +133,7 @@ export interface RandomContrastConfig {
 }
 export const randomContrast = defineLayer({
   className: 'RandomContrast',
+  role: 'hidden',
   namePrefix: 'random_contrast',
   palette: 'Preprocessing & augmentation',
   summary: 'While training, scales each image’s contrast around its mean by a random factor.',
@@ -143,6 +148,7 @@ export interface RandomBrightnessConfig {
 }
 export const randomBrightness = defineLayer({
   className: 'RandomBrightness',
+  role: 'hidden',
   namePrefix: 'random_brightness',
   palette: 'Preprocessing & augmentation',
   summary: 'While training, brightens or darkens each image by a random amount.',

@@ -17,6 +17,7 @@ const fields = [
 
 export const batchNormalization = defineLayer({
   className: 'BatchNormalization',
+  role: 'elementwise',
   namePrefix: 'batch_normalization',
   palette: 'Normalisation & activation',
   summary: 'Normalises each channel over the batch; learns a scale and an offset.',

@@ -31,6 +31,7 @@ const fields = [
 
 export const conv2d = defineLayer({
   className: 'Conv2D',
+  role: 'maps',
   namePrefix: 'conv2d',
   palette: 'Convolution',
   summary: 'Slides learned filters over the image; each filter makes one output channel.',

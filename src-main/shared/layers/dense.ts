@@ -20,6 +20,7 @@ const fields = [
 
 export const dense = defineLayer({
   className: 'Dense',
+  role: 'maps',
   namePrefix: 'dense',
   palette: 'Dense',
   summary: 'Every input connected to every output: the classifier at the end.',

@@ -32,6 +32,7 @@ const fields = [
 
 export const depthwiseConv2d = defineLayer({
   className: 'DepthwiseConv2D',
+  role: 'maps',
   namePrefix: 'depthwise_conv2d',
   palette: 'Convolution',
   summary: 'Filters each channel separately (MobileNet-style), far fewer weights than Conv2D.',

@@ -7,6 +7,7 @@ export interface DropoutConfig {
 
 export const dropout = defineLayer({
   className: 'Dropout',
+  role: 'hidden',
   namePrefix: 'dropout',
   palette: 'Regularisation',
   summary: 'Sets a random fraction of its inputs to zero while training (identity at inference).',
@@ -18,6 +19,7 @@ export const dropout = defineLayer({
 
 export const spatialDropout2d = defineLayer({
   className: 'SpatialDropout2D',
+  role: 'hidden',
   namePrefix: 'spatial_dropout2d',
   palette: 'Regularisation',
   summary: 'Drops whole feature maps (channels) while training.',

@@ -5,6 +5,7 @@ export type FlattenConfig = Record<string, never>;
 
 export const flatten = defineLayer({
   className: 'Flatten',
+  role: 'hidden',
   namePrefix: 'flatten',
   palette: 'Dense',
   summary: 'Turns the image-shaped tensor into one vector for Dense layers.',

@@ -6,6 +6,7 @@ export type GlobalPooling2DConfig = Record<string, never>;
 const globalPooling = <K extends 'GlobalAveragePooling2D' | 'GlobalMaxPooling2D'>(className: K, namePrefix: string, summary: string) =>
   defineLayer({
     className,
+    role: 'maps',
     namePrefix,
     palette: 'Pooling',
     summary,

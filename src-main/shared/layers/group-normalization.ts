@@ -17,6 +17,7 @@ const fields = [
 
 export const groupNormalization = defineLayer({
   className: 'GroupNormalization',
+  role: 'elementwise',
   namePrefix: 'group_normalization',
   palette: 'Normalisation & activation',
   summary: 'Normalises each image over groups of channels: independent of the batch size.',

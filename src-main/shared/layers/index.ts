@@ -63,5 +63,5 @@ export const COMMON_LAYER_FIELDS: readonly FieldDescriptor[] = [
   { name: 'trainable', kind: 'bool', label: 'Trainable', help: 'False freezes every weight of this layer (counted as non-trainable).', required: false, default: true },
 ];
 
-export type { ConfigReader, Dim, InferContext, Inferred, LayerInfo, PaletteGroup, Shape } from './kit';
+export type { ConfigReader, Dim, InferContext, Inferred, LayerInfo, LayerRole, PaletteGroup, Shape } from './kit';
 export { describeShape, INITIALIZERS, PALETTE_GROUPS, type InitializerName } from './kit';

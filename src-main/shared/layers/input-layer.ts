@@ -8,6 +8,7 @@ export interface InputLayerConfig {
 
 export const inputLayer = defineLayer({
   className: 'InputLayer',
+  role: 'hidden',
   namePrefix: 'input_layer',
   palette: 'Input',
   summary: 'The image shape the model takes: [height, width, channels].',

@@ -257,6 +257,15 @@ export const PALETTE_GROUPS = ['Input', 'Preprocessing & augmentation', 'Convolu
 export type PaletteGroup = (typeof PALETTE_GROUPS)[number];
 
 /**
+ * A layer's part in a trained network, as the views inside it (core/explain) treat it:
+ * - 'hidden': the identity or a reshape at inference (input, dropout, augmentation, Flatten): no feature maps shown;
+ * - 'elementwise': keeps a map's shape and only rescales or rectifies it (normalisation, activations): shown, and
+ *   Grad-CAM reads past it to the maps the rest of the network sees;
+ * - 'maps': computes new maps or features (convolutions, pooling, padding, Dense, Rescaling).
+ */
+export type LayerRole = 'hidden' | 'elementwise' | 'maps';
+
+/**
  * The tfjs-free half of a layer class (Keras' layer class minus `call`): its config fields with defaults and help,
  * its output shape and parameter count, its typed config, and what the editor shows of it. The core half
  * (core/model/layers) builds it in tfjs, exports it and encodes it for the fused native step.
@@ -276,6 +285,8 @@ export interface LayerInfo<K extends LayerClassName, C> {
   resolve(read: ConfigReader): C;
   /** Key settings for the editor's row ("32 3×3 same relu"); '' when there are none. */
   caption(config: Readonly<Record<string, unknown>>): string;
+  /** What it does to a feature map at inference, for the views inside the network (`LayerRole`). */
+  role: LayerRole;
 }
 
 /** Checks a definition against `LayerInfo` while keeping its config type (for `LayerConfigOf`). */

@@ -7,6 +7,7 @@ export interface LeakyReLUConfig {
 
 export const leakyReLU = defineLayer({
   className: 'LeakyReLU',
+  role: 'elementwise',
   namePrefix: 'leaky_re_lu',
   palette: 'Normalisation & activation',
   summary: 'ReLU with a small slope below zero, so no unit dies.',

@@ -11,6 +11,7 @@ export interface Pooling2DConfig {
 const pooling = <K extends 'MaxPooling2D' | 'AveragePooling2D'>(className: K, namePrefix: string, summary: string) =>
   defineLayer({
     className,
+    role: 'maps',
     namePrefix,
     palette: 'Pooling',
     summary,

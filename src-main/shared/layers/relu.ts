@@ -10,6 +10,7 @@ export interface ReLUConfig {
 
 export const relu = defineLayer({
   className: 'ReLU',
+  role: 'elementwise',
   namePrefix: 're_lu',
   palette: 'Normalisation & activation',
   summary: 'Rectified linear unit with an optional cap (ReLU6), slope and threshold.',

@@ -8,6 +8,7 @@ export interface RescalingConfig {
 
 export const rescaling = defineLayer({
   className: 'Rescaling',
+  role: 'maps',
   namePrefix: 'rescaling',
   palette: 'Preprocessing & augmentation',
   summary: 'Multiplies and shifts every value (the workbench already scales pixels to [0, 1]).',

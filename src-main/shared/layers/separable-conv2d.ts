@@ -36,6 +36,7 @@ const fields = [
 
 export const separableConv2d = defineLayer({
   className: 'SeparableConv2D',
+  role: 'maps',
   namePrefix: 'separable_conv2d',
   palette: 'Convolution',
   summary: 'A depthwise then a 1×1 convolution: Conv2D-like output with fewer weights.',

@@ -8,6 +8,7 @@ export interface ZeroPadding2DConfig {
 
 export const zeroPadding2d = defineLayer({
   className: 'ZeroPadding2D',
+  role: 'maps',
   namePrefix: 'zero_padding2d',
   palette: 'Convolution',
   summary: 'Adds rows and columns of zeros around the image.',

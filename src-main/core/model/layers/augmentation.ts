@@ -5,9 +5,8 @@
  */
 import type { Arg } from '../../export/keras-args';
 import { RandomBrightness, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom } from '../tfjs-layers/augmentation';
-import { defineCore, type TfConfig } from './kit';
+import { defineCore, num, type TfConfig } from './kit';
 
-const num = (v: unknown, dflt: number): number => (typeof v === 'number' ? v : dflt);
 const geometricArgs = (c: TfConfig): [string, Arg][] => [
   ['fill_mode', String(c.fillMode ?? 'reflect')],
   ['interpolation', String(c.interpolation ?? 'bilinear')],

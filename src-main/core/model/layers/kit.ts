@@ -15,6 +15,9 @@ import type { TfActivationIdentifier, TfInitializer } from '../registry';
 /** A tfjs layer's config as `getConfig()` returns it (camelCase keys). */
 export type TfConfig = Readonly<Record<string, unknown>>;
 
+/** A number from a tfjs config, or the Keras default when the config leaves it out. */
+export const num = (v: unknown, dflt: number): number => (typeof v === 'number' ? v : dflt);
+
 /** What `build` needs beyond the typed config: the common arguments and seeded initializers. */
 export interface BuildContext {
   /** tfjs' common layer arguments. */

@@ -6,10 +6,9 @@ import { attrInt } from '../../export/onnx-graph';
 import type { Arg } from '../../export/keras-args';
 import { reluLayer } from '../tfjs-layers/relu';
 import { FUSED } from './fused-codes';
-import { defineCore } from './kit';
+import { defineCore, num } from './kit';
 
 const maxValueOf = (c: Readonly<Record<string, unknown>>): number | null => (typeof c.maxValue === 'number' ? c.maxValue : null);
-const num = (v: unknown, dflt: number): number => (typeof v === 'number' ? v : dflt);
 
 export const reluCore = defineCore<'ReLU'>({
   build: (c, ctx) => reluLayer({ ...ctx.base, maxValue: c.max_value, negativeSlope: c.negative_slope, threshold: c.threshold }),

@@ -1,8 +1,6 @@
 /** Rescaling's core half (its fields: shared/layers/rescaling.ts). */
 import { Rescaling } from '../tfjs-layers/rescaling';
-import { defineCore } from './kit';
-
-const num = (v: unknown, dflt: number): number => (typeof v === 'number' ? v : dflt);
+import { defineCore, num } from './kit';
 
 export const rescalingCore = defineCore<'Rescaling'>({
   build: (c, ctx) => new Rescaling({ ...ctx.base, scale: c.scale, offset: c.offset }),

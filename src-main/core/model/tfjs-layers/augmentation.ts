@@ -68,9 +68,9 @@ function transform(x: tf.Tensor4D, matrices: number[][], interpolation: Interpol
   return tf.image.transform(x, tf.tensor2d(matrices, [n, 8]), interpolation, fillMode, fillValue, size);
 }
 
-/** Per-image 0/1 choices as a [N, 1, 1, 1] mask. */
-function mask(bits: number[]): tf.Tensor4D {
-  return tf.tensor4d(bits, [bits.length, 1, 1, 1]);
+/** One value per image as a [N, 1, 1, 1] tensor that broadcasts over the image (0/1 choices, strengths). */
+function perImage(values: number[]): tf.Tensor4D {
+  return tf.tensor4d(values, [values.length, 1, 1, 1]);
 }
 
 export interface RandomFlipArgs extends RandomArgs {
@@ -88,21 +88,16 @@ export class RandomFlip extends RandomLayer {
   }
 
   protected augment(x: tf.Tensor4D): tf.Tensor {
-    const n = x.shape[0];
     let y: tf.Tensor4D = x;
-    if (this.mode !== 'vertical') {
-      const m = mask(Array.from({ length: n }, () => (this.rng01() < 0.5 ? 1 : 0)));
-      y = tf.add(tf.mul(m, tf.image.flipLeftRight(y)), tf.mul(tf.sub(1, m), y));
-    }
-    if (this.mode !== 'horizontal') {
-      const m = mask(Array.from({ length: n }, () => (this.rng01() < 0.5 ? 1 : 0)));
-      y = tf.add(tf.mul(m, tf.reverse(y, 1)), tf.mul(tf.sub(1, m), y));
-    }
+    if (this.mode !== 'vertical') y = this.flipHalf(y, tf.image.flipLeftRight(y));
+    if (this.mode !== 'horizontal') y = this.flipHalf(y, tf.reverse(y, 1));
     return y;
   }
 
-  private rng01(): number {
-    return this.uniform(0, 1);
+  /** Each image replaced by its flipped version with probability ½. */
+  private flipHalf(y: tf.Tensor4D, flipped: tf.Tensor4D): tf.Tensor4D {
+    const m = perImage(Array.from({ length: y.shape[0] }, () => (this.uniform(0, 1) < 0.5 ? 1 : 0)));
+    return tf.add(tf.mul(m, flipped), tf.mul(tf.sub(1, m), y));
   }
 
   override getConfig(): tf.serialization.ConfigDict {
@@ -241,21 +236,13 @@ export interface FactorArgs extends RandomArgs {
   factor: number;
 }
 
-/** Contrast: per image, (x − mean) · f + mean per channel, f in [1 − factor, 1 + factor], clipped to [0, 1]. */
-export class RandomContrast extends RandomLayer {
-  /** @nocollapse */
-  static className = 'RandomContrast';
+/** Contrast and brightness: one random strength per image, drawn within `factor`. */
+abstract class FactorLayer extends RandomLayer {
   readonly factor: number;
 
   constructor(args: FactorArgs) {
     super(args);
     this.factor = args.factor;
-  }
-
-  protected augment(x: tf.Tensor4D): tf.Tensor {
-    const f = tf.tensor4d(Array.from({ length: x.shape[0] }, () => this.uniform(1 - this.factor, 1 + this.factor)), [x.shape[0], 1, 1, 1]);
-    const mean = tf.mean(x, [1, 2], true);
-    return tf.clipByValue(tf.add(tf.mul(tf.sub(x, mean), f), mean), 0, 1);
   }
 
   override getConfig(): tf.serialization.ConfigDict {
@@ -263,24 +250,26 @@ export class RandomContrast extends RandomLayer {
   }
 }
 
-/** Brightness: per image, x + δ with δ in [−factor, factor] of the [0, 1] range, clipped to [0, 1]. */
-export class RandomBrightness extends RandomLayer {
+/** Contrast: per image, (x − mean) · f + mean per channel, f in [1 − factor, 1 + factor], clipped to [0, 1]. */
+export class RandomContrast extends FactorLayer {
   /** @nocollapse */
-  static className = 'RandomBrightness';
-  readonly factor: number;
-
-  constructor(args: FactorArgs) {
-    super(args);
-    this.factor = args.factor;
-  }
+  static className = 'RandomContrast';
 
   protected augment(x: tf.Tensor4D): tf.Tensor {
-    const d = tf.tensor4d(Array.from({ length: x.shape[0] }, () => this.uniform(-this.factor, this.factor)), [x.shape[0], 1, 1, 1]);
-    return tf.clipByValue(tf.add(x, d), 0, 1);
+    const f = perImage(Array.from({ length: x.shape[0] }, () => this.uniform(1 - this.factor, 1 + this.factor)));
+    const mean = tf.mean(x, [1, 2], true);
+    return tf.clipByValue(tf.add(tf.mul(tf.sub(x, mean), f), mean), 0, 1);
   }
+}
 
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), factor: this.factor };
+/** Brightness: per image, x + δ with δ in [−factor, factor] of the [0, 1] range, clipped to [0, 1]. */
+export class RandomBrightness extends FactorLayer {
+  /** @nocollapse */
+  static className = 'RandomBrightness';
+
+  protected augment(x: tf.Tensor4D): tf.Tensor {
+    const d = perImage(Array.from({ length: x.shape[0] }, () => this.uniform(-this.factor, this.factor)));
+    return tf.clipByValue(tf.add(x, d), 0, 1);
   }
 }
 

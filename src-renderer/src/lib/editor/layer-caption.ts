@@ -9,8 +9,7 @@ import { LAYER_INFO } from '$shared/layers/index';
 
 /** The settings that tell layers of one class apart: the layer definition's caption, plus "frozen". */
 export function layerCaptionParts(layer: LayerSpec): string[] {
-  const info = (LAYER_INFO as Record<string, { caption(c: Readonly<Record<string, unknown>>): string } | undefined>)[layer.class_name];
-  const parts = (info?.caption(layer.config) ?? '').split(' ').filter((p) => p !== '');
+  const parts = LAYER_INFO[layer.class_name].caption(layer.config).split(' ').filter((p) => p !== '');
   if (layer.config.trainable === false) parts.push('frozen');
   return parts;
 }
