@@ -95,6 +95,54 @@ export interface ModelSpec {
   };
 }
 
+/**
+ * A reference to a tensor in a functional model, as tf.keras 2 writes it: `[layer_name, node_index, tensor_index]`
+ * (a layer called once has node 0; a layer with one output has tensor 0). Keras 3's `__keras_tensor__` /
+ * `keras_history` form is read by the importer and converted to this.
+ */
+export type TensorRef = [layer: string, node: number, tensor: number];
+/** One inbound reference inside `inbound_nodes`, with tf.keras 2's trailing call-kwargs object. */
+export type InboundRef = [layer: string, node: number, tensor: number, kwargs: Record<string, unknown>];
+
+/**
+ * A layer of a functional model: Keras' per-layer entry (`name` at the top, as Keras writes it; kept equal to
+ * `config.name`) with its calls. `inbound_nodes` is tf.keras 2's list form: one entry per call of the layer (this
+ * workbench supports one call), each the list of tensors that call takes — one for ordinary layers, two or more for a
+ * merge (Add, Concatenate, …), none for an InputLayer.
+ */
+export interface FunctionalLayerSpec extends LayerSpec {
+  name: string;
+  inbound_nodes: InboundRef[][];
+}
+
+/**
+ * A Keras Functional model (one input, one output for now): a graph of layers wired by name. Layers are listed in
+ * an order where every layer follows its inputs (as Keras writes them); the validator refuses cycles, dangling
+ * layers, unknown names and names used twice, naming the layer.
+ */
+export interface FunctionalModelSpec {
+  format_version: number;
+  class_name: 'Functional';
+  config: {
+    name: string;
+    layers: FunctionalLayerSpec[];
+    input_layers: TensorRef[];
+    output_layers: TensorRef[];
+  };
+}
+
+/** Any model the workbench reads, builds, trains and exports. */
+export type AnyModelSpec = ModelSpec | FunctionalModelSpec;
+
+export function isFunctionalSpec(spec: AnyModelSpec): spec is FunctionalModelSpec {
+  return spec.class_name === 'Functional';
+}
+
+/** The names of the layers whose outputs a functional layer takes, in order (its first and only call). */
+export function inboundLayerNames(layer: FunctionalLayerSpec): string[] {
+  return (layer.inbound_nodes[0] ?? []).map((ref) => ref[0]);
+}
+
 export interface OptimizerSpec {
   class_name: OptimizerName;
   /** Keras field names: learning_rate, beta_1, beta_2, epsilon, momentum, nesterov, rho, initial_accumulator_value. */
