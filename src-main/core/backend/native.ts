@@ -51,6 +51,12 @@ export interface NativeAddon {
   trainerInferCheck(handle: unknown): number;
   /** Seconds per layer category (5) for forward, backward and inference, then loss, optimizer, steps, images inferred. */
   trainerProfile(handle: unknown, reset: boolean): number[];
+  /**
+   * The augmentation pass (native/augment.h) of n images [h, w, c] into `out` (may be `x`): `ops` are the leading
+   * preprocessing layers' code lists, `params` the random layers' drawn per-image parameters (empty at inference,
+   * where only Rescaling applies).
+   */
+  augment(x: Float32Array, out: Float32Array, n: number, shape: number[], ops: number[][], params: Float32Array, training: boolean): void;
   /** oneDNN convolutions (default, when built with them) or the im2col + OpenBLAS path (false; for tests). */
   useOneDnn(on: boolean): void;
   /**
