@@ -4,6 +4,7 @@
  * epoch takes (54,000 training images, then validation on 6,000).
  *
  *   npm run bench -- [--batches 30] [--warmup 5] [--batch-size 128] [--no-peer] [--no-lag] [--full-epoch]
+ *   npm run bench -- --data [--data-count 50000] …  (own-image datasets: loading and a CIFAR-sized CNN; bench/data-bench.ts)
  *   CNN_WORKBENCH_BACKEND=wasm npm run bench      (force a backend)
  *
  * Without --full-epoch the epoch is the timed training batches extrapolated to 54,000 images plus a real, timed
@@ -26,6 +27,7 @@ import { createPredictor } from '../src-main/core/eval/predictor';
 import { createFusedTrainer, PROFILE_CATEGORIES, type NativeProfile } from '../src-main/core/train/fused';
 import { runTraining } from '../src-main/core/train/train';
 import { LESSON_HYPERPARAMETERS, type ModelSpec } from '../src-main/shared/spec';
+import { runDataBench } from './data-bench';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -206,6 +208,8 @@ async function measureFullEpoch(spec: ModelSpec): Promise<{ seconds: number; ima
 }
 
 async function main(): Promise<void> {
+  // --data: own-image datasets (generated PNG folder, loading, a CIFAR-sized CNN against PyTorch): bench/data-bench.ts.
+  if (process.argv.includes('--data')) return runDataBench(process.argv.slice(2));
   const o = parseArgs(process.argv.slice(2));
   const load0 = os.loadavg()[0];
   const backend = await initBackend();
