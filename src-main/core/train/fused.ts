@@ -311,7 +311,7 @@ export function createNativeForward(model: tf.LayersModel, backend: BackendInfo 
   }
   const convolutions = lib.info().convolutions || 'im2col + OpenBLAS';
   const forward: NativeForward = {
-    description: `native inference pass (${convolutions} convolutions, BatchNorm folded into them)`,
+    description: `native inference pass (${convolutions} convolutions, BatchNorm folded into them${pass ? `; leading ${pass.description} at inference: Rescaling only` : ''})`,
     infer: pass?.appliesAtInference ? rescaledInfer(lib, handle, pass, input as number[], layers.at(-1)!) : (x, n, y) => lib.trainerInfer(handle, x, n, y),
     pullFromModel: () => layers.forEach((layer, i) => layer.getWeights().forEach((w, j) => lib.trainerParam(handle, i, j, w.dataSync() as Float32Array, true))),
     profile: (reset = false) => readProfile(lib, handle, reset),
