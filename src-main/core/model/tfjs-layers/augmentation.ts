@@ -15,7 +15,10 @@
  * parameters for the same seed, and tests can compare both on one draw.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mulberry32, type Rng } from '../../data/random';
+import { mulberry32 } from '../../data/random';
+
+/** mulberry32 advances its state by this constant per number (core/data/random.ts). */
+const MULBERRY32_STEP = 0x6d2b79f5;
 import { type LayerArgs, single } from './layer-args';
 
 type FillMode = 'reflect' | 'wrap' | 'constant' | 'nearest';
@@ -29,17 +32,30 @@ interface RandomArgs extends LayerArgs {
 /** The shared machinery: a seeded generator and the training switch. */
 export abstract class RandomLayer extends tf.layers.Layer {
   readonly seed: number | null;
-  private rng: Rng;
+  /** mulberry32's whole state (its 32-bit counter): checkpoints keep it, so a resumed run continues the same draws. */
+  private state: number;
 
   constructor(args: RandomArgs) {
     super(args);
     this.seed = args.seed ?? null;
-    this.rng = mulberry32(this.seed ?? Math.floor(Math.random() * 2 ** 31));
+    this.state = (this.seed ?? Math.floor(Math.random() * 2 ** 31)) >>> 0;
   }
 
-  /** A uniform draw in [lo, hi). */
+  /** A uniform draw in [lo, hi): mulberry32's next number from the current state. */
   protected uniform(lo: number, hi: number): number {
-    return lo + (hi - lo) * this.rng();
+    const u = mulberry32(this.state)();
+    this.state = (this.state + MULBERRY32_STEP) >>> 0;
+    return lo + (hi - lo) * u;
+  }
+
+  /** The generator's state, for checkpoints (an unsigned 32-bit integer). */
+  get generatorState(): number {
+    return this.state;
+  }
+
+  set generatorState(state: number) {
+    if (!Number.isInteger(state) || state < 0 || state >= 2 ** 32) throw new RangeError(`layer '${this.name}': generator state ${state} is not a 32-bit unsigned integer`);
+    this.state = state;
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
