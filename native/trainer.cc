@@ -644,6 +644,7 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
       }
       case kActivation: {
         const int64_t total = n * inSize;
+        dx = g;  // elementwise: in place, no second buffer to stream through
         if (L.act == kRelu && !preActivation) {
 #pragma omp parallel for num_threads(T) schedule(static)
           for (int64_t k = 0; k < total; k++) dx[k] = out[k] > 0 ? g[k] : 0.f;
@@ -651,8 +652,6 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
           const int act = L.act;
 #pragma omp parallel for num_threads(T) schedule(static)
           for (int64_t k = 0; k < total; k++) dx[k] = g[k] * ActD(act, in[k], out[k]);
-        } else {
-          std::memcpy(dx, g, sizeof(float) * size_t(total));
         }
         break;
       }
@@ -793,12 +792,13 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
       case kDropout: {
         const int64_t total = n * inSize;
         const float* mask = L.mask.data();
+        dx = g;  // in place
 #pragma omp parallel for num_threads(T) schedule(static)
         for (int64_t k = 0; k < total; k++) dx[k] = g[k] * mask[k];
         break;
       }
       case kFlatten:
-        std::memcpy(dx, g, sizeof(float) * size_t(n * inSize));
+        dx = g;  // the same NHWC bytes: nothing to do
         break;
       case kDepthwise:
       case kSeparable:
@@ -806,7 +806,7 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
         break;
     }
     preActivation = false;
-    std::swap(g, other);
+    if (dx != g) std::swap(g, other);  // else the layer worked in place: g already holds its input's gradient
     profile_[kProfileCategories + ProfileCategory(L.kind)] += Since(layerStart);
   }
 }
