@@ -31,8 +31,9 @@ void ForWindow(const Layer& L, int64_t y, int64_t xo, Fn fn) {
 // offset within its image, or is null (inference). The first maximum in window order wins, as in tfjs.
 inline void MaxPool(const Layer& L, const float* in, int64_t n, float* out, int32_t* arg, int T) {
   const int64_t C = L.inC, OH = L.outH, OW = L.outW, inSize = L.inSize(), outSize = L.outSize();
-  if (L.ph == 2 && L.pw == 2 && L.psh == 2 && L.psw == 2 && L.ppt == 0 && L.ppl == 0) {
-    // The common 2×2 / stride 2 window without padding: two input rows of C channels, no per-tap bounds checks.
+  if (L.ph == 2 && L.pw == 2 && L.psh == 2 && L.psw == 2 && L.ppt == 0 && L.ppl == 0 && 2 * OH <= L.inH && 2 * OW <= L.inW) {
+    // The common 2×2 / stride 2 window with every tap inside the image ('valid', or 'same' on an even size): two
+    // input rows of C channels, no per-tap bounds checks. ('same' on an odd size pads after: the generic loop.)
     const int64_t W = L.inW;
 #pragma omp parallel for num_threads(T) schedule(static)
     for (int64_t row = 0; row < n * OH; row++) {

@@ -168,6 +168,8 @@ describe('native inference pass', () => {
       40,
       'odd geometries',
     );
+    // 2×2 'same' pooling on an odd size (11 → 6): the last window row and column lie partly outside the image.
+    compare([L('Conv2D', { filters: 3, kernel_size: [2, 2] }), L('MaxPooling2D', { pool_size: [2, 2], padding: 'same' }), L('Flatten', {}), L('Dense', { units: 5, activation: 'softmax' })], 40, "2×2 'same' pooling on 11×11");
     compare([L('Conv2D', { filters: 3, kernel_size: [3, 3], dilation_rate: [2, 2], padding: 'same' }), L('Flatten', {}), L('Dense', { units: 5 }), L('Activation', { activation: 'softmax' })], 40, 'dilated, softmax layer');
   });
 
