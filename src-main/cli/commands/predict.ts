@@ -6,8 +6,9 @@ import { parseFlags, readImageFiles, resolveRunDir } from '../util';
 const USAGE = `Usage: cnn-workbench predict --run ID|DIR IMAGE.png [IMAGE.jpg ...] [--runs-dir DIR] [--invert] [--json]
 
 Classifies PNG/JPEG images with a run's trained model and prints the top 3 classes with probabilities.
-Images are preprocessed as the model's preprocessing.json says: grayscale by luminance (alpha over black),
-resized to the model input (area averaging when shrinking), scaled by 1/255. Fashion-MNIST models expect a
+Images are preprocessed as the model's preprocessing.json says: EXIF orientation applied, alpha over black,
+grayscale by luminance for a 1-channel model or RGB for a 3-channel one, resized to the model input (area
+averaging when shrinking), scaled by 1/255 — as image-folder datasets are read for training. Fashion-MNIST models expect a
 light object on a black background; images are NOT inverted unless you pass --invert.
 
 Options:

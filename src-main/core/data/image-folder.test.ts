@@ -6,7 +6,7 @@ import { DataError } from './errors';
 import { cacheCounter, imageCacheDir } from './image-cache';
 import { decodeCounter } from './image-decode';
 import { IMAGE_TEST_FRACTION, loadImageFolder } from './image-folder';
-import { FASHION_FOLDERS, jpegBytes, palettePngBytes, pngBytes, put, solid, writeColourFolders, writeFashionFolders } from './image-testkit';
+import { cmykJpegBytes, FASHION_FOLDERS, jpegBytes, palettePngBytes, pngBytes, put, solid, writeColourFolders, writeFashionFolders } from './image-testkit';
 import { loadDataset } from './load';
 import { cleanup, tempDir } from './testkit';
 
@@ -167,6 +167,23 @@ describe('image-folder datasets', () => {
     const all = [...Array(upright.train.count).keys()].map((i) => ({ set: upright.train, i })).concat([...Array(upright.test.count).keys()].map((i) => ({ set: upright.test, i })));
     const rotated = all.find(({ set, i }) => set.images[i * 8]! > 200 && set.images[i * 8 + 7]! < 40);
     assert.ok(rotated, 'one image is bright on top and dark at the bottom (orientation 6 applied)');
+  });
+
+  it('converts an Adobe CMYK JPEG to RGB with a note, and skips a CMYK JPEG it cannot convert, saying why', async () => {
+    const dir = path.join(root, 'cmyk');
+    for (let i = 0; i < 3; i++) put(dir, `plain/${i}.png`, pngBytes(8, 8, solid(8, 8, [0, 0, 255]), { colorType: 2 }));
+    // Adobe CMYK stores inverted inks: C=255, M=0, Y=0, K=255 is no cyan, full magenta and yellow, no black: red.
+    for (let i = 0; i < 3; i++) put(dir, `print/${i}.jpg`, cmykJpegBytes([255, 0, 0, 255]));
+    put(dir, 'print/no-adobe.jpg', cmykJpegBytes([255, 0, 0, 255], false));
+    const ds = await loadImageFolder(dir, { threads: 0 });
+    const f = ds.info.imageFolder!;
+    assert.equal(f.colorMode, 'rgb');
+    assert.match(f.notes.join('\n'), /3 CMYK JPEGs converted to RGB \(print\/0.jpg, print\/1.jpg, print\/2.jpg\)/);
+    assert.deepEqual(f.skipped.first, [{ path: 'print/no-adobe.jpg', reason: "a CMYK JPEG without Adobe's APP14 colour marker, so its inks cannot be converted to RGB; save it as an RGB JPEG or PNG" }]);
+    const sets = [ds.train, ds.test];
+    const reds = sets.flatMap((s) => [...Array(s.count).keys()].filter((i) => s.labels[i] === 1).map((i) => Array.from(s.images.subarray(i * 192, i * 192 + 3))));
+    assert.equal(reds.length, 3);
+    for (const px of reds) assert.deepEqual(px, [255, 0, 0]);
   });
 
   it('decodes in worker threads with the same bytes, and a second load reads the cache instead of decoding', async () => {

@@ -86,6 +86,68 @@ export function palettePngBytes(width: number, height: number, indices: Uint8Arr
   ]);
 }
 
+/**
+ * A large 8-bit grayscale PNG (colour type 0) built without an RGBA buffer: a diagonal gradient, deflated at
+ * level 1. 10,000 × 10,000 costs ~100 MB of scanlines here, and a few MB on disk.
+ */
+export function bigGrayPngBytes(width: number, height: number): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 0, 0, 0, 0], 8);
+  const raw = Buffer.alloc(height * (width + 1));
+  for (let y = 0; y < height; y++) {
+    const row = y * (width + 1);
+    for (let x = 0; x < width; x++) raw[row + 1 + x] = ((x + y) >> 6) & 0xff;
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw, { level: 1 })),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
+}
+
+/**
+ * An 8 × 8 four-component (CMYK) baseline JPEG of one flat colour, written by hand (jpeg-js encodes only
+ * YCbCr): quantisation 1, DC-only blocks, one Huffman table of 4-bit DC categories and an AC table holding only
+ * end-of-block. `stored` is what the file holds per component; with `adobe` an APP14 "Adobe" segment
+ * (transform 0) marks it as Adobe CMYK, whose stored values are inverted (255 = no ink), as Photoshop writes them.
+ */
+export function cmykJpegBytes(stored: [number, number, number, number], adobe = true): Buffer {
+  const seg = (marker: number, body: number[]): number[] => [0xff, marker, (body.length + 2) >> 8, (body.length + 2) & 0xff, ...body];
+  const bits: number[] = [];
+  const put = (value: number, n: number) => {
+    for (let i = n - 1; i >= 0; i--) bits.push((value >> i) & 1);
+  };
+  for (const v of stored) {
+    const dc = 8 * (v - 128); // the DC coefficient of a flat 8×8 block (level-shifted), quantised by 1
+    const cat = dc === 0 ? 0 : Math.floor(Math.log2(Math.abs(dc))) + 1;
+    put(cat, 4); // category code: canonical 4-bit codes 0000… for symbols 0…11
+    if (cat > 0) put(dc > 0 ? dc : (dc - 1) & ((1 << cat) - 1), cat);
+    put(0, 1); // end of block: the AC table's only code
+  }
+  while (bits.length % 8) bits.push(1);
+  const scan: number[] = [];
+  for (let i = 0; i < bits.length; i += 8) {
+    const byte = bits.slice(i, i + 8).reduce((a, b) => (a << 1) | b, 0);
+    scan.push(byte);
+    if (byte === 0xff) scan.push(0); // byte stuffing
+  }
+  const counts = (n: number, len: number) => Array.from({ length: 16 }, (_, i) => (i === len - 1 ? n : 0));
+  return Buffer.from([
+    0xff, 0xd8,
+    ...(adobe ? seg(0xee, [...Buffer.from('Adobe', 'latin1'), 0, 100, 0, 0, 0, 0, 0]) : []),
+    ...seg(0xdb, [0, ...new Array<number>(64).fill(1)]),
+    ...seg(0xc0, [8, 0, 8, 0, 8, 4, ...[1, 2, 3, 4].flatMap((id) => [id, 0x11, 0])]),
+    ...seg(0xc4, [0x00, ...counts(12, 4), ...Array.from({ length: 12 }, (_, i) => i)]),
+    ...seg(0xc4, [0x10, ...counts(1, 1), 0x00]),
+    ...seg(0xda, [4, ...[1, 2, 3, 4].flatMap((id) => [id, 0x00]), 0, 63, 0]),
+    ...scan,
+    0xff, 0xd9,
+  ]);
+}
+
 /** Writes `bytes` at `root/rel`, creating folders. */
 export function put(root: string, rel: string, bytes: Uint8Array | string): string {
   const file = path.join(root, rel);

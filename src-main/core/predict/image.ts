@@ -49,6 +49,9 @@ export function decodeImage(name: string, bytes: Uint8Array): DecodedImage {
       // Phone cameras store the sensor's orientation and an EXIF tag saying how to turn it for display.
       return applyOrientation({ width: img.width, height: img.height, rgba: img.data }, exifOrientation(bytes));
     } catch (err) {
+      if (err instanceof Error && /4 components/.test(err.message)) {
+        throw new ImageDecodeError(`${name}: a CMYK JPEG without Adobe's APP14 colour marker, so its inks cannot be converted to RGB; save it as an RGB JPEG or PNG`);
+      }
       throw new ImageDecodeError(`${name}: a JPEG that cannot be decoded (${err instanceof Error ? err.message : String(err)}); is the file truncated?`);
     }
   }
