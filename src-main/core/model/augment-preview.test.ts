@@ -3,7 +3,8 @@ import test, { before } from 'node:test';
 import { SPEC_FORMAT_VERSION, type LayerSpec, type ModelSpec } from '../../shared/spec';
 import { initBackend } from '../backend/index';
 import type { ImageSet } from '../data/types';
-import { leadingAugmentation, previewAugmentation } from './augment-preview';
+import { leadingAugmentation } from '../../shared/augmentation-preview';
+import { previewAugmentation } from './augment-preview';
 import { SpecError } from './errors';
 
 before(async () => {
@@ -57,7 +58,7 @@ test('RandomFlip: eight colour draws, each the image or its mirror, both seen; t
 
 test('only the layers right after the input are applied; an unfinished rest of the model does not stop the preview', () => {
   const s = spec([{ class_name: 'RandomRotation', config: { factor: 0.2 } }, { class_name: 'RandomContrast', config: { factor: 0.3 } }], [{ class_name: 'Conv2D', config: { filters: 4, kernel_size: 3 } }, { class_name: 'RandomFlip', config: {} }]);
-  assert.deepEqual(leadingAugmentation(s), [1, 2]);
+  assert.deepEqual(leadingAugmentation(s.config.layers), [1, 2]);
   const p = previewAugmentation(s, twoImages(), 1, 3);
   assert.deepEqual(p.layers.map((l) => l.className), ['RandomRotation', 'RandomContrast']);
   assert.equal(p.displayNote, null);

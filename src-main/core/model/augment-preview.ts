@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { AugmentationPreview, ImageSample } from '../../shared/contract';
-import { LAYER_INFO } from '../../shared/layers/index';
+import { leadingAugmentation } from '../../shared/augmentation-preview';
 import type { ModelSpec, SpecIssue } from '../../shared/spec';
 import { getImages } from '../data/samples';
 import type { ImageSet } from '../data/types';
@@ -17,20 +17,6 @@ import { analyzeSpec } from './validate';
 
 /** How many augmented copies a preview shows. */
 export const PREVIEW_DRAWS = 8;
-
-const isPreprocessing = (className: string): boolean =>
-  className in LAYER_INFO && LAYER_INFO[className as keyof typeof LAYER_INFO].palette === 'Preprocessing & augmentation';
-
-/** Indices of the layers the preview applies: those right after the input (and the InputLayer itself skipped). */
-export function leadingAugmentation(spec: ModelSpec): number[] {
-  const out: number[] = [];
-  for (const [i, layer] of spec.config.layers.entries()) {
-    if (i === 0 && layer.class_name === 'InputLayer') continue;
-    if (!isPreprocessing(layer.class_name)) break;
-    out.push(i);
-  }
-  return out;
-}
 
 /** A float image batch [n, h, w, c] as one `ImageSample` per image, 0–255; values outside [0, 1] are min–max stretched. */
 function toSamples(batch: tf.Tensor4D, label: number, index: number): { samples: ImageSample[]; stretched: boolean } {
@@ -61,7 +47,7 @@ function toSamples(batch: tf.Tensor4D, label: number, index: number): { samples:
 export function previewAugmentation(spec: ModelSpec, set: ImageSet, imageIndex: number, seed: number, draws = PREVIEW_DRAWS): AugmentationPreview {
   const [original] = getImages(set, [imageIndex]);
   const full = withDefaults(spec);
-  const indices = leadingAugmentation(full);
+  const indices = leadingAugmentation(full.config.layers);
   if (indices.length === 0) {
     throw new SpecError(
       [{ severity: 'error', layerIndex: null, layerName: null, field: null, received: null, message: 'the model has no augmentation layer right after its input: add RandomFlip, RandomRotation, … to preview' }],
