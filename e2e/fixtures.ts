@@ -143,7 +143,7 @@ export const test = base.extend<{ errors: string[]; dialogs: string[] }, { serve
 export { expect };
 
 /** Opens one of the top-level views by its navigation button. */
-export async function openView(page: Page, name: 'Model' | 'Train' | 'Results' | 'Runs'): Promise<void> {
+export async function openView(page: Page, name: 'Model' | 'Data' | 'Train' | 'Results' | 'Runs'): Promise<void> {
   await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name, exact: true }).click();
 }
 
