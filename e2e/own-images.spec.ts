@@ -129,11 +129,14 @@ test('import a folder of colour images, see it, preview the augmentation, train 
   expect(tr + va + te).toBe(written);
   expect(va).toBe((tr + va) - Math.floor(0.9 * (tr + va) + 1e-9));
 
-  // Skipped: the corrupt PNG is counted and listed.
+  // Skipped: the corrupt PNG (unreadable) and the note (not an image), each counted and listed.
   const skipped = view.getByTestId('fact-skipped');
-  expect(Number(await skipped.getAttribute('data-count'))).toBeGreaterThanOrEqual(1);
+  await expect(skipped).toHaveAttribute('data-count', '2');
+  await expect(skipped).toContainText('1 unreadable, 1 not PNG/JPEG');
   await skipped.locator('summary').click();
-  await expect(skipped).toContainText('broken.png');
+  await expect(skipped).toContainText('green-circles/broken.png');
+  await expect(skipped).toContainText('red-squares/notes.txt');
+  await expect(view.getByTestId('fact-split-kind')).toContainText('of each class, held out with seed');
 
   // Thumbnails: a row per class, drawn in the class's colour.
   await expect(view.getByTestId('class-row')).toHaveCount(3);

@@ -99,8 +99,9 @@ export interface ImageSample {
 }
 
 /**
- * What a dataset holds, for the dataset view: images per class in each set, a few training images of each class
- * (thumbnails, as base64 bytes like `ImageSample`s elsewhere) and what the loader skipped.
+ * What a dataset holds, for the dataset view: images per class in each set and a few training images of each
+ * class (thumbnails, as base64 bytes like `ImageSample`s elsewhere), for any format (an image folder's skipped
+ * files and sizes are in its `DatasetInfo.imageFolder`).
  */
 export interface DatasetOverview {
   datasetId: string;
@@ -110,8 +111,6 @@ export interface DatasetOverview {
   testCounts: number[];
   /** Up to the asked number of training images per class, in class order (a list is shorter when the class is). */
   thumbnails: ImageSample[][];
-  /** Files the loader left out (not images, unreadable), with the first few paths; 0 and [] for IDX/CSV. */
-  skipped: { count: number; examples: string[] };
 }
 
 /** One training image under the model's leading augmentation layers (training mode, seeded): the original and its draws. */
@@ -448,7 +447,7 @@ export interface DatasetService {
   /** Electron: opens a dialog when `path` is omitted. Browser mode: `path` must be under the server's data roots. */
   importDataset(path?: string): Promise<DatasetInfo | null>;
   getTestImages(datasetId: string, indices: number[]): Promise<ImageSample[]>;
-  /** Per-class counts, `perClass` training thumbnails per class, and the loader's skipped files. */
+  /** Per-class counts and `perClass` training thumbnails per class. */
   describeDataset(datasetId: string, perClass: number): Promise<DatasetOverview>;
 }
 

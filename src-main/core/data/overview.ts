@@ -29,11 +29,8 @@ export function firstOfEachClass(set: ImageSet, classes: number, perClass: numbe
   return picked;
 }
 
-/**
- * The overview of a loaded dataset. `skipped` comes from the loader where it records one (image folders);
- * IDX and CSV files have nothing to skip.
- */
-export function describeDataset(ds: Dataset, perClass: number, skipped: DatasetOverview['skipped'] = { count: 0, examples: [] }): DatasetOverview {
+/** The overview of a loaded dataset. */
+export function describeDataset(ds: Dataset, perClass: number): DatasetOverview {
   const classes = ds.info.classNames.length;
   return {
     datasetId: ds.info.id,
@@ -41,6 +38,5 @@ export function describeDataset(ds: Dataset, perClass: number, skipped: DatasetO
     trainCounts: classCounts(ds.train, classes),
     testCounts: classCounts(ds.test, classes),
     thumbnails: firstOfEachClass(ds.train, classes, perClass).map((indices) => getImages(ds.train, indices)),
-    skipped,
   };
 }
