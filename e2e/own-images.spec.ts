@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Locator, Page } from '@playwright/test';
 import { PNG } from 'pngjs';
-import { expect, openView, test, trainToEnd } from './fixtures';
+import { expect, expectAccessible, openView, test, trainToEnd } from './fixtures';
 
 const SIZE = 16;
 /** Class folder → [count, colour]: red 120 vs blue 60 is 2.0×, above the 1.5× imbalance line. */
@@ -156,6 +156,7 @@ test('import a folder of colour images, see it, preview the augmentation, train 
     });
     expect(dominant, name).toBe(colour.indexOf(Math.max(...colour)));
   }
+  await expectAccessible(page, 'Data');
   await page.screenshot({ path: testInfo.outputPath('data-view.png'), fullPage: true });
 
   // ---- a small colour CNN with RandomFlip after the input: the augmentation preview
@@ -190,6 +191,7 @@ test('import a folder of colour images, see it, preview the augmentation, train 
     await addLayer(page, i + 2, cls, fields);
   }
   await expect(page.getByTestId('summary-status')).toHaveText('up to date');
+  await expectAccessible(page, 'Model with the augmentation preview');
   await page.screenshot({ path: testInfo.outputPath('augmentation-preview.png'), fullPage: true });
 
   // ---- a short run on the imported set
