@@ -5,18 +5,11 @@
  * the last keystroke, so typing a factor does not queue a request per digit.
  */
 import type { AugmentationPreview, WorkbenchApi } from '$shared/contract';
-import { leadingAugmentation } from '$shared/augmentation-preview';
 import type { ModelSpec } from '$shared/spec';
+import { previewKey } from '../editor/preview-key';
 import { errorMessage } from './metrics-format';
 
 const DEBOUNCE_MS = 250;
-
-/** What a preview depends on, as a string: equal keys, equal pictures. */
-export function previewKey(spec: ModelSpec, datasetId: string, imageIndex: number, seed: number): string | null {
-  const indices = leadingAugmentation(spec.config.layers);
-  if (indices.length === 0) return null;
-  return JSON.stringify([spec.config.layers.slice(0, indices[indices.length - 1]! + 1), datasetId, imageIndex, seed]);
-}
 
 export class AugmentationPreviewState {
   preview = $state.raw<AugmentationPreview | null>(null);
