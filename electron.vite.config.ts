@@ -32,7 +32,12 @@ export default defineConfig({
     build: {
       rollupOptions: {
         // The training worker is a second entry (out/main/worker.js): main starts it as a worker thread.
-        input: { index: resolve(__dirname, 'src-main/app/index.ts'), worker: resolve(__dirname, 'src-main/worker/training-worker.ts') },
+        // So is the image-folder decoder (out/main/image-decode-worker.js), started by the data layer.
+        input: {
+          index: resolve(__dirname, 'src-main/app/index.ts'),
+          worker: resolve(__dirname, 'src-main/worker/training-worker.ts'),
+          'image-decode-worker': resolve(__dirname, 'src-main/core/data/image-decode-worker.ts'),
+        },
         // tfjs, its wasm files and native addons stay in node_modules: they are loaded at run time.
         external: [/^@tensorflow\//, 'onnxruntime-node', 'tsx', /\.node$/],
       },

@@ -44,6 +44,24 @@ export function intFlag(name: string, value: string | undefined, min: number): n
   return Number(value);
 }
 
+/** `--image-size`: `HxW` (or `H×W`, or one number for a square), each 1–4096; undefined when not given. */
+export function imageSizeFlag(name: string, value: string | undefined): [number, number] | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+)(?:[x×X](\d+))?$/.exec(value.trim());
+  const dims = m ? [Number(m[1]), Number(m[2] ?? m[1])] : [];
+  if (dims.length !== 2 || !dims.every((d) => Number.isInteger(d) && d >= 1 && d <= 4096)) {
+    throw new UsageError(`--${name} must be HEIGHTxWIDTH (e.g. 32x32), each from 1 to 4096, received '${value}'`);
+  }
+  return dims as [number, number];
+}
+
+/** `--color-mode`: grayscale or rgb; undefined when not given. */
+export function colorModeFlag(name: string, value: string | undefined): 'grayscale' | 'rgb' | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'grayscale' && value !== 'rgb') throw new UsageError(`--${name} must be grayscale or rgb, received '${value}'`);
+  return value;
+}
+
 /** A plain decimal number (`0.001`, `1e-3`, `.5`): not hex (`0x10`), binary, octal, `Infinity` or padded with spaces. */
 const DECIMAL = /^[+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 

@@ -97,7 +97,7 @@ async function main(data: WorkerData): Promise<void> {
   } else {
     job = data.job;
   }
-  const [{ runTraining, TrainingError }, { TrainControl }, { loadDataset }] = await Promise.all([
+  const [{ runTraining, TrainingError }, { TrainControl }, { loadDataset, modelInputShape }] = await Promise.all([
     import('../core/train/train'),
     import('../core/train/control'),
     import('../core/data/index'),
@@ -123,6 +123,11 @@ async function main(data: WorkerData): Promise<void> {
     for (let r = receiveMessageOnPort(port); r; r = receiveMessageOnPort(port)) apply(r.message as ToWorker);
   };
 
+  /** An image folder is read as the model takes it: the request's model is the user's choice of size and colour. */
+  const imagesFor = (spec: WorkerTrainingJob['spec']) => {
+    const shape = modelInputShape(spec);
+    return shape ? { imageSize: [shape[0], shape[1]] as [number, number], modelChannels: shape[2] } : undefined;
+  };
   let runId: string | null = null;
   let lastSent = 0;
   try {
@@ -130,7 +135,7 @@ async function main(data: WorkerData): Promise<void> {
     const dataset =
       preloaded && job.datasetId === DEFAULT_DATASET
         ? preloaded
-        : await loadDataset(job.datasetId, { limitTrain: job.limitTrain, limitTest: job.limitTest, download: false });
+        : await loadDataset(job.datasetId, { limitTrain: job.limitTrain, limitTest: job.limitTest, download: false, images: imagesFor(job.spec) });
     const resuming = job.resumeRunId ? await import('../core/runs/resume') : null;
     const resume = resuming && job.resumeRunId ? await resuming.loadResumableRun(job.runsDir, job.resumeRunId) : undefined;
     if (resuming && resume && resume.record.dataset.fingerprint !== dataset.info.fingerprint) {

@@ -8,7 +8,7 @@ import type { ResumableRun } from '../../core/runs/resume';
 import type { DatasetInfo } from '../../shared/contract';
 import type { ModelSpec } from '../../shared/spec';
 import { EXIT_FAILURE, UsageError, type CliCommand } from '../command';
-import { formatSeconds, intFlag, parseFlags, positiveFloatFlag, resolveRunDir, table } from '../util';
+import { colorModeFlag, formatSeconds, imageSizeFlag, intFlag, parseFlags, positiveFloatFlag, resolveRunDir, table } from '../util';
 
 /** Where a run's data came from, as `loadDataset` takes it: the built-in ids by id, anything else by its path. */
 function resumeSource(info: DatasetInfo): string {
@@ -27,13 +27,19 @@ Options:
   --batch-size N       images per batch (default 128)
   --lr X               Adam learning rate (default 0.001)
   --seed N             seeds the split, the initial weights and the shuffles (default 123)
-  --data DIR|FILE.csv  a folder with the four IDX files, or a Kaggle-style CSV (default: Fashion-MNIST)
+  --data DIR|FILE.csv  a folder with the four IDX files, a folder of class subfolders of PNG/JPEG images
+                       (Keras' image_dataset_from_directory layout, optionally under train/ and test/; else
+                       a fifth of each class is held out as test, seeded), or a Kaggle-style CSV
+                       (default: Fashion-MNIST)
+  --image-size HxW     image folders: resize every image to HxW (default: the folder's most common size)
+  --color-mode MODE    image folders: grayscale or rgb (default: the model's input channels)
   --limit-train N      use only the first N training images
   --limit-test N       use only the first N test images
   --runs-dir DIR       where the run folder is written (default ${defaultRunsDir()})
   --resume RUN         continue a failed or stopped run (an id in --runs-dir, or its folder) from its last
                        checkpoint, with its own spec, hyperparameters and data; ends as if never interrupted
-  --strict             treat the spec's warnings (e.g. an unknown field such as "stride") as errors
+  --strict             treat the spec's warnings (e.g. an unknown field such as "stride") as errors, and
+                       refuse an image folder holding an unreadable image (else skipped and listed)
   --memory-budget SIZE refuse a model that needs more to train (bytes, 512M, 4G or 60%; default half the
                        physical memory, or CNN_WORKBENCH_MEMORY_BUDGET)
   --json               end with one JSON line: runDir, backend, testAccuracy, testLoss, confusionMatrix, epochs
@@ -50,6 +56,8 @@ const FLAGS = {
   lr: { type: 'string' },
   seed: { type: 'string' },
   data: { type: 'string' },
+  'image-size': { type: 'string' },
+  'color-mode': { type: 'string' },
   'limit-train': { type: 'string' },
   'limit-test': { type: 'string' },
   'runs-dir': { type: 'string' },
@@ -114,6 +122,8 @@ export const command: CliCommand = {
     let limitTrain = intFlag('limit-train', values['limit-train'], 1);
     let limitTest = intFlag('limit-test', values['limit-test'], 1);
     const json = values.json === true;
+    const imageSize = imageSizeFlag('image-size', values['image-size']);
+    const colorMode = colorModeFlag('color-mode', values['color-mode']);
     const runsDir = path.resolve(values['runs-dir'] ?? defaultRunsDir());
     if (values.resume !== undefined) {
       const clash = NEW_RUN_FLAGS.filter((f) => values[f] !== undefined);
@@ -180,8 +190,17 @@ export const command: CliCommand = {
     // A resumed run trains on the data it started with: its recorded source, unless --data points elsewhere.
     const source = values.data ?? (resume ? resumeSource(resume.record.dataset) : undefined);
     let dataset: Dataset;
+    // An image folder is read as the model takes it (its channels, unless --color-mode says); a resumed run
+    // reads it as it did the first time (the recorded image shape).
+    const recordedShape = values.data === undefined && resume ? resume.record.dataset.imageShape : undefined;
+    const images = {
+      imageSize: imageSize ?? (recordedShape ? ([recordedShape[0], recordedShape[1]] as [number, number]) : undefined),
+      colorMode: colorMode ?? (recordedShape ? (recordedShape[2] === 3 ? ('rgb' as const) : ('grayscale' as const)) : undefined),
+      modelChannels: core.modelInputShape(spec)?.[2],
+      strict: values.strict === true,
+    };
     try {
-      dataset = await loadDataset(source, { limitTrain, limitTest });
+      dataset = await loadDataset(source, { limitTrain, limitTest, images });
     } catch (err) {
       if (err instanceof DataError) {
         // DataError messages already name the file; name the flag too, and its value only when they don't.
@@ -190,6 +209,11 @@ export const command: CliCommand = {
         throw new UsageError(`${flag}${named ? '' : ` ${source}`}: ${err.message}`);
       }
       throw err;
+    }
+    if ((imageSize || colorMode) && dataset.info.format !== 'images') {
+      throw new UsageError(
+        `${imageSize ? '--image-size' : '--color-mode'} applies to image folders; ${dataset.info.location} is ${dataset.info.format.toUpperCase()} data, whose size and channels are fixed by its files`,
+      );
     }
     if (resume && dataset.info.fingerprint !== resume.record.dataset.fingerprint) {
       throw new UsageError(
@@ -200,6 +224,21 @@ export const command: CliCommand = {
       `Data: ${dataset.info.name} (${dataset.info.location}): ${dataset.train.count} training images` +
         `${limitTrain ? ` (--limit-train ${limitTrain})` : ''}, ${dataset.test.count} test images${limitTest ? ` (--limit-test ${limitTest})` : ''}`,
     );
+    const folder = dataset.info.imageFolder;
+    if (folder) {
+      const [ih, iw, ic] = dataset.info.imageShape;
+      const split = folder.split.kind === 'folders' ? 'train/ and test/ folders' : `a fifth of each class held out as test (seed ${folder.split.seed})`;
+      out(`Images: ${dataset.info.classNames.length} classes (${dataset.info.classNames.join(', ')}), ${ih}×${iw} ${folder.colorMode === 'rgb' ? 'RGB' : 'grayscale'} (${ic} channel${ic === 1 ? '' : 's'}), ${split}`);
+      for (const note of folder.notes) out(`Note: ${note}`);
+      const want = core.modelInputShape(spec);
+      if (want && (want[0] !== ih || want[1] !== iw || want[2] !== ic)) {
+        const mode = want[2] === 3 ? 'rgb' : want[2] === 1 ? 'grayscale' : null;
+        throw new UsageError(
+          `--spec ${specName}: the model takes ${want.join('×')} images but ${dataset.info.location} was read as ${ih}×${iw}×${ic}: ` +
+            `pass --image-size ${want[0]}x${want[1]}${mode && want[2] !== ic ? ` --color-mode ${mode}` : ''}, or give the model the input shape [${ih}, ${iw}, ${ic}]`,
+        );
+      }
+    }
 
     const tty = process.stdout.isTTY === true && !json;
     const control = new TrainControl();

@@ -7,8 +7,10 @@
  * a decoded 10,000 × 10,000 photo is 400 MB of RGBA, two at once would double the peak.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { decodeImage, modelPixels } from '../predict/image';
 
@@ -57,9 +59,16 @@ export async function decodeFile(job: DecodeJob): Promise<DecodeResult> {
   }
 }
 
-/** The worker entry: under tsx a bootstrap that registers the TS loader, in the Electron bundle its own chunk. */
-function workerUrl(): URL {
-  return import.meta.url.endsWith('.ts') ? new URL('./image-decode-worker.mjs', import.meta.url) : new URL('./image-decode-worker.js', import.meta.url);
+/**
+ * The worker entry, or null when there is none: under tsx a bootstrap that registers the TS loader; in the
+ * Electron bundle `out/main/image-decode-worker.js`, beside this module or one folder up (shared code lands
+ * in `out/main/chunks/`).
+ */
+function workerUrl(): URL | null {
+  const candidates = import.meta.url.endsWith('.ts')
+    ? [new URL('./image-decode-worker.mjs', import.meta.url)]
+    : [new URL('./image-decode-worker.js', import.meta.url), new URL('../image-decode-worker.js', import.meta.url)];
+  return candidates.find((u) => u.protocol === 'file:' && existsSync(fileURLToPath(u))) ?? null;
 }
 
 /** Below this many files, starting workers costs more than it saves: decode in this thread. */
@@ -88,9 +97,12 @@ export async function decodeAll(
     }
     return results;
   }
+  const url = workerUrl();
+  // A bundle without the worker's file (or a packaging slip) decodes here rather than failing the load.
+  if (!url) return decodeAll(jobs, { ...opts, threads: 0 });
   const workers: Worker[] = [];
   try {
-    for (let t = 0; t < threads; t++) workers.push(new Worker(workerUrl()));
+    for (let t = 0; t < threads; t++) workers.push(new Worker(url));
   } catch {
     for (const w of workers) void w.terminate();
     return decodeAll(jobs, { ...opts, threads: 0 });

@@ -436,3 +436,17 @@ function notesOf(
   if (s.ignored.length > 0) notes.push(`${plural(s.ignored.length, 'file')} that ${s.ignored.length === 1 ? 'is' : 'are'} not PNG or JPEG ignored (${examples(s.ignored)}).`);
   return notes;
 }
+
+/**
+ * A model spec's input shape without the batch dimension ([height, width, channels]) from its InputLayer's
+ * `shape`, `batch_shape` or Keras 2's `batch_input_shape`, or null when it does not say: what an image folder
+ * is read to fit by default. Sequential and Functional specs both list their layers in `config.layers`.
+ */
+export function modelInputShape(spec: { config: { layers: { class_name: string; config: Record<string, unknown> }[] } }): [number, number, number] | null {
+  const input = spec.config.layers.find((l) => l.class_name === 'InputLayer') ?? spec.config.layers[0];
+  if (!input) return null;
+  const c = input.config;
+  const dims = Array.isArray(c.shape) ? c.shape : Array.isArray(c.batch_shape) ? c.batch_shape.slice(1) : Array.isArray(c.batch_input_shape) ? c.batch_input_shape.slice(1) : null;
+  if (!dims || dims.length !== 3 || !dims.every((d) => Number.isInteger(d) && (d as number) >= 1)) return null;
+  return dims as [number, number, number];
+}

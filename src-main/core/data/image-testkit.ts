@@ -86,6 +86,28 @@ export function palettePngBytes(width: number, height: number, indices: Uint8Arr
   ]);
 }
 
+/**
+ * A large 8-bit grayscale PNG (colour type 0) built without an RGBA buffer: a diagonal gradient, deflated at
+ * level 1. 10,000 × 10,000 costs ~100 MB of scanlines here, and a few MB on disk.
+ */
+export function bigGrayPngBytes(width: number, height: number): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 0, 0, 0, 0], 8);
+  const raw = Buffer.alloc(height * (width + 1));
+  for (let y = 0; y < height; y++) {
+    const row = y * (width + 1);
+    for (let x = 0; x < width; x++) raw[row + 1 + x] = ((x + y) >> 6) & 0xff;
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw, { level: 1 })),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
+}
+
 /** Writes `bytes` at `root/rel`, creating folders. */
 export function put(root: string, rel: string, bytes: Uint8Array | string): string {
   const file = path.join(root, rel);

@@ -22,3 +22,4 @@ export { fingerprint } from './fingerprint';
 export { mulberry32, shuffleInPlace, splitIndices, type Rng } from './random';
 export { gatherBatch, toTensors, getImages } from './tensors';
 export { listDatasets, importDataset, getTestImages, checkDatasetId, loadDatasetCached, readIdxHeaderFromFile } from './catalog';
+export { loadImageFolder, modelInputShape, IMAGE_TEST_FRACTION, IMAGE_TEST_SEED, type ImageFolderOptions } from './image-folder';

@@ -31,11 +31,16 @@ async function signature(p: string): Promise<string> {
 
 let lastByPath: { key: string; dataset: Promise<Dataset> } | null = null;
 
-/** `loadDataset(p)`, cached while the files under it are unchanged (one entry: the run being exported). */
-async function loadByPath(p: string): Promise<Dataset> {
-  const key = `${p}\n${await signature(p)}`;
+/**
+ * `loadDataset(p)`, cached while the files under it are unchanged (one entry: the run being exported). An image
+ * folder is read at the size and in the colour mode the run trained with (`imageShape`), so its bytes — and its
+ * fingerprint — are the ones the run saw.
+ */
+async function loadByPath(p: string, imageShape: [number, number, number] | null): Promise<Dataset> {
+  const key = `${p}\n${imageShape?.join('x') ?? ''}\n${await signature(p)}`;
   if (lastByPath?.key !== key) {
-    const dataset = loadDataset(p, { download: false });
+    const images = imageShape ? { imageSize: [imageShape[0], imageShape[1]] as [number, number], colorMode: imageShape[2] === 3 ? ('rgb' as const) : ('grayscale' as const) } : undefined;
+    const dataset = loadDataset(p, { download: false, images });
     lastByPath = { key, dataset };
     dataset.catch(() => {
       if (lastByPath?.dataset === dataset) lastByPath = null;
@@ -51,6 +56,8 @@ export interface RecordedData {
   path: string | null;
   /** The data's fingerprint when the run trained; null when the run does not say. */
   fingerprint: string | null;
+  /** The image shape the run trained on ([height, width, channels]); how an image folder must be read again. */
+  imageShape?: [number, number, number] | null;
 }
 
 /**
@@ -81,7 +88,7 @@ export async function loadRunData(recorded: RecordedData): Promise<RunData> {
       return { ok: false, problem: 'missing', reason: `the data at ${path} is missing (${why})` };
     }
     try {
-      dataset = await loadByPath(path);
+      dataset = await loadByPath(path, recorded.imageShape ?? null);
     } catch (err) {
       return { ok: false, problem: 'missing', reason: `the data at ${path} cannot be read: ${describeError(err)}` };
     }

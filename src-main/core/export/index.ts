@@ -94,6 +94,10 @@ function preprocessing(format: ExportFormat, model: tf.LayersModel, info: RunInf
       dtype: 'float32',
       channel_order: 'NHWC',
       color: c === 1 ? 'grayscale' : c === 3 ? 'rgb' : `${c} channels`,
+      // Keras' image_dataset_from_directory names: what to pass it to feed this model as the app did.
+      color_mode: c === 3 ? 'rgb' : 'grayscale',
+      image_size: [h, w],
+      decode: 'PNG or JPEG, EXIF orientation applied, alpha composited over black',
       grayscale_conversion: c === 1 ? 'luminance 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601), alpha composited over black' : null,
       resize: `${w}×${h} pixels (width × height): area averaging when shrinking, bilinear when enlarging`,
       scale: 1 / 255,

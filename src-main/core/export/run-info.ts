@@ -63,9 +63,14 @@ export async function readRunInfo(runDir: string, numClasses: number): Promise<R
     runId: typeof run?.id === 'string' ? run.id : path.basename(path.resolve(runDir)),
     runDir,
     datasetId,
-    data: { datasetId, path: typeof source?.path === 'string' ? source.path : null, fingerprint: recordedFingerprint },
+    data: { datasetId, path: typeof source?.path === 'string' ? source.path : null, fingerprint: recordedFingerprint, imageShape: shapeOf(dataset?.imageShape) },
     hyperparameters: hp ? ({ ...LESSON_HYPERPARAMETERS, ...hp } as Hyperparameters) : LESSON_HYPERPARAMETERS,
     classNames,
     hyperparametersAssumed: hp === null,
   };
+}
+
+/** A recorded [height, width, channels], or null when it is not one. */
+function shapeOf(v: unknown): [number, number, number] | null {
+  return Array.isArray(v) && v.length === 3 && v.every((d) => Number.isInteger(d) && d > 0) ? (v as [number, number, number]) : null;
 }

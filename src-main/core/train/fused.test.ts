@@ -18,11 +18,11 @@ import { createFusedTrainer, type FusedStepResult } from './fused';
 
 const TOL = 1e-4;
 
-function spec(layers: LayerSpec[]): ModelSpec {
+function spec(layers: LayerSpec[], channels = 2): ModelSpec {
   return {
     format_version: 1,
     class_name: 'Sequential',
-    config: { name: 'fused_test', layers: [{ class_name: 'InputLayer', config: { name: 'image', shape: [12, 12, 2] } }, ...layers] },
+    config: { name: 'fused_test', layers: [{ class_name: 'InputLayer', config: { name: 'image', shape: [12, 12, channels] } }, ...layers] },
   } as ModelSpec;
 }
 
@@ -41,8 +41,8 @@ const CNN = spec([
   L('Dense', { units: 5, activation: 'softmax' }),
 ]);
 
-function batch(n: number, seed: number): { x: Float32Array; labels: Int32Array } {
-  const x = seededArray(n * 12 * 12 * 2, seed).map((v) => Math.abs(v));
+function batch(n: number, seed: number, channels = 2): { x: Float32Array; labels: Int32Array } {
+  const x = seededArray(n * 12 * 12 * channels, seed).map((v) => Math.abs(v));
   const labels = Int32Array.from({ length: n }, (_, i) => (i * 7 + seed) % 5);
   return { x, labels };
 }
@@ -71,12 +71,13 @@ async function compareOnCpu(modelSpec: ModelSource, optimizer: OptimizerSpec, st
   fusedModel.setWeights(ref.getWeights());
   const plan = createFusedTrainer(fusedModel, optimizer, 5, 16, backend);
   assert.ok(plan.ok, plan.ok ? '' : plan.reason);
+  const channels = ref.inputs[0]!.shape[3]!;
   for (let s = 0; s < steps; s++) {
     const n = s === steps - 1 ? 9 : 16; // a short last batch, as at an epoch's end
-    const { x, labels } = batch(n, 11 + s);
+    const { x, labels } = batch(n, 11 + s, channels);
     const lr = s === 1 ? 3e-3 : 1e-2; // the learning rate may change between steps (ReduceLROnPlateau)
     setLearningRate(ref.optimizer, lr);
-    const xs = tf.tensor4d(x, [n, 12, 12, 2]);
+    const xs = tf.tensor4d(x, [n, 12, 12, channels]);
     const ys = tf.oneHot(tf.tensor1d(labels, 'int32'), 5).toFloat();
     const [refLoss, refAcc] = (await ref.trainOnBatch(xs, ys)) as number[];
     tf.dispose([xs, ys]);
@@ -154,6 +155,12 @@ describe('fused native training step', () => {
 
   it('matches tfjs trainOnBatch over 4 Adam steps: losses, accuracies, weights and BatchNorm statistics', async () => {
     await compareWithTfjs(CNN, { class_name: 'adam', config: { learning_rate: 1e-2 } }, 4);
+  });
+
+  it('matches tfjs on RGB input ([12, 12, 3], as image folders in colour give): Adam and SGD', async () => {
+    const rgb = spec(CNN.config.layers.slice(1), 3);
+    await compareWithTfjs(rgb, { class_name: 'adam', config: { learning_rate: 1e-2 } }, 3);
+    await compareWithTfjs(rgb, { class_name: 'sgd', config: { learning_rate: 5e-2, momentum: 0.9 } }, 3);
   });
 
   it('matches tfjs with plain SGD and with Nesterov momentum, and with a softmax Activation layer', async () => {
