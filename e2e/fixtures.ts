@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
 import { test as base, expect, type Page } from '@playwright/test';
 import WebSocket from 'ws';
 
@@ -143,8 +144,18 @@ export const test = base.extend<{ errors: string[]; dialogs: string[] }, { serve
 export { expect };
 
 /** Opens one of the top-level views by its navigation button. */
-export async function openView(page: Page, name: 'Model' | 'Train' | 'Results' | 'Runs'): Promise<void> {
+export async function openView(page: Page, name: 'Model' | 'Data' | 'Train' | 'Results' | 'Runs'): Promise<void> {
   await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name, exact: true }).click();
+}
+
+/** Runs axe on the page as it is and fails with each serious or critical violation, its rule and its elements. */
+export async function expectAccessible(page: Page, view: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  const bad = results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`);
+  // Soft: every view and size is checked and reported in one run, the test still fails on any of them.
+  expect.soft(bad, `axe on the ${view} view`).toEqual([]);
 }
 
 /** A quick run's settings: the small CNN on the first `limitTrain` / `limitTest` Fashion-MNIST images. */

@@ -3,24 +3,13 @@
  * finds the paused run on the dashboard, and then axe-core (WCAG 2 A/AA) finds no serious or critical
  * violation on the Model, Train, Results and Runs views, each screenshotted at 1440×900 and 1024×700.
  */
-import AxeBuilder from '@axe-core/playwright';
 import type { Page, TestInfo } from '@playwright/test';
-import { expect, openView, prepareQuickRun, test } from './fixtures';
+import { expect, expectAccessible, openView, prepareQuickRun, test } from './fixtures';
 
 const SIZES = [
   { width: 1440, height: 900 },
   { width: 1024, height: 700 },
 ] as const;
-
-/** Runs axe on the page as it is and fails with each serious or critical violation, its rule and its elements. */
-async function expectAccessible(page: Page, view: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-  const bad = results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`);
-  // Soft: every view and size is checked and reported in one run, the test still fails on any of them.
-  expect.soft(bad, `axe on the ${view} view`).toEqual([]);
-}
 
 /** Axe at each size, and a screenshot of the view at each size. */
 async function checkView(page: Page, testInfo: TestInfo, view: 'Model' | 'Train' | 'Results' | 'Runs'): Promise<void> {

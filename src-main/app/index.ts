@@ -82,13 +82,14 @@ function dialogs(): ShellDialogs {
         type: 'question' as const,
         title: 'Import dataset',
         message: 'What do you want to import?',
-        detail: 'An IDX folder holds train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), t10k-images-idx3-ubyte(.gz) and t10k-labels-idx1-ubyte(.gz). A CSV has one image per row: the label, then the pixels.',
-        buttons: ['IDX folder…', 'CSV file…', 'Cancel'],
+        detail:
+          'A folder of your own images holds one subfolder of PNG/JPEG files per class (optionally inside train/ and test/). An IDX folder holds train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), t10k-images-idx3-ubyte(.gz) and t10k-labels-idx1-ubyte(.gz). A CSV has one image per row: the label, then the pixels.',
+        buttons: ['Folder (images or IDX)…', 'CSV file…', 'Cancel'],
         cancelId: 2,
         defaultId: 0,
       };
       const { response } = win ? await dialog.showMessageBox(win, question) : await dialog.showMessageBox(question);
-      if (response === 0) return open({ title: 'Import an IDX dataset folder', properties: ['openDirectory'] });
+      if (response === 0) return open({ title: 'Import a folder of class subfolders or of IDX files', properties: ['openDirectory'] });
       if (response === 1) return open({ title: 'Import a CSV dataset', properties: ['openFile'], filters: [{ name: 'CSV', extensions: ['csv'] }] });
       return null;
     },

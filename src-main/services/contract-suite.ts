@@ -145,6 +145,32 @@ export function contractSuite(label: string, setup: () => Promise<ContractHarnes
       }
     });
 
+    it('describes a dataset: per-class counts over both sets and colour-faithful thumbnails per class', async () => {
+      const o = await h.api.datasets.describeDataset('fashion-mnist', 3);
+      assert.equal(o.classNames.length, 10);
+      assert.equal(o.trainCounts.reduce((a, b) => a + b, 0), 60_000);
+      assert.deepEqual(o.testCounts, new Array(10).fill(1000));
+      assert.deepEqual(o.thumbnails.map((t) => t.length), new Array(10).fill(3));
+      const train = (await loadDatasetCached('fashion-mnist')).train;
+      for (const [cls, list] of o.thumbnails.entries()) {
+        for (const t of list) {
+          assert.equal(t.label, cls);
+          assert.equal(train.labels[t.index], cls);
+          assert.deepEqual(new Uint8Array(Buffer.from(t.pixelsBase64, 'base64')), train.images.subarray(t.index * 784, (t.index + 1) * 784));
+        }
+      }
+    });
+
+    it('previews the augmentation of a training image: eight seeded draws from the worker', async () => {
+      const spec = readExample('small-cnn');
+      const withFlip = { ...spec, config: { ...spec.config, layers: [spec.config.layers[0]!, { class_name: 'RandomFlip' as const, config: { mode: 'horizontal' } }, ...spec.config.layers.slice(1)] } };
+      const p = await h.api.model.previewAugmentation(withFlip, 'fashion-mnist', 0, 5);
+      assert.equal(p.draws.length, 8);
+      assert.deepEqual(p.layers.map((l) => l.className), ['RandomFlip']);
+      const again = await h.api.model.previewAugmentation(withFlip, 'fashion-mnist', 0, 5);
+      assert.deepEqual(again.draws.map((d) => d.pixelsBase64), p.draws.map((d) => d.pixelsBase64));
+    });
+
     it('trains a short run: progress, then the epoch, then finished — in order', async () => {
       const { runId } = await h.api.training.startTraining({
         spec: readExample('small-cnn'),

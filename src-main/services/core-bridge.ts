@@ -6,6 +6,7 @@
  */
 import type {
   DatasetInfo,
+  DatasetOverview,
   ImageSample,
   RunAnnotation,
   RunDetail,
@@ -27,6 +28,7 @@ export interface CoreBridge {
   listDatasets(): Promise<DatasetInfo[]>;
   importDataset(path: string): Promise<DatasetInfo>;
   testImages(datasetId: string, indices: number[]): Promise<ImageSample[]>;
+  datasetOverview(datasetId: string, perClass: number): Promise<DatasetOverview>;
   /** Throws a DataError unless `datasetId` names a known dataset by id (never a path). */
   checkDatasetId(datasetId: string): Promise<void>;
   listRuns(runsDir: string): Promise<RunSummary[]>;
@@ -80,6 +82,7 @@ export function createCoreBridge(): CoreBridge {
     listDatasets: async () => (await data()).listDatasets(),
     importDataset: async (p) => (await data()).importDataset(p),
     testImages: async (datasetId, indices) => (await data()).getTestImages(datasetId, indices),
+    datasetOverview: async (datasetId, perClass) => (await data()).getDatasetOverview(datasetId, perClass),
     checkDatasetId: async (datasetId) => (await data()).checkDatasetId(datasetId),
     listRuns: async (runsDir) => new (await runs()).RunStore(runsDir).list(),
     getRun: async (runsDir, runId) => new (await runs()).RunStore(runsDir).get(runId),

@@ -100,6 +100,10 @@ export function createServices(opts: ServicesOptions): Services {
     model: {
       summarize: (spec) => core.summarizeSpec(spec),
       listTemplates: () => core.templates(),
+      async previewAugmentation(spec, datasetId, imageIndex, seed) {
+        await core.checkDatasetId(datasetId); // an id, never a path (as for training)
+        return training.runTask({ kind: 'augmentPreview', spec, datasetId, imageIndex, seed });
+      },
     },
     datasets: {
       listDatasets: () => core.listDatasets(),
@@ -119,6 +123,7 @@ export function createServices(opts: ServicesOptions): Services {
         return core.importDataset(chosen);
       },
       getTestImages: (datasetId, indices) => core.testImages(datasetId, indices),
+      describeDataset: (datasetId, perClass) => core.datasetOverview(datasetId, perClass),
     },
     training: {
       getBackend: (): Promise<BackendInfo> => training.backend(),

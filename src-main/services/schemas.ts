@@ -17,6 +17,8 @@ export const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const MAX_INDICES = 10_000;
 /** Most images one `predict` call may carry. */
 export const MAX_PREDICT_IMAGES = 64;
+/** Most thumbnails per class one `describeDataset` call may ask for. */
+export const MAX_THUMBNAILS_PER_CLASS = 64;
 /** Largest encoded image, in base64 characters (10 MB of bytes is ~13.4 M base64 characters). */
 export const MAX_IMAGE_BASE64 = Math.ceil((10 * 1024 * 1024 * 4) / 3) + 4;
 export { MAX_LAYERS };
@@ -150,12 +152,19 @@ const opt = (name: string, schema: z.ZodType): ArgSchema => ({ name, schema, opt
 export const METHOD_ARGS: Record<MethodChannel, ArgSchema[]> = {
   'model.summarize': [arg('spec', ModelSpecSchema)],
   'model.listTemplates': [],
+  'model.previewAugmentation': [
+    arg('spec', ModelSpecSchema),
+    arg('datasetId', IdSchema),
+    arg('imageIndex', z.number().int().min(0).max(100_000_000)),
+    arg('seed', z.number().int().min(0).max(2 ** 31 - 1)),
+  ],
   'datasets.listDatasets': [],
   'datasets.importDataset': [opt('path', PathSchema)],
   'datasets.getTestImages': [
     arg('datasetId', IdSchema),
     arg('indices', z.array(z.number().int().min(0).max(100_000_000)).max(MAX_INDICES)),
   ],
+  'datasets.describeDataset': [arg('datasetId', IdSchema), arg('perClass', z.number().int().min(0).max(MAX_THUMBNAILS_PER_CLASS))],
   'training.getBackend': [],
   'training.getActiveRun': [],
   'training.startTraining': [arg('request', TrainingRequestSchema)],

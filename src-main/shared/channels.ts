@@ -18,8 +18,8 @@ export type MethodName<S extends ServiceName> = {
 
 /** Every request method, by service. */
 export const API_METHODS = {
-  model: ['summarize', 'listTemplates'],
-  datasets: ['listDatasets', 'importDataset', 'getTestImages'],
+  model: ['summarize', 'listTemplates', 'previewAugmentation'],
+  datasets: ['listDatasets', 'importDataset', 'getTestImages', 'describeDataset'],
   training: ['getBackend', 'getActiveRun', 'startTraining', 'continueRun', 'pauseTraining', 'resumeTraining', 'stopTraining'],
   runs: ['listRuns', 'getRun', 'annotateRun', 'deleteRun'],
   exports: ['exportModel', 'zipExport', 'predict', 'predictTestImages'],

@@ -98,6 +98,32 @@ export interface ImageSample {
   pixelsBase64: string;
 }
 
+/**
+ * What a dataset holds, for the dataset view: images per class in each set and a few training images of each
+ * class (thumbnails, as base64 bytes like `ImageSample`s elsewhere), for any format (an image folder's skipped
+ * files and sizes are in its `DatasetInfo.imageFolder`).
+ */
+export interface DatasetOverview {
+  datasetId: string;
+  classNames: string[];
+  /** Images per class (label order) in the training and test sets. */
+  trainCounts: number[];
+  testCounts: number[];
+  /** Up to the asked number of training images per class, in class order (a list is shorter when the class is). */
+  thumbnails: ImageSample[][];
+}
+
+/** One training image under the model's leading augmentation layers (training mode, seeded): the original and its draws. */
+export interface AugmentationPreview {
+  /** The preprocessing/augmentation layers applied, in model order. */
+  layers: { name: string; className: string }[];
+  seed: number;
+  original: ImageSample;
+  draws: ImageSample[];
+  /** How the layers' output was mapped to 0–255 for display when it left [0, 1] (e.g. after a Rescaling), else null. */
+  displayNote: string | null;
+}
+
 // ---------------------------------------------------------------- training
 
 /** What the user asks for when pressing Train. */
@@ -409,6 +435,11 @@ export interface ModelService {
   summarize(spec: ModelSpec): Promise<SpecSummary>;
   /** Ready-made specs: the lesson's CNN, LeNet-5, a small CNN, a small MLP. */
   listTemplates(): Promise<{ id: string; label: string; spec: ModelSpec }[]>;
+  /**
+   * Training image `imageIndex` of `datasetId` under the spec's leading augmentation layers, in training mode, in
+   * eight seeded draws. Computed in the worker (tfjs never loads where the UI is served).
+   */
+  previewAugmentation(spec: ModelSpec, datasetId: string, imageIndex: number, seed: number): Promise<AugmentationPreview>;
 }
 
 export interface DatasetService {
@@ -416,6 +447,8 @@ export interface DatasetService {
   /** Electron: opens a dialog when `path` is omitted. Browser mode: `path` must be under the server's data roots. */
   importDataset(path?: string): Promise<DatasetInfo | null>;
   getTestImages(datasetId: string, indices: number[]): Promise<ImageSample[]>;
+  /** Per-class counts and `perClass` training thumbnails per class. */
+  describeDataset(datasetId: string, perClass: number): Promise<DatasetOverview>;
 }
 
 /** The run the services are busy with, so a window opened (or reloaded) mid-run can follow it. */

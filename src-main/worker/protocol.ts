@@ -2,7 +2,7 @@
  * Messages between the services (main thread) and the training worker thread. Types only: both sides
  * import them, and only structured-cloneable plain data crosses.
  */
-import type { BackendInfo, BatchProgress, EpochResult, ExplainMethod, ExportArchive, ExportFormat, ExportProgress, ExportResult, ImageRef, Prediction, TrainingFinished, WireError } from '../shared/contract';
+import type { AugmentationPreview, BackendInfo, BatchProgress, EpochResult, ExplainMethod, ExportArchive, ExportFormat, ExportProgress, ExportResult, ImageRef, Prediction, TrainingFinished, WireError } from '../shared/contract';
 import type { Hyperparameters, ModelSpec } from '../shared/spec';
 
 /** What one training run needs; sent as `workerData`. */
@@ -27,7 +27,8 @@ export type WorkerTask =
   | { kind: 'export'; runDir: string; format: ExportFormat; outDir: string }
   | { kind: 'predict'; runDir: string; images: { name: string; bytes: Uint8Array }[]; invert: boolean }
   | { kind: 'predictTest'; runDir: string; indices: number[] }
-  | { kind: 'zip'; dir: string; fileName: string };
+  | { kind: 'zip'; dir: string; fileName: string }
+  | { kind: 'augmentPreview'; spec: ModelSpec; datasetId: string; imageIndex: number; seed: number };
 
 /** What each task kind resolves with. */
 export interface WorkerTaskResults {
@@ -35,6 +36,7 @@ export interface WorkerTaskResults {
   predict: Prediction[];
   predictTest: Prediction[];
   zip: ExportArchive;
+  augmentPreview: AugmentationPreview;
 }
 
 /**

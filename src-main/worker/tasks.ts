@@ -43,6 +43,11 @@ async function execute(id: number, task: WorkerTask, post: Post): Promise<Worker
       const { predictTestImages } = await import('../core/predict/index');
       return predictTestImages(task.runDir, task.indices);
     }
+    case 'augmentPreview': {
+      const [{ previewAugmentation }, { loadDatasetCached }] = await Promise.all([import('../core/model/augment-preview'), import('../core/data/catalog')]);
+      const ds = await loadDatasetCached(task.datasetId);
+      return previewAugmentation(task.spec, ds.train, task.imageIndex, task.seed);
+    }
     case 'zip': {
       const { zipSync } = await import('fflate');
       const files = await listFiles(task.dir);

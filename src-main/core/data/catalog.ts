@@ -2,13 +2,14 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
-import type { DatasetInfo, ImageSample } from '../../shared/contract';
+import type { DatasetInfo, DatasetOverview, ImageSample } from '../../shared/contract';
 import { FASHION_MNIST_CLASSES, MNIST_CLASSES } from './classes';
 import { DataError, describeError } from './errors';
 import { fingerprint } from './fingerprint';
 import { isGzip, maybeGunzipAsync, parseIdxHeader, readDataFile } from './idx';
 import { findIdxFiles, IDX_ROLES, locateFashionMnist, locateMnist, type IdxRole } from './locate';
 import { loadDataset } from './load';
+import { describeDataset } from './overview';
 import { readRegistry, writeRegistry } from './registry';
 import { getImages } from './samples';
 import type { Dataset } from './types';
@@ -113,6 +114,11 @@ export async function checkDatasetId(datasetId: string): Promise<void> {
 export async function getTestImages(datasetId: string, indices: number[]): Promise<ImageSample[]> {
   const ds = await loadDatasetCached(datasetId);
   return getImages(ds.test, indices);
+}
+
+/** Per-class counts and `perClass` training thumbnails per class of a dataset by id, for the dataset view. */
+export async function getDatasetOverview(datasetId: string, perClass: number): Promise<DatasetOverview> {
+  return describeDataset(await loadDatasetCached(datasetId), perClass);
 }
 
 /**

@@ -25,7 +25,7 @@ export function layerSeed(seed: number, index: number, slot: number): number {
 }
 
 /** The tfjs layer for one layer of a validated spec with defaults filled in: its definition's typed config, built by its core half. */
-function makeLayer<K extends LayerClassName>(className: K, config: Record<string, unknown>, index: number, seed: number): tf.layers.Layer {
+export function makeLayer<K extends LayerClassName>(className: K, config: Record<string, unknown>, index: number, seed: number): tf.layers.Layer {
   // TypeScript cannot correlate LAYER_INFO[K] with LAYER_CORE[K] for a generic K; both are keyed by the same K.
   const typed = LAYER_INFO[className].resolve(configReader(className, config)) as LayerConfigOf<K>;
   const base = { name: String(config.name), trainable: config.trainable !== false };

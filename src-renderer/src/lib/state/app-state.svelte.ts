@@ -15,7 +15,7 @@ import { timeOf } from './clock';
 import { RunsState } from './runs.svelte';
 import { requestExport } from './model-export.svelte';
 
-export type View = 'model' | 'train' | 'results' | 'runs';
+export type View = 'model' | 'data' | 'train' | 'results' | 'runs';
 
 /** A ready-made spec offered by the core. */
 export interface Template {
@@ -167,7 +167,7 @@ export class AppState {
       case 'model.export':
         return this.#exportCurrentRun();
       case 'dataset.import':
-        this.view = 'train';
+        this.view = 'data';
         return void this.importDataset().catch((e: unknown) => this.say('error', `Import failed: ${messageOf(e)}`));
       default:
         this.say('info', `"${command}" is not available in this view`);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ImageSample } from '$shared/contract';
-import { decodeBase64, sampleToRgba } from './pixels';
+import { decodeBase64, encodeBase64, sampleToGray, sampleToRgba } from './pixels';
 
 const sample = (bytes: number[], width: number, height: number, channels: number): ImageSample => ({
   index: 7,
@@ -24,4 +24,13 @@ test('grey pixels become opaque RGBA, RGB pixels keep their channels', () => {
 
 test('a sample whose bytes do not fit its size is refused by index', () => {
   assert.throws(() => sampleToRgba(sample([1, 2, 3], 2, 2, 1)), /test image 7: 3 pixel bytes for 2×2×1/);
+});
+
+test('sampleToGray: one value per pixel in [0, 1], colour as its luminance', () => {
+  const rgb = { index: 0, label: 0, width: 2, height: 1, channels: 3, pixelsBase64: encodeBase64([255, 0, 0, 255, 255, 255]) };
+  const g = sampleToGray(rgb);
+  assert.equal(g.length, 2);
+  assert.ok(Math.abs(g[0]! - 0.299) < 1e-9 && Math.abs(g[1]! - 1) < 1e-9, String(g));
+  const grey = { index: 0, label: 0, width: 2, height: 1, channels: 1, pixelsBase64: encodeBase64([0, 51]) };
+  assert.deepEqual(sampleToGray(grey).map((v) => Math.round(v * 100) / 100), [0, 0.2]);
 });

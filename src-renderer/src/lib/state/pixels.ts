@@ -35,3 +35,14 @@ export function sampleToRgba(sample: ImageSample): Uint8ClampedArray {
   }
   return rgba;
 }
+
+/**
+ * A sample as grey values in [0, 1], one per pixel: for overlays drawn over the image (class maps). Colour
+ * pixels become their luminance (ITU-R BT.601 weights, as the predict pipeline's grayscale conversion).
+ */
+export function sampleToGray(sample: ImageSample): number[] {
+  const rgba = sampleToRgba(sample);
+  const out = new Array<number>(sample.width * sample.height);
+  for (let i = 0; i < out.length; i++) out[i] = (0.299 * rgba[i * 4]! + 0.587 * rgba[i * 4 + 1]! + 0.114 * rgba[i * 4 + 2]!) / 255;
+  return out;
+}
