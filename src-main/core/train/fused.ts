@@ -11,7 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo } from '../../shared/contract';
 import type { OptimizerName, OptimizerSpec } from '../../shared/spec';
 import { loadAddon, type NativeAddon } from '../backend/native';
-import { FUSED_ACTIVATION, FusedUnsupported, layerCoreFor, type TfConfig } from '../model/layers/index';
+import { FUSED_ACTIVATION, FUSED_MERGE, FusedUnsupported, fusedMerge, layerCoreFor, type TfConfig } from '../model/layers/index';
+import { fusedGraph } from './fused-graph';
 
 /** One step's figures, as tfjs' trainOnBatch reports them (loss and accuracy on the batch). */
 export interface FusedStepResult {
@@ -92,6 +93,8 @@ function encode(layer: tf.layers.Layer, last: boolean, inference = false): numbe
   const c = layer.getConfig() as TfConfig;
   noExtras(layer, c, inference);
   const core = layerCoreFor(layer.getClassName());
+  // Merge layers before their definitions land (branch h15a): the same encoding their `fused.encode` will call.
+  if (!core && FUSED_MERGE[layer.getClassName()] !== undefined) return fusedMerge(layer, c);
   if (!core) throw new Unsupported(`${layer.getClassName()} layers`);
   if ('unsupported' in core.fused) throw new Unsupported(core.fused.unsupported);
   try {
@@ -226,11 +229,13 @@ export function createFusedTrainer(model: tf.LayersModel, optimizer: OptimizerSp
   const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
   let codes: number[][];
   let opt: number[];
+  let graph: number[][] | null;
   try {
+    graph = fusedGraph(model, layers);
     codes = layers.map((l, i) => encode(l, i === layers.length - 1));
     opt = optimizerCode(optimizer);
   } catch (err) {
-    if (err instanceof Unsupported) return { ok: false, reason: `the fused step does not cover ${err.message}` };
+    if (err instanceof Unsupported || err instanceof FusedUnsupported) return { ok: false, reason: `the fused step does not cover ${err.message}` };
     throw err;
   }
   if (layers.at(-1) && codes.at(-1)!.at(-1) !== FUSED_ACTIVATION.softmax) return { ok: false, reason: 'the fused step needs a softmax output' };
@@ -238,7 +243,7 @@ export function createFusedTrainer(model: tf.LayersModel, optimizer: OptimizerSp
   if (input.length !== 3 || input.some((d) => typeof d !== 'number')) return { ok: false, reason: 'the fused step needs an image input [h, w, c]' };
   let handle: unknown;
   try {
-    handle = lib.trainerCreate(codes, input as number[], maxBatch, opt, seed);
+    handle = lib.trainerCreate(codes, input as number[], maxBatch, opt, seed, graph);
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };
   }
@@ -281,17 +286,19 @@ export function createNativeForward(model: tf.LayersModel, backend: BackendInfo 
   if (model.inputs.length !== 1 || model.outputs.length !== 1 || input.length !== 3 || input.some((d) => typeof d !== 'number'))
     return { ok: false, reason: 'the native pass needs one image input [h, w, c] and one output' };
   let codes: number[][];
+  let graph: number[][] | null;
   try {
+    graph = fusedGraph(model, layers);
     codes = layers.map((l, i) => encode(l, i === layers.length - 1, true));
   } catch (err) {
-    if (err instanceof Unsupported) return { ok: false, reason: `the native pass does not cover ${err.message}` };
+    if (err instanceof Unsupported || err instanceof FusedUnsupported) return { ok: false, reason: `the native pass does not cover ${err.message}` };
     throw err;
   }
   const lib = loadAddon();
   let handle: unknown;
   try {
     // maxBatch 1: the training buffers stay tiny; Infer works in chunks in buffers of its own. Adam's codes are unused.
-    handle = lib.trainerCreate(codes, input as number[], 1, [1, 0.9, 0.999, 1e-7], 0);
+    handle = lib.trainerCreate(codes, input as number[], 1, [1, 0.9, 0.999, 1e-7], 0, graph);
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };
   }

@@ -1,0 +1,213 @@
+/**
+ * The fused native step and the native inference pass on graphs (Functional models: residual blocks, branches,
+ * merges) agree with tfjs on the pure-JS cpu backend: trainOnBatch's losses, accuracies and every weight (BatchNorm
+ * moving statistics included) after Adam steps within 1e-4, and predict() within 1e-4 over more images than one
+ * native chunk. The models are built by hand with tfjs' functional API (input 12×12×2, 5 classes).
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import type { BackendInfo } from '../../shared/contract';
+import type { OptimizerSpec } from '../../shared/spec';
+import { initBackend } from '../backend';
+import { disagreement, seededArray } from '../backend/testing';
+import { createOptimizer, setLearningRate } from '../model';
+import { createFusedTrainer, createNativeForward, type FusedStepResult } from './fused';
+import { fusedGraph } from './fused-graph';
+
+const TOL = 1e-4;
+const ADAM: OptimizerSpec = { class_name: 'adam', config: { learning_rate: 1e-2 } };
+// Plain SGD where Adam's m/√v turns a near-zero gradient's rounding into a full step (Subtract's branches nearly cancel).
+const SGD: OptimizerSpec = { class_name: 'sgd', config: { learning_rate: 0.1 } };
+let backend: BackendInfo;
+
+type T = tf.SymbolicTensor;
+const conv = (filters: number, k: number, extra: Record<string, unknown> = {}) =>
+  tf.layers.conv2d({ filters, kernelSize: k, padding: 'same', ...extra } as Parameters<typeof tf.layers.conv2d>[0]);
+const apply = (layer: tf.layers.Layer, x: T | T[]): T => layer.apply(x) as T;
+const head = (x: T): T => apply(tf.layers.dense({ units: 5, activation: 'softmax' }), apply(tf.layers.flatten(), x));
+
+function model(body: (x: T) => T): () => tf.LayersModel {
+  return () => {
+    const input = tf.input({ shape: [12, 12, 2] });
+    return tf.model({ inputs: input, outputs: head(body(input)) });
+  };
+}
+
+/** Conv → BN → ReLU → Conv → BN, plus a 1×1 projection of the block's input, added, then ReLU (ResNet v1). */
+function residual(x: T, filters: number, stride: number): T {
+  // No bias before a BatchNorm (as in ResNets): its gradient is ~0 and Adam would amplify rounding noise.
+  let a = apply(conv(filters, 3, { strides: stride, useBias: false }), x);
+  a = apply(tf.layers.batchNormalization({ momentum: 0.9 }), a);
+  a = apply(tf.layers.activation({ activation: 'relu' }), a);
+  a = apply(conv(filters, 3, { useBias: false }), a);
+  a = apply(tf.layers.batchNormalization({}), a);
+  const shortcut = apply(tf.layers.batchNormalization({}), apply(conv(filters, 1, { strides: stride, useBias: false }), x));
+  return apply(tf.layers.activation({ activation: 'relu' }), apply(tf.layers.add(), [a, shortcut]));
+}
+
+/** A residual block with a 1×1 projection, then an identity block whose input fans out to its convolution and its Add. */
+const RESNET = model((x) => {
+  const stem = apply(tf.layers.activation({ activation: 'relu' }), apply(tf.layers.batchNormalization({}), apply(conv(3, 3, { useBias: false }), x)));
+  const b1 = residual(stem, 4, 2);
+  const a = apply(conv(4, 3, { activation: 'relu' }), b1);
+  return apply(tf.layers.add(), [apply(conv(4, 3), a), b1]);
+});
+
+/** Inception-like: three branches (3×3, 1×1, and the input itself) joined on the channel axis, then pooled. */
+const CONCAT = model((x) => {
+  const a = apply(conv(3, 3, { activation: 'relu' }), x);
+  const b = apply(conv(2, 1, { activation: 'relu' }), x);
+  const c = apply(tf.layers.concatenate(), [a, b, x]);
+  return apply(tf.layers.maxPooling2d({ poolSize: 2 }), apply(conv(4, 3), c));
+});
+
+/** Two convolution branches (tanh, sigmoid) merged by `merge`; a BatchNorm whose output feeds both a ReLU and the merge. */
+const MERGE = (merge: () => tf.layers.Layer, three = false) =>
+  model((x) => {
+    const bn = apply(tf.layers.batchNormalization({}), apply(conv(3, 3, { useBias: false }), x));
+    const p = apply(conv(3, 3, { activation: 'tanh' }), apply(tf.layers.activation({ activation: 'relu' }), bn));
+    const q = apply(conv(3, 3, { activation: 'sigmoid' }), x);
+    return apply(merge(), three ? [p, q, bn] : [p, q]);
+  });
+
+/** Keras' Subtract (tfjs-layers has none): x0 − x1, differentiated by tfjs. */
+class Subtract extends tf.layers.Layer {
+  static className = 'Subtract';
+  override computeOutputShape(shapes: tf.Shape | tf.Shape[]): tf.Shape {
+    return (shapes as tf.Shape[])[0]!;
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const [a, b] = inputs as tf.Tensor[];
+    return tf.sub(a!, b!);
+  }
+}
+const subtract = () => new Subtract({});
+
+function batch(n: number, seed: number): { x: Float32Array; labels: Int32Array } {
+  const x = seededArray(n * 12 * 12 * 2, seed).map((v) => Math.abs(v));
+  const labels = Int32Array.from({ length: n }, (_, i) => (i * 7 + seed) % 5);
+  return { x, labels };
+}
+
+async function onCpu(fn: () => Promise<void> | void): Promise<void> {
+  const active = tf.getBackend();
+  await tf.setBackend('cpu');
+  try {
+    await fn();
+  } finally {
+    await tf.setBackend(active);
+  }
+}
+
+async function compareTraining(make: () => tf.LayersModel, optimizer: OptimizerSpec, steps: number, what: string): Promise<void> {
+  const ref = make();
+  ref.compile({ optimizer: createOptimizer(optimizer), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const fusedModel = make();
+  fusedModel.setWeights(ref.getWeights());
+  const plan = createFusedTrainer(fusedModel, optimizer, 5, 16, backend);
+  assert.ok(plan.ok, plan.ok ? '' : `${what}: ${plan.reason}`);
+  for (let s = 0; s < steps; s++) {
+    const n = s === steps - 1 ? 9 : 16;
+    const { x, labels } = batch(n, 11 + s);
+    const lr = s === 1 ? 3e-3 : 1e-2;
+    setLearningRate(ref.optimizer, lr);
+    const xs = tf.tensor4d(x, [n, 12, 12, 2]);
+    const ys = tf.oneHot(tf.tensor1d(labels, 'int32'), 5).toFloat();
+    const [refLoss, refAcc] = (await ref.trainOnBatch(xs, ys)) as number[];
+    tf.dispose([xs, ys]);
+    const got: FusedStepResult = plan.trainer.step(x, labels, n, lr);
+    assert.ok(got.finite);
+    assert.ok(Math.abs(got.loss - refLoss!) <= TOL * Math.abs(refLoss!), `${what} step ${s}: loss ${got.loss} vs tfjs ${refLoss}`);
+    assert.equal(Math.fround(got.accuracy), refAcc, `${what} step ${s}: accuracy`);
+  }
+  plan.trainer.pushToModel();
+  const a = fusedModel.getWeights();
+  const b = ref.getWeights();
+  assert.equal(a.length, b.length);
+  a.forEach((w, i) => {
+    const bad = disagreement(w.dataSync() as Float32Array, b[i]!.dataSync() as Float32Array, TOL, 1e-6);
+    assert.equal(bad, null, `${what}: weight ${i} (${fusedModel.weights[i]!.name}): ${bad}`);
+  });
+  plan.trainer.dispose();
+  ref.dispose();
+  fusedModel.dispose();
+}
+
+function compareInference(make: () => tf.LayersModel, n: number, what: string): void {
+  const m = make();
+  const plan = createNativeForward(m, backend);
+  assert.ok(plan.ok, plan.ok ? '' : `${what}: ${plan.reason}`);
+  const { x } = batch(n, 4);
+  const y = new Float32Array(n * 5);
+  plan.forward.infer(x, n, y);
+  const ref = tf.tidy(() => (m.predict(tf.tensor4d(x, [n, 12, 12, 2])) as tf.Tensor).dataSync() as Float32Array);
+  assert.equal(disagreement(y, ref, TOL, 1e-6), null, what);
+  plan.forward.dispose();
+  m.dispose();
+}
+
+describe('fused native step on graphs', () => {
+  before(async () => {
+    backend = await initBackend();
+    assert.equal(backend.name, 'native', 'these tests need the native addon (CI builds it: scripts/build-native.sh)');
+  });
+
+  it('a residual block with a 1×1 projection and an identity block (a tensor fanning out) match tfjs trainOnBatch over 4 Adam steps', async () => {
+    await onCpu(() => compareTraining(RESNET, ADAM, 4, 'resnet'));
+  });
+
+  it('a Concatenate of three branches (one of them the model input) matches tfjs, with SGD momentum too', async () => {
+    await onCpu(async () => {
+      await compareTraining(CONCAT, ADAM, 3, 'concatenate');
+      await compareTraining(CONCAT, { class_name: 'sgd', config: { learning_rate: 0.05, momentum: 0.9 } }, 3, 'concatenate sgd');
+    });
+  });
+
+  it('every merge kind matches tfjs: Add (three inputs), Multiply, Average, Maximum, Subtract', async () => {
+    await onCpu(async () => {
+      await compareTraining(MERGE(() => tf.layers.add(), true), ADAM, 3, 'add');
+      await compareTraining(MERGE(() => tf.layers.multiply()), ADAM, 3, 'multiply');
+      await compareTraining(MERGE(() => tf.layers.average(), true), ADAM, 3, 'average');
+      await compareTraining(MERGE(() => tf.layers.maximum(), true), ADAM, 3, 'maximum');
+      await compareTraining(MERGE(() => subtract()), SGD, 3, 'subtract');
+    });
+  });
+
+  it('the native inference pass matches tfjs predict on each graph, over more images than one native chunk', async () => {
+    await onCpu(() => {
+      compareInference(RESNET, 300, 'resnet');
+      compareInference(CONCAT, 300, 'concatenate');
+      for (const [name, merge] of [['add', () => tf.layers.add()], ['multiply', () => tf.layers.multiply()], ['average', () => tf.layers.average()],
+        ['maximum', () => tf.layers.maximum()], ['subtract', () => subtract()]] as const) {
+        compareInference(MERGE(merge, name !== 'multiply' && name !== 'subtract'), 260, name);
+      }
+    });
+  });
+
+  it('a chain built with the functional API runs the straight-list path (no graph); a branch gives each layer its inputs', () => {
+    const chain = model((x) => apply(tf.layers.activation({ activation: 'relu' }), apply(conv(3, 3), x)))();
+    assert.equal(fusedGraph(chain, chain.layers.slice(1)), null);
+    chain.dispose();
+    const m = CONCAT();
+    const layers = m.layers.filter((l) => l.getClassName() !== 'InputLayer');
+    const graph = fusedGraph(m, layers)!;
+    const concat = layers.findIndex((l) => l.getClassName() === 'Concatenate');
+    assert.deepEqual(graph[concat]!.map((i) => (i < 0 ? 'input' : layers[i]!.getClassName())), ['Conv2D', 'Conv2D', 'input']);
+    m.dispose();
+  });
+
+  it('declines what it does not cover, saying what', () => {
+    const onAxis = model((x) => apply(tf.layers.concatenate({ axis: 1 }), [apply(conv(2, 3), x), apply(conv(2, 3), x)]))();
+    const plan = createFusedTrainer(onAxis, ADAM, 1, 4, backend);
+    assert.equal(plan.ok, false);
+    assert.match(plan.ok ? '' : plan.reason, /Concatenate on axis 1/);
+    onAxis.dispose();
+    const input = tf.input({ shape: [12, 12, 2] });
+    const shared = conv(2, 3);
+    const twice = tf.model({ inputs: input, outputs: head(apply(tf.layers.add(), [apply(shared, input), apply(shared, apply(conv(2, 3), input))])) });
+    const plan2 = createFusedTrainer(twice, ADAM, 1, 4, backend);
+    assert.match(plan2.ok ? '' : plan2.reason, /used 2 times \(shared weights\)/);
+    twice.dispose();
+  });
+});
