@@ -4,11 +4,13 @@
  * resolved them and ordered the layers so each comes after its inputs. A straight list (each layer reading the one
  * before) gets no graph: the addon then runs its sequential path, unchanged.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { FusedUnsupported } from '../model/layers/index';
 
 /** `layers`: the model's layers without its InputLayer, in tfjs' order. -1 stands for the model's input. */
 export function fusedGraph(model: tf.LayersModel, layers: tf.layers.Layer[]): number[][] | null {
+  // A Sequential model is a chain whatever nodes its layers gained since (a layer applied again elsewhere).
+  if (model instanceof tf.Sequential) return null;
   if (model.inputs.length !== 1 || model.outputs.length !== 1) throw new FusedUnsupported('a model with more than one input or output');
   const index = new Map<tf.layers.Layer, number>(layers.map((l, i) => [l, i]));
   const output = model.outputs[0]!.sourceLayer;
