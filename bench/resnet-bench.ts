@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --resnet`: a small ResNet on real Fashion-MNIST — a stem Conv 3×3 (16) → BatchNorm → ReLU,
+ * `npm run bench -- --resnet`: the small-ResNet template on real Fashion-MNIST — a stem Conv 3×3 (16) → BatchNorm → ReLU,
  * three residual blocks (16 with an identity shortcut; 32 and 64 with stride 2 and a 1×1 projection + BatchNorm on
  * the shortcut), global average pooling, Dense 10 softmax — trained and inferred through what the app runs (the
  * fused native step on the graph, the native inference pass; tfjs when they do not cover it, with the reason),
@@ -13,9 +13,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo } from '../src-main/shared/contract';
-import type { OptimizerSpec } from '../src-main/shared/spec';
+import type { AnyModelSpec, OptimizerSpec } from '../src-main/shared/spec';
 import { gatherBatch, loadDataset, toTensors } from '../src-main/core/data';
-import { createOptimizer } from '../src-main/core/model';
+import { buildModel, createOptimizer } from '../src-main/core/model';
 import { createPredictor } from '../src-main/core/eval/predictor';
 import { createFusedTrainer } from '../src-main/core/train/fused';
 
@@ -31,28 +31,10 @@ export interface ResnetBenchOptions {
   peer: boolean;
 }
 
-type T = tf.SymbolicTensor;
-const apply = (layer: tf.layers.Layer, x: T | T[]): T => layer.apply(x) as T;
-const conv = (filters: number, k: number, strides = 1): tf.layers.Layer => tf.layers.conv2d({ filters, kernelSize: k, strides, padding: 'same', useBias: false });
-const bn = (): tf.layers.Layer => tf.layers.batchNormalization({});
-const relu = (): tf.layers.Layer => tf.layers.activation({ activation: 'relu' });
-
-function block(x: T, filters: number, stride: number): T {
-  const body = apply(bn(), apply(conv(filters, 3), apply(relu(), apply(bn(), apply(conv(filters, 3, stride), x)))));
-  const inC = x.shape[3];
-  const shortcut = stride !== 1 || inC !== filters ? apply(bn(), apply(conv(filters, 1, stride), x)) : x;
-  return apply(relu(), apply(tf.layers.add(), [body, shortcut]));
-}
-
-/** The bench's ResNet (the same network as bench/torch_resnet.py). */
+/** The bench's ResNet: the small-ResNet template (examples/small-resnet.json), the same network as bench/torch_resnet.py. */
 export function smallResnet(): tf.LayersModel {
-  const input = tf.input({ shape: [28, 28, 1] });
-  let x = apply(relu(), apply(bn(), apply(conv(16, 3), input)));
-  x = block(x, 16, 1);
-  x = block(x, 32, 2);
-  x = block(x, 64, 2);
-  x = apply(tf.layers.globalAveragePooling2d({}), x);
-  return tf.model({ inputs: input, outputs: apply(tf.layers.dense({ units: 10, activation: 'softmax' }), x), name: 'small_resnet' });
+  const spec = JSON.parse(fs.readFileSync(path.join(here, '..', 'examples', 'small-resnet.json'), 'utf8')) as AnyModelSpec;
+  return buildModel(spec, 1);
 }
 
 interface PeerResult {

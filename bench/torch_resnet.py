@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Peer benchmark: the bench's small ResNet (bench/resnet-bench.ts) trained with PyTorch on CPU, side by side.
+"""Peer benchmark: the small-ResNet template (examples/small-resnet.json, bench/resnet-bench.ts) trained with PyTorch on CPU, side by side.
 
 Usage: torch_resnet.py [--threads N] [--batches N] [--warmup N] [--batch-size N] [--data DIR]
 Prints human lines, then one JSON line: {"peer":"pytorch", "trainImgPerSec":..., "evalImgPerSec":..., ...}

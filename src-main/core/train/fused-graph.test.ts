@@ -12,6 +12,7 @@ import type { OptimizerSpec } from '../../shared/spec';
 import { initBackend } from '../backend';
 import { disagreement, seededArray } from '../backend/testing';
 import { createOptimizer, setLearningRate } from '../model';
+import { Subtract } from '../model/tfjs-layers/subtract';
 import { createFusedTrainer, createNativeForward, type FusedStepResult } from './fused';
 import { fusedGraph } from './fused-graph';
 
@@ -71,17 +72,6 @@ const MERGE = (merge: () => tf.layers.Layer, three = false) =>
     return apply(merge(), three ? [p, q, bn] : [p, q]);
   });
 
-/** Keras' Subtract (tfjs-layers has none): x0 − x1, differentiated by tfjs. */
-class Subtract extends tf.layers.Layer {
-  static className = 'Subtract';
-  override computeOutputShape(shapes: tf.Shape | tf.Shape[]): tf.Shape {
-    return (shapes as tf.Shape[])[0]!;
-  }
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const [a, b] = inputs as tf.Tensor[];
-    return tf.sub(a!, b!);
-  }
-}
 const subtract = () => new Subtract({});
 
 function batch(n: number, seed: number): { x: Float32Array; labels: Int32Array } {

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { FusedUnsupported } from '../model/layers/index';
+import { inboundLayers } from '../model/tf-graph';
 
 /** `layers`: the model's layers without its InputLayer, in tfjs' order. -1 stands for the model's input. */
 export function fusedGraph(model: tf.LayersModel, layers: tf.layers.Layer[]): number[][] | null {
@@ -18,7 +19,7 @@ export function fusedGraph(model: tf.LayersModel, layers: tf.layers.Layer[]): nu
     throw new FusedUnsupported(`layer '${output.name}' as the output: the fused step needs the output layer last`);
   const graph = layers.map((layer) => {
     if (layer.inboundNodes.length !== 1) throw new FusedUnsupported(`layer '${layer.name}' used ${layer.inboundNodes.length} times (shared weights)`);
-    return layer.inboundNodes[0]!.inboundLayers.map((source) => {
+    return inboundLayers(layer).map((source) => {
       if (source.getClassName() === 'InputLayer') return -1;
       const i = index.get(source);
       if (i === undefined) throw new FusedUnsupported(`layer '${layer.name}' reads '${source.name}', which is not one of the model's layers`);

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo } from '../../shared/contract';
 import type { OptimizerName, OptimizerSpec } from '../../shared/spec';
 import { loadAddon, type NativeAddon } from '../backend/native';
-import { FUSED_ACTIVATION, FUSED_MERGE, FusedUnsupported, fusedMerge, layerCoreFor, type TfConfig } from '../model/layers/index';
+import { FUSED_ACTIVATION, FusedUnsupported, layerCoreFor, type TfConfig } from '../model/layers/index';
 import { fusedGraph } from './fused-graph';
 
 /** One step's figures, as tfjs' trainOnBatch reports them (loss and accuracy on the batch). */
@@ -93,8 +93,6 @@ function encode(layer: tf.layers.Layer, last: boolean, inference = false): numbe
   const c = layer.getConfig() as TfConfig;
   noExtras(layer, c, inference);
   const core = layerCoreFor(layer.getClassName());
-  // Merge layers before their definitions land (branch h15a): the same encoding their `fused.encode` will call.
-  if (!core && FUSED_MERGE[layer.getClassName()] !== undefined) return fusedMerge(layer, c);
   if (!core) throw new Unsupported(`${layer.getClassName()} layers`);
   if ('unsupported' in core.fused) throw new Unsupported(core.fused.unsupported);
   try {

@@ -35,7 +35,7 @@ export const FUSED = {
 } as const;
 
 /** The merge layers' codes (graphs only: the layers they read go in the graph list beside the codes). */
-export const FUSED_MERGE: Readonly<Record<string, number>> = {
+const FUSED_MERGE: Readonly<Record<string, number>> = {
   Add: FUSED.ADD, Concatenate: FUSED.CONCATENATE, Multiply: FUSED.MULTIPLY, Average: FUSED.AVERAGE, Maximum: FUSED.MAXIMUM, Subtract: FUSED.SUBTRACT,
 };
 

@@ -67,4 +67,4 @@ export function layerCoreFor(tfClassName: string): LayerCore<LayerClassName> | n
 }
 
 export type { BuildContext, FusedEncoding, LayerCore, TfConfig } from './kit';
-export { FusedUnsupported, FUSED, FUSED_ACTIVATION, FUSED_MERGE, fusedMerge } from './fused-codes';
+export { FusedUnsupported, FUSED, FUSED_ACTIVATION } from './fused-codes';

@@ -7,10 +7,11 @@ import * as tf from '@tensorflow/tfjs';
 import { Int } from '../../export/keras-args';
 import { attrInt, OnnxExportError, type OnnxStep } from '../../export/onnx-graph';
 import { Subtract } from '../tfjs-layers/subtract';
+import { fusedMerge } from './fused-codes';
 import { defineCore, type TfConfig } from './kit';
 
-/** Why the fused native step does not train graph networks (yet): the run log quotes it and tfjs trains them. */
-const GRAPH_FUSED = { unsupported: 'graph networks train through tfjs until the native graph step lands' } as const;
+/** The fused native step's merge codes (native/trainer.cc, "Graphs"); the layers they read go in its graph list. */
+const GRAPH_FUSED = { encode: (layer: tf.layers.Layer, c: TfConfig) => fusedMerge(layer, c) };
 
 /** Two inputs through a binary op; more folded through the variadic one when ONNX has it, else a chain. */
 function variadic({ g, xs, layer }: OnnxStep, binary: string, many: string | null): string {
