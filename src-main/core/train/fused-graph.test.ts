@@ -173,6 +173,52 @@ function compareInference(make: () => tf.LayersModel, n: number, what: string): 
   m.dispose();
 }
 
+/**
+ * The fused step's gradient of the first convolution's kernel, whose output fans out to a dilated convolution (tfjs
+ * cannot differentiate it) and to the Add after it, against central differences of the loss through tfjs' forward pass.
+ */
+async function fanOutByDifferences(): Promise<void> {
+  const m = model((x) => {
+    const c0 = apply(conv(3, 3, { activation: 'tanh' }), x);
+    return apply(tf.layers.add(), [apply(conv(3, 3, { dilationRate: 2 }), c0), c0]);
+  })();
+  const { x, labels } = batch(8, 3);
+  const start = m.getWeights().map((w) => w.clone());
+  const first = m.layers.find((l) => l.getClassName() === 'Conv2D')!;
+  const kernel0 = first.getWeights()[0]!.dataSync().slice() as Float32Array;
+  // Plain SGD at lr 1: the step moves every weight by exactly minus its gradient.
+  const plan = createFusedTrainer(m, { class_name: 'sgd', config: { learning_rate: 1 } }, 5, 8, backend);
+  assert.ok(plan.ok, plan.ok ? '' : plan.reason);
+  plan.trainer.step(x, labels, 8, 1);
+  plan.trainer.pushToModel();
+  plan.trainer.dispose();
+  const kernel1 = first.getWeights()[0]!.dataSync();
+  const grad = kernel0.map((w, i) => w - kernel1[i]!);
+  const xs = tf.tensor4d(x, [8, 12, 12, 2]);
+  const kernelIndex = m.weights.findIndex((w) => w.name === first.weights[0]!.name);
+  const lossWith = (kernel: Float32Array): number => {
+    m.setWeights(start.map((w, i) => (i === kernelIndex ? tf.tensor(kernel, w.shape) : w)));
+    const p = (m.predict(xs) as tf.Tensor).dataSync();
+    let sum = 0;
+    labels.forEach((t, r) => (sum += -Math.log(Math.min(Math.max(p[r * 5 + t]!, 1e-7), 1 - 1e-7))));
+    return sum / 8;
+  };
+  const eps = 1e-2;
+  const fd = Array.from(kernel0, (_, k) => {
+    const plus = kernel0.slice();
+    const minus = kernel0.slice();
+    plus[k]! += eps;
+    minus[k]! -= eps;
+    return (lossWith(plus) - lossWith(minus)) / (2 * eps);
+  });
+  xs.dispose();
+  const scale = Math.max(...fd.map(Math.abs));
+  const worst = Math.max(...fd.map((g, i) => Math.abs(g - grad[i]!)));
+  assert.ok(scale > 0 && worst <= 0.01 * scale, `fused gradient vs central differences: max |diff| ${worst} > 1% of ${scale}`);
+  tf.dispose(start);
+  m.dispose();
+}
+
 describe('fused native step on graphs', () => {
   before(async () => {
     backend = await initBackend();
@@ -188,6 +234,10 @@ describe('fused native step on graphs', () => {
       await compareTraining(CONCAT, ADAM, 3, 'concatenate');
       await compareTraining(CONCAT, { class_name: 'sgd', config: { learning_rate: 0.05, momentum: 0.9 } }, 3, 'concatenate sgd');
     });
+  });
+
+  it('a tensor fanning out to a dilated convolution (tfjs cannot differentiate it) and an Add: its gradient sums both, checked by central differences', async () => {
+    await onCpu(fanOutByDifferences);
   });
 
   it('every merge kind matches tfjs: Add (three inputs), Multiply, Average, Maximum, Subtract', async () => {
