@@ -3,7 +3,9 @@
  * (what users get), side by side with the PyTorch peer in the same invocation, and the seconds a whole lesson
  * epoch takes (54,000 training images, then validation on 6,000).
  *
- *   npm run bench -- [--batches 30] [--warmup 5] [--batch-size 128] [--no-peer] [--no-lag] [--full-epoch]
+ *   npm run bench -- [--batches 30] [--warmup 5] [--batch-size 128] [--width 1] [--no-peer] [--no-lag] [--full-epoch]
+ *   npm run bench -- --scaling [--repeats 3]      (the scaling tables for bench/results.md: bench/scaling.ts)
+ *   npm run bench -- --data [--data-count 50000] …  (own-image datasets: loading and a CIFAR-sized CNN; bench/data-bench.ts)
  *   npm run bench -- --resnet [--batches N] …   (a small ResNet graph against the same network in PyTorch: resnet-bench.ts)
  *   CNN_WORKBENCH_BACKEND=wasm npm run bench      (force a backend)
  *
@@ -12,6 +14,9 @@
  * included), timed by runTraining itself.
  * Prints human lines, then one JSON line last:
  *   {"backend":…,"trainImgPerSec":…,"evalImgPerSec":…,"epochSeconds":…,"peerTrainImgPerSec":…|null,"trainRatio":…|null,…}
+ * Besides wall-clock speed it reports the process' CPU time per training step and per inferred image
+ * (`trainCpuMsPerStep`, `evalCpuUsPerImage`): on a shared machine wall time measures the other tenants, CPU time
+ * what our code costs. `CNN_WORKBENCH_ADDON=path/to/cnnwb.node` benches another build of the addon (old vs new).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,7 +31,9 @@ import { lossAndAccuracy } from '../src-main/core/eval/predict';
 import { createPredictor } from '../src-main/core/eval/predictor';
 import { createFusedTrainer, PROFILE_CATEGORIES, type NativeProfile } from '../src-main/core/train/fused';
 import { runTraining } from '../src-main/core/train/train';
+import { runScaling } from './scaling';
 import { LESSON_HYPERPARAMETERS, type ModelSpec } from '../src-main/shared/spec';
+import { runDataBench } from './data-bench';
 import { runResnetBench } from './resnet-bench';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -44,6 +51,8 @@ function findPeer(): string {
   }
 }
 const PEER_SCRIPT = findPeer();
+/** Runs the peer at bench's --width and adds its peak RSS (the peer script itself is read-only here). */
+const PEER_WRAPPER = path.join(here, 'peer-width.py');
 /** Debian's python3-torch is for /usr/bin/python3, which is not necessarily the first python3 on PATH. */
 const PEER_PYTHON = '/usr/bin/python3';
 const EPOCH_IMAGES = 54_000;
@@ -53,7 +62,7 @@ interface Options {
   batches: number;
   warmup: number;
   batchSize: number;
-  /** Multiplies the lesson's filters and hidden units (0.5 = half width); the peer runs only at width 1. */
+  /** Multiplies the lesson's filters and hidden units (0.5 = half width) (the peer too, through peer-width.py). */
   width: number;
   peer: boolean;
   lag: boolean;
@@ -90,6 +99,7 @@ interface PeerResult {
   evalImgPerSec: number;
   version: string;
   threads: number;
+  peakRssMb?: number;
 }
 
 /** Runs the PyTorch peer with the same batch count and size; null (with the reason printed) when it cannot. */
@@ -102,7 +112,7 @@ function runPeer(o: Options, threads: number): PeerResult | null {
     console.log(`peer: skipped — ${PEER_PYTHON} is absent`);
     return null;
   }
-  const args = [PEER_SCRIPT, '--batches', String(o.batches), '--warmup', String(o.warmup), '--batch-size', String(o.batchSize), '--threads', String(threads)];
+  const args = [PEER_WRAPPER, String(o.width), PEER_SCRIPT, '--batches', String(o.batches), '--warmup', String(o.warmup), '--batch-size', String(o.batchSize), '--threads', String(threads)];
   const r = spawnSync(PEER_PYTHON, args, { encoding: 'utf8', timeout: 240_000 });
   const lines = (r.stdout ?? '').trim().split('\n');
   const last = lines[lines.length - 1] ?? '';
@@ -263,9 +273,12 @@ async function main(): Promise<void> {
   for (let i = 0; i < o.warmup; i++) await trainBatch(i);
   if (fused.ok) fused.trainer.profile(true);
   assemblySec = 0;
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = o.warmup; i < total; i++) loss = await trainBatch(i);
   const trainSec = (performance.now() - t0) / 1000;
+  const trainCpu = process.cpuUsage(c0);
+  const trainCpuMsPerStep = (trainCpu.user + trainCpu.system) / 1000 / o.batches;
   if (fused.ok) {
     printTrainingSplit(fused.trainer.profile(), assemblySec, trainSec);
     fused.trainer.pushToModel();
@@ -281,9 +294,12 @@ async function main(): Promise<void> {
   console.log(`inference: ${predictor.description}`);
   predictor.predict(evalX, B);
   predictor.profile(true);
+  const c1 = process.cpuUsage();
   const t1 = performance.now();
   for (let i = 0; i < o.batches; i++) predictor.predict(evalX, B);
   const evalSec = (performance.now() - t1) / 1000;
+  const evalCpu = process.cpuUsage(c1);
+  const evalCpuUsPerImage = (evalCpu.user + evalCpu.system) / (o.batches * B);
   const evalIps = (o.batches * B) / evalSec;
   const inferProfile = predictor.profile();
   if (inferProfile) printInferenceSplit(inferProfile, evalSec);
@@ -310,11 +326,11 @@ async function main(): Promise<void> {
   console.log(
     `ours: train ${trainIps.toFixed(1)} img/s (last loss ${loss.toFixed(4)}), inference ${evalIps.toFixed(1)} img/s, peak RSS ${rssMb.toFixed(0)} MB`,
   );
+  console.log(`CPU time (all threads of this process): ${trainCpuMsPerStep.toFixed(1)} ms per training step, ${evalCpuUsPerImage.toFixed(1)} µs per inferred image`);
   console.log(`epoch: ${epochSeconds.toFixed(1)} s (${epochHow}); target ≤ 24 s`);
 
-  const peer = o.peer && o.width === 1 ? runPeer(o, Math.max(1, backend.threads)) : null;
+  const peer = o.peer ? runPeer(o, Math.max(1, backend.threads)) : null;
   if (!o.peer) console.log('peer: skipped (--no-peer)');
-  else if (o.width !== 1) console.log(`peer: skipped (its script has no width option; --width ${o.width})`);
   const trainRatio = peer ? trainIps / peer.trainImgPerSec : null;
   const evalRatio = peer ? evalIps / peer.evalImgPerSec : null;
   if (peer && trainRatio !== null && evalRatio !== null) {
@@ -344,11 +360,14 @@ async function main(): Promise<void> {
       epochMeasured: o.fullEpoch ? 'full epoch' : 'extrapolated training + timed validation',
       peerTrainImgPerSec: peer ? peer.trainImgPerSec : null,
       peerEvalImgPerSec: peer ? peer.evalImgPerSec : null,
+      peerPeakRssMb: peer?.peakRssMb ?? null,
       trainRatio: trainRatio === null ? null : round(trainRatio, 3),
       evalRatio: evalRatio === null ? null : round(evalRatio, 3),
       ratio: trainRatio === null ? null : round(trainRatio, 3),
       inference: predictor.native ? 'native' : 'tfjs',
       peakRssMb: round(rssMb, 0),
+      trainCpuMsPerStep: round(trainCpuMsPerStep, 1),
+      evalCpuUsPerImage: round(evalCpuUsPerImage, 1),
       trainLimitImgPerSec: round(trainLimit, 0),
       evalLimitImgPerSec: round(evalLimit, 0),
       width: o.width,
@@ -361,7 +380,23 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((err: unknown) => {
+/**
+ * Modes besides the lesson run, by flag: each gets the whole argv. One line each (issue 15's ResNet, issue 14's
+ * --data add theirs here).
+ */
+const MODES: Record<string, (argv: string[]) => Promise<void> | void> = {
+  '--scaling': (argv) => runScaling(argv, fileURLToPath(import.meta.url), repo),
+  // Own-image datasets: a generated PNG folder's loading and a CIFAR-sized CNN against PyTorch.
+  '--data': (argv) => runDataBench(argv),
+};
+
+async function dispatch(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const mode = Object.keys(MODES).find((flag) => argv.includes(flag));
+  await (mode ? MODES[mode]!(argv) : main());
+}
+
+dispatch().catch((err: unknown) => {
   console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

@@ -9,6 +9,7 @@
 // failure — becomes a JS Error naming the function. A bad call throws; it never corrupts memory or ends the process.
 #include <node_api.h>
 
+#include "augment.h"
 #include "conv.h"
 #include "trainer.h"
 #include <cblas.h>
@@ -1078,6 +1079,44 @@ napi_value Info(napi_env env, napi_callback_info) {
   });
 }
 
+// augment(x, out, n, [h, w, c], ops: number[][], params: Float32Array, training): the augmentation pass
+// (augment.h) of n images into out (may be x). Codes, sizes and every drawn parameter are checked before any loop.
+napi_value Augment(napi_env env, napi_callback_info info) {
+  return Guard(env, "augment", [&] {
+    Call c(env, info, "augment", 7);
+    const F32 x = c.Floats(0, "x");
+    const F32 out = c.Floats(1, "out");
+    const int64_t n = c.Integer(2, "n", 0, kMaxElems);
+    const std::vector<int64_t> s = c.Integers(3, "shape", {"height", "width", "channels"}, 1, kMaxElems);
+    c.Elems("one image", {s[0], s[1], s[2]});
+    const int64_t total = c.Elems("x", {n, s[0], s[1], s[2]});
+    c.Holds(x, "x", total);
+    c.Holds(out, "out", total);
+    bool isArray = false;
+    napi_is_array(env, c.arg(4), &isArray);
+    if (!isArray) c.Fail("ops: expected an array of code lists");
+    uint32_t count = 0;
+    napi_get_array_length(env, c.arg(4), &count);
+    std::vector<std::vector<double>> codes(count);
+    for (uint32_t i = 0; i < count; i++) {
+      napi_value e;
+      if (napi_get_element(env, c.arg(4), i, &e) != napi_ok) c.Fail("ops: cannot read op " + std::to_string(i));
+      codes[i] = c.Numbers(e, "op " + std::to_string(i));
+    }
+    std::vector<cnnwb::AugmentOp> ops;
+    std::string why = cnnwb::AugmentParse(codes, &ops);
+    if (!why.empty()) c.Fail("ops: " + why);
+    const F32 params = c.Floats(5, "params");
+    const bool training = c.Bool(6, "training");
+    const int64_t need = c.Elems("params", {n, cnnwb::AugmentParamsPerImage(ops, training)});
+    if (params.length != size_t(need)) c.Fail("params: " + std::to_string(params.length) + " floats, the ops need " + std::to_string(need));
+    why = cnnwb::AugmentCheckParams(ops, training, params.data, n);
+    if (!why.empty()) c.Fail(why);
+    cnnwb::Augment(ops, training, params.data, x.data, out.data, n, s[0], s[1], s[2], g_threads);
+    return Undefined(env);
+  });
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   static std::string blasError = LoadBlas();
   if (!blasError.empty()) {
@@ -1105,6 +1144,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"trainerProfile", nullptr, TrainerProfile, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"useOneDnn", nullptr, UseOneDnn, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"augment", nullptr, Augment, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   g_threads = 1;

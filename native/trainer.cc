@@ -12,6 +12,8 @@ inline int omp_get_num_threads() { return 1; }
 
 #include <unistd.h>
 
+#include "layer-passes.h"
+
 #include <algorithm>
 #include <chrono>
 #include <climits>
@@ -136,19 +138,7 @@ void DropoutMask(uint64_t seed, int64_t call, double rate, int64_t count, float*
   }
 }
 
-// Calls fn(at) for each pixel of output (y, xo)'s pooling window that lies inside the image, `at` being the offset
-// of the pixel's first channel in the image: padding never takes part (max, average and their gradients alike).
-template <typename Fn>
-void ForWindow(const Layer& L, int64_t y, int64_t xo, Fn fn) {
-  for (int64_t a = 0; a < L.ph; a++) {
-    const int64_t ih = y * L.psh - L.ppt + a;
-    if (ih < 0 || ih >= L.inH) continue;
-    for (int64_t b = 0; b < L.pw; b++) {
-      const int64_t iw = xo * L.psw - L.ppl + b;
-      if (iw >= 0 && iw < L.inW) fn((ih * L.inW + iw) * L.inC);
-    }
-  }
-}
+using passes::ForWindow;
 
 // Per-channel sums over `rows` rows of C channels, s1[j] = Σ_r f1(r, j) and s2[j] = Σ_r f2(r, j) (BatchNorm's
 // statistics and gradients): float blocks of 64 rows folded into double, each of T threads on its own rows.
@@ -461,14 +451,7 @@ void Trainer::Forward(const float* x, int64_t n) {
         const int64_t units = L.outC;
         float* z = Smooth(L.act) ? L.pre.data() : out;
         Gemm(false, false, n, units, inSize, in, L.params[0].w.data(), z, 0.f);
-        const float* b = L.params.size() > 1 ? L.params[1].w.data() : nullptr;
-        const bool relu = L.act == kRelu;
-#pragma omp parallel for num_threads(T) schedule(static)
-        for (int64_t r = 0; r < n; r++) {
-          float* o = z + r * units;
-          if (b) for (int64_t j = 0; j < units; j++) o[j] += b[j];
-          if (relu) for (int64_t j = 0; j < units; j++) o[j] = o[j] > 0 ? o[j] : 0;
-        }
+        passes::BiasRelu(z, n, units, L.params.size() > 1 ? L.params[1].w.data() : nullptr, L.act == kRelu, T);
         break;
       }
       case kBatchNorm:
@@ -497,108 +480,22 @@ void Trainer::Forward(const float* x, int64_t n) {
         for (int64_t k = 0; k < total; k++) out[k] = in[k] > 0 ? in[k] : alpha * in[k];
         break;
       }
-      case kReluLayer: {
-        // Keras' ReLU: max_value at and above it, x above the threshold, negative_slope · (x − threshold) below.
-        const int64_t total = n * inSize;
-        const float mx = L.maxValue, slope = L.slope, th = L.threshold;
-        const bool capped = mx >= 0;
-#pragma omp parallel for num_threads(T) schedule(static)
-        for (int64_t k = 0; k < total; k++) {
-          const float v = in[k];
-          out[k] = capped && v >= mx ? mx : v > th ? v : slope * (v - th);
-        }
+      case kReluLayer:
+        passes::ReluLayer(L, in, n * inSize, out, T);
         break;
-      }
-      case kGroupNorm: {
-        // Per image and group: mean and variance over the pixels and the group's C/G channels (in double),
-        // then y = (x − mean) / √(var + ε) · γ + β per channel.
-        const int64_t C = L.inC, P = L.inH * L.inW, G = L.groups, Cg = C / G;
-        const double eps = L.cfg[2], count = double(P * Cg);
-        const bool center = L.cfg[3] != 0, scale = L.cfg[4] != 0;
-        const float* gamma = scale ? L.params[0].w.data() : nullptr;
-        const float* beta = center ? L.params[scale ? 1 : 0].w.data() : nullptr;
-        float* mean = L.mean.data();
-        float* inv = L.invStd.data();
-#pragma omp parallel for num_threads(T) schedule(static)
-        for (int64_t img = 0; img < n; img++) {
-          const float* xi = in + img * inSize;
-          float* o = out + img * inSize;
-          for (int64_t grp = 0; grp < G; grp++) {
-            double s1 = 0, s2 = 0;
-            for (int64_t q = 0; q < P; q++) {
-              const float* px = xi + q * C + grp * Cg;
-              for (int64_t j = 0; j < Cg; j++) s1 += px[j], s2 += double(px[j]) * px[j];
-            }
-            const double m = s1 / count, var = std::max(0.0, s2 / count - m * m);
-            mean[img * G + grp] = float(m);
-            inv[img * G + grp] = float(1.0 / std::sqrt(var + eps));
-          }
-          for (int64_t q = 0; q < P; q++) {
-            for (int64_t grp = 0; grp < G; grp++) {
-              const float mu = mean[img * G + grp], a = inv[img * G + grp];
-              for (int64_t j = grp * Cg; j < (grp + 1) * Cg; j++) {
-                const float v = (xi[q * C + j] - mu) * a;
-                o[q * C + j] = (gamma ? v * gamma[j] : v) + (beta ? beta[j] : 0.f);
-              }
-            }
-          }
-        }
+      case kGroupNorm:
+        passes::GroupNorm(L, in, n, out, L.mean.data(), L.invStd.data(), T);
         break;
-      }
-      case kAvgPool: {
-        // tfjs / TF: the mean over the window's pixels inside the image (padding is not counted).
-        const int64_t C = L.inC, OH = L.outH, OW = L.outW;
-#pragma omp parallel for num_threads(T) schedule(static)
-        for (int64_t img = 0; img < n; img++) {
-          const float* xi = in + img * inSize;
-          for (int64_t y = 0; y < OH; y++) {
-            for (int64_t xo = 0; xo < OW; xo++) {
-              float* o = out + img * outSize + (y * OW + xo) * C;
-              for (int64_t j = 0; j < C; j++) o[j] = 0;
-              int64_t count = 0;
-              ForWindow(L, y, xo, [&](int64_t at) {
-                for (int64_t j = 0; j < C; j++) o[j] += xi[at + j];
-                count++;
-              });
-              const float inv = count ? 1.f / float(count) : 0.f;
-              for (int64_t j = 0; j < C; j++) o[j] *= inv;
-            }
-          }
-        }
+      case kAvgPool:
+        passes::AvgPool(L, in, n, out, T);
         break;
-      }
       case kGlobalAvgPool:
-      case kGlobalMaxPool: {
-        const int64_t C = L.inC, P = L.inH * L.inW;
-        const bool avg = L.kind == kGlobalAvgPool;
-        int32_t* arg = L.argmax.data();
-#pragma omp parallel for num_threads(T) schedule(static)
-        for (int64_t img = 0; img < n; img++) {
-          const float* xi = in + img * inSize;
-          float* o = out + img * C;
-          for (int64_t j = 0; j < C; j++) o[j] = avg ? 0.f : -INFINITY;
-          for (int64_t q = 0; q < P; q++) {
-            const float* px = xi + q * C;
-            for (int64_t j = 0; j < C; j++) {
-              if (avg) o[j] += px[j];
-              else if (px[j] > o[j]) o[j] = px[j], arg[img * C + j] = int32_t(q * C + j);
-            }
-          }
-          if (avg) for (int64_t j = 0; j < C; j++) o[j] /= float(P);
-        }
+      case kGlobalMaxPool:
+        passes::GlobalPool(L, in, n, out, L.argmax.data(), T);
         break;
-      }
-      case kZeroPad: {
-        const int64_t H = L.inH, W = L.inW, C = L.inC, OW = L.outW;
-#pragma omp parallel for num_threads(T) schedule(static)
-        for (int64_t img = 0; img < n; img++) {
-          float* o = out + img * outSize;
-          std::memset(o, 0, sizeof(float) * size_t(outSize));
-          for (int64_t y = 0; y < H; y++)
-            std::memcpy(o + ((y + L.ppt) * OW + L.ppl) * C, in + img * inSize + y * W * C, sizeof(float) * size_t(W * C));
-        }
+      case kZeroPad:
+        passes::ZeroPad(L, in, n, out, T);
         break;
-      }
       case kSpatialDropout: {
         const int64_t C = L.inC, P = L.inH * L.inW;
         float* mask = L.mask.data();
@@ -609,27 +506,9 @@ void Trainer::Forward(const float* x, int64_t n) {
             for (int64_t j = 0; j < C; j++) out[(img * P + q) * C + j] = in[(img * P + q) * C + j] * mask[img * C + j];
         break;
       }
-      case kMaxPool: {
-        const int64_t C = L.inC, OH = L.outH, OW = L.outW;
-        int32_t* arg = L.argmax.data();
-#pragma omp parallel for num_threads(T) schedule(static)
-        for (int64_t img = 0; img < n; img++) {
-          const float* xi = in + img * inSize;
-          for (int64_t y = 0; y < OH; y++) {
-            for (int64_t xo = 0; xo < OW; xo++) {
-              float* o = out + img * outSize + (y * OW + xo) * C;
-              int32_t* ai = arg + img * outSize + (y * OW + xo) * C;
-              for (int64_t j = 0; j < C; j++) o[j] = -INFINITY, ai[j] = -1;
-              ForWindow(L, y, xo, [&](int64_t at) {
-                for (int64_t j = 0; j < C; j++) {
-                  if (xi[at + j] > o[j]) o[j] = xi[at + j], ai[j] = int32_t(at + j);  // first maximum wins, as in tfjs
-                }
-              });
-            }
-          }
-        }
+      case kMaxPool:
+        passes::MaxPool(L, in, n, out, L.argmax.data(), T);
         break;
-      }
       case kDropout: {
         const int64_t total = n * inSize;
         float* mask = L.mask.data();
@@ -659,18 +538,7 @@ void Trainer::Forward(const float* x, int64_t n) {
 #pragma omp parallel for num_threads(T) schedule(static)
       for (int64_t k = 0; k < total; k++) out[k] = ActF(act, z[k]);
     }
-    if (L.act == kSoftmax) {
-      const int64_t K = L.outSize();
-#pragma omp parallel for num_threads(T) schedule(static)
-      for (int64_t r = 0; r < n; r++) {
-        float* o = out + r * K;
-        float mx = o[0];
-        for (int64_t j = 1; j < K; j++) mx = std::max(mx, o[j]);
-        double s = 0;
-        for (int64_t j = 0; j < K; j++) s += (o[j] = std::exp(o[j] - mx));
-        for (int64_t j = 0; j < K; j++) o[j] = float(o[j] / s);
-      }
-    }
+    if (L.act == kSoftmax) passes::Softmax(out, n, L.outSize(), T);
     profile_[ProfileCategory(L.kind)] += Since(layerStart);
     in = out;
     if (skipNext) i++;
@@ -796,6 +664,7 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
       }
       case kActivation: {
         const int64_t total = n * inSize;
+        dx = g;  // elementwise: in place, no second buffer to stream through
         if (L.act == kRelu && !preActivation) {
 #pragma omp parallel for num_threads(T) schedule(static)
           for (int64_t k = 0; k < total; k++) dx[k] = out[k] > 0 ? g[k] : 0.f;
@@ -803,8 +672,6 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
           const int act = L.act;
 #pragma omp parallel for num_threads(T) schedule(static)
           for (int64_t k = 0; k < total; k++) dx[k] = g[k] * ActD(act, in[k], out[k]);
-        } else {
-          std::memcpy(dx, g, sizeof(float) * size_t(total));
         }
         break;
       }
@@ -945,12 +812,13 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
       case kDropout: {
         const int64_t total = n * inSize;
         const float* mask = L.mask.data();
+        dx = g;  // in place
 #pragma omp parallel for num_threads(T) schedule(static)
         for (int64_t k = 0; k < total; k++) dx[k] = g[k] * mask[k];
         break;
       }
       case kFlatten:
-        std::memcpy(dx, g, sizeof(float) * size_t(n * inSize));
+        dx = g;  // the same NHWC bytes: nothing to do
         break;
       case kDepthwise:
       case kSeparable:
@@ -962,12 +830,14 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
     }
     preActivation = false;
     if (!graph_) {
-      std::swap(g, other);
-    } else if (wantDx && !L.firstGrad[0]) {
+      if (dx != g) std::swap(g, other);  // else the layer worked in place: g already holds its input's gradient
+    } else if (wantDx && (dx == g || !L.firstGrad[0])) {
+      // A graph: the input's gradient, computed here in place or in `other`, written to or added into its buffer.
       float* d = dOut_[size_t(L.inputs[0])].data();
+      const bool add = !L.firstGrad[0];
       const int64_t total = n * inSize;
 #pragma omp parallel for num_threads(T) schedule(static)
-      for (int64_t k = 0; k < total; k++) d[k] += dx[k];
+      for (int64_t k = 0; k < total; k++) d[k] = add ? d[k] + dx[k] : dx[k];
     }
     profile_[kProfileCategories + ProfileCategory(L.kind)] += Since(layerStart);
   }
@@ -1059,6 +929,7 @@ int64_t Trainer::FirstLayerInferCannotRun() const {
     switch (layers_[i].kind) {
       case kConv: case kDense: case kBatchNorm: case kActivation: case kMaxPool: case kDropout: case kFlatten: case kAvgPool:
       case kGlobalAvgPool: case kGlobalMaxPool: case kZeroPad: case kSpatialDropout: case kLeakyRelu: case kDepthwise: case kSeparable:
+      case kReluLayer: case kGroupNorm:
       case kAdd: case kConcat: case kMultiply: case kAverage: case kMaximum: case kSubtract:
         break;
       default:
@@ -1189,14 +1060,7 @@ void Trainer::Infer(const float* x, int64_t n, float* y) {
           const int64_t units = L.outC;
           out = other();
           Gemm(false, false, m, units, inSize, cur, L.params[0].w.data(), out, 0.f);
-          const float* b = L.params.size() > 1 ? L.params[1].w.data() : nullptr;
-          const bool relu = L.act == kRelu;
-#pragma omp parallel for num_threads(T) schedule(static) if (m * units > 16384)
-          for (int64_t r = 0; r < m; r++) {
-            float* o = out + r * units;
-            if (b) for (int64_t j = 0; j < units; j++) o[j] += b[j];
-            if (relu) for (int64_t j = 0; j < units; j++) o[j] = o[j] > 0 ? o[j] : 0;
-          }
+          passes::BiasRelu(out, m, units, L.params.size() > 1 ? L.params[1].w.data() : nullptr, L.act == kRelu, T);
           break;
         }
         case kBatchNorm: {
@@ -1206,16 +1070,7 @@ void Trainer::Infer(const float* x, int64_t n, float* y) {
           // A ReLU Activation right after is applied in the same pass.
           const bool relu = i + 1 < count && layers_[i + 1].kind == kActivation && layers_[i + 1].act == kRelu && OnlyFeedsNext(i);
           out = inPlace();
-          const float* in = cur;
-#pragma omp parallel for num_threads(T) schedule(static)
-          for (int64_t r = 0; r < rows; r++) {
-            const float* xr = in + r * C;
-            float* o = out + r * C;
-            for (int64_t j = 0; j < C; j++) {
-              const float v = xr[j] * a[j] + b[j];
-              o[j] = relu ? (v > 0 ? v : 0.f) : v;
-            }
-          }
+          passes::ChannelAffine(cur, rows, C, a, b, relu, out, T);
           if (relu) {
             cur = out;
             i++;  // the ReLU is done
@@ -1254,82 +1109,31 @@ void Trainer::Infer(const float* x, int64_t n, float* y) {
           break;
         }
         case kMaxPool:
-        case kAvgPool: {
-          const int64_t C = L.inC, OH = L.outH, OW = L.outW;
-          const bool max = L.kind == kMaxPool;
           out = other();
-          const float* in = cur;
-          if (max && L.ph == 2 && L.pw == 2 && L.psh == 2 && L.psw == 2 && L.ppt == 0 && L.ppl == 0) {
-            // The common 2×2 / stride 2 window without padding: four rows of C channels, no per-tap bounds checks.
-            const int64_t W = L.inW;
-#pragma omp parallel for num_threads(T) schedule(static)
-            for (int64_t row = 0; row < m * OH; row++) {
-              const int64_t img = row / OH, yo = row % OH;
-              const float* r0 = in + img * inSize + (2 * yo) * W * C;
-              const float* r1 = r0 + W * C;
-              float* o = out + img * outSize + yo * OW * C;
-              for (int64_t xo = 0; xo < OW; xo++) {
-                const float* a = r0 + 2 * xo * C;
-                const float* b = r1 + 2 * xo * C;
-                float* ov = o + xo * C;
-                for (int64_t j = 0; j < C; j++) ov[j] = std::max(std::max(a[j], a[C + j]), std::max(b[j], b[C + j]));
-              }
-            }
-            break;
-          }
-#pragma omp parallel for num_threads(T) schedule(static)
-          for (int64_t img = 0; img < m; img++) {
-            const float* xi = in + img * inSize;
-            for (int64_t yo = 0; yo < OH; yo++) {
-              for (int64_t xo = 0; xo < OW; xo++) {
-                float* o = out + img * outSize + (yo * OW + xo) * C;
-                for (int64_t j = 0; j < C; j++) o[j] = max ? -INFINITY : 0.f;
-                int64_t pixels = 0;
-                ForWindow(L, yo, xo, [&](int64_t at) {
-                  pixels++;
-                  if (max) {
-                    for (int64_t j = 0; j < C; j++) o[j] = xi[at + j] > o[j] ? xi[at + j] : o[j];
-                  } else {
-                    for (int64_t j = 0; j < C; j++) o[j] += xi[at + j];
-                  }
-                });
-                if (!max) {
-                  const float inv = pixels ? 1.f / float(pixels) : 0.f;
-                  for (int64_t j = 0; j < C; j++) o[j] *= inv;
-                }
-              }
-            }
-          }
+          passes::MaxPool(L, cur, m, out, nullptr, T);
           break;
-        }
+        case kAvgPool:
+          out = other();
+          passes::AvgPool(L, cur, m, out, T);
+          break;
         case kGlobalAvgPool:
-        case kGlobalMaxPool: {
-          const int64_t C = L.inC, P = L.inH * L.inW;
-          const bool avg = L.kind == kGlobalAvgPool;
+        case kGlobalMaxPool:
           out = other();
-          const float* in = cur;
-#pragma omp parallel for num_threads(T) schedule(static)
-          for (int64_t img = 0; img < m; img++) {
-            const float* xi = in + img * inSize;
-            float* o = out + img * C;
-            for (int64_t j = 0; j < C; j++) o[j] = avg ? 0.f : -INFINITY;
-            for (int64_t q = 0; q < P; q++)
-              for (int64_t j = 0; j < C; j++) o[j] = avg ? o[j] + xi[q * C + j] : std::max(o[j], xi[q * C + j]);
-            if (avg) for (int64_t j = 0; j < C; j++) o[j] /= float(P);
-          }
+          passes::GlobalPool(L, cur, m, out, nullptr, T);
           break;
-        }
-        case kZeroPad: {
-          const int64_t H = L.inH, W = L.inW, C = L.inC, OW = L.outW;
+        case kZeroPad:
           out = other();
-          const float* in = cur;
-#pragma omp parallel for num_threads(T) schedule(static)
-          for (int64_t img = 0; img < m; img++) {
-            float* o = out + img * outSize;
-            std::memset(o, 0, sizeof(float) * size_t(outSize));
-            for (int64_t yy = 0; yy < H; yy++)
-              std::memcpy(o + ((yy + L.ppt) * OW + L.ppl) * C, in + img * inSize + yy * W * C, sizeof(float) * size_t(W * C));
-          }
+          passes::ZeroPad(L, cur, m, out, T);
+          break;
+        case kReluLayer:
+          out = inPlace();
+          passes::ReluLayer(L, cur, m * inSize, out, T);
+          break;
+        case kGroupNorm: {
+          // Per image, as in training: its statistics go to scratch (the training buffers are the backward pass's).
+          std::vector<float> mean(size_t(m * L.groups)), inv(size_t(m * L.groups));
+          out = other();
+          passes::GroupNorm(L, cur, m, out, mean.data(), inv.data(), T);
           break;
         }
         case kDropout:
@@ -1361,18 +1165,7 @@ void Trainer::Infer(const float* x, int64_t n, float* y) {
         for (int64_t k = 0; k < total; k++) o[k] = ActF(act, cur[k]);
         cur = o;
       }
-      if (L.act == kSoftmax) {
-        float* o = const_cast<float*>(cur);
-        const int64_t Kl = outSize;
-        for (int64_t r = 0; r < m; r++) {
-          float* orow = o + r * Kl;
-          float mx = orow[0];
-          for (int64_t j = 1; j < Kl; j++) mx = std::max(mx, orow[j]);
-          double s = 0;
-          for (int64_t j = 0; j < Kl; j++) s += (orow[j] = std::exp(orow[j] - mx));
-          for (int64_t j = 0; j < Kl; j++) orow[j] = float(orow[j] / s);
-        }
-      }
+      if (L.act == kSoftmax) passes::Softmax(const_cast<float*>(cur), m, outSize, T);
       profile_[2 * kProfileCategories + ProfileCategory(L.kind)] += Since(layerStart);
       i += size_t(fused[i]);
       if (graph_) finish(first, i);
@@ -1425,18 +1218,7 @@ void Trainer::ForwardBatchNorm(Layer& L, const float* in, int64_t n, float* out,
     a[j] = L.invStd[j] * (gamma ? gamma[j] : 1.f);
     b[j] = (beta ? beta[j] : 0.f) - L.mean[j] * a[j];
   }
-  const float* pa = a.data();
-  const float* pb = b.data();
-#pragma omp parallel for num_threads(T) schedule(static)
-  for (int64_t r = 0; r < rows; r++) {
-    const float* xr = in + r * C;
-    float* o = out + r * C;
-    if (relu) {
-      for (int64_t j = 0; j < C; j++) o[j] = std::max(xr[j] * pa[j] + pb[j], 0.f);
-    } else {
-      for (int64_t j = 0; j < C; j++) o[j] = xr[j] * pa[j] + pb[j];
-    }
-  }
+  passes::ChannelAffine(in, rows, C, a.data(), b.data(), relu, out, T);
 }
 
 }  // namespace cnnwb

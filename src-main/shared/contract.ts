@@ -36,7 +36,8 @@ export interface BackendInfo {
 export interface DatasetInfo {
   id: string;
   name: string;
-  format: 'idx' | 'csv';
+  /** 'images': a folder of PNG/JPEG, one subfolder per class (Keras' `image_dataset_from_directory` layout). */
+  format: 'idx' | 'csv' | 'images';
   /** Where it was found, for display only. */
   location: string;
   trainCount: number;
@@ -45,6 +46,41 @@ export interface DatasetInfo {
   classNames: string[];
   /** SHA-256 over the files' bytes, so a run records exactly which data it saw. */
   fingerprint: string;
+  /** What an image-folder dataset holds and how it was read; present only for format 'images'. */
+  imageFolder?: ImageFolderInfo;
+}
+
+/** How an image folder's pixels become the model's input: 1 channel (BT.601 luminance) or 3 (RGB). */
+export type ColorMode = 'grayscale' | 'rgb';
+
+/** A file of an image folder that was skipped, with why (its path relative to the dataset folder). */
+export interface SkippedImage {
+  path: string;
+  reason: string;
+}
+
+/** The dataset view's facts about an image folder (see `core/data/image-folder.ts`). */
+export interface ImageFolderInfo {
+  /** 'folders': `train/` and `test/` at the top; 'seeded': a stratified test split held out with a fixed seed. */
+  split: { kind: 'folders' } | { kind: 'seeded'; testFraction: number; seed: number };
+  /** The colour mode the images were read in (the dataset's channels). */
+  colorMode: ColorMode;
+  /** The images' own mode: 'rgb' when any image has colour. */
+  sourceColorMode: ColorMode;
+  /** [height, width] every image was resized to. */
+  imageSize: [number, number];
+  /** Whether `imageSize` was asked for or is the folder's most common size. */
+  imageSizeFrom: 'option' | 'most-common';
+  /** The sizes found (after EXIF orientation), most common first, at most 8. */
+  sizes: { height: number; width: number; count: number }[];
+  /** Images per class (in `classNames` order) in the training and test sets. */
+  classCounts: { train: number[]; test: number[] };
+  /** Unreadable images left out: how many, and the first few. */
+  skipped: { count: number; first: SkippedImage[] };
+  /** Files that are not PNG/JPEG (README, .txt, .gif…) and were not read: how many, and the first few. */
+  ignored: { count: number; first: string[] };
+  /** One sentence each on what was done to the data: mixed sizes resized, 16-bit reduced, colour dropped… */
+  notes: string[];
 }
 
 /**

@@ -299,6 +299,41 @@ describe('the native addon refuses bad calls with a clear Error, never a crash',
       lib.trainerDispose(t);
       refuses('trainerStep', [t, x, labels, 4, 1e-3], /this trainer was disposed/);
     },
+    augment: () => {
+      // 2 images 3×4×2; a flip (2 flags per image) then a transform (8 per image): 20 parameters.
+      const OPS = [[2, 1], [3, 0, 0, 0]];
+      const P = [1, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0];
+      const ok = (patch: Record<number, unknown>): unknown[] => [f(48), f(48), 2, [3, 4, 2], OPS, Float32Array.from(P), true].map((v, i) => (i in patch ? patch[i] : v));
+      refuses('augment', ok({ 0: f(47) }), /x: 47 floats, the geometry needs 48/);
+      refuses('augment', ok({ 1: f(47) }), /out: 47 floats, the geometry needs 48/);
+      refuses('augment', ok({ 2: -1 }), /n: -1 is outside/);
+      refuses('augment', ok({ 2: 1.5 }), /n: expected an integer, got 1.5/);
+      refuses('augment', ok({ 3: [3, 0, 2] }), /shape: width 0 is outside \[1, 2147483647\]/);
+      refuses('augment', ok({ 3: [65536, 65536, 2], 2: 0 }), /one image: more than 2\^31 - 1 elements/);
+      refuses('augment', ok({ 4: 'flip' }), /ops: expected an array of code lists/);
+      refuses('augment', ok({ 4: [[9]] }), /ops: op 0: unknown kind 9/);
+      refuses('augment', ok({ 4: [[2]] }), /ops: op 0: kind 2 takes 2 numbers, received 1/);
+      refuses('augment', ok({ 4: [[2, 4], [3, 0, 0, 0]] }), /op 0: flip mode 4 is not 1 \(horizontal\), 2 \(vertical\) or 3/);
+      refuses('augment', ok({ 4: [[2, 1], [3, 5, 0, 0]] }), /op 1: fill mode 5 is not 0 \(reflect\)/);
+      refuses('augment', ok({ 4: [[2, 1], [3, 0, 2, 0]] }), /op 1: interpolation 2 is not 0 \(bilinear\) or 1 \(nearest\)/);
+      refuses('augment', ok({ 4: [[2, 1], [3, 0, 0, NaN]] }), /op 1\[3\]: expected a finite number/);
+      refuses('augment', ok({ 4: [[4, 1.5, 0, 1]], 5: f(2) }), /op 0: contrast factor 1.5 is outside \[0, 1\]/);
+      refuses('augment', ok({ 4: [[5, -0.1, 0, 1]], 5: f(2) }), /op 0: brightness factor -0.1 is outside \[0, 1\]/);
+      refuses('augment', ok({ 4: [[5, 0.1, 1, 1]], 5: f(2) }), /op 0: brightness value range \[1, 1\] is empty/);
+      refuses('augment', ok({ 4: [[1, 2]] }), /op 0: kind 1 takes 3 numbers, received 2/);
+      refuses('augment', ok({ 5: f(19) }), /params: 19 floats, the ops need 20/);
+      refuses('augment', ok({ 5: [1, 0] }), /params: expected a Float32Array/);
+      refuses('augment', ok({ 5: Float32Array.from(P, (v, i) => (i === 0 ? 0.5 : v)) }), /params: op 0: image 0: flip flag 0.5 is not 0 or 1/);
+      refuses('augment', ok({ 5: Float32Array.from(P, (v, i) => (i === 11 ? 1 : v)) }), /params: op 0: image 1: a vertical flip this mode does not allow/);
+      refuses('augment', ok({ 5: Float32Array.from(P, (v, i) => (i === 4 ? NaN : v)) }), /params: op 1: image 0: parameter 2 is not finite/);
+      refuses('augment', ok({ 5: Float32Array.from(P, (v, i) => (i === 2 ? 1e9 : v)) }), /params: op 1: image 0: matrix entry 0 = 1e\+09 is beyond ±1e6/);
+      refuses('augment', ok({ 4: [[4, 0.2, 0, 1]], 5: Float32Array.of(1.1, 1.5) }), /params: op 0: image 1: contrast 1.5 is outside \[0.8, 1.2\]/);
+      refuses('augment', ok({ 4: [[5, 0.2, 0, 1]], 5: Float32Array.of(-0.3, 0) }), /params: op 0: image 0: brightness -0.3 is outside ±0.2/);
+      refuses('augment', ok({ 5: f(1), 6: false }), /params: 1 floats, the ops need 0/);
+      refuses('augment', ok({ 6: 1 }), /training: expected true or false/);
+      refuses('augment', [f(48), f(48), 2], /expected 7 arguments, received 3/);
+      lib.augment(f(48), f(48), 2, [3, 4, 2], OPS, Float32Array.from(P), true); // the same call, well-formed, works
+    },
     trainerInfer: () => {
       const t = lib.trainerCreate(LAYERS, [6, 6, 2], 1, ADAM, 1);
       refuses('trainerInfer', [t, f(3 * 72 - 1), 3, f(15)], /x: 215 floats, the geometry needs 216/);

@@ -51,6 +51,12 @@ export interface NativeAddon {
   trainerInferCheck(handle: unknown): number;
   /** Seconds per layer category (5) for forward, backward and inference, then loss, optimizer, steps, images inferred. */
   trainerProfile(handle: unknown, reset: boolean): number[];
+  /**
+   * The augmentation pass (native/augment.h) of n images [h, w, c] into `out` (may be `x`): `ops` are the leading
+   * preprocessing layers' code lists, `params` the random layers' drawn per-image parameters (empty at inference,
+   * where only Rescaling applies).
+   */
+  augment(x: Float32Array, out: Float32Array, n: number, shape: number[], ops: number[][], params: Float32Array, training: boolean): void;
   /** oneDNN convolutions (default, when built with them) or the im2col + OpenBLAS path (false; for tests). */
   useOneDnn(on: boolean): void;
   /**
@@ -72,11 +78,14 @@ function repoRoot(): string {
 
 let addon: NativeAddon | null = null;
 
-/** Loads native/build/cnnwb.node, or throws saying why it is not there (the build's own reason if recorded). */
+/**
+ * Loads native/build/cnnwb.node (or the build `CNN_WORKBENCH_ADDON` names: the bench compares an old build with a
+ * new one in the same conditions), or throws saying why it is not there (the build's own reason if recorded).
+ */
 export function loadAddon(): NativeAddon {
   if (addon) return addon;
   const dir = path.join(repoRoot(), 'native', 'build');
-  const file = path.join(dir, 'cnnwb.node');
+  const file = process.env.CNN_WORKBENCH_ADDON ? path.resolve(process.env.CNN_WORKBENCH_ADDON) : path.join(dir, 'cnnwb.node');
   if (!fs.existsSync(file)) {
     const errFile = path.join(dir, 'build-error.txt');
     const why = fs.existsSync(errFile) ? fs.readFileSync(errFile, 'utf8').trim() : 'native kernels not built (run: bash scripts/build-native.sh)';

@@ -9,9 +9,13 @@ import { fingerprint, sha256Hex } from './fingerprint';
 import { maybeGunzipAsync, parseIdx, readDataFile } from './idx';
 import { DEBIAN_MNIST_DIR, FASHION_MNIST_FILES, findIdxFile, findIdxFiles, IDX_FILE_NAMES, IDX_ROLES, locateFashionMnist, locateMnist, type IdxRole } from './locate';
 import { splitIndices } from './random';
+import { slugify } from './slug';
+import { loadImageFolder, isImageFolder, type ImageFolderOptions } from './image-folder';
 import { readRegistry } from './registry';
 import { userDataDir } from '../paths';
 import type { Dataset, ImageSet } from './types';
+
+export { slugify };
 
 /** Options for `loadDataset`. */
 export interface LoadOptions {
@@ -27,6 +31,11 @@ export interface LoadOptions {
    * working directory, outside the data roots.
    */
   idOnly?: boolean;
+  /**
+   * How an image folder is read (size, colour mode, strictness, the model's channels for the default colour
+   * mode); ignored by IDX and CSV data, whose size and channels are fixed by the files.
+   */
+  images?: ImageFolderOptions;
 }
 
 /**
@@ -42,6 +51,7 @@ export const CSV_TEST_SEED = 20170828;
  * - `'mnist'`: the user folder's `mnist/` or Debian's, if present;
  * - an id from `importDataset`;
  * - a folder with the four standard IDX files (raw or .gz);
+ * - a folder of class subfolders of PNG/JPEG images (`image-folder.ts`; `opts.images` says how to read it);
  * - a `.csv` file (Kaggle style). Its test set is the sibling with `train` replaced by `test` in the name
  *   (`fashion-mnist_train.csv` → `fashion-mnist_test.csv`), else the only other `*test*.csv` beside it,
  *   else a seeded 1/7 of its rows held out (`CSV_TEST_FRACTION`, `CSV_TEST_SEED`).
@@ -50,8 +60,13 @@ export const CSV_TEST_SEED = 20170828;
  */
 export async function loadDataset(source: string | undefined, opts: LoadOptions = {}): Promise<Dataset> {
   const resolved = await resolveSource(source, opts);
-  const ds = resolved.kind === 'csv' ? await loadCsv(resolved.path) : await loadIdxFolder(resolved.path, resolved.id);
-  if (resolved.id && resolved.kind === 'csv') ds.info.id = resolved.id;
+  const ds =
+    resolved.kind === 'csv'
+      ? await loadCsv(resolved.path)
+      : resolved.kind === 'images'
+        ? await loadImageFolder(resolved.path, opts.images)
+        : await loadIdxFolder(resolved.path, resolved.id);
+  if (resolved.id && resolved.kind !== 'idx') ds.info.id = resolved.id;
   return {
     info: ds.info,
     train: limitSet(ds.train, opts.limitTrain, 'limitTrain'),
@@ -60,7 +75,7 @@ export async function loadDataset(source: string | undefined, opts: LoadOptions 
   };
 }
 
-type Resolved = { kind: 'idx' | 'csv'; path: string; id: string | null };
+type Resolved = { kind: 'idx' | 'csv' | 'images'; path: string; id: string | null };
 
 async function resolveSource(source: string | undefined, opts: LoadOptions): Promise<Resolved> {
   if (source === undefined || source === 'fashion-mnist') {
@@ -97,24 +112,16 @@ async function resolveSource(source: string | undefined, opts: LoadOptions): Pro
       target,
     );
   }
-  if (isDir) return { kind: 'idx', path: target, id: entry?.id ?? null };
+  if (isDir) {
+    // The four IDX files decide; otherwise class subfolders make it an image folder.
+    const kind = findIdxFiles(target) === null && (await isImageFolder(target)) ? 'images' : 'idx';
+    return { kind, path: target, id: entry?.id ?? null };
+  }
   if (target.toLowerCase().endsWith('.csv')) return { kind: 'csv', path: target, id: entry?.id ?? null };
   throw new DataError(
-    `${target}: not a dataset: expected a folder with the four IDX files (train-images-idx3-ubyte[.gz], …) or a .csv file`,
+    `${target}: not a dataset: expected a folder with the four IDX files (train-images-idx3-ubyte[.gz], …), a folder of class subfolders of PNG/JPEG images, or a .csv file`,
     target,
   );
-}
-
-/** Slug of a folder or file name, for import ids: lowercase, dashes, at most 32 characters. */
-export function slugify(name: string): string {
-  const slug = name
-    .toLowerCase()
-    .replace(/\.(csv|gz)$/g, '')
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 32)
-    .replace(/-+$/, '');
-  return slug || 'dataset';
 }
 
 /** Loads and checks the four IDX files of a folder. */

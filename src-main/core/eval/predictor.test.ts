@@ -13,6 +13,7 @@ import { initBackend } from '../backend';
 import { loadAddon } from '../backend/native';
 import { seededArray } from '../backend/testing';
 import { buildModel } from '../model';
+import { groupNormalizationLayer, reluLayer } from '../model/tfjs-layers';
 import { createPredictor } from './predictor';
 
 const TOL = 1e-5;
@@ -55,7 +56,12 @@ let native: BackendInfo;
 /** Builds `layers` on the cpu backend, perturbs its weights, and compares the native pass with tfjs' predict(). */
 function compare(layers: LayerSpec[], n: number, what: string): void {
   assert.equal(tf.getBackend(), 'cpu');
-  const model = buildModel(spec(layers), 3);
+  compareModel(buildModel(spec(layers), 3), n, what);
+}
+
+/** Perturbs `model`'s weights and compares the native pass with tfjs' predict(); disposes the model. */
+function compareModel(model: tf.LayersModel, n: number, what: string): void {
+  assert.equal(tf.getBackend(), 'cpu');
   perturb(model, 17);
   const x = images(n, 5);
   const ref = tf.tidy(() => (model.predict(tf.tensor4d(x, [n, H, W, C])) as tf.Tensor).dataSync() as Float32Array);
@@ -162,6 +168,8 @@ describe('native inference pass', () => {
       40,
       'odd geometries',
     );
+    // 2×2 'same' pooling on an odd size (11 → 6): the last window row and column lie partly outside the image.
+    compare([L('Conv2D', { filters: 3, kernel_size: [2, 2] }), L('MaxPooling2D', { pool_size: [2, 2], padding: 'same' }), L('Flatten', {}), L('Dense', { units: 5, activation: 'softmax' })], 40, "2×2 'same' pooling on 11×11");
     compare([L('Conv2D', { filters: 3, kernel_size: [3, 3], dilation_rate: [2, 2], padding: 'same' }), L('Flatten', {}), L('Dense', { units: 5 }), L('Activation', { activation: 'softmax' })], 40, 'dilated, softmax layer');
   });
 
@@ -179,6 +187,30 @@ describe('native inference pass', () => {
       'depthwise / separable',
     );
     compare([L('SeparableConv2D', { filters: 3, kernel_size: [2, 3], dilation_rate: [2, 1] }), L('Flatten', {}), L('Dense', { units: 5, activation: 'softmax' })], 40, 'dilated separable');
+  });
+
+  it("matches tfjs with Keras' ReLU (max_value, negative_slope, threshold) and GroupNormalization (1, some and C groups)", () => {
+    const input = { inputShape: [H, W, C] };
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ ...input, filters: 8, kernelSize: 3, padding: 'same' }),
+        groupNormalizationLayer({ groups: 4 }),
+        reluLayer({ maxValue: 6 }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.conv2d({ filters: 6, kernelSize: 3 }),
+        reluLayer({ negativeSlope: 0.1 }),
+        groupNormalizationLayer({ groups: 2, epsilon: 0.01, center: false }),
+        reluLayer({ maxValue: 1.5, negativeSlope: 0.2, threshold: 0.3 }),
+        groupNormalizationLayer({ groups: 6, scale: false }),
+        groupNormalizationLayer({ groups: 1 }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 12 }),
+        groupNormalizationLayer({ groups: 3 }),
+        reluLayer({ threshold: 0.4 }),
+        tf.layers.dense({ units: 5, activation: 'softmax' }),
+      ],
+    });
+    compareModel(model, 300, 'ReLU / GroupNormalization');
   });
 
   it('runs frozen and regularized layers (they only matter to training)', () => {

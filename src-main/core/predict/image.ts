@@ -153,29 +153,74 @@ function resampleWeights(inLen: number, outLen: number): { index: number[]; weig
   return taps;
 }
 
+/** Fills `out` with row `y` of a source image: `width × channels` values, interleaved. */
+export type RowReader = (y: number, out: Float32Array) => void;
+
+/**
+ * Resizes an image separably, reading it one row at a time: the source is never held as float planes, only
+ * `inH × outW × channels` floats after the horizontal pass, so shrinking a 10,000 × 10,000 photo to 32 × 32 costs
+ * ~4 MB beyond its decoded bytes. Returns `outH × outW × channels` values, interleaved (HWC).
+ */
+export function resizeRows(readRow: RowReader, inH: number, inW: number, channels: number, outH: number, outW: number): Float32Array {
+  const xs = resampleWeights(inW, outW);
+  const ys = resampleWeights(inH, outH);
+  const row = new Float32Array(inW * channels);
+  const rows = new Float32Array(inH * outW * channels);
+  for (let y = 0; y < inH; y++) {
+    readRow(y, row);
+    for (let x = 0; x < outW; x++) {
+      const { index, weight } = xs[x]!;
+      for (let c = 0; c < channels; c++) {
+        let v = 0;
+        for (let k = 0; k < index.length; k++) v += row[index[k]! * channels + c]! * weight[k]!;
+        rows[(y * outW + x) * channels + c] = v;
+      }
+    }
+  }
+  const out = new Float32Array(outH * outW * channels);
+  for (let y = 0; y < outH; y++) {
+    const { index, weight } = ys[y]!;
+    for (let x = 0; x < outW * channels; x++) {
+      let v = 0;
+      for (let k = 0; k < index.length; k++) v += rows[index[k]! * outW * channels + x]! * weight[k]!;
+      out[y * outW * channels + x] = v;
+    }
+  }
+  return out;
+}
+
 /** Resizes one float plane (row-major height × width) separably. */
 export function resizePlane(src: Float32Array, inH: number, inW: number, outH: number, outW: number): Float32Array {
   if (inH === outH && inW === outW) return src.slice();
-  const xs = resampleWeights(inW, outW);
-  const ys = resampleWeights(inH, outH);
-  const rows = new Float32Array(inH * outW);
-  for (let y = 0; y < inH; y++) {
-    for (let x = 0; x < outW; x++) {
-      const { index, weight } = xs[x]!;
-      let v = 0;
-      for (let k = 0; k < index.length; k++) v += src[y * inW + index[k]!]! * weight[k]!;
-      rows[y * outW + x] = v;
+  return resizeRows((y, out) => out.set(src.subarray(y * inW, (y + 1) * inW)), inH, inW, 1, outH, outW);
+}
+
+/**
+ * One image as the model sees it before scaling: `height × width × channels` values in 0–255 (HWC).
+ * channels 1 = grayscale by BT.601 luminance; 3 = RGB. Transparent pixels are composited over black, the
+ * background of the training images. The one pipeline behind predict and the image-folder datasets, so a
+ * picture given to predict becomes the same input as the same picture in a training folder.
+ */
+export function modelPixels(img: DecodedImage, height: number, width: number, channels: number): Float32Array {
+  if (channels !== 1 && channels !== 3) throw new Error(`the model takes ${channels} channels per pixel; images can give 1 (grayscale) or 3 (RGB)`);
+  const { rgba } = img;
+  const readRow: RowReader = (y, out) => {
+    for (let x = 0, p = y * img.width * 4; x < img.width; x++, p += 4) {
+      const a = rgba[p + 3]! / 255;
+      const r = rgba[p]! * a;
+      const g = rgba[p + 1]! * a;
+      const b = rgba[p + 2]! * a;
+      if (channels === 1) {
+        out[x] = 0.299 * r + 0.587 * g + 0.114 * b;
+      } else {
+        out[x * 3] = r;
+        out[x * 3 + 1] = g;
+        out[x * 3 + 2] = b;
+      }
     }
-  }
-  const out = new Float32Array(outH * outW);
-  for (let y = 0; y < outH; y++) {
-    const { index, weight } = ys[y]!;
-    for (let x = 0; x < outW; x++) {
-      let v = 0;
-      for (let k = 0; k < index.length; k++) v += rows[index[k]! * outW + x]! * weight[k]!;
-      out[y * outW + x] = v;
-    }
-  }
+  };
+  const out = resizeRows(readRow, img.height, img.width, channels, height, width);
+  for (let i = 0; i < out.length; i++) out[i] = Math.min(255, Math.max(0, out[i]!));
   return out;
 }
 
@@ -191,28 +236,7 @@ export interface PreprocessOptions {
  * the background of the training images.
  */
 export function preprocessImage(img: DecodedImage, height: number, width: number, channels: number, opts: PreprocessOptions = {}): Float32Array {
-  if (channels !== 1 && channels !== 3) throw new Error(`the model takes ${channels} channels per pixel; predict supports 1 (grayscale) or 3 (RGB)`);
-  const n = img.width * img.height;
-  const planes: Float32Array[] = [];
-  const rgb = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
-  for (let p = 0; p < n; p++) {
-    const a = img.rgba[p * 4 + 3]! / 255;
-    for (let c = 0; c < 3; c++) rgb[c]![p] = img.rgba[p * 4 + c]! * a;
-  }
-  if (channels === 1) {
-    const gray = new Float32Array(n);
-    for (let p = 0; p < n; p++) gray[p] = 0.299 * rgb[0]![p]! + 0.587 * rgb[1]![p]! + 0.114 * rgb[2]![p]!;
-    planes.push(gray);
-  } else {
-    planes.push(...rgb);
-  }
-  const resized = planes.map((pl) => resizePlane(pl, img.height, img.width, height, width));
-  const out = new Float32Array(height * width * channels);
-  for (let p = 0; p < height * width; p++) {
-    for (let c = 0; c < channels; c++) {
-      const v = Math.min(255, Math.max(0, resized[c]![p]!));
-      out[p * channels + c] = (opts.invert ? 255 - v : v) / 255;
-    }
-  }
+  const out = modelPixels(img, height, width, channels);
+  for (let i = 0; i < out.length; i++) out[i] = (opts.invert ? 255 - out[i]! : out[i]!) / 255;
   return out;
 }

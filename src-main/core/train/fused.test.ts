@@ -271,6 +271,12 @@ describe('fused native training step', () => {
       { class_name: 'adam', config: { learning_rate: 1e-2 } },
       3,
     );
+    // 2×2 'same' max pooling on an odd size: its last window row and column lie partly outside the image.
+    await compareWithTfjs(
+      spec([L('Conv2D', { filters: 3, kernel_size: [2, 2] }), L('MaxPooling2D', { pool_size: [2, 2], padding: 'same' }), L('Flatten', {}), L('Dense', { units: 5, activation: 'softmax' })]),
+      { class_name: 'adam', config: { learning_rate: 1e-2 } },
+      3,
+    );
   });
 
   it("average pooling with 'same' padding: gradients follow its forward pass (as in TF/Keras; tfjs' own AvgPoolGrad divides by the whole window)", async () => {

@@ -12,6 +12,7 @@ import type { BackendInfo } from '../../shared/contract';
 import type { OptimizerName, OptimizerSpec } from '../../shared/spec';
 import { loadAddon, type NativeAddon } from '../backend/native';
 import { FUSED_ACTIVATION, FusedUnsupported, layerCoreFor, type TfConfig } from '../model/layers/index';
+import { AugmentPass, splitPreprocessing } from './augment-pass';
 import { fusedGraph } from './fused-graph';
 
 /** One step's figures, as tfjs' trainOnBatch reports them (loss and accuracy on the batch). */
@@ -95,6 +96,7 @@ function encode(layer: tf.layers.Layer, last: boolean, inference = false): numbe
   const core = layerCoreFor(layer.getClassName());
   if (!core) throw new Unsupported(`${layer.getClassName()} layers`);
   if ('unsupported' in core.fused) throw new Unsupported(core.fused.unsupported);
+  if ('augment' in core.fused) throw new Unsupported(`layer '${layer.name}': ${layer.getClassName()} after other layers (the native augmentation pass runs only the leading preprocessing layers)`);
   try {
     return core.fused.encode(layer, c, last);
   } catch (err) {
@@ -126,12 +128,14 @@ class NativeFusedTrainer implements FusedTrainer {
     private readonly handle: unknown,
     private readonly layers: tf.layers.Layer[],
     convolutions: string,
+    private readonly augment: AugmentPass | null,
   ) {
-    this.description = `fused native training step (${convolutions} convolutions, one call per batch)`;
+    this.description = `fused native training step (${convolutions} convolutions, one call per batch${augment ? `; ${augment.description}` : ''})`;
   }
 
   step(x: Float32Array, labels: Int32Array, n: number, lr: number): FusedStepResult {
-    const [loss, accuracy, finite] = this.lib.trainerStep(this.handle, x, labels, n, lr);
+    const input = this.augment ? this.augment.training(x, n) : x;
+    const [loss, accuracy, finite] = this.lib.trainerStep(this.handle, input, labels, n, lr);
     return { loss: loss!, accuracy: accuracy!, finite: finite === 1 };
   }
 
@@ -224,11 +228,13 @@ export function createFusedTrainer(model: tf.LayersModel, optimizer: OptimizerSp
   if (backend.name !== 'native') return { ok: false, reason: `the ${backend.name} backend trains through tfjs layers` };
   const lib = loadAddon();
   const convolutions = lib.info().convolutions || 'im2col + OpenBLAS';
-  const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
+  let layers: tf.layers.Layer[];
+  let pass: AugmentPass | null;
   let codes: number[][];
   let opt: number[];
   let graph: number[][] | null;
   try {
+    ({ layers, pass } = preprocessing(lib, model));
     graph = fusedGraph(model, layers);
     codes = layers.map((l, i) => encode(l, i === layers.length - 1));
     opt = optimizerCode(optimizer);
@@ -250,7 +256,7 @@ export function createFusedTrainer(model: tf.LayersModel, optimizer: OptimizerSp
     lib.trainerDispose(handle);
     return { ok: false, reason: mismatch };
   }
-  const trainer = new NativeFusedTrainer(lib, handle, layers, convolutions);
+  const trainer = new NativeFusedTrainer(lib, handle, layers, convolutions, pass);
   trainer.pullFromModel();
   return { ok: true, trainer };
 }
@@ -279,20 +285,22 @@ export type NativeForwardPlan = { ok: true; forward: NativeForward } | { ok: fal
 export function createNativeForward(model: tf.LayersModel, backend: BackendInfo | null): NativeForwardPlan {
   if (process.env.CNN_WORKBENCH_FUSED === '0') return { ok: false, reason: 'CNN_WORKBENCH_FUSED=0' };
   if (backend?.name !== 'native') return { ok: false, reason: `the ${backend?.name ?? 'default'} backend predicts through tfjs` };
-  const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
   const input = model.inputs[0]?.shape.slice(1) ?? [];
   if (model.inputs.length !== 1 || model.outputs.length !== 1 || input.length !== 3 || input.some((d) => typeof d !== 'number'))
     return { ok: false, reason: 'the native pass needs one image input [h, w, c] and one output' };
+  const lib = loadAddon();
+  let layers: tf.layers.Layer[];
+  let pass: AugmentPass | null;
   let codes: number[][];
   let graph: number[][] | null;
   try {
+    ({ layers, pass } = preprocessing(lib, model));
     graph = fusedGraph(model, layers);
     codes = layers.map((l, i) => encode(l, i === layers.length - 1, true));
   } catch (err) {
     if (err instanceof Unsupported || err instanceof FusedUnsupported) return { ok: false, reason: `the native pass does not cover ${err.message}` };
     throw err;
   }
-  const lib = loadAddon();
   let handle: unknown;
   try {
     // maxBatch 1: the training buffers stay tiny; Infer works in chunks in buffers of its own. Adam's codes are unused.
@@ -308,12 +316,38 @@ export function createNativeForward(model: tf.LayersModel, backend: BackendInfo 
   }
   const convolutions = lib.info().convolutions || 'im2col + OpenBLAS';
   const forward: NativeForward = {
-    description: `native inference pass (${convolutions} convolutions, BatchNorm folded into them)`,
-    infer: (x, n, y) => lib.trainerInfer(handle, x, n, y),
+    description: `native inference pass (${convolutions} convolutions, BatchNorm folded into them${pass ? `; leading ${pass.description} at inference: Rescaling only` : ''})`,
+    infer: pass?.appliesAtInference ? rescaledInfer(lib, handle, pass, input as number[], layers.at(-1)!) : (x, n, y) => lib.trainerInfer(handle, x, n, y),
     pullFromModel: () => layers.forEach((layer, i) => layer.getWeights().forEach((w, j) => lib.trainerParam(handle, i, j, w.dataSync() as Float32Array, true))),
     profile: (reset = false) => readProfile(lib, handle, reset),
     dispose: () => lib.trainerDispose(handle),
   };
   forward.pullFromModel();
   return { ok: true, forward };
+}
+
+/** The model's layers after its leading preprocessing ones, and the native pass that runs those (null: none lead). */
+function preprocessing(lib: NativeAddon, model: tf.LayersModel): { layers: tf.layers.Layer[]; pass: AugmentPass | null } {
+  const all = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
+  const { leading, rest } = splitPreprocessing(all);
+  if (rest.length === 0) throw new Unsupported('a model of preprocessing layers only');
+  const shape = model.inputs[0]!.shape.slice(1) as [number, number, number];
+  return { layers: rest, pass: leading.length > 0 ? new AugmentPass(lib, leading, shape) : null };
+}
+
+/** Images per chunk through the Rescaling pass before inference: bounds the copy (≈ 12 MB for 32×32×3). */
+const RESCALE_CHUNK = 1024;
+
+/** Inference behind the pass's Rescaling, chunk by chunk (the caller's images stay as they are). */
+function rescaledInfer(lib: NativeAddon, handle: unknown, pass: AugmentPass, input: number[], last: tf.layers.Layer): NativeForward['infer'] {
+  const per = input.reduce((a, d) => a * d, 1);
+  const outputs = (last.outputShape as (number | null)[]).slice(1).reduce<number>((a, d) => a * (d ?? 1), 1);
+  return (x, n, y) => {
+    const scratch = new Float32Array(Math.min(n, RESCALE_CHUNK) * per);
+    for (let start = 0; start < n; start += RESCALE_CHUNK) {
+      const m = Math.min(RESCALE_CHUNK, n - start);
+      pass.inference(x.subarray(start * per, (start + m) * per), m, scratch);
+      lib.trainerInfer(handle, scratch, m, y.subarray(start * outputs, (start + m) * outputs));
+    }
+  };
 }

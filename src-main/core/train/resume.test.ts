@@ -112,6 +112,12 @@ describe('resume from a checkpoint', () => {
     }
   });
 
+  it('augmentation (native pass in front of the fused step): interrupted in epoch 2 + resumed = uninterrupted (the layers\' generators are checkpointed)', async () => {
+    const spec = structuredClone(SPEC);
+    spec.config.layers.splice(1, 0, { class_name: 'RandomFlip', config: { mode: 'horizontal' } }, { class_name: 'RandomTranslation', config: { height_factor: 0.1, width_factor: 0.1 } });
+    await compare('augmented', spec, hp({ epochs: 3 }), 2);
+  });
+
   it('refuses what cannot be resumed, saying why', async () => {
     const runsDir = path.join(tmp, 'refuse');
     const done = await runTraining({ spec: SPEC, hyperparameters: hp({ epochs: 1 }), dataset: data, runsDir });

@@ -25,6 +25,7 @@ import { ModelTrainerHandle } from './handle';
 import { TrainControl, type TrainState } from './control';
 import { validateHyperparameters } from './hyperparameters';
 import { createTrainStep, type TrainStep } from './step';
+import { RandomLayer } from '../model/tfjs-layers/augmentation';
 
 /** Everything one training run needs. */
 export interface TrainJob {
@@ -236,6 +237,7 @@ async function backup(ctx: FitContext, epochsDone: number, outcome: FitOutcome):
     const opt = await ctx.step.getState();
     for (const a of opt.arrays) arrays.push({ group: 'optimizer', name: a.name, shape: a.shape, data: a.data });
     for (const [i, st] of states.entries()) if (st.weights) await add(`callback:${i}`, st.weights);
+    randomLayers(ctx.model).forEach((l, i) => arrays.push({ group: 'augmentation', name: String(i), shape: [2], data: Float32Array.of(l.generatorState >>> 16, l.generatorState & 0xffff) }));
     await writeCheckpoint(ctx.writer.dir, {
       epoch: epochsDone,
       learningRate: ctx.handle.getLearningRate(),
@@ -269,7 +271,16 @@ async function restore(ctx: FitContext, ckpt: Checkpoint): Promise<void> {
   });
   ctx.callbacks.setState(states);
   ctx.handle.setLearningRate(ckpt.learningRate);
+  // The augmentation layers' generators continue where they were (checkpoints from before they were kept: from the seed).
+  const generators = group('augmentation');
+  randomLayers(ctx.model).forEach((l, i) => {
+    const g = generators[i];
+    if (g) l.generatorState = g.data[0]! * 0x10000 + g.data[1]!;
+  });
 }
+
+/** The model's random augmentation layers, in order. */
+const randomLayers = (model: tf.LayersModel): RandomLayer[] => model.layers.filter((l): l is RandomLayer => l instanceof RandomLayer);
 
 /** The batches of one epoch, with progress, pause and cooperative stop between batches. */
 async function trainEpoch(

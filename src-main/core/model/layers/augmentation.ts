@@ -3,9 +3,10 @@
  * tfjs-layers/augmentation.ts). They are the identity at inference, so the ONNX graph leaves them out; the Keras
  * and R scripts keep them, with `value_range=(0, 1)` where Keras needs to know the workbench's pixel range.
  */
+import type * as tf from '@tensorflow/tfjs';
 import type { Arg } from '../../export/keras-args';
-import { RandomBrightness, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom } from '../tfjs-layers/augmentation';
-import { defineCore, num, type TfConfig } from './kit';
+import { RandomBrightness, RandomContrast, RandomFlip, RandomLayer, RandomRotation, RandomTranslation, RandomZoom } from '../tfjs-layers/augmentation';
+import { defineCore, num, type AugmentStage, type TfConfig } from './kit';
 
 const geometricArgs = (c: TfConfig): [string, Arg][] => [
   ['fill_mode', String(c.fillMode ?? 'reflect')],
@@ -13,14 +14,20 @@ const geometricArgs = (c: TfConfig): [string, Arg][] => [
   ['fill_value', num(c.fillValue, 0)],
 ];
 const identity = { onnx: (step: { x: string }) => step.x };
-const notFused = (what: string) => ({ unsupported: `${what} layers (models with augmentation train through tfjs layers for now)` });
+/** Leading random layers run in the native augmentation pass, with the parameters the tfjs layer itself draws. */
+const nativePass = {
+  augment(layer: tf.layers.Layer): AugmentStage {
+    if (!(layer instanceof RandomLayer)) throw new TypeError(`layer '${layer.name}' is not a workbench augmentation layer`);
+    return { code: layer.nativeCode(), draw: (n, h, w) => layer.draw(n, h, w) };
+  },
+};
 
 export const randomFlipCore = defineCore<'RandomFlip'>({
   build: (c, ctx) => new RandomFlip({ ...ctx.base, mode: c.mode, seed: ctx.seed(0) }),
   kerasArgs: (c) => [['mode', String(c.mode ?? 'horizontal_and_vertical')]],
   rFunction: 'layer_random_flip',
   ...identity,
-  fused: notFused('RandomFlip'),
+  fused: nativePass,
 });
 
 export const randomRotationCore = defineCore<'RandomRotation'>({
@@ -28,7 +35,7 @@ export const randomRotationCore = defineCore<'RandomRotation'>({
   kerasArgs: (c) => [['factor', num(c.factor, 0)], ...geometricArgs(c)],
   rFunction: 'layer_random_rotation',
   ...identity,
-  fused: notFused('RandomRotation'),
+  fused: nativePass,
 });
 
 export const randomTranslationCore = defineCore<'RandomTranslation'>({
@@ -37,7 +44,7 @@ export const randomTranslationCore = defineCore<'RandomTranslation'>({
   kerasArgs: (c) => [['height_factor', num(c.heightFactor, 0)], ['width_factor', num(c.widthFactor, 0)], ...geometricArgs(c)],
   rFunction: 'layer_random_translation',
   ...identity,
-  fused: notFused('RandomTranslation'),
+  fused: nativePass,
 });
 
 export const randomZoomCore = defineCore<'RandomZoom'>({
@@ -46,7 +53,7 @@ export const randomZoomCore = defineCore<'RandomZoom'>({
   kerasArgs: (c) => [['height_factor', num(c.heightFactor, 0)], ['width_factor', typeof c.widthFactor === 'number' ? c.widthFactor : null], ...geometricArgs(c)],
   rFunction: 'layer_random_zoom',
   ...identity,
-  fused: notFused('RandomZoom'),
+  fused: nativePass,
 });
 
 export const randomContrastCore = defineCore<'RandomContrast'>({
@@ -54,7 +61,7 @@ export const randomContrastCore = defineCore<'RandomContrast'>({
   kerasArgs: (c) => [['factor', num(c.factor, 0)]],
   rFunction: 'layer_random_contrast',
   ...identity,
-  fused: notFused('RandomContrast'),
+  fused: nativePass,
 });
 
 export const randomBrightnessCore = defineCore<'RandomBrightness'>({
@@ -65,5 +72,5 @@ export const randomBrightnessCore = defineCore<'RandomBrightness'>({
   ],
   rFunction: 'layer_random_brightness',
   ...identity,
-  fused: notFused('RandomBrightness'),
+  fused: nativePass,
 });

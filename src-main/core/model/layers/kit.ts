@@ -36,7 +36,22 @@ export type FusedEncoding =
       /** The addon's code list for the layer (see native/trainer.cc); throws `FusedUnsupported` for a setting it lacks. */
       encode(layer: tf.layers.Layer, c: TfConfig, last: boolean): number[];
     }
-  | { unsupported: string };
+  | { unsupported: string }
+  | {
+      /**
+       * A preprocessing layer: when it leads the model, the native augmentation pass (native/augment.cc) runs it
+       * before the fused step (`draw` gives a random layer's per-image parameters; at inference only layers
+       * without `draw` apply); anywhere else the model trains through tfjs layers.
+       */
+      augment(layer: tf.layers.Layer, c: TfConfig): AugmentStage;
+    };
+
+/** One layer of the native augmentation pass: its code list (native/augment.h) and, for a random layer, its draws. */
+export interface AugmentStage {
+  code: number[];
+  /** `n` images' parameters for one training batch of h × w images, from the layer's own seeded generator. */
+  draw?: (n: number, h: number, w: number) => number[];
+}
 
 /** The core half of layer class K. */
 export interface LayerCore<K extends LayerClassName> {

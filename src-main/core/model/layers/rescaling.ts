@@ -13,5 +13,6 @@ export const rescalingCore = defineCore<'Rescaling'>({
     const scaled = g.node('Mul', [x, g.floatTensor(`${layer.name}/scale`, Float32Array.of(num(cfg.scale, 1)), [])], layer.name);
     return g.node('Add', [scaled, g.floatTensor(`${layer.name}/offset`, Float32Array.of(num(cfg.offset, 0)), [])], layer.name);
   },
-  fused: { unsupported: 'Rescaling layers (models with preprocessing layers train through tfjs layers for now)' },
+  // Leading Rescaling layers run in the native augmentation pass, in training and at inference.
+  fused: { augment: (_layer, c) => ({ code: [1, num(c.scale, 1), num(c.offset, 0)] }) },
 });

@@ -8,9 +8,17 @@
  * The geometric transforms follow Keras 3's matrices (keras/src/layers/preprocessing/image_preprocessing):
  * a projective transform [a0, a1, a2, b0, b1, b2, 0, 0] maps an output pixel (x, y) to the input pixel
  * (a0·x + a1·y + a2, b0·x + b1·y + b2).
+ *
+ * Each layer separates its random draws (`draw`: the per-image parameters, from its generator) from the pixel work
+ * (`applyDrawn`), and says how the native augmentation pass (native/augment.cc) runs the same work (`nativeCode`):
+ * the fused training step draws through the same layer object, so the tfjs path and the native one see the same
+ * parameters for the same seed, and tests can compare both on one draw.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mulberry32, type Rng } from '../../data/random';
+import { mulberry32 } from '../../data/random';
+
+/** mulberry32 advances its state by this constant per number (core/data/random.ts). */
+const MULBERRY32_STEP = 0x6d2b79f5;
 import { type LayerArgs, single } from './layer-args';
 
 type FillMode = 'reflect' | 'wrap' | 'constant' | 'nearest';
@@ -22,19 +30,32 @@ interface RandomArgs extends LayerArgs {
 }
 
 /** The shared machinery: a seeded generator and the training switch. */
-abstract class RandomLayer extends tf.layers.Layer {
+export abstract class RandomLayer extends tf.layers.Layer {
   readonly seed: number | null;
-  private rng: Rng;
+  /** mulberry32's whole state (its 32-bit counter): checkpoints keep it, so a resumed run continues the same draws. */
+  private state: number;
 
   constructor(args: RandomArgs) {
     super(args);
     this.seed = args.seed ?? null;
-    this.rng = mulberry32(this.seed ?? Math.floor(Math.random() * 2 ** 31));
+    this.state = (this.seed ?? Math.floor(Math.random() * 2 ** 31)) >>> 0;
   }
 
-  /** A uniform draw in [lo, hi). */
+  /** A uniform draw in [lo, hi): mulberry32's next number from the current state. */
   protected uniform(lo: number, hi: number): number {
-    return lo + (hi - lo) * this.rng();
+    const u = mulberry32(this.state)();
+    this.state = (this.state + MULBERRY32_STEP) >>> 0;
+    return lo + (hi - lo) * u;
+  }
+
+  /** The generator's state, for checkpoints (an unsigned 32-bit integer). */
+  get generatorState(): number {
+    return this.state;
+  }
+
+  set generatorState(state: number) {
+    if (!Number.isInteger(state) || state < 0 || state >= 2 ** 32) throw new RangeError(`layer '${this.name}': generator state ${state} is not a 32-bit unsigned integer`);
+    this.state = state;
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
@@ -47,7 +68,20 @@ abstract class RandomLayer extends tf.layers.Layer {
     return tf.tidy(() => this.augment(x as tf.Tensor4D));
   }
 
-  protected abstract augment(x: tf.Tensor4D): tf.Tensor;
+  /** The images with drawn parameters applied (as the tfjs layer does while training). */
+  protected augment(x: tf.Tensor4D): tf.Tensor {
+    const [n, h, w] = x.shape;
+    return this.applyDrawn(x, this.draw(n, h, w));
+  }
+
+  /** Parameters per image in `draw`'s output. */
+  abstract readonly paramsPerImage: number;
+  /** Draws the parameters of `n` images of h × w from the layer's generator: `paramsPerImage` numbers per image. */
+  abstract draw(n: number, h: number, w: number): number[];
+  /** The images `x` under the drawn parameters `params` (from `draw`), as tfjs ops on the whole batch. */
+  abstract applyDrawn(x: tf.Tensor4D, params: readonly number[]): tf.Tensor;
+  /** The native augmentation pass's code list for this layer (native/augment.h). */
+  abstract nativeCode(): number[];
 
   override getConfig(): tf.serialization.ConfigDict {
     return { ...super.getConfig(), seed: this.seed };
@@ -73,6 +107,12 @@ function perImage(values: number[]): tf.Tensor4D {
   return tf.tensor4d(values, [values.length, 1, 1, 1]);
 }
 
+/** Each image replaced by its flipped version where its flag is 1. */
+function flipWhere(y: tf.Tensor4D, flipped: tf.Tensor4D, flags: number[]): tf.Tensor4D {
+  const m = perImage(flags);
+  return tf.add(tf.mul(m, flipped), tf.mul(tf.sub(1, m), y));
+}
+
 export interface RandomFlipArgs extends RandomArgs {
   mode?: 'horizontal' | 'vertical' | 'horizontal_and_vertical';
 }
@@ -87,17 +127,26 @@ export class RandomFlip extends RandomLayer {
     this.mode = args.mode ?? 'horizontal_and_vertical';
   }
 
-  protected augment(x: tf.Tensor4D): tf.Tensor {
+  readonly paramsPerImage = 2;
+
+  /** Per image [left–right, up–down], each 1 with probability ½ where the mode allows it, else 0. */
+  draw(n: number): number[] {
+    const out: number[] = [];
+    const coin = (allowed: boolean): number => (allowed && this.uniform(0, 1) < 0.5 ? 1 : 0);
+    for (let i = 0; i < n; i++) out.push(coin(this.mode !== 'vertical'), coin(this.mode !== 'horizontal'));
+    return out;
+  }
+
+  applyDrawn(x: tf.Tensor4D, params: readonly number[]): tf.Tensor4D {
+    const pick = (axis: 0 | 1) => params.filter((_, i) => i % 2 === axis);
     let y: tf.Tensor4D = x;
-    if (this.mode !== 'vertical') y = this.flipHalf(y, tf.image.flipLeftRight(y));
-    if (this.mode !== 'horizontal') y = this.flipHalf(y, tf.reverse(y, 1));
+    if (this.mode !== 'vertical') y = flipWhere(y, tf.image.flipLeftRight(y), pick(0));
+    if (this.mode !== 'horizontal') y = flipWhere(y, tf.reverse(y, 1), pick(1));
     return y;
   }
 
-  /** Each image replaced by its flipped version with probability ½. */
-  private flipHalf(y: tf.Tensor4D, flipped: tf.Tensor4D): tf.Tensor4D {
-    const m = perImage(Array.from({ length: y.shape[0] }, () => (this.uniform(0, 1) < 0.5 ? 1 : 0)));
-    return tf.add(tf.mul(m, flipped), tf.mul(tf.sub(1, m), y));
+  nativeCode(): number[] {
+    return [2, this.mode === 'horizontal' ? 1 : this.mode === 'vertical' ? 2 : 3];
   }
 
   override getConfig(): tf.serialization.ConfigDict {
@@ -110,6 +159,9 @@ interface GeometricArgs extends RandomArgs {
   interpolation?: Interpolation;
   fillValue?: number;
 }
+
+/** native/augment.h's fill mode codes. */
+const FILL_CODES: Readonly<Record<FillMode, number>> = { reflect: 0, wrap: 1, constant: 2, nearest: 3 };
 
 /** Rotation, translation and zoom: one projective transform per image, through tf.image.transform. */
 abstract class GeometricLayer extends RandomLayer {
@@ -127,9 +179,19 @@ abstract class GeometricLayer extends RandomLayer {
   /** The 8 transform parameters for one image of height h and width w. */
   protected abstract matrix(h: number, w: number): number[];
 
-  protected augment(x: tf.Tensor4D): tf.Tensor {
+  readonly paramsPerImage = 8;
+
+  draw(n: number, h: number, w: number): number[] {
+    return Array.from({ length: n }, () => this.matrix(h, w)).flat();
+  }
+
+  nativeCode(): number[] {
+    return [3, FILL_CODES[this.fillMode], this.interpolation === 'nearest' ? 1 : 0, this.fillValue];
+  }
+
+  applyDrawn(x: tf.Tensor4D, params: readonly number[]): tf.Tensor4D {
     const [n, h, w] = x.shape;
-    const matrices = Array.from({ length: n }, () => this.matrix(h, w));
+    const matrices = Array.from({ length: n }, (_, i) => params.slice(i * 8, i * 8 + 8));
     if (this.fillMode !== 'reflect') return transform(x, matrices, this.interpolation, this.fillMode, this.fillValue, [h, w]);
     // tfjs 4.22's wasm Transform kernel reads 'reflect' fills from the wrong pixels (its cpu kernel is right).
     // Keras' reflect is (d c b a | a b c d | d c b a), which is symmetric mirror padding: pad by a whole image on
@@ -240,6 +302,8 @@ export interface FactorArgs extends RandomArgs {
 abstract class FactorLayer extends RandomLayer {
   readonly factor: number;
 
+  readonly paramsPerImage = 1;
+
   constructor(args: FactorArgs) {
     super(args);
     this.factor = args.factor;
@@ -255,8 +319,16 @@ export class RandomContrast extends FactorLayer {
   /** @nocollapse */
   static className = 'RandomContrast';
 
-  protected augment(x: tf.Tensor4D): tf.Tensor {
-    const f = perImage(Array.from({ length: x.shape[0] }, () => this.uniform(1 - this.factor, 1 + this.factor)));
+  draw(n: number): number[] {
+    return Array.from({ length: n }, () => this.uniform(1 - this.factor, 1 + this.factor));
+  }
+
+  nativeCode(): number[] {
+    return [4, this.factor, 0, 1];
+  }
+
+  applyDrawn(x: tf.Tensor4D, params: readonly number[]): tf.Tensor {
+    const f = perImage([...params]);
     const mean = tf.mean(x, [1, 2], true);
     return tf.clipByValue(tf.add(tf.mul(tf.sub(x, mean), f), mean), 0, 1);
   }
@@ -267,8 +339,16 @@ export class RandomBrightness extends FactorLayer {
   /** @nocollapse */
   static className = 'RandomBrightness';
 
-  protected augment(x: tf.Tensor4D): tf.Tensor {
-    const d = perImage(Array.from({ length: x.shape[0] }, () => this.uniform(-this.factor, this.factor)));
+  draw(n: number): number[] {
+    return Array.from({ length: n }, () => this.uniform(-this.factor, this.factor));
+  }
+
+  nativeCode(): number[] {
+    return [5, this.factor, 0, 1];
+  }
+
+  applyDrawn(x: tf.Tensor4D, params: readonly number[]): tf.Tensor {
+    const d = perImage([...params]);
     return tf.clipByValue(tf.add(x, d), 0, 1);
   }
 }
