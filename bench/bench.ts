@@ -6,6 +6,7 @@
  *   npm run bench -- [--batches 30] [--warmup 5] [--batch-size 128] [--width 1] [--no-peer] [--no-lag] [--full-epoch]
  *   npm run bench -- --scaling [--repeats 3]      (the scaling tables for bench/results.md: bench/scaling.ts)
  *   npm run bench -- --data [--data-count 50000] …  (own-image datasets: loading and a CIFAR-sized CNN; bench/data-bench.ts)
+ *   npm run bench -- --resnet [--batches N] …   (a small ResNet graph against the same network in PyTorch: resnet-bench.ts)
  *   CNN_WORKBENCH_BACKEND=wasm npm run bench      (force a backend)
  *
  * Without --full-epoch the epoch is the timed training batches extrapolated to 54,000 images plus a real, timed
@@ -33,6 +34,7 @@ import { runTraining } from '../src-main/core/train/train';
 import { runScaling } from './scaling';
 import { LESSON_HYPERPARAMETERS, type ModelSpec } from '../src-main/shared/spec';
 import { runDataBench } from './data-bench';
+import { runResnetBench } from './resnet-bench';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -65,10 +67,11 @@ interface Options {
   peer: boolean;
   lag: boolean;
   fullEpoch: boolean;
+  resnet: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { batches: 30, warmup: 5, batchSize: LESSON_HYPERPARAMETERS.batch_size, peer: true, lag: true, fullEpoch: false, width: 1 };
+  const o: Options = { batches: 30, warmup: 5, batchSize: LESSON_HYPERPARAMETERS.batch_size, peer: true, lag: true, fullEpoch: false, width: 1, resnet: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -82,10 +85,11 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--no-peer') o.peer = false;
     else if (a === '--no-lag') o.lag = false;
     else if (a === '--full-epoch') o.fullEpoch = true;
+    else if (a === '--resnet') o.resnet = true;
     else if (a === '--width') {
       o.width = Number(argv[++i]);
       if (!(o.width > 0)) throw new Error(`--width needs a positive number (got '${argv[i] ?? ''}')`);
-    } else throw new Error(`unknown flag '${a}' (expected --batches N, --warmup N, --batch-size N, --width F, --no-peer, --no-lag, --full-epoch)`);
+    } else throw new Error(`unknown flag '${a}' (expected --batches N, --warmup N, --batch-size N, --width F, --no-peer, --no-lag, --full-epoch, --resnet)`);
   }
   return o;
 }
@@ -222,6 +226,7 @@ async function main(): Promise<void> {
   console.log(`backend: ${backend.name} — ${backend.description}`);
   console.log(`  why: ${backend.reason}`);
   console.log(`machine: ${os.availableParallelism()} cores, ${os.cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}, load average ${load0.toFixed(1)} at start`);
+  if (o.resnet) return runResnetBench(o, backend);
 
   const spec = widen(JSON.parse(fs.readFileSync(path.join(repo, 'examples', 'lesson-cnn.json'), 'utf8')) as ModelSpec, o.width);
   const flops = forwardFlops(spec);

@@ -835,7 +835,7 @@ napi_value TrainerDispose(napi_env env, napi_callback_info info) {
   });
 }
 
-// trainerCreate(layers: number[][], input: [h, w, c], maxBatch, optimizer: [kind, a, b, eps], seed) → handle.
+// trainerCreate(layers: number[][], input: [h, w, c], maxBatch, optimizer: [kind, a, b, eps], seed, graph?: number[][]) → handle.
 // The Trainer checks each layer's codes (trainer.cc); here the lists' shapes and the input.
 napi_value TrainerCreate(napi_env env, napi_callback_info info) {
   return Guard(env, "trainerCreate", [&] {
@@ -855,8 +855,25 @@ napi_value TrainerCreate(napi_env env, napi_callback_info info) {
     const int64_t maxBatch = c.Integer(2, "maxBatch", 1, kMaxElems);
     const std::vector<double> optimizer = c.Numbers(c.arg(3), "optimizer", 4);
     const int64_t seed = c.Integer(4, "seed", -int64_t(kMaxSafeInt), int64_t(kMaxSafeInt));
-    std::unique_ptr<cnnwb::Trainer> t(
-        new cnnwb::Trainer(layers, input[0], input[1], input[2], maxBatch, optimizer, uint64_t(seed), g_threads, g_blas.sgemm));
+    // graph (optional): per layer the indices of the layers it reads (-1: the input); absent for a straight list.
+    std::vector<std::vector<double>> graph;
+    napi_valuetype graphType = napi_undefined;
+    napi_typeof(env, c.arg(5), &graphType);
+    if (graphType != napi_undefined && graphType != napi_null) {
+      napi_is_array(env, c.arg(5), &isArray);
+      if (!isArray) c.Fail("graph: expected an array of input lists");
+      uint32_t lists = 0;
+      napi_get_array_length(env, c.arg(5), &lists);
+      if (lists != count) c.Fail("graph: " + std::to_string(lists) + " input lists for " + std::to_string(count) + " layers");
+      graph.resize(lists);
+      for (uint32_t i = 0; i < lists; i++) {
+        napi_value e;
+        if (napi_get_element(env, c.arg(5), i, &e) != napi_ok) c.Fail("graph: cannot read layer " + std::to_string(i));
+        graph[i] = c.Numbers(e, "graph: layer " + std::to_string(i));
+      }
+    }
+    std::unique_ptr<cnnwb::Trainer> t(new cnnwb::Trainer(layers, input[0], input[1], input[2], maxBatch, optimizer, uint64_t(seed), g_threads,
+                                                         g_blas.sgemm, graph));
     auto holder = std::make_unique<TrainerHolder>();
     holder->trainer = t.get();
     napi_value handle;

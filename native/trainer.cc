@@ -184,8 +184,11 @@ void ChannelSums(int64_t rows, int64_t C, int T, F1 f1, F2 f2, std::vector<doubl
 }  // namespace
 
 Trainer::Trainer(const std::vector<std::vector<double>>& specs, int64_t h, int64_t w, int64_t c, int64_t maxBatch,
-                 const std::vector<double>& optimizer, uint64_t seed, int threads, SgemmFn sgemm)
-    : optimizer_(optimizer), seed_(seed), threads_(std::max(1, threads)), sgemm_(sgemm), maxBatch_(maxBatch) {
+                 const std::vector<double>& optimizer, uint64_t seed, int threads, SgemmFn sgemm,
+                 const std::vector<std::vector<double>>& graph)
+    : graph_(!graph.empty()), optimizer_(optimizer), seed_(seed), threads_(std::max(1, threads)), sgemm_(sgemm), maxBatch_(maxBatch) {
+  if (graph_ && graph.size() != specs.size())
+    throw std::runtime_error("graph: " + std::to_string(graph.size()) + " input lists for " + std::to_string(specs.size()) + " layers");
   if (optimizer_.size() != 4 || !IsInt(optimizer_[0]) || optimizer_[0] < kAdam || optimizer_[0] > kAdamax)
     throw std::runtime_error("optimizer: expected [kind (1-5), a, b, eps]");
   for (size_t k = 1; k < 4; k++)
@@ -209,9 +212,11 @@ Trainer::Trainer(const std::vector<std::vector<double>>& specs, int64_t h, int64
     const std::vector<double>& s = specs[i];
     if (s.empty()) throw std::runtime_error(Name(i) + ": empty description");
     Layer L;
-    if (!IsInt(s[0]) || s[0] < kConv || s[0] > kSeparable) throw std::runtime_error(Name(i) + ": unknown layer kind " + Show(s[0]));
+    if (!IsInt(s[0]) || s[0] < kConv || s[0] > kSubtract) throw std::runtime_error(Name(i) + ": unknown layer kind " + Show(s[0]));
     L.kind = int(s[0]);
     L.cfg = s;
+    if (graph_) GraphInputs(L, i, graph[i], h, w, c, &H, &W, &C);
+    else if (L.kind >= kAdd) throw std::runtime_error(Name(i) + ": a merge layer needs a graph (the inputs of each layer)");
     L.inH = H, L.inW = W, L.inC = C;
     auto need = [&](size_t k) {
       if (s.size() != k) throw std::runtime_error(Name(i) + ": expected " + std::to_string(k) + " numbers, received " + std::to_string(s.size()));
@@ -375,6 +380,9 @@ Trainer::Trainer(const std::vector<std::vector<double>>& specs, int64_t h, int64
       case kSeparable:
         SetUpDepthwise(L, i, maxBatch, slotFill);
         break;
+      case kAdd: case kConcat: case kMultiply: case kAverage: case kMaximum: case kSubtract:  // [kind]: GraphInputs set the shape
+        need(1);
+        break;
       default:
         throw std::runtime_error(Name(i) + ": unknown layer kind " + std::to_string(L.kind));
     }
@@ -392,10 +400,12 @@ Trainer::Trainer(const std::vector<std::vector<double>>& specs, int64_t h, int64
   }
   if (layers_.empty() || layers_.back().act != kSoftmax) throw std::runtime_error("the last layer must end with a softmax");
   bytes += uint64_t(maxElems) * 8;  // the two gradient buffers
+  if (graph_) bytes += GraphBackwardSetUp();
   if (budget && bytes > budget)
     throw std::runtime_error("the fused step would need " + std::to_string(bytes >> 20) + " MB, more than this machine's " +
                              std::to_string(budget >> 20) + " MB");
   for (auto& allocate : allocations) allocate();
+  for (size_t i = 0; graph_ && i + 1 < layers_.size(); i++) dOut_[i].resize(size_t(maxBatch * layers_[i].outSize()));
   gradA_.resize(size_t(maxElems));
   gradB_.resize(size_t(maxElems));
 }
@@ -427,6 +437,7 @@ void Trainer::Forward(const float* x, int64_t n) {
     const Clock::time_point layerStart = Clock::now();
     bool skipNext = false;  // this layer also did the next one's work
     Layer& L = layers_[i];
+    if (graph_) in = Src(L.inputs[0], x);
     float* out = L.out.data();
     const int64_t inSize = L.inSize(), outSize = L.outSize();
     switch (L.kind) {
@@ -513,6 +524,12 @@ void Trainer::Forward(const float* x, int64_t n) {
       case kSeparable:
         DepthwiseForward(L, in, n, L.mid.data(), Smooth(L.act) ? L.pre.data() : nullptr, out);
         break;
+      case kAdd: case kConcat: case kMultiply: case kAverage: case kMaximum: case kSubtract: {
+        std::vector<const float*> ins;
+        for (int64_t j : L.inputs) ins.push_back(Src(j, x));
+        MergeForward(L, ins, n, out);
+        break;
+      }
     }
     if (Smooth(L.act) && (L.kind == kConv || L.kind == kDense)) {
       const int64_t total = n * outSize;
@@ -571,11 +588,14 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
   for (size_t i = layers_.size(); i-- > 0;) {
     const Clock::time_point layerStart = Clock::now();
     Layer& L = layers_[i];
-    const float* in = i == 0 ? x : layers_[i - 1].out.data();
+    // A graph: g is this layer's summed gradient (the loss's for the last), dx goes straight to the input's
+    // gradient when this is its first reader in this pass, else through `other` and is added to it below.
+    if (graph_ && i + 1 < layers_.size()) g = dOut_[i].data();
+    const float* in = graph_ ? Src(L.inputs[0], x) : i == 0 ? x : layers_[i - 1].out.data();
     const float* out = L.out.data();
     const int64_t inSize = L.inSize(), outSize = L.outSize();
-    const bool wantDx = i > 0;
-    float* dx = other;
+    const bool wantDx = graph_ ? L.inputs[0] >= 0 && L.kind < kAdd : i > 0;
+    float* dx = graph_ && wantDx && L.firstGrad[0] ? dOut_[size_t(L.inputs[0])].data() : other;
     if (L.act == kRelu && !preActivation && L.kind != kActivation) {
       const int64_t total = n * outSize;
 #pragma omp parallel for num_threads(T) schedule(static)
@@ -804,9 +824,21 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
       case kSeparable:
         DepthwiseBackward(L, in, g, n, wantDx ? dx : nullptr);
         break;
+      case kAdd: case kConcat: case kMultiply: case kAverage: case kMaximum: case kSubtract:
+        MergeBackward(L, x, g, n);
+        break;
     }
     preActivation = false;
-    if (dx != g) std::swap(g, other);  // else the layer worked in place: g already holds its input's gradient
+    if (!graph_) {
+      if (dx != g) std::swap(g, other);  // else the layer worked in place: g already holds its input's gradient
+    } else if (wantDx && (dx == g || !L.firstGrad[0])) {
+      // A graph: the input's gradient, computed here in place or in `other`, written to or added into its buffer.
+      float* d = dOut_[size_t(L.inputs[0])].data();
+      const bool add = !L.firstGrad[0];
+      const int64_t total = n * inSize;
+#pragma omp parallel for num_threads(T) schedule(static)
+      for (int64_t k = 0; k < total; k++) d[k] = add ? d[k] + dx[k] : dx[k];
+    }
     profile_[kProfileCategories + ProfileCategory(L.kind)] += Since(layerStart);
   }
 }
@@ -898,6 +930,7 @@ int64_t Trainer::FirstLayerInferCannotRun() const {
       case kConv: case kDense: case kBatchNorm: case kActivation: case kMaxPool: case kDropout: case kFlatten: case kAvgPool:
       case kGlobalAvgPool: case kGlobalMaxPool: case kZeroPad: case kSpatialDropout: case kLeakyRelu: case kDepthwise: case kSeparable:
       case kReluLayer: case kGroupNorm:
+      case kAdd: case kConcat: case kMultiply: case kAverage: case kMaximum: case kSubtract:
         break;
       default:
         return int64_t(i);
@@ -954,7 +987,7 @@ void Trainer::Infer(const float* x, int64_t n, float* y) {
   }
   for (size_t i = 0; i + 1 < count; i++) {
     const Layer& L = layers_[i];
-    if (L.kind != kConv || L.act != kLinear || layers_[i + 1].kind != kBatchNorm) continue;
+    if (L.kind != kConv || L.act != kLinear || layers_[i + 1].kind != kBatchNorm || !OnlyFeedsNext(i)) continue;
     const int64_t F = L.outC, K = L.conv.K();
     const std::vector<float>& a = affA[i + 1];
     const std::vector<float>& b = affB[i + 1];
@@ -966,7 +999,7 @@ void Trainer::Infer(const float* x, int64_t n, float* y) {
       for (int64_t f = 0; f < F; f++) foldW_[i][size_t(k * F + f)] = w[k * F + f] * a[f];
     for (int64_t f = 0; f < F; f++) foldB_[i][size_t(f)] = (bias ? bias[f] : 0.f) * a[f] + b[f];
     fused[i] = 1;
-    if (i + 2 < count && layers_[i + 2].kind == kActivation && layers_[i + 2].act == kRelu) fused[i] = 2, foldRelu[i] = true;
+    if (i + 2 < count && layers_[i + 2].kind == kActivation && layers_[i + 2].act == kRelu && OnlyFeedsNext(i + 1)) fused[i] = 2, foldRelu[i] = true;
   }
 
   float* A = inferA_.data();
@@ -977,10 +1010,36 @@ void Trainer::Infer(const float* x, int64_t n, float* y) {
     const float* xc = x + start * inSize0;
     const float* cur = xc;
     // Where a layer writes: the buffer `cur` is not in; in place when it may (never into the caller's x).
-    auto other = [&]() { return cur == A ? B : A; };
-    auto inPlace = [&]() { return cur == xc ? A : const_cast<float*>(cur); };
+    // A graph instead keeps each layer's output in a pool buffer of its own until its last reader has run.
+    std::vector<const float*> res(graph_ ? count : 0);
+    std::vector<int64_t> slotOf(res.size(), -1), refs(inferPool_.size(), 0);
+    std::vector<bool> inUse(inferPool_.size(), false);
+    float* mine = nullptr;  // graph: the current layer's buffer, taken on first use
+    auto take = [&]() {
+      if (mine) return mine;
+      size_t k = 0;
+      while (k < inUse.size() && inUse[k]) k++;
+      if (k == inUse.size()) inferPool_.emplace_back(size_t(kInferChunk * widest)), inUse.push_back(false), refs.push_back(0);
+      inUse[k] = true;
+      return mine = inferPool_[k].data();
+    };
+    // graph: layers first..last ran (a fused group) and left their output in `cur`.
+    auto finish = [&](size_t first, size_t last) {
+      res[last] = cur;
+      for (size_t k = 0; k < inferPool_.size(); k++)
+        if (inferPool_[k].data() == cur) slotOf[last] = int64_t(k), refs[k] += layers_[last].consumers;
+      for (int64_t j : layers_[first].inputs)
+        if (j >= 0 && slotOf[size_t(j)] >= 0) refs[size_t(slotOf[size_t(j)])]--;
+      for (size_t k = 0; k < inferPool_.size(); k++)
+        if (inUse[k] && refs[k] <= 0 && size_t(slotOf[last]) != k) inUse[k] = false;
+      mine = nullptr;
+    };
+    auto other = [&]() { return graph_ ? take() : cur == A ? B : A; };
+    auto inPlace = [&]() { return graph_ ? take() : cur == xc ? A : const_cast<float*>(cur); };
     for (size_t i = 0; i < count; i++) {
       const Layer& L = layers_[i];
+      const size_t first = i;
+      if (graph_) cur = L.inputs[0] < 0 ? xc : res[size_t(L.inputs[0])];
       const int64_t inSize = L.inSize(), outSize = L.outSize();
       const Clock::time_point layerStart = Clock::now();
       float* out = nullptr;
@@ -1009,13 +1068,14 @@ void Trainer::Infer(const float* x, int64_t n, float* y) {
           const float* a = affA[i].data();
           const float* b = affB[i].data();
           // A ReLU Activation right after is applied in the same pass.
-          const bool relu = i + 1 < count && layers_[i + 1].kind == kActivation && layers_[i + 1].act == kRelu;
+          const bool relu = i + 1 < count && layers_[i + 1].kind == kActivation && layers_[i + 1].act == kRelu && OnlyFeedsNext(i);
           out = inPlace();
           passes::ChannelAffine(cur, rows, C, a, b, relu, out, T);
           if (relu) {
             cur = out;
             i++;  // the ReLU is done
             profile_[2 * kProfileCategories + kProfileBatchNorm] += Since(layerStart);
+            if (graph_) finish(first, i);
             continue;
           }
           break;
@@ -1088,6 +1148,13 @@ void Trainer::Infer(const float* x, int64_t n, float* y) {
             inferMid_.resize(size_t(kInferChunk * L.point.h * L.point.w * L.point.c));
           DepthwiseForward(L, cur, m, inferMid_.data(), nullptr, out);
           break;
+        case kAdd: case kConcat: case kMultiply: case kAverage: case kMaximum: case kSubtract: {
+          std::vector<const float*> ins;
+          for (int64_t j : L.inputs) ins.push_back(j < 0 ? xc : res[size_t(j)]);
+          out = take();
+          MergeForward(L, ins, m, out);
+          break;
+        }
       }
       cur = out;
       if (Smooth(L.act) && (L.kind == kConv || L.kind == kDense)) {
@@ -1101,6 +1168,7 @@ void Trainer::Infer(const float* x, int64_t n, float* y) {
       if (L.act == kSoftmax) passes::Softmax(const_cast<float*>(cur), m, outSize, T);
       profile_[2 * kProfileCategories + ProfileCategory(L.kind)] += Since(layerStart);
       i += size_t(fused[i]);
+      if (graph_) finish(first, i);
     }
     std::memcpy(y + start * K, cur, sizeof(float) * size_t(m * K));
   }
@@ -1122,7 +1190,8 @@ std::vector<double> Trainer::Profile(bool reset) {
 namespace cnnwb {
 
 bool Trainer::ReluFollows(size_t i) const {
-  return layers_[i].kind == kBatchNorm && i + 1 < layers_.size() && layers_[i + 1].kind == kActivation && layers_[i + 1].act == kRelu;
+  return layers_[i].kind == kBatchNorm && i + 1 < layers_.size() && layers_[i + 1].kind == kActivation && layers_[i + 1].act == kRelu &&
+         OnlyFeedsNext(i);
 }
 
 void Trainer::ForwardBatchNorm(Layer& L, const float* in, int64_t n, float* out, bool relu) {
@@ -1342,6 +1411,156 @@ void Trainer::DepthwiseBackward(Layer& L, const float* in, float* g, int64_t n, 
     DepthwiseConvBackward(L.conv, n, in, L.params[0].w.data(), L.dmid.data(), L.params[0].grad.data(), nullptr, dx, T);
   } else {
     DepthwiseConvBackward(L.conv, n, in, L.params[0].w.data(), g, L.params[0].grad.data(), L.params.size() > 1 ? L.params[1].grad.data() : nullptr, dx, T);
+  }
+}
+
+}  // namespace cnnwb
+
+// ---- Graphs: layers that read any earlier layers' outputs (Keras' Functional models: residual and Inception
+// blocks). Forward reads each layer's input from its source's `out` (kept for the whole step, as in a straight
+// list); Backward gives every layer but the last a gradient buffer (dOut_) that its readers sum into, the first
+// reader in the backward order writing it. Merge layers: Add, Concatenate (channel axis), Multiply, Average,
+// Maximum, Subtract, as tfjs computes them (Average: the sum times 1/k; Maximum: pairwise from the first input,
+// so a tie sends the gradient to the earliest input, as tf.maximum's gradient does).
+namespace cnnwb {
+
+void Trainer::GraphInputs(Layer& L, size_t i, const std::vector<double>& ids, int64_t h, int64_t w, int64_t c, int64_t* H, int64_t* W,
+                          int64_t* C) {
+  const bool merge = L.kind >= kAdd;
+  const char* names[] = {"Add", "Concatenate", "Multiply", "Average", "Maximum", "Subtract"};
+  const std::string what = merge ? names[L.kind - kAdd] : "this layer";
+  if (merge ? (L.kind == kSubtract ? ids.size() != 2 : ids.size() < 2) : ids.size() != 1)
+    throw std::runtime_error(Name(i) + ": " + what + " takes " + (merge ? (L.kind == kSubtract ? "exactly 2" : "2 or more") : "exactly 1") +
+                             " inputs, the graph gives " + std::to_string(ids.size()));
+  std::vector<int64_t> shape[2];
+  for (size_t k = 0; k < ids.size(); k++) {
+    if (!IsInt(ids[k]) || ids[k] < -1 || ids[k] >= double(i))
+      throw std::runtime_error(Name(i) + ": input " + Show(ids[k]) + " must be -1 (the model's input) or an earlier layer, 0.." +
+                               std::to_string(int64_t(i) - 1));
+    L.inputs.push_back(int64_t(ids[k]));
+  }
+  auto shapeOf = [&](int64_t j) -> std::vector<int64_t> {
+    if (j < 0) return {h, w, c};
+    const Layer& S = layers_[size_t(j)];
+    return {S.outH, S.outW, S.outC};
+  };
+  auto show = [&](int64_t j) {
+    const std::vector<int64_t> s = shapeOf(j);
+    return (j < 0 ? std::string("the input") : Name(size_t(j))) + " [" + std::to_string(s[0]) + ", " + std::to_string(s[1]) + ", " +
+           std::to_string(s[2]) + "]";
+  };
+  shape[0] = shapeOf(L.inputs[0]);
+  *H = shape[0][0], *W = shape[0][1], *C = shape[0][2];
+  int64_t channels = 0;
+  for (int64_t j : L.inputs) {
+    shape[1] = shapeOf(j);
+    const bool same = L.kind == kConcat ? shape[1][0] == *H && shape[1][1] == *W : shape[1] == shape[0];
+    if (!same)
+      throw std::runtime_error(Name(i) + ": " + what + (L.kind == kConcat ? " needs the same height and width" : " needs inputs of one shape") +
+                               ": " + show(L.inputs[0]) + " and " + show(j));
+    channels = Count(Name(i) + " output", {channels + shape[1][2]});
+  }
+  for (int64_t j : L.inputs)
+    if (j >= 0) layers_[size_t(j)].consumers++;
+  if (merge) L.outH = *H, L.outW = *W, L.outC = L.kind == kConcat ? channels : *C;
+}
+
+bool Trainer::OnlyFeedsNext(size_t i) const {
+  if (!graph_) return true;
+  return i + 1 < layers_.size() && layers_[i].consumers == 1 && layers_[i + 1].inputs.size() == 1 && layers_[i + 1].inputs[0] == int64_t(i);
+}
+
+uint64_t Trainer::GraphBackwardSetUp() {
+  std::vector<bool> seen(layers_.size(), false);
+  uint64_t bytes = 0;
+  for (size_t i = layers_.size(); i-- > 0;) {
+    Layer& L = layers_[i];
+    if (i + 1 < layers_.size() && L.consumers == 0)
+      throw std::runtime_error(Name(i) + ": its output reaches no later layer (only the last layer, the model's output, may be unread)");
+    L.firstGrad.assign(L.inputs.size(), false);
+    for (size_t k = 0; k < L.inputs.size(); k++) {
+      const int64_t j = L.inputs[k];
+      if (j >= 0 && !seen[size_t(j)]) L.firstGrad[k] = true, seen[size_t(j)] = true;
+    }
+    if (i + 1 < layers_.size()) bytes += uint64_t(Count(Name(i) + " gradient", {maxBatch_, L.outH, L.outW, L.outC})) * 4;
+  }
+  dOut_.resize(layers_.size());
+  return bytes;
+}
+
+void Trainer::MergeForward(const Layer& L, const std::vector<const float*>& ins, int64_t n, float* out) const {
+  const int T = threads_;
+  const size_t K = ins.size();
+  if (L.kind == kConcat) {
+    const int64_t rows = n * L.outH * L.outW, OC = L.outC;
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (int64_t r = 0; r < rows; r++) {
+      int64_t at = 0;
+      for (size_t k = 0; k < K; k++) {
+        const int64_t Ck = L.inputs[k] < 0 ? layers_.front().inC : layers_[size_t(L.inputs[k])].outC;
+        std::memcpy(out + r * OC + at, ins[k] + r * Ck, sizeof(float) * size_t(Ck));
+        at += Ck;
+      }
+    }
+    return;
+  }
+  const int64_t total = n * L.outSize();
+  const int kind = L.kind;
+  const float inv = 1.f / float(K);
+#pragma omp parallel for num_threads(T) schedule(static)
+  for (int64_t e = 0; e < total; e++) {
+    float v = ins[0][e];
+    for (size_t k = 1; k < K; k++) {
+      const float u = ins[k][e];
+      v = kind == kMultiply ? v * u : kind == kMaximum ? (v >= u ? v : u) : kind == kSubtract ? v - u : v + u;
+    }
+    out[e] = kind == kAverage ? v * inv : v;
+  }
+}
+
+void Trainer::MergeBackward(const Layer& L, const float* x, const float* g, int64_t n) {
+  const int T = threads_;
+  const size_t K = L.inputs.size();
+  std::vector<const float*> ins;
+  for (int64_t j : L.inputs) ins.push_back(Src(j, x));
+  int64_t at = 0;  // Concatenate: the input's first channel in the output
+  for (size_t k = 0; k < K; k++) {
+    const int64_t j = L.inputs[k];
+    const int64_t Ck = j < 0 ? layers_.front().inC : layers_[size_t(j)].outC;
+    if (j < 0) {  // the model's input needs no gradient
+      at += Ck;
+      continue;
+    }
+    float* d = dOut_[size_t(j)].data();
+    const bool add = !L.firstGrad[k];
+    if (L.kind == kConcat) {
+      const int64_t rows = n * L.outH * L.outW, OC = L.outC;
+#pragma omp parallel for num_threads(T) schedule(static)
+      for (int64_t r = 0; r < rows; r++) {
+        const float* gr = g + r * OC + at;
+        float* dr = d + r * Ck;
+        for (int64_t q = 0; q < Ck; q++) dr[q] = (add ? dr[q] : 0.f) + gr[q];
+      }
+      at += Ck;
+      continue;
+    }
+    const int64_t total = n * L.outSize();
+    const int kind = L.kind;
+    const float scale = kind == kAverage ? 1.f / float(K) : kind == kSubtract && k == 1 ? -1.f : 1.f;
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (int64_t e = 0; e < total; e++) {
+      float v = g[e] * scale;
+      if (kind == kMultiply) {
+        for (size_t q = 0; q < K; q++)
+          if (q != k) v *= ins[q][e];
+      } else if (kind == kMaximum) {
+        size_t win = 0;  // the first input holding the maximum
+        for (size_t q = 1; q < K; q++)
+          if (ins[q][e] > ins[win][e]) win = q;
+        if (win != k) v = 0.f;
+      }
+      d[e] = (add ? d[e] : 0.f) + v;
+    }
   }
 }
 

@@ -26,6 +26,9 @@ enum LayerKind {
 // Depthwise and separable convolutions (the block at the end of trainer.cc):
 // [16, depthMultiplier, kh, kw, sh, sw, dh, dw, same, useBias, act]; [17, filters, depthMultiplier, kh, …, act].
 enum DepthwiseKind { kDepthwise = 16, kSeparable = 17 };
+// Merge layers of a graph (the block "Graphs" at the end of trainer.cc), each [kind] with two or more inputs
+// (Subtract: exactly two); Concatenate joins along the channel axis.
+enum MergeKind { kAdd = 18, kConcat = 19, kMultiply = 20, kAverage = 21, kMaximum = 22, kSubtract = 23 };
 enum Act { kLinear = 0, kRelu = 1, kSoftmax = 2, kElu = 3, kSelu = 4, kGelu = 5, kSwish = 6, kSigmoid = 7, kTanh = 8 };
 enum Optimizer { kAdam = 1, kSgd = 2, kRmsprop = 3, kAdagrad = 4, kAdamax = 5 };
 
@@ -52,6 +55,11 @@ struct Layer {
   std::vector<float> mean, invStd;  // kBatchNorm: batch statistics per channel; kGroupNorm: per image and group
   Conv point{};                     // kSeparable: the pointwise (1×1) convolution after the depthwise one
   std::vector<float> mid, dmid;     // kSeparable: the depthwise output and its gradient
+  // Graphs only (empty for a straight list): the layers this one reads (-1: the model's input), per input whether
+  // it is the first gradient the backward pass sends to that layer (written, not added), and how many read it.
+  std::vector<int64_t> inputs;
+  std::vector<bool> firstGrad;
+  int64_t consumers = 0;
   int64_t inSize() const { return inH * inW * inC; }
   int64_t outSize() const { return outH * outW * outC; }
 };
@@ -69,8 +77,11 @@ class Trainer {
   // adagrad: a = initial accumulator. Every code is checked (integers, signs, sizes without overflow) before
   // it is used, and the buffers' total against the machine's memory before each allocation; throws
   // std::runtime_error naming the layer.
+  // graph: empty for a straight list (each layer reads the previous one), else per layer the indices of the layers
+  // it reads (-1: the model's input), each earlier than the layer; the last layer is the output.
   Trainer(const std::vector<std::vector<double>>& layers, int64_t h, int64_t w, int64_t c, int64_t maxBatch,
-          const std::vector<double>& optimizer, uint64_t seed, int threads, SgemmFn sgemm);
+          const std::vector<double>& optimizer, uint64_t seed, int threads, SgemmFn sgemm,
+          const std::vector<std::vector<double>>& graph = {});
 
   // Output shape per layer, [h, w, c] (Dense / Flatten: [1, 1, units]), for the caller to check against tfjs.
   std::vector<int64_t> OutputShape(size_t layer) const;
@@ -124,6 +135,20 @@ class Trainer {
   void DepthwiseBackward(Layer& L, const float* in, float* g, int64_t n, float* dx);
   void ForwardBatchNorm(Layer& L, const float* in, int64_t n, float* out, bool relu);
   void Gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C, float beta);
+  // Graphs (the block at the end of trainer.cc): reads and checks layer i's inputs, sets its input shape (H, W, C)
+  // and a merge layer's output; the output of layer j (or x for -1); whether layer i's output feeds only layer
+  // i + 1 (always true for a straight list), so the two may be fused; the merge layers' passes (their gradients
+  // go straight to dOut_, added when not the first); the per-layer gradients' setup.
+  void GraphInputs(Layer& L, size_t i, const std::vector<double>& ids, int64_t h, int64_t w, int64_t c, int64_t* H, int64_t* W, int64_t* C);
+  const float* Src(int64_t j, const float* x) const { return j < 0 ? x : layers_[size_t(j)].out.data(); }
+  bool OnlyFeedsNext(size_t i) const;
+  void MergeForward(const Layer& L, const std::vector<const float*>& ins, int64_t n, float* out) const;
+  void MergeBackward(const Layer& L, const float* x, const float* g, int64_t n);
+  uint64_t GraphBackwardSetUp();
+
+  bool graph_ = false;
+  std::vector<std::vector<float>> dOut_;  // graphs: ∂loss/∂ each layer's output (summed over its readers)
+  std::vector<std::vector<float>> inferPool_;  // graphs: Infer's activations, a buffer per live layer output
 
   std::vector<Layer> layers_;
   double profile_[3 * kProfileCategories + 4] = {};  // see Profile()

@@ -3,11 +3,11 @@
  * import them, and only structured-cloneable plain data crosses.
  */
 import type { AugmentationPreview, BackendInfo, BatchProgress, EpochResult, ExplainMethod, ExportArchive, ExportFormat, ExportProgress, ExportResult, ImageRef, Prediction, TrainingFinished, WireError } from '../shared/contract';
-import type { Hyperparameters, ModelSpec } from '../shared/spec';
+import type { Hyperparameters, AnyModelSpec } from '../shared/spec';
 
 /** What one training run needs; sent as `workerData`. */
 export interface WorkerTrainingJob {
-  spec: ModelSpec;
+  spec: AnyModelSpec;
   hyperparameters: Hyperparameters;
   datasetId: string;
   runsDir: string;
@@ -28,7 +28,7 @@ export type WorkerTask =
   | { kind: 'predict'; runDir: string; images: { name: string; bytes: Uint8Array }[]; invert: boolean }
   | { kind: 'predictTest'; runDir: string; indices: number[] }
   | { kind: 'zip'; dir: string; fileName: string }
-  | { kind: 'augmentPreview'; spec: ModelSpec; datasetId: string; imageIndex: number; seed: number };
+  | { kind: 'augmentPreview'; spec: AnyModelSpec; datasetId: string; imageIndex: number; seed: number };
 
 /** What each task kind resolves with. */
 export interface WorkerTaskResults {

@@ -234,6 +234,22 @@ describe('the native addon refuses bad calls with a clear Error, never a crash',
       // Each buffer fits, all of them would not: refused before any is allocated (not killed by the OOM killer).
       refuses('trainerCreate', create([...Array.from({ length: 40 }, () => [4, 0]), [7], [2, 5, 1, 2]], [1000, 1000, 2], 1000), /would need \d+ MB, more than this machine's \d+ MB/);
       refuses('trainerCreate', [LAYERS, [6, 6, 2]], /expected 5 arguments, received 2/);
+      // Graphs (the 6th argument: per layer the layers it reads, -1 the input): a residual Conv → Add(input, conv).
+      const graph = (layers: unknown, inputs: unknown, input: unknown = [6, 6, 2]): unknown[] => [...create(layers, input), inputs];
+      const RES = [[1, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1], [18], [7], [2, 5, 1, 2]];
+      refuses('trainerCreate', graph(RES, 'x'), /graph: expected an array of input lists/);
+      refuses('trainerCreate', graph(RES, [[-1], [-1, 0], [1]]), /graph: 3 input lists for 4 layers/);
+      refuses('trainerCreate', graph(RES, [[-1], [-1, 0], [1], [3]]), /layer 3: input 3 must be -1 \(the model's input\) or an earlier layer, 0..2/);
+      refuses('trainerCreate', graph(RES, [[-2], [-1, 0], [1], [2]]), /layer 0: input -2 must be -1/);
+      refuses('trainerCreate', graph(RES, [[-1], [-1, 0.5], [1], [2]]), /layer 1: input 0.5 must be -1/);
+      refuses('trainerCreate', graph(RES, [[-1], [0], [1], [2]]), /layer 1: Add takes 2 or more inputs, the graph gives 1/);
+      refuses('trainerCreate', graph(RES, [[-1, -1], [-1, 0], [1], [2]]), /layer 0: this layer takes exactly 1 inputs, the graph gives 2/);
+      refuses('trainerCreate', graph(RES, [[-1], [-1, 0], [1], [2]], [6, 6, 3]), /layer 1: Add needs inputs of one shape: the input \[6, 6, 3\] and layer 0 \[6, 6, 2\]/);
+      refuses('trainerCreate', graph([[1, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1], [19], [7], [2, 5, 1, 2]], [[-1], [-1, 0], [1], [2]]), /layer 1: Concatenate needs the same height and width: the input \[6, 6, 2\] and layer 0 \[3, 3, 2\]/);
+      refuses('trainerCreate', graph([[1, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1], [23], [7], [2, 5, 1, 2]], [[-1], [-1, 0, 0], [1], [2]]), /layer 1: Subtract takes exactly 2 inputs, the graph gives 3/);
+      refuses('trainerCreate', graph([[1, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1], [1, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1], [7], [2, 5, 1, 2]], [[-1], [-1], [1], [2]]), /layer 0: its output reaches no later layer/);
+      refuses('trainerCreate', graph([[18, 1], [7], [2, 5, 1, 2]], [[-1, -1], [0], [1]]), /layer 0: expected 1 numbers, received 2/);
+      refuses('trainerCreate', create(RES), /layer 1: a merge layer needs a graph/);
     },
     trainerLayout: () => {
       refuses('trainerLayout', [{}], /expected a trainer handle/);

@@ -34,7 +34,7 @@ export interface NativeAddon {
   ): void;
   setThreads(n: number): void;
   /** The fused training step (native/trainer.h): layer codes, [h, w, c], max batch, optimizer codes, seed. */
-  trainerCreate(layers: number[][], input: number[], maxBatch: number, optimizer: number[], seed: number): unknown;
+  trainerCreate(layers: number[][], input: number[], maxBatch: number, optimizer: number[], seed: number, graph?: number[][] | null): unknown;
   /** Per layer: output shape [h, w, c] and the size of each weight, in tfjs' order. */
   trainerLayout(handle: unknown): { shape: number[]; params: number[] }[];
   /** Copies one weight into the trainer (`write`) or out of it; `slot` 1 and 2 are its optimizer slots (0: the value). */

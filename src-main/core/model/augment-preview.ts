@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AugmentationPreview, ImageSample } from '../../shared/contract';
 import { leadingAugmentation } from '../../shared/augmentation-preview';
-import type { ModelSpec, SpecIssue } from '../../shared/spec';
+import type { AnyModelSpec, SpecIssue } from '../../shared/spec';
 import { getImages } from '../data/samples';
 import type { ImageSet } from '../data/types';
 import { makeLayer } from './build';
@@ -44,7 +44,7 @@ function toSamples(batch: tf.Tensor4D, label: number, index: number): { samples:
  * preprocessing layers of `spec`, `draws` times. Throws SpecError naming the layer when one of those layers is
  * misconfigured, or when the model has none.
  */
-export function previewAugmentation(spec: ModelSpec, set: ImageSet, imageIndex: number, seed: number, draws = PREVIEW_DRAWS): AugmentationPreview {
+export function previewAugmentation(spec: AnyModelSpec, set: ImageSet, imageIndex: number, seed: number, draws = PREVIEW_DRAWS): AugmentationPreview {
   const [original] = getImages(set, [imageIndex]);
   const full = withDefaults(spec);
   const indices = leadingAugmentation(full.config.layers);

@@ -13,6 +13,7 @@ import type { OptimizerName, OptimizerSpec } from '../../shared/spec';
 import { loadAddon, type NativeAddon } from '../backend/native';
 import { FUSED_ACTIVATION, FusedUnsupported, layerCoreFor, type TfConfig } from '../model/layers/index';
 import { AugmentPass, splitPreprocessing } from './augment-pass';
+import { fusedGraph } from './fused-graph';
 
 /** One step's figures, as tfjs' trainOnBatch reports them (loss and accuracy on the batch). */
 export interface FusedStepResult {
@@ -231,12 +232,14 @@ export function createFusedTrainer(model: tf.LayersModel, optimizer: OptimizerSp
   let pass: AugmentPass | null;
   let codes: number[][];
   let opt: number[];
+  let graph: number[][] | null;
   try {
     ({ layers, pass } = preprocessing(lib, model));
+    graph = fusedGraph(model, layers);
     codes = layers.map((l, i) => encode(l, i === layers.length - 1));
     opt = optimizerCode(optimizer);
   } catch (err) {
-    if (err instanceof Unsupported) return { ok: false, reason: `the fused step does not cover ${err.message}` };
+    if (err instanceof Unsupported || err instanceof FusedUnsupported) return { ok: false, reason: `the fused step does not cover ${err.message}` };
     throw err;
   }
   if (layers.at(-1) && codes.at(-1)!.at(-1) !== FUSED_ACTIVATION.softmax) return { ok: false, reason: 'the fused step needs a softmax output' };
@@ -244,7 +247,7 @@ export function createFusedTrainer(model: tf.LayersModel, optimizer: OptimizerSp
   if (input.length !== 3 || input.some((d) => typeof d !== 'number')) return { ok: false, reason: 'the fused step needs an image input [h, w, c]' };
   let handle: unknown;
   try {
-    handle = lib.trainerCreate(codes, input as number[], maxBatch, opt, seed);
+    handle = lib.trainerCreate(codes, input as number[], maxBatch, opt, seed, graph);
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };
   }
@@ -289,17 +292,19 @@ export function createNativeForward(model: tf.LayersModel, backend: BackendInfo 
   let layers: tf.layers.Layer[];
   let pass: AugmentPass | null;
   let codes: number[][];
+  let graph: number[][] | null;
   try {
     ({ layers, pass } = preprocessing(lib, model));
+    graph = fusedGraph(model, layers);
     codes = layers.map((l, i) => encode(l, i === layers.length - 1, true));
   } catch (err) {
-    if (err instanceof Unsupported) return { ok: false, reason: `the native pass does not cover ${err.message}` };
+    if (err instanceof Unsupported || err instanceof FusedUnsupported) return { ok: false, reason: `the native pass does not cover ${err.message}` };
     throw err;
   }
   let handle: unknown;
   try {
     // maxBatch 1: the training buffers stay tiny; Infer works in chunks in buffers of its own. Adam's codes are unused.
-    handle = lib.trainerCreate(codes, input as number[], 1, [1, 0.9, 0.999, 1e-7], 0);
+    handle = lib.trainerCreate(codes, input as number[], 1, [1, 0.9, 0.999, 1e-7], 0, graph);
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };
   }

@@ -26,7 +26,27 @@ export const FUSED = {
   RELU: 15,
   DEPTHWISE: 16,
   SEPARABLE: 17,
+  ADD: 18,
+  CONCATENATE: 19,
+  MULTIPLY: 20,
+  AVERAGE: 21,
+  MAXIMUM: 22,
+  SUBTRACT: 23,
 } as const;
+
+/** The merge layers' codes (graphs only: the layers they read go in the graph list beside the codes). */
+const FUSED_MERGE: Readonly<Record<string, number>> = {
+  Add: FUSED.ADD, Concatenate: FUSED.CONCATENATE, Multiply: FUSED.MULTIPLY, Average: FUSED.AVERAGE, Maximum: FUSED.MAXIMUM, Subtract: FUSED.SUBTRACT,
+};
+
+/** A merge layer's code list: [code]; Concatenate only on the channel axis (the native step joins channels). */
+export function fusedMerge(layer: tf.layers.Layer, c: TfConfig): number[] {
+  const code = FUSED_MERGE[layer.getClassName()];
+  if (code === undefined) throw new FusedUnsupported(`${layer.getClassName()} layers`);
+  if (code === FUSED.CONCATENATE && c.axis !== undefined && c.axis !== -1 && c.axis !== 3)
+    throw new FusedUnsupported(`layer '${layer.name}': Concatenate on axis ${String(c.axis)} (the fused step joins channels, axis -1)`);
+  return [code];
+}
 
 /**
  * DepthwiseConv2D [16, depthMultiplier, kh, kw, sh, sw, dh, dw, same, useBias, act] and SeparableConv2D [17, filters,

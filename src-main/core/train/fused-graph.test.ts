@@ -1,0 +1,296 @@
+/**
+ * The fused native step and the native inference pass on graphs (Functional models: residual blocks, branches,
+ * merges) agree with tfjs on the pure-JS cpu backend: trainOnBatch's losses, accuracies and every weight (BatchNorm
+ * moving statistics included) after Adam steps within 1e-4, and predict() within 1e-4 over more images than one
+ * native chunk. The models are built by hand with tfjs' functional API (input 12×12×2, 5 classes).
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import type { BackendInfo } from '../../shared/contract';
+import type { FunctionalLayerSpec, FunctionalModelSpec, OptimizerSpec } from '../../shared/spec';
+import { initBackend } from '../backend';
+import { disagreement, seededArray } from '../backend/testing';
+import { buildModel, createOptimizer, setLearningRate } from '../model';
+import { Subtract } from '../model/tfjs-layers/subtract';
+import { createFusedTrainer, createNativeForward, type FusedStepResult } from './fused';
+import { fusedGraph } from './fused-graph';
+
+const TOL = 1e-4;
+const ADAM: OptimizerSpec = { class_name: 'adam', config: { learning_rate: 1e-2 } };
+// Plain SGD where Adam's m/√v turns a near-zero gradient's rounding into a full step (Subtract's branches nearly cancel).
+const SGD: OptimizerSpec = { class_name: 'sgd', config: { learning_rate: 0.1 } };
+let backend: BackendInfo;
+
+type T = tf.SymbolicTensor;
+const conv = (filters: number, k: number, extra: Record<string, unknown> = {}) =>
+  tf.layers.conv2d({ filters, kernelSize: k, padding: 'same', ...extra } as Parameters<typeof tf.layers.conv2d>[0]);
+const apply = (layer: tf.layers.Layer, x: T | T[]): T => layer.apply(x) as T;
+const head = (x: T): T => apply(tf.layers.dense({ units: 5, activation: 'softmax' }), apply(tf.layers.flatten(), x));
+
+function model(body: (x: T) => T): () => tf.LayersModel {
+  return () => {
+    const input = tf.input({ shape: [12, 12, 2] });
+    return tf.model({ inputs: input, outputs: head(body(input)) });
+  };
+}
+
+/** Conv → BN → ReLU → Conv → BN, plus a 1×1 projection of the block's input, added, then ReLU (ResNet v1). */
+function residual(x: T, filters: number, stride: number): T {
+  // No bias before a BatchNorm (as in ResNets): its gradient is ~0 and Adam would amplify rounding noise.
+  let a = apply(conv(filters, 3, { strides: stride, useBias: false }), x);
+  a = apply(tf.layers.batchNormalization({ momentum: 0.9 }), a);
+  a = apply(tf.layers.activation({ activation: 'relu' }), a);
+  a = apply(conv(filters, 3, { useBias: false }), a);
+  a = apply(tf.layers.batchNormalization({}), a);
+  const shortcut = apply(tf.layers.batchNormalization({}), apply(conv(filters, 1, { strides: stride, useBias: false }), x));
+  return apply(tf.layers.activation({ activation: 'relu' }), apply(tf.layers.add(), [a, shortcut]));
+}
+
+/** A residual block with a 1×1 projection, then an identity block whose input fans out to its convolution and its Add. */
+const RESNET = model((x) => {
+  const stem = apply(tf.layers.activation({ activation: 'relu' }), apply(tf.layers.batchNormalization({}), apply(conv(3, 3, { useBias: false }), x)));
+  const b1 = residual(stem, 4, 2);
+  const a = apply(conv(4, 3, { activation: 'relu' }), b1);
+  return apply(tf.layers.add(), [apply(conv(4, 3), a), b1]);
+});
+
+/** Inception-like: three branches (3×3, 1×1, and the input itself) joined on the channel axis, then pooled. */
+const CONCAT = model((x) => {
+  const a = apply(conv(3, 3, { activation: 'relu' }), x);
+  const b = apply(conv(2, 1, { activation: 'relu' }), x);
+  const c = apply(tf.layers.concatenate(), [a, b, x]);
+  return apply(tf.layers.maxPooling2d({ poolSize: 2 }), apply(conv(4, 3), c));
+});
+
+/** Two convolution branches (tanh, sigmoid) merged by `merge`; a BatchNorm whose output feeds both a ReLU and the merge. */
+const MERGE = (merge: () => tf.layers.Layer, three = false) =>
+  model((x) => {
+    const bn = apply(tf.layers.batchNormalization({}), apply(conv(3, 3, { useBias: false }), x));
+    const p = apply(conv(3, 3, { activation: 'tanh' }), apply(tf.layers.activation({ activation: 'relu' }), bn));
+    const q = apply(conv(3, 3, { activation: 'sigmoid' }), x);
+    return apply(merge(), three ? [p, q, bn] : [p, q]);
+  });
+
+const subtract = () => new Subtract({});
+
+/** A Functional spec as the editor and Keras write it: a residual block and an Inception-like Concatenate, by name. */
+function functionalSpec(): FunctionalModelSpec {
+  const layer = (name: string, class_name: string, config: Record<string, unknown>, inputs: string[]): FunctionalLayerSpec =>
+    ({ name, class_name, config: { name, ...config }, inbound_nodes: inputs.length ? [inputs.map((i) => [i, 0, 0, {}])] : [] }) as FunctionalLayerSpec;
+  return {
+    format_version: 1,
+    class_name: 'Functional',
+    config: {
+      name: 'graph_spec',
+      layers: [
+        layer('image', 'InputLayer', { shape: [12, 12, 2] }, []),
+        layer('stem', 'Conv2D', { filters: 4, kernel_size: [3, 3], padding: 'same', activation: 'relu' }, ['image']),
+        layer('c1', 'Conv2D', { filters: 4, kernel_size: [3, 3], padding: 'same', use_bias: false }, ['stem']),
+        layer('bn1', 'BatchNormalization', {}, ['c1']),
+        layer('add', 'Add', {}, ['bn1', 'stem']),
+        layer('relu', 'Activation', { activation: 'relu' }, ['add']),
+        layer('b1', 'Conv2D', { filters: 3, kernel_size: [1, 1], activation: 'relu' }, ['relu']),
+        layer('b2', 'Conv2D', { filters: 2, kernel_size: [3, 3], padding: 'same', activation: 'tanh' }, ['relu']),
+        layer('cat', 'Concatenate', { axis: -1 }, ['b1', 'b2', 'relu']),
+        layer('pool', 'MaxPooling2D', { pool_size: [2, 2] }, ['cat']),
+        layer('flat', 'Flatten', {}, ['pool']),
+        layer('out', 'Dense', { units: 5, activation: 'softmax' }, ['flat']),
+      ],
+      input_layers: [['image', 0, 0]],
+      output_layers: [['out', 0, 0]],
+    },
+  };
+}
+
+function batch(n: number, seed: number): { x: Float32Array; labels: Int32Array } {
+  const x = seededArray(n * 12 * 12 * 2, seed).map((v) => Math.abs(v));
+  const labels = Int32Array.from({ length: n }, (_, i) => (i * 7 + seed) % 5);
+  return { x, labels };
+}
+
+async function onCpu(fn: () => Promise<void> | void): Promise<void> {
+  const active = tf.getBackend();
+  await tf.setBackend('cpu');
+  try {
+    await fn();
+  } finally {
+    await tf.setBackend(active);
+  }
+}
+
+async function compareTraining(make: () => tf.LayersModel, optimizer: OptimizerSpec, steps: number, what: string): Promise<void> {
+  const ref = make();
+  ref.compile({ optimizer: createOptimizer(optimizer), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const fusedModel = make();
+  fusedModel.setWeights(ref.getWeights());
+  const plan = createFusedTrainer(fusedModel, optimizer, 5, 16, backend);
+  assert.ok(plan.ok, plan.ok ? '' : `${what}: ${plan.reason}`);
+  for (let s = 0; s < steps; s++) {
+    const n = s === steps - 1 ? 9 : 16;
+    const { x, labels } = batch(n, 11 + s);
+    const lr = s === 1 ? 3e-3 : 1e-2;
+    setLearningRate(ref.optimizer, lr);
+    const xs = tf.tensor4d(x, [n, 12, 12, 2]);
+    const ys = tf.oneHot(tf.tensor1d(labels, 'int32'), 5).toFloat();
+    const [refLoss, refAcc] = (await ref.trainOnBatch(xs, ys)) as number[];
+    tf.dispose([xs, ys]);
+    const got: FusedStepResult = plan.trainer.step(x, labels, n, lr);
+    assert.ok(got.finite);
+    assert.ok(Math.abs(got.loss - refLoss!) <= TOL * Math.abs(refLoss!), `${what} step ${s}: loss ${got.loss} vs tfjs ${refLoss}`);
+    assert.equal(Math.fround(got.accuracy), refAcc, `${what} step ${s}: accuracy`);
+  }
+  plan.trainer.pushToModel();
+  const a = fusedModel.getWeights();
+  const b = ref.getWeights();
+  assert.equal(a.length, b.length);
+  a.forEach((w, i) => {
+    const bad = disagreement(w.dataSync() as Float32Array, b[i]!.dataSync() as Float32Array, TOL, 1e-6);
+    assert.equal(bad, null, `${what}: weight ${i} (${fusedModel.weights[i]!.name}): ${bad}`);
+  });
+  plan.trainer.dispose();
+  ref.dispose();
+  fusedModel.dispose();
+}
+
+function compareInference(make: () => tf.LayersModel, n: number, what: string): void {
+  const m = make();
+  // BatchNorm moving statistics away from their start (0, 1), so the folding into the convolutions counts.
+  m.setWeights(m.weights.map((w, i) => {
+    const v = m.getWeights()[i]!;
+    if (w.name.includes('moving_mean')) return tf.randomUniform(v.shape, -0.3, 0.3, 'float32', 7 + i);
+    if (w.name.includes('moving_variance')) return tf.randomUniform(v.shape, 0.5, 1.5, 'float32', 7 + i);
+    return v;
+  }));
+  const plan = createNativeForward(m, backend);
+  assert.ok(plan.ok, plan.ok ? '' : `${what}: ${plan.reason}`);
+  const { x } = batch(n, 4);
+  const y = new Float32Array(n * 5);
+  plan.forward.infer(x, n, y);
+  const ref = tf.tidy(() => (m.predict(tf.tensor4d(x, [n, 12, 12, 2])) as tf.Tensor).dataSync() as Float32Array);
+  assert.equal(disagreement(y, ref, TOL, 1e-6), null, what);
+  plan.forward.dispose();
+  m.dispose();
+}
+
+/**
+ * The fused step's gradient of the first convolution's kernel, whose output fans out to a dilated convolution (tfjs
+ * cannot differentiate it) and to the Add after it, against central differences of the loss through tfjs' forward pass.
+ */
+async function fanOutByDifferences(): Promise<void> {
+  const m = model((x) => {
+    const c0 = apply(conv(3, 3, { activation: 'tanh' }), x);
+    return apply(tf.layers.add(), [apply(conv(3, 3, { dilationRate: 2 }), c0), c0]);
+  })();
+  const { x, labels } = batch(8, 3);
+  const start = m.getWeights().map((w) => w.clone());
+  const first = m.layers.find((l) => l.getClassName() === 'Conv2D')!;
+  const kernel0 = first.getWeights()[0]!.dataSync().slice() as Float32Array;
+  // Plain SGD at lr 1: the step moves every weight by exactly minus its gradient.
+  const plan = createFusedTrainer(m, { class_name: 'sgd', config: { learning_rate: 1 } }, 5, 8, backend);
+  assert.ok(plan.ok, plan.ok ? '' : plan.reason);
+  plan.trainer.step(x, labels, 8, 1);
+  plan.trainer.pushToModel();
+  plan.trainer.dispose();
+  const kernel1 = first.getWeights()[0]!.dataSync();
+  const grad = kernel0.map((w, i) => w - kernel1[i]!);
+  const xs = tf.tensor4d(x, [8, 12, 12, 2]);
+  const kernelIndex = m.weights.findIndex((w) => w.name === first.weights[0]!.name);
+  const lossWith = (kernel: Float32Array): number => {
+    m.setWeights(start.map((w, i) => (i === kernelIndex ? tf.tensor(kernel, w.shape) : w)));
+    const p = (m.predict(xs) as tf.Tensor).dataSync();
+    let sum = 0;
+    labels.forEach((t, r) => (sum += -Math.log(Math.min(Math.max(p[r * 5 + t]!, 1e-7), 1 - 1e-7))));
+    return sum / 8;
+  };
+  const eps = 1e-2;
+  const fd = Array.from(kernel0, (_, k) => {
+    const plus = kernel0.slice();
+    const minus = kernel0.slice();
+    plus[k]! += eps;
+    minus[k]! -= eps;
+    return (lossWith(plus) - lossWith(minus)) / (2 * eps);
+  });
+  xs.dispose();
+  const scale = Math.max(...fd.map(Math.abs));
+  const worst = Math.max(...fd.map((g, i) => Math.abs(g - grad[i]!)));
+  assert.ok(scale > 0 && worst <= 0.01 * scale, `fused gradient vs central differences: max |diff| ${worst} > 1% of ${scale}`);
+  tf.dispose(start);
+  m.dispose();
+}
+
+describe('fused native step on graphs', () => {
+  before(async () => {
+    backend = await initBackend();
+    assert.equal(backend.name, 'native', 'these tests need the native addon (CI builds it: scripts/build-native.sh)');
+  });
+
+  it('a residual block with a 1×1 projection and an identity block (a tensor fanning out) match tfjs trainOnBatch over 4 Adam steps', async () => {
+    await onCpu(() => compareTraining(RESNET, ADAM, 4, 'resnet'));
+  });
+
+  it('a Concatenate of three branches (one of them the model input) matches tfjs, with SGD momentum too', async () => {
+    await onCpu(async () => {
+      await compareTraining(CONCAT, ADAM, 3, 'concatenate');
+      await compareTraining(CONCAT, { class_name: 'sgd', config: { learning_rate: 0.05, momentum: 0.9 } }, 3, 'concatenate sgd');
+    });
+  });
+
+  it('a tensor fanning out to a dilated convolution (tfjs cannot differentiate it) and an Add: its gradient sums both, checked by central differences', async () => {
+    await onCpu(fanOutByDifferences);
+  });
+
+  it('every merge kind matches tfjs: Add (three inputs), Multiply, Average, Maximum, Subtract', async () => {
+    await onCpu(async () => {
+      await compareTraining(MERGE(() => tf.layers.add(), true), ADAM, 3, 'add');
+      await compareTraining(MERGE(() => tf.layers.multiply()), ADAM, 3, 'multiply');
+      await compareTraining(MERGE(() => tf.layers.average(), true), ADAM, 3, 'average');
+      await compareTraining(MERGE(() => tf.layers.maximum(), true), ADAM, 3, 'maximum');
+      await compareTraining(MERGE(() => subtract()), SGD, 3, 'subtract');
+    });
+  });
+
+  it('a Functional spec (residual Add, Concatenate of three branches) builds, trains and infers through the native graph step like tfjs', async () => {
+    await onCpu(async () => {
+      await compareTraining(() => buildModel(functionalSpec(), 5), ADAM, 3, 'functional spec');
+      compareInference(() => buildModel(functionalSpec(), 5), 270, 'functional spec');
+    });
+  });
+
+  it('the native inference pass matches tfjs predict on each graph, over more images than one native chunk', async () => {
+    await onCpu(() => {
+      compareInference(RESNET, 300, 'resnet');
+      compareInference(CONCAT, 300, 'concatenate');
+      for (const [name, merge] of [['add', () => tf.layers.add()], ['multiply', () => tf.layers.multiply()], ['average', () => tf.layers.average()],
+        ['maximum', () => tf.layers.maximum()], ['subtract', () => subtract()]] as const) {
+        compareInference(MERGE(merge, name !== 'multiply' && name !== 'subtract'), 260, name);
+      }
+    });
+  });
+
+  it('a chain built with the functional API runs the straight-list path (no graph); a branch gives each layer its inputs', () => {
+    const chain = model((x) => apply(tf.layers.activation({ activation: 'relu' }), apply(conv(3, 3), x)))();
+    assert.equal(fusedGraph(chain, chain.layers.slice(1)), null);
+    chain.dispose();
+    const m = CONCAT();
+    const layers = m.layers.filter((l) => l.getClassName() !== 'InputLayer');
+    const graph = fusedGraph(m, layers)!;
+    const concat = layers.findIndex((l) => l.getClassName() === 'Concatenate');
+    assert.deepEqual(graph[concat]!.map((i) => (i < 0 ? 'input' : layers[i]!.getClassName())), ['Conv2D', 'Conv2D', 'input']);
+    m.dispose();
+  });
+
+  it('declines what it does not cover, saying what', () => {
+    const onAxis = model((x) => apply(tf.layers.concatenate({ axis: 1 }), [apply(conv(2, 3), x), apply(conv(2, 3), x)]))();
+    const plan = createFusedTrainer(onAxis, ADAM, 1, 4, backend);
+    assert.equal(plan.ok, false);
+    assert.match(plan.ok ? '' : plan.reason, /Concatenate on axis 1/);
+    onAxis.dispose();
+    const input = tf.input({ shape: [12, 12, 2] });
+    const shared = conv(2, 3);
+    const twice = tf.model({ inputs: input, outputs: head(apply(tf.layers.add(), [apply(shared, input), apply(shared, apply(conv(2, 3), input))])) });
+    const plan2 = createFusedTrainer(twice, ADAM, 1, 4, backend);
+    assert.match(plan2.ok ? '' : plan2.reason, /used 2 times \(shared weights\)/);
+    twice.dispose();
+  });
+});
