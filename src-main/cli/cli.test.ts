@@ -71,6 +71,8 @@ const CASES: Record<string, () => string[]> = {
   overBudget: () => ['train', '--spec', 'small-cnn', '--limit-train', '100', '--limit-test', '100', '--memory-budget', '1M'],
   summaryOverBudget: () => ['summary', path.join(tmp, 'huge-dense.json'), '--memory-budget', '8G'],
   summaryLayers: () => ['summary', path.join(tmp, 'many-layers.json')],
+  summaryGraph: () => ['summary', path.join(ROOT, 'examples/residual-cnn.json')],
+  summaryCycle: () => ['summary', path.join(tmp, 'cycle.json')],
 };
 
 before(async () => {
@@ -96,6 +98,9 @@ before(async () => {
     path.join(tmp, 'huge-dense.json'),
     JSON.stringify(layers([conv({ filters: 32 }), { class_name: 'Flatten', config: {} }, { class_name: 'Dense', config: { units: 100_000 } }, out])),
   );
+  const cycle = JSON.parse(await fs.readFile(path.join(ROOT, 'examples/residual-cnn.json'), 'utf8'));
+  cycle.config.layers.find((l: { name: string }) => l.name === 'conv').inbound_nodes = [[['image', 0, 0, {}], ['add', 0, 0, {}]]];
+  await fs.writeFile(path.join(tmp, 'cycle.json'), JSON.stringify(cycle));
   // Real Fashion-MNIST files, with the training images cut short (header intact, pixels missing).
   const dir = path.join(tmp, 'truncated');
   await fs.mkdir(dir);
@@ -152,6 +157,16 @@ describe('cnn-workbench summary', () => {
     assert.match(r.stdout, /Total params: \d,\d{3},\d{3},\d{3} /, 'billions of parameters pass validation');
     assert.match(r.stderr, /model 'made' needs ~\d+\.\d GB to train at batch 128 .*budget 8\.0 GB: its weights alone do not fit/);
     assert.equal(results.get('summaryLayers')!.code, 2);
+  });
+  it('prints a functional spec with Keras\' "Connected to" column; a cycle exits 2 naming its layers', () => {
+    const r = results.get('summaryGraph')!;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /┃ Connected to\s+┃/);
+    assert.match(r.stdout, /│ add \(Add\)\s+│ \(None, 28, 28, 8\)\s+│\s+0 │ conv\[0\]\[0\],\s+│/);
+    assert.match(r.stdout, /Total params: 16,938/);
+    const c = results.get('summaryCycle')!;
+    assert.equal(c.code, 2);
+    assert.match(c.stdout, /error {3}Layer \d+ '(conv|add|branch_conv1|branch_conv2|relu)' \(\w+\): inbound_nodes — is part of a cycle/);
   });
   it("prints the lesson's table and totals by default", () => {
     const r = results.get('summary')!;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { ACTIVATIONS, LAYER_CLASS_NAMES, SPEC_FORMAT_VERSION, type ActivationName, type LayerSpec, type ModelSpec } from '../../shared/spec';
+import { ACTIVATIONS, LAYER_CLASS_NAMES, SPEC_FORMAT_VERSION, type ActivationName, type AnyModelSpec, type FunctionalLayerSpec, type LayerSpec, type ModelSpec } from '../../shared/spec';
 import { buildModel } from '../model';
 import { workbenchBackends } from './index';
 import { disagreement, runOn, seededArray } from './testing';
@@ -24,8 +24,36 @@ const spec = (name: string, layers: Layer[]): ModelSpec => ({
 const bn: Layer = { class_name: 'BatchNormalization', config: { momentum: 0.99, epsilon: 1e-3 } };
 const act = (activation: ActivationName): Layer => ({ class_name: 'Activation', config: { activation } });
 
-/** Three small specs that together hold every layer type and activation the spec offers, built by buildModel. */
-const MODELS: ModelSpec[] = [
+/** A functional layer entry: `inputs` are the layers whose outputs it takes. */
+const fn = (name: string, class_name: string, inputs: string[], config: Record<string, unknown> = {}): FunctionalLayerSpec =>
+  ({ name, class_name, config: { name, ...config }, inbound_nodes: inputs.length > 0 ? [inputs.map((i) => [i, 0, 0, {}])] : [] }) as FunctionalLayerSpec;
+
+/** Every merge layer in one graph: gradients flow back through each merge into both branches (summed at the fan-out). */
+const MERGES: AnyModelSpec = {
+  format_version: SPEC_FORMAT_VERSION,
+  class_name: 'Functional',
+  config: {
+    name: 'merges',
+    layers: [
+      fn('image', 'InputLayer', [], { shape: [12, 12, 3] }),
+      fn('a', 'Conv2D', ['image'], { filters: 4, kernel_size: 3, padding: 'same' }),
+      fn('b', 'Conv2D', ['a'], { filters: 4, kernel_size: 3, padding: 'same', activation: 'tanh' }),
+      fn('sum', 'Add', ['a', 'b']),
+      fn('diff', 'Subtract', ['a', 'b']),
+      fn('prod', 'Multiply', ['sum', 'diff']),
+      fn('avg', 'Average', ['prod', 'b']),
+      fn('max', 'Maximum', ['avg', 'a']),
+      fn('cat', 'Concatenate', ['max', 'sum']),
+      fn('gap', 'GlobalAveragePooling2D', ['cat']),
+      fn('class_prob', 'Dense', ['gap'], { units: 4, activation: 'softmax' }),
+    ],
+    input_layers: [['image', 0, 0]],
+    output_layers: [['class_prob', 0, 0]],
+  },
+};
+
+/** Small specs that together hold every layer type and activation the spec offers, built by buildModel. */
+const MODELS: AnyModelSpec[] = [
   spec('conv_bn_activations_pooling_dropout', [
     // No ReLU right before a max pool: ReLU's zeros tie inside pooling windows, and backends may route a tie's
     // gradient to different (equally valid) elements.
@@ -74,10 +102,11 @@ const MODELS: ModelSpec[] = [
     { class_name: 'GlobalMaxPooling2D', config: {} },
     { class_name: 'Dense', config: { units: 4, activation: 'softmax' } },
   ]),
+  MERGES,
 ];
 
 /** One training step of a freshly built, identically initialised model: loss, gradients, updated weights. */
-function step(modelSpec: ModelSpec): () => tf.Tensor[] {
+function step(modelSpec: AnyModelSpec): () => tf.Tensor[] {
   return () => {
     const model = buildModel(modelSpec, 123);
     // Same initial weights on every backend: overwrite the random initialisation with seeded values.
