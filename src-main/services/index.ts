@@ -100,6 +100,7 @@ export function createServices(opts: ServicesOptions): Services {
     model: {
       summarize: (spec) => core.summarizeSpec(spec),
       listTemplates: () => core.templates(),
+      openModelFile: (file) => core.openModelFile(file),
     },
     datasets: {
       listDatasets: () => core.listDatasets(),

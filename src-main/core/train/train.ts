@@ -16,7 +16,8 @@ import { mulberry32, shuffleInPlace, splitIndices, type Dataset, type ImageSet }
 import { evaluateModel, lossAndAccuracy } from '../eval/predict';
 import { buildModel, createOptimizer, parseSpec, SpecError, summarizeSpec } from '../model';
 import { checkMemory, estimateMemory, memoryBudget, optimizerSlots } from '../model/memory';
-import { applyImportedWeights, type ImportedWeight } from '../model/import';
+import type { ImportedWeight } from '../model/import/open';
+import { applyImportedWeights } from '../model/import/weights';
 import { removeCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointArray } from '../runs/checkpoint';
 import { reopenRun, type ResumableRun } from '../runs/resume';
 import { RunStore, type RunWriter } from '../runs/store';

@@ -8,7 +8,8 @@ import type { Dataset } from '../../data';
 import { evaluateModel } from '../../eval/predict';
 import { buildModel } from '../build';
 import { ModelImportError } from './keras-config';
-import { applyImportedWeights, type ImportedWeight } from './open';
+import type { ImportedWeight } from './open';
+import { applyImportedWeights } from './weights';
 
 /** The test-set evaluation of `spec` with `weights`; refuses (naming `source`) a model whose input or output does not fit the data. */
 export async function evaluateImported(spec: ModelSpec, weights: readonly ImportedWeight[], dataset: Dataset, source: string): Promise<Evaluation> {

@@ -2,13 +2,16 @@
  * Opening a model file a person already has: a Keras `to_json()` config (`.json`), a Keras `.keras` archive (a zip of
  * `config.json`, `metadata.json` and `model.weights.h5`) or a TF.js `model.json` with its weight shards. The config
  * becomes a workbench spec (`./keras-config`); the weights, where they can be read, become named float32 arrays that
- * `applyImportedWeights` puts into a model built from that spec (evaluated at once, or fine-tuned as a run's start).
+ * `applyImportedWeights` (`./weights`) puts into a model built from that spec (evaluated at once, or fine-tuned as a
+ * run's start). tfjs is loaded only to decode weights, so the services can open a config in the UI's process.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { unzipSync } from 'fflate';
 import { convertKerasConfig, ModelImportError, type ConvertedModel } from './keras-config';
+
+export { ModelImportError } from './keras-config';
 
 /** One weight as the file names it (`conv2d/kernel`), with its shape and values. Plain data: crosses a worker. */
 export interface ImportedWeight {
@@ -46,13 +49,27 @@ function parseJson(text: string, source: string): unknown {
   }
 }
 
+/** How to open: `weights: false` reads only the config (no tfjs), counting the weights a TF.js manifest lists. */
+export interface OpenOptions {
+  weights?: boolean;
+}
+
 /** Opens a model from its bytes; `readSibling` reads a file named relative to it (TF.js weight shards). */
-export async function openModelBytes(bytes: Uint8Array, source: string, readSibling: (name: string) => Promise<Uint8Array>): Promise<OpenedModel> {
+export async function openModelBytes(
+  bytes: Uint8Array,
+  source: string,
+  readSibling: (name: string) => Promise<Uint8Array>,
+  options: OpenOptions = {},
+): Promise<OpenedModel> {
   if (bytes[0] === 0x50 && bytes[1] === 0x4b) return openKerasArchive(bytes, source);
   const json = parseJson(new TextDecoder().decode(bytes), source);
   const j = json as Record<string, unknown>;
   if (typeof json === 'object' && json !== null && 'modelTopology' in j) {
     const converted = convertKerasConfig(json, source);
+    if (options.weights === false) {
+      const listed = Array.isArray(j.weightsManifest) ? (j.weightsManifest as { weights?: unknown[] }[]).reduce((n, g) => n + (Array.isArray(g?.weights) ? g.weights.length : 0), 0) : 0;
+      return { ...converted, format: 'tfjs', weights: null, weightsNote: `weights not loaded here: its ${listed} weight arrays are read by the CLI (cnn-workbench import ${source} --evaluate; train --spec ${source} fine-tunes them)` };
+    }
     const weights = await readTfjsWeights(j.weightsManifest, source, readSibling);
     return { ...converted, format: 'tfjs', weights, weightsNote: weights === null ? `weights not read: ${source} lists no weightsManifest` : null };
   }
@@ -87,6 +104,7 @@ export async function openModelFile(file: string): Promise<OpenedModel> {
 async function readTfjsWeights(manifest: unknown, source: string, readSibling: (name: string) => Promise<Uint8Array>): Promise<ImportedWeight[] | null> {
   if (manifest === undefined) return null;
   if (!Array.isArray(manifest)) throw new ModelImportError(`${source}: weightsManifest must be a list of {paths, weights}`);
+  const tf = await import('@tensorflow/tfjs');
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: ArrayBuffer[] = [];
   for (const group of manifest as tf.io.WeightsManifestConfig) {
@@ -129,27 +147,4 @@ function openKerasArchive(bytes: Uint8Array, source: string): OpenedModel {
     ? `weights not read: ${source}'s model.weights.h5 is HDF5, which this build has no reader for yet — the model opens with fresh weights (to keep trained weights, save it from ${version} as TF.js: tensorflowjs_converter, or open its model.json)`
     : `weights not read: ${source} holds no model.weights.h5`;
   return { ...converted, dialect: 'keras3', format: 'keras-archive', weights: null, weightsNote };
-}
-
-/**
- * Puts imported weights into a model built from the imported spec, matched by name (`<layer>/<weight>`, as Keras and
- * tfjs name them). Every weight of the model must be found with its shape, else a `ModelImportError` names the first
- * that is not.
- */
-export function applyImportedWeights(model: tf.LayersModel, weights: readonly ImportedWeight[], source = 'the imported model'): void {
-  const byName = new Map(weights.map((w) => [w.name, w]));
-  for (const layer of model.layers) {
-    const values = layer.weights.map((v) => {
-      const w = byName.get(v.originalName);
-      if (!w) throw new ModelImportError(`${source}: has no weight '${v.originalName}' for layer '${layer.name}' (${layer.getClassName()})`);
-      if (w.shape.length !== v.shape.length || w.shape.some((d, i) => d !== v.shape[i])) {
-        throw new ModelImportError(`${source}: weight '${w.name}' has shape [${w.shape.join(', ')}] but layer '${layer.name}' needs [${v.shape.join(', ')}]`);
-      }
-      return w;
-    });
-    if (values.length === 0) continue;
-    const tensors = values.map((w) => tf.tensor(w.data, w.shape, 'float32'));
-    layer.setWeights(tensors);
-    tf.dispose(tensors);
-  }
 }
