@@ -105,6 +105,8 @@ async function readTfjsWeights(manifest: unknown, source: string, readSibling: (
   if (manifest === undefined) return null;
   if (!Array.isArray(manifest)) throw new ModelImportError(`${source}: weightsManifest must be a list of {paths, weights}`);
   const tf = await import('@tensorflow/tfjs');
+  // Decoding makes tensors: the workbench's backend must be chosen first (tfjs would pick one of its own).
+  await (await import('../../backend')).initBackend();
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: ArrayBuffer[] = [];
   for (const group of manifest as tf.io.WeightsManifestConfig) {
