@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { getTemplate, parseSpec, SpecError, TEMPLATES } from '../core/model';
 import { isForeignModelJson, ModelImportError, openModelFile, type ImportedWeight } from '../core/model/import';
-import { MAX_LAYERS, type AnyModelSpec, type ModelSpec } from '../shared/spec';
+import { MAX_LAYERS, type AnyModelSpec } from '../shared/spec';
 import { UsageError } from './command';
 
 /** A model read for the CLI: a workbench spec, or a Keras / TF.js model converted to one (with its weights). */
@@ -48,7 +48,7 @@ export async function readModelSource(source: string, flag = '--spec'): Promise<
  * Reads a spec from a JSON file (or a template id such as `lesson-cnn`), parsed and checked.
  * Unreadable files, bad JSON and invalid specs become UsageErrors naming the file, layers and fields.
  */
-export async function readSpec(source: string, flag = '--spec'): Promise<ModelSpec> {
+export async function readSpec(source: string, flag = '--spec'): Promise<AnyModelSpec> {
   let text: string;
   try {
     text = await readFile(source, 'utf8');

@@ -6,7 +6,7 @@
  * Only JSON crosses: numbers, strings, arrays, plain objects; bulk bytes (pixels) as base64 strings. Errors cross
  * as `{name, message}`.
  */
-import type { AnyModelSpec, Hyperparameters, ModelSpec, SpecSummary } from './spec';
+import type { Hyperparameters, AnyModelSpec, SpecSummary } from './spec';
 
 /** Errors as they cross a process boundary. */
 export interface WireError {
@@ -66,7 +66,7 @@ export interface ImageSample {
 
 /** What the user asks for when pressing Train. */
 export interface TrainingRequest {
-  spec: ModelSpec;
+  spec: AnyModelSpec;
   hyperparameters: Hyperparameters;
   datasetId: string;
   /** Use only the first N training / test images (demos, tests); omitted = all. */
@@ -201,7 +201,7 @@ export interface RunAnnotation {
 }
 
 export interface RunDetail extends RunSummary {
-  spec: ModelSpec;
+  spec: AnyModelSpec;
   hyperparameters: Hyperparameters;
   history: EpochResult[];
   evaluation: Evaluation | null;
@@ -362,7 +362,7 @@ export interface KernelImages {
 /** A project file: what the editor and the form hold. */
 export interface Project {
   format_version: number;
-  spec: ModelSpec;
+  spec: AnyModelSpec;
   hyperparameters: Hyperparameters;
   datasetId: string | null;
 }
@@ -385,7 +385,7 @@ export interface OpenedModelInfo {
 }
 
 export interface ModelService {
-  summarize(spec: ModelSpec): Promise<SpecSummary>;
+  summarize(spec: AnyModelSpec): Promise<SpecSummary>;
   /**
    * Opens a Keras model.to_json() file, a .keras archive or a TF.js model.json as a spec (its config only: weights
    * are read by the CLI's `import --evaluate` / `train --spec`). A model that cannot be opened is refused with a
@@ -393,7 +393,7 @@ export interface ModelService {
    */
   openModelFile(file: ModelFileUpload): Promise<OpenedModelInfo>;
   /** Ready-made specs: the lesson's CNN, LeNet-5, a small CNN, a small MLP. */
-  listTemplates(): Promise<{ id: string; label: string; spec: ModelSpec }[]>;
+  listTemplates(): Promise<{ id: string; label: string; spec: AnyModelSpec }[]>;
 }
 
 export interface DatasetService {

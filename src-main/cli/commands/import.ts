@@ -52,7 +52,6 @@ export const command: CliCommand = {
     if (values.evaluate === true && opened.weights === null) throw new UsageError(`--evaluate: ${opened.weightsNote ?? `${file} holds no weights`}`);
     let evaluation = null;
     if (values.evaluate === true && opened.weights !== null) {
-      if (opened.spec.class_name !== 'Sequential') throw new UsageError(`--evaluate: a Functional (graph) model cannot be built by this build yet`);
       await core.initBackend();
       let dataset;
       try {

@@ -6,7 +6,7 @@ import type { BatchProgress, EpochResult, Evaluation } from '../../shared/contra
 import { LESSON_HYPERPARAMETERS, type Hyperparameters } from '../../shared/spec';
 import type { ResumableRun } from '../../core/runs/resume';
 import type { DatasetInfo } from '../../shared/contract';
-import { isFunctionalSpec, type ModelSpec } from '../../shared/spec';
+import type { AnyModelSpec } from '../../shared/spec';
 import type { TrainJob } from '../../core/train/train';
 import { EXIT_FAILURE, UsageError, type CliCommand } from '../command';
 import { formatSeconds, intFlag, parseFlags, positiveFloatFlag, resolveRunDir, table } from '../util';
@@ -148,7 +148,7 @@ export const command: CliCommand = {
       throw new UsageError(`--memory-budget: ${(err as Error).message}`);
     }
     let resume: ResumableRun | undefined;
-    let spec: ModelSpec;
+    let spec: AnyModelSpec;
     let initialWeights: TrainJob['initialWeights'];
     let specName = values.spec ?? 'lesson-cnn';
     if (values.resume !== undefined) {
@@ -170,7 +170,6 @@ export const command: CliCommand = {
       const { readModelSource } = await import('../spec-file');
       const opened = await readModelSource(specName);
       for (const note of opened.notes) process.stderr.write(`note: ${note}\n`);
-      if (isFunctionalSpec(opened.spec)) throw new UsageError(`--spec ${specName}: a Functional (graph) model cannot be trained by this build yet — open a Sequential one`);
       spec = opened.spec;
       if (opened.weights) initialWeights = { source: specName, weights: opened.weights };
     }

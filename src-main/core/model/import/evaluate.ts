@@ -3,7 +3,7 @@
  * checks that the model they brought in is the one they trained elsewhere.
  */
 import type { Evaluation } from '../../../shared/contract';
-import type { ModelSpec } from '../../../shared/spec';
+import type { AnyModelSpec } from '../../../shared/spec';
 import type { Dataset } from '../../data';
 import { evaluateModel } from '../../eval/predict';
 import { buildModel } from '../build';
@@ -12,7 +12,7 @@ import type { ImportedWeight } from './open';
 import { applyImportedWeights } from './weights';
 
 /** The test-set evaluation of `spec` with `weights`; refuses (naming `source`) a model whose input or output does not fit the data. */
-export async function evaluateImported(spec: ModelSpec, weights: readonly ImportedWeight[], dataset: Dataset, source: string): Promise<Evaluation> {
+export async function evaluateImported(spec: AnyModelSpec, weights: readonly ImportedWeight[], dataset: Dataset, source: string): Promise<Evaluation> {
   const model = buildModel(spec, 0);
   try {
     applyImportedWeights(model, weights, source);

@@ -184,3 +184,37 @@ test('unsupported models are refused with one message naming the layer, its clas
   assert.match(refusal({ class_name: 'MyModel', config: { name: 'x' } }), /only Sequential and Functional models can be opened/);
   assert.match(refusal([1, 2]), /not a Keras model config/);
 });
+
+// The residual network of both dialects: Conv2D(16, 3×3) on 1 channel 160; two Conv2D(16→16, 3×3) 2,320 each;
+// BatchNormalization(16) 64 twice, (32) 128; the 1×1 projection Conv2D(16→32) 544; Conv2D(16→32, 3×3) 4,640;
+// Dense(32→10) 330. Total 10,570; non-trainable: the moving statistics, 2·16 + 2·16 + 2·32 = 128.
+for (const name of ['keras3-resnet', 'tfkeras2-resnet']) {
+  test(`${name}: opens as a Functional spec with its two Add merges, and Keras' parameter counts`, () => {
+    const { spec, warnings } = convertKerasConfig(fixture(name), `${name}.json`);
+    assert.deepEqual(warnings, []);
+    const f = parseSpec(spec) as FunctionalModelSpec;
+    assert.equal(f.class_name, 'Functional');
+    const input = name.startsWith('keras3') ? 'input_layer' : 'input_1';
+    assert.deepEqual(f.config.input_layers, [[input, 0, 0]]);
+    assert.deepEqual(f.config.output_layers, [['dense', 0, 0]]);
+    const byName = new Map(f.config.layers.map((l) => [l.name, l]));
+    assert.deepEqual(byName.get('add')!.inbound_nodes, [[['conv2d', 0, 0, {}], ['batch_normalization_1', 0, 0, {}]]]);
+    assert.deepEqual(byName.get('add_1')!.inbound_nodes, [[['conv2d_3', 0, 0, {}], ['batch_normalization_2', 0, 0, {}]]]);
+    // The projection and the main branch both take activation_1's output (a fan-out).
+    assert.deepEqual(byName.get('conv2d_3')!.inbound_nodes, [[['activation_1', 0, 0, {}]]]);
+    assert.deepEqual(byName.get('conv2d_4')!.inbound_nodes, [[['activation_1', 0, 0, {}]]]);
+    assert.deepEqual(byName.get('conv2d_3')!.config, { name: 'conv2d_3', filters: 32, kernel_size: [1, 1], strides: [2, 2], padding: 'valid', dilation_rate: [1, 1], activation: 'linear', use_bias: true, kernel_initializer: 'glorot_uniform', bias_initializer: 'zeros' });
+    const summary = summarizeSpec(f);
+    assert.equal(summary.ok, true, JSON.stringify(summary.issues));
+    assert.equal(summary.totalParams, 10_570);
+    assert.equal(summary.nonTrainableParams, 128);
+    assert.deepEqual(summary.rows.find((r) => r.name === 'add_1')?.connectedTo, ['conv2d_3', 'batch_normalization_2']);
+  });
+}
+
+test('the residual network reads the same from Keras 3 and tf.keras 2 (only the input layer is named differently)', () => {
+  const strip = (s: FunctionalModelSpec) => JSON.stringify(s.config.layers.slice(1)).replaceAll('"input_layer"', '"input_1"');
+  const a = convertKerasConfig(fixture('keras3-resnet'), 'a').spec as FunctionalModelSpec;
+  const b = convertKerasConfig(fixture('tfkeras2-resnet'), 'b').spec as FunctionalModelSpec;
+  assert.equal(strip(a), strip(b));
+});

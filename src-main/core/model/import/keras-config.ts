@@ -223,10 +223,6 @@ export class KerasConfigConverter {
     if (['Sequential', 'Functional', 'Model'].includes(l.className)) {
       this.fail(`${at}: a model nested inside the model is not supported — export it with the inner model's layers inlined (one flat model)`);
     }
-    const merges = ['Add', 'Concatenate', 'Multiply', 'Average', 'Maximum', 'Subtract'];
-    if (merges.includes(l.className)) {
-      this.fail(`${at}: this build of the workbench has no merge layers, so graph networks cannot be opened yet — export a Sequential model`);
-    }
     const has = LAYER_CLASS_NAMES.filter((c) => c !== 'InputLayer').join(', ');
     this.fail(`${at}: the workbench has no ${l.className} layer — replace it with one it has (${has}), or export the model without it`);
   }

@@ -2,13 +2,24 @@
  * Pure edits of a model spec: each takes a spec and returns a new one, never mutating its input, so the
  * undo history can keep the old object as its snapshot.
  */
-import { SPEC_FORMAT_VERSION } from '$shared/spec';
-import type { LayerConfig, LayerSpec, ModelSpec } from '$shared/spec';
+import { isFunctionalSpec, SPEC_FORMAT_VERSION } from '$shared/spec';
+import type { AnyModelSpec, LayerConfig, LayerSpec, ModelSpec } from '$shared/spec';
 import { kerasLayerNames } from '$shared/layer-names';
 
 /** A deep copy that is also safe on Svelte `$state` proxies (structuredClone rejects those). */
 export function cloneSpec(spec: ModelSpec): ModelSpec {
   return JSON.parse(JSON.stringify(spec)) as ModelSpec;
+}
+
+/**
+ * The spec as the list editor holds it: a Sequential model. A Functional (graph) model is refused with a note
+ * until the canvas editor can show it — a list cannot draw its branches.
+ */
+export function sequentialOnly(spec: AnyModelSpec): ModelSpec {
+  if (isFunctionalSpec(spec)) {
+    throw new Error(`'${spec.config.name}' is a Functional (graph) model: the list editor edits Sequential models only — the CLI (summary, train --spec, export) handles graph models`);
+  }
+  return spec;
 }
 
 /** A spec with no layers: where "New" starts. */

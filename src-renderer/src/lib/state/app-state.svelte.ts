@@ -110,9 +110,10 @@ export class AppState {
       }
     } else failures.push(`datasets: ${messageOf(datasets.reason)}`);
     if (templates.status === 'fulfilled') {
-      this.templates = templates.value;
+      // The list editor holds Sequential models: graph templates wait for the canvas editor.
+      this.templates = templates.value.filter((t): t is Template => t.spec.class_name === 'Sequential');
       // Start where the lesson starts, unless the user has begun something else meanwhile.
-      const lesson = templates.value.find((t) => t.id === STARTUP_TEMPLATE_ID);
+      const lesson = this.templates.find((t) => t.id === STARTUP_TEMPLATE_ID);
       if (lesson && this.project.pristine) this.project.startWith(lesson.spec);
     } else failures.push(`templates: ${messageOf(templates.reason)}`);
 

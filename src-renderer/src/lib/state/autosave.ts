@@ -5,6 +5,7 @@
  */
 import { LESSON_HYPERPARAMETERS, SPEC_FORMAT_VERSION } from '$shared/spec';
 import type { ModelSpec } from '$shared/spec';
+import { sequentialOnly } from '../editor/layer-ops';
 import { parseProjectFile } from '../editor/project-file';
 import { toDraft } from '../hyperparameters/draft';
 import type { HyperparameterDraft } from '../hyperparameters/draft';
@@ -46,7 +47,7 @@ export function parseAutosave(text: string | null): AutosaveRecord | null {
       if (typeof saved[key] === typeof target[key]) target[key] = saved[key];
     }
     return {
-      spec: project.spec,
+      spec: sequentialOnly(project.spec),
       draft,
       datasetId: project.datasetId,
       dirty: data.dirty === true,

@@ -11,7 +11,7 @@ import { LESSON_HYPERPARAMETERS, SPEC_FORMAT_VERSION } from '$shared/spec';
 import type { Hyperparameters, LayerClassName, ModelSpec, SpecIssue, SpecSummary } from '$shared/spec';
 import { LAYER_FIELDS } from '$shared/layer-fields';
 import { History } from '../editor/history';
-import { cloneSpec, duplicateLayer, emptySpec, insertLayer, moveLayer, removeLayer, setLayerField, setModelName } from '../editor/layer-ops';
+import { cloneSpec, duplicateLayer, emptySpec, insertLayer, moveLayer, removeLayer, setLayerField, sequentialOnly, setModelName } from '../editor/layer-ops';
 import { starterConfig } from '../editor/field-input';
 import { checkDraft, toDraft } from '../hyperparameters/draft';
 import type { DraftField, HyperparameterDraft } from '../hyperparameters/draft';
@@ -366,7 +366,7 @@ export class ProjectState {
   /** Open a project: a fresh undo history, the form reset to its hyperparameters. */
   loadProject(project: Project): void {
     this.#touched = true;
-    this.spec = cloneSpec(project.spec);
+    this.spec = cloneSpec(sequentialOnly(project.spec));
     this.#history.clear();
     this.selected = project.spec.config.layers.length > 0 ? 0 : null;
     this.draft = toDraft(project.hyperparameters);
