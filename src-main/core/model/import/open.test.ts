@@ -14,6 +14,7 @@ import { loadDataset, toTensors, type Dataset } from '../../data';
 import { cleanup, tempDir, writeSmallIdxFolder } from '../../data/testkit';
 import { evaluateModel } from '../../eval/predict';
 import { saveModelAtomic } from '../../runs/model-io';
+import type { FunctionalModelSpec } from '../../../shared/spec';
 import { evaluateImported, ModelImportError, openModelFile } from './index';
 
 let root: string;
@@ -67,7 +68,7 @@ test('a TF.js model.json opens with its weights and evaluates to the original mo
     original.weights.map((w) => w.shape),
   );
   const want = await evaluateModel(original, dataset.test, dataset.info.classNames);
-  const got = await evaluateImported(opened.spec as Parameters<typeof evaluateImported>[0], opened.weights!, dataset, file);
+  const got = await evaluateImported(opened.spec, opened.weights!, dataset, file);
   assert.equal(got.testCount, 300);
   assert.equal(got.testAccuracy, want.testAccuracy);
   assert.ok(Math.abs(got.testLoss - want.testLoss) < 1e-6, `${got.testLoss} vs ${want.testLoss}`);
@@ -99,4 +100,29 @@ test('a .keras archive opens its config.json; its HDF5 weights are not read, and
   assert.equal(opened.spec.config.layers.length, 7);
   writeFileSync(file, zipSync({ 'metadata.json': enc.encode('{}') }));
   await assert.rejects(openModelFile(file), /model\.keras: a \.keras archive must hold config\.json/);
+});
+
+test('a functional TF.js model.json with a residual Add opens as a graph and evaluates to the original’s accuracy', async () => {
+  const input = tf.input({ shape: [28, 28, 1] });
+  const stem = tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(input) as tf.SymbolicTensor;
+  const branch = tf.layers.batchNormalization().apply(tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same' }).apply(stem)) as tf.SymbolicTensor;
+  const merged = tf.layers.activation({ activation: 'relu' }).apply(tf.layers.add().apply([stem, branch])) as tf.SymbolicTensor;
+  const pooled = tf.layers.globalAveragePooling2d({}).apply(merged) as tf.SymbolicTensor;
+  const output = tf.layers.dense({ units: 10, activation: 'softmax' }).apply(pooled) as tf.SymbolicTensor;
+  const graph = tf.model({ inputs: input, outputs: output });
+  graph.compile({ optimizer: tf.train.adam(1e-2), loss: 'categoricalCrossentropy' });
+  const { x, y } = toTensors(dataset.train, null, 10);
+  await graph.fit(x, y, { epochs: 2, batchSize: 64, verbose: 0 });
+  tf.dispose([x, y]);
+  await saveModelAtomic(graph, path.join(root, 'graph'));
+  const file = path.join(root, 'graph', 'model.json');
+  const opened = await openModelFile(file);
+  assert.equal(opened.spec.class_name, 'Functional');
+  const add = (opened.spec as FunctionalModelSpec).config.layers.find((l) => l.class_name === 'Add');
+  assert.equal(add?.inbound_nodes[0]?.length, 2);
+  const want = await evaluateModel(graph, dataset.test, dataset.info.classNames);
+  const got = await evaluateImported(opened.spec, opened.weights!, dataset, file);
+  assert.equal(got.testAccuracy, want.testAccuracy);
+  assert.ok(Math.abs(got.testLoss - want.testLoss) < 1e-6, `${got.testLoss} vs ${want.testLoss}`);
+  graph.dispose();
 });
