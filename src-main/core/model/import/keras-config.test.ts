@@ -218,3 +218,29 @@ test('the residual network reads the same from Keras 3 and tf.keras 2 (only the 
   const b = convertKerasConfig(fixture('tfkeras2-resnet'), 'b').spec as FunctionalModelSpec;
   assert.equal(strip(a), strip(b));
 });
+
+test('a Keras 3 Sequential without an InputLayer takes its input from build_input_shape; a converted .h5 nests it in model_config', () => {
+  const k3 = fixture('keras3-sequential') as { config: { layers: unknown[] } };
+  k3.config.layers = k3.config.layers.slice(1);
+  const a = parseSpec(convertKerasConfig(k3, 'k3.json').spec) as ModelSpec;
+  assert.deepEqual(a.config.layers[0], { class_name: 'InputLayer', config: { name: 'conv2d_input', shape: [28, 28, 1] } });
+  assert.equal(a.config.layers.length, 7);
+  // tensorflowjs_converter on a Keras .h5: {modelTopology: {keras_version, backend, model_config: {…}}, weightsManifest}.
+  const converted = { modelTopology: { keras_version: '2.12.0', backend: 'tensorflow', model_config: fixture('tfkeras2-sequential') }, weightsManifest: [] };
+  const b = convertKerasConfig(converted, 'model.json');
+  assert.equal(b.dialect, 'tfjs');
+  assert.equal(summarizeSpec(b.spec).totalParams, 54_538);
+});
+
+test("tf.keras 2's LeakyReLU alpha becomes negative_slope; a mixed-precision dtype and an L2 regularizer are noted, not refused", () => {
+  const m = fixture('tfkeras2-sequential') as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
+  m.config.layers.splice(2, 0, { class_name: 'LeakyReLU', config: { name: 'leaky', trainable: true, dtype: 'float32', alpha: 0.1 } });
+  m.config.layers[1]!.config.kernel_regularizer = { class_name: 'L2', config: { l2: 1e-4 } };
+  m.config.layers[1]!.config.dtype = { module: 'keras', class_name: 'DTypePolicy', config: { name: 'mixed_float16' }, registered_name: null };
+  const { spec, warnings } = convertKerasConfig(m, 'm.json');
+  assert.deepEqual((spec as ModelSpec).config.layers[2]!.config, { name: 'leaky', negative_slope: 0.1 });
+  assert.deepEqual(warnings, [
+    "layer 'conv2d' (Conv2D): dtype 'mixed_float16' ignored; the workbench computes in float32",
+    "layer 'conv2d' (Conv2D): kernel_regularizer L2 ignored; the workbench trains without weight penalties or constraints (the network computes the same)",
+  ]);
+});
