@@ -232,13 +232,15 @@ test('a Keras 3 Sequential without an InputLayer takes its input from build_inpu
   assert.equal(summarizeSpec(b.spec).totalParams, 54_538);
 });
 
-test("tf.keras 2's LeakyReLU alpha becomes negative_slope; a mixed-precision dtype and an L2 regularizer are noted, not refused", () => {
+test("tf.keras 2's LeakyReLU alpha becomes negative_slope, an activation object its name; a mixed-precision dtype and an L2 regularizer are noted, not refused", () => {
   const m = fixture('tfkeras2-sequential') as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
   m.config.layers.splice(2, 0, { class_name: 'LeakyReLU', config: { name: 'leaky', trainable: true, dtype: 'float32', alpha: 0.1 } });
   m.config.layers[1]!.config.kernel_regularizer = { class_name: 'L2', config: { l2: 1e-4 } };
+  m.config.layers[1]!.config.activation = { module: 'keras.activations', class_name: 'function', config: 'relu', registered_name: 'function' };
   m.config.layers[1]!.config.dtype = { module: 'keras', class_name: 'DTypePolicy', config: { name: 'mixed_float16' }, registered_name: null };
   const { spec, warnings } = convertKerasConfig(m, 'm.json');
   assert.deepEqual((spec as ModelSpec).config.layers[2]!.config, { name: 'leaky', negative_slope: 0.1 });
+  assert.equal((spec as ModelSpec).config.layers[1]!.config.activation, 'relu');
   assert.deepEqual(warnings, [
     "layer 'conv2d' (Conv2D): dtype 'mixed_float16' ignored; the workbench computes in float32",
     "layer 'conv2d' (Conv2D): kernel_regularizer L2 ignored; the workbench trains without weight penalties or constraints (the network computes the same)",

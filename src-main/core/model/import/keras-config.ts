@@ -131,7 +131,10 @@ export class KerasConfigConverter {
       if (key === 'name' || key === 'trainable') continue;
       if (className === 'InputLayer' && ['batch_shape', 'batch_input_shape', 'shape', 'input_shape'].includes(key)) continue;
       if (known.has(key)) {
-        out[key] = key.endsWith('_initializer') ? this.initializer(l, key, value, fields.find((f) => f.name === key)?.default) : value;
+        if (key.endsWith('_initializer')) out[key] = this.initializer(l, key, value, fields.find((f) => f.name === key)?.default);
+        // An activation serialized as an object ({class_name: "function", config: "relu"}) names it in its config.
+        else if (key === 'activation' && isObject(value) && typeof value.config === 'string') out[key] = value.config;
+        else out[key] = value;
         continue;
       }
       this.extraField(l, key, value, out);
