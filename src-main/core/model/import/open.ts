@@ -10,6 +10,7 @@ import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { unzipSync } from 'fflate';
 import { convertKerasConfig, ModelImportError, type ConvertedModel } from './keras-config';
+import { readKerasH5 } from './keras-h5';
 
 export { ModelImportError } from './keras-config';
 
@@ -61,7 +62,7 @@ export async function openModelBytes(
   readSibling: (name: string) => Promise<Uint8Array>,
   options: OpenOptions = {},
 ): Promise<OpenedModel> {
-  if (bytes[0] === 0x50 && bytes[1] === 0x4b) return openKerasArchive(bytes, source);
+  if (bytes[0] === 0x50 && bytes[1] === 0x4b) return openKerasArchive(bytes, source, options);
   const json = parseJson(new TextDecoder().decode(bytes), source);
   const j = json as Record<string, unknown>;
   if (typeof json === 'object' && json !== null && 'modelTopology' in j) {
@@ -133,7 +134,7 @@ async function readTfjsWeights(manifest: unknown, source: string, readSibling: (
 }
 
 /** A `.keras` archive: its `config.json` converted; its HDF5 weights not read (see `weightsNote`). */
-function openKerasArchive(bytes: Uint8Array, source: string): OpenedModel {
+async function openKerasArchive(bytes: Uint8Array, source: string, options: OpenOptions): Promise<OpenedModel> {
   let files: Record<string, Uint8Array>;
   try {
     files = unzipSync(bytes, { filter: (f) => f.name === 'config.json' || f.name === 'metadata.json' || f.name === 'model.weights.h5' });
@@ -145,8 +146,16 @@ function openKerasArchive(bytes: Uint8Array, source: string): OpenedModel {
   const converted = convertKerasConfig(parseJson(new TextDecoder().decode(config), `${source}!config.json`), source);
   const meta = files['metadata.json'] ? (parseJson(new TextDecoder().decode(files['metadata.json']), `${source}!metadata.json`) as { keras_version?: unknown }) : null;
   const version = typeof meta?.keras_version === 'string' ? `Keras ${meta.keras_version}` : 'Keras';
-  const weightsNote = files['model.weights.h5']
-    ? `weights not read: ${source}'s model.weights.h5 is HDF5, which this build has no reader for yet — the model opens with fresh weights (to keep trained weights, save it from ${version} as TF.js: tensorflowjs_converter, or open its model.json)`
-    : `weights not read: ${source} holds no model.weights.h5`;
-  return { ...converted, dialect: 'keras3', format: 'keras-archive', weights: null, weightsNote };
+  const h5 = files['model.weights.h5'];
+  if (!h5) return { ...converted, dialect: 'keras3', format: 'keras-archive', weights: null, weightsNote: `weights not read: ${source} holds no model.weights.h5` };
+  if (options.weights === false) {
+    return { ...converted, dialect: 'keras3', format: 'keras-archive', weights: null, weightsNote: `weights not loaded here: the CLI reads them (cnn-workbench import ${source} --evaluate)` };
+  }
+  const names = converted.spec.config.layers.map((l) => String(l.config.name));
+  const { weights, why } = await readKerasH5(h5, names);
+  const weightsNote =
+    weights === null
+      ? `weights not read: ${source}'s model.weights.h5: ${why} — the model opens with fresh weights (to keep trained weights, save it from ${version} as TF.js: tensorflowjs_converter, or open its model.json)`
+      : null;
+  return { ...converted, dialect: 'keras3', format: 'keras-archive', weights, weightsNote };
 }

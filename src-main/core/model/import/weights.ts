@@ -11,8 +11,9 @@ import type { ImportedWeight } from './open';
 export function applyImportedWeights(model: tf.LayersModel, weights: readonly ImportedWeight[], source = 'the imported model'): void {
   const byName = new Map(weights.map((w) => [w.name, w]));
   for (const layer of model.layers) {
-    const values = layer.weights.map((v) => {
-      const w = byName.get(v.originalName);
+    const values = layer.weights.map((v, index) => {
+      // A .keras file names a layer's variables by position (`dense/vars/0`), in the order tfjs holds them.
+      const w = byName.get(v.originalName) ?? byName.get(`${layer.name}/vars/${index}`);
       if (!w) throw new ModelImportError(`${source}: has no weight '${v.originalName}' for layer '${layer.name}' (${layer.getClassName()})`);
       if (w.shape.length !== v.shape.length || w.shape.some((d, i) => d !== v.shape[i])) {
         throw new ModelImportError(`${source}: weight '${w.name}' has shape [${w.shape.join(', ')}] but layer '${layer.name}' needs [${v.shape.join(', ')}]`);
