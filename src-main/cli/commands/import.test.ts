@@ -128,3 +128,16 @@ test('a model that cannot be opened exits 2 with one message naming the layer, a
   assert.equal(existsSync(out), false);
   assert.equal(existsSync(runs) ? readdirSync(runs).length : 0, 0);
 });
+
+test('summary of a Keras 3 and a tf.keras 2 residual network prints "Connected to" and Keras\' counts', async () => {
+  for (const [f, input] of [['keras3-resnet.json', 'input_layer'], ['tfkeras2-resnet.json', 'input_1']] as const) {
+    const r = await cli(['summary', path.join(FIXTURES, f)]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /┃ Connected to\s+┃/);
+    assert.match(r.stdout, new RegExp(`conv2d \\(Conv2D\\)\\s+│ \\(None, 28, 28, 16\\) │\\s+160 │ ${input}\\[0\\]\\[0\\]`));
+    // The merge lists both inputs, one per line.
+    assert.match(r.stdout, /add_1 \(Add\)\s+│ \(None, 14, 14, 32\) │\s+0 │ conv2d_3\[0\]\[0\],\s+│[^\n]*\n│\s+│\s+│\s+│ batch_normalization_2\[0\]\[0\]/);
+    assert.match(r.stdout, /Total params: 10,570/);
+    assert.match(r.stdout, /Non-trainable params: 128 /);
+  }
+});

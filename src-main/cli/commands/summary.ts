@@ -5,8 +5,9 @@ const USAGE = `Usage: cnn-workbench summary [SPEC] [--batch-size N] [--memory-bu
 
 Prints a Keras-style summary (output shapes, parameter counts) of a model spec and every problem in it, then
 the memory training it needs (weights, gradients and Adam's slots, plus the batch's activations).
-SPEC is a spec JSON file or a template id (lesson-cnn, small-cnn, lenet5, small-mlp); default: lesson-cnn. It may
-also be a model written by Keras (a model.to_json() file, a .keras archive) or TF.js (model.json).
+SPEC is a spec JSON file or a template id (lesson-cnn, small-cnn, lenet5, small-mlp, small-resnet,
+inception-blocks); default: lesson-cnn. It may also be a model written by Keras (a model.to_json() file, a .keras
+archive) or TF.js (model.json).
   --batch-size N        the batch the memory estimate is for (default 128)
   --memory-budget SIZE  bytes, 512M, 4G or 60% (default half the physical memory, or CNN_WORKBENCH_MEMORY_BUDGET)
 Exit code 2 when the spec has errors or does not fit the memory budget.`;

@@ -23,9 +23,9 @@ seed 123, EarlyStopping on val_accuracy with patience 5 and restored best weight
 val_loss: factor 0.5, patience 2, min_lr 1e-5), evaluates it on the test set and saves the run.
 
 Options:
-  --spec FILE          model spec JSON, or a template id (lesson-cnn, small-cnn, lenet5, small-mlp); default lesson-cnn;
-                       or a Keras model.to_json() file, a .keras archive or a TF.js model.json (whose weights the
-                       run starts from: fine-tuning)
+  --spec FILE          model spec JSON, or a template id (lesson-cnn, small-cnn, lenet5, small-mlp,
+                       small-resnet, inception-blocks); default lesson-cnn; or a Keras model.to_json() file, a
+                       .keras archive or a TF.js model.json (whose weights the run starts from: fine-tuning)
   --epochs N           maximum epochs (default 50)
   --batch-size N       images per batch (default 128)
   --lr X               Adam learning rate (default 0.001)

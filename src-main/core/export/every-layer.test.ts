@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { LAYER_CLASS_NAMES, LESSON_HYPERPARAMETERS, type AnyModelSpec, type ModelSpec } from '../../shared/spec';
+import { LAYER_CLASS_NAMES, LESSON_HYPERPARAMETERS, type AnyModelSpec, type FunctionalLayerSpec } from '../../shared/spec';
 import { initBackend } from '../backend/index';
 import { loadDataset } from '../data/load';
 import type { ImageSet } from '../data/types';
@@ -14,8 +14,15 @@ import { summarizeSpec } from '../model/validate';
 import { exportModel } from './index';
 import { saveModelAtomic } from '../runs/model-io';
 
-/** Every layer class the spec supports, and every activation, across three specs (a chain can hold one global pooling or one Flatten). */
-const SPECS: ModelSpec[] = [
+/** A functional layer entry: `inputs` are the layers whose outputs it takes. */
+const fn = (name: string, class_name: string, inputs: string[], config: Record<string, unknown> = {}): FunctionalLayerSpec =>
+  ({ name, class_name, config: { name, ...config }, inbound_nodes: inputs.length > 0 ? [inputs.map((i) => [i, 0, 0, {}])] : [] }) as FunctionalLayerSpec;
+
+/**
+ * Every layer class the spec supports, and every activation, across three chains (a chain can hold one global pooling
+ * or one Flatten) and one graph holding every merge layer (Concatenate along the channels and along the width).
+ */
+const SPECS: AnyModelSpec[] = [
   {
     format_version: 1,
     class_name: 'Sequential',
@@ -76,6 +83,31 @@ const SPECS: ModelSpec[] = [
         { class_name: 'BatchNormalization', config: { name: 'bn_flat' } },
         { class_name: 'Dense', config: { name: 'class_prob', units: 10, activation: 'softmax' } },
       ],
+    },
+  },
+  {
+    format_version: 1,
+    class_name: 'Functional',
+    config: {
+      name: 'every_merge',
+      layers: [
+        fn('image', 'InputLayer', [], { shape: [28, 28, 1] }),
+        fn('a', 'Conv2D', ['image'], { filters: 4, kernel_size: 3, strides: 2, padding: 'same', activation: 'relu' }),
+        fn('b', 'Conv2D', ['a'], { filters: 4, kernel_size: 3, padding: 'same' }),
+        fn('c', 'BatchNormalization', ['a']),
+        fn('sum', 'Add', ['a', 'b', 'c']),
+        fn('diff', 'Subtract', ['b', 'a']),
+        fn('prod', 'Multiply', ['sum', 'diff']),
+        fn('avg', 'Average', ['prod', 'c']),
+        fn('max', 'Maximum', ['avg', 'b']),
+        fn('cat', 'Concatenate', ['max', 'a']),
+        fn('wide', 'Conv2D', ['image'], { filters: 8, kernel_size: 2, strides: 2 }),
+        fn('cat_w', 'Concatenate', ['cat', 'wide'], { axis: 2 }),
+        fn('flatten', 'Flatten', ['cat_w']),
+        fn('class_prob', 'Dense', ['flatten'], { units: 10, activation: 'softmax' }),
+      ],
+      input_layers: [['image', 0, 0]],
+      output_layers: [['class_prob', 0, 0]],
     },
   },
 ];

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { OPTIMIZERS } from '../../shared/optimizers';
 import type { Hyperparameters } from '../../shared/spec';
 import { layerCoreFor } from '../model/layers/index';
+import { inboundLayers, isGraphModel, outputLayerName } from '../model/tf-graph';
 import { Int, KerasExportError, type Arg, type Lit } from './keras-args';
 
 export { KerasExportError } from './keras-args';
@@ -21,6 +22,8 @@ export interface KerasLayer {
   name: string;
   args: [string, Arg][];
   params: number;
+  /** The layers whose outputs it takes (the input layer's name for the first layer of a chain). */
+  inputs: string[];
 }
 
 /** One array of the weights file, in `model.get_weights()` order. */
@@ -39,6 +42,10 @@ export interface KerasModelDescription {
   layers: KerasLayer[];
   weights: WeightEntry[];
   totalParams: number;
+  /** A graph (branches and merges): the scripts write Keras' functional style, one variable per layer. */
+  graph: boolean;
+  /** The name of the output layer. */
+  output: string;
 }
 
 /** Context the scripts print and use: where the model came from and how it was trained. */
@@ -94,13 +101,15 @@ export function describeModel(model: tf.LayersModel): KerasModelDescription {
   let offset = 0;
   for (const layer of model.layers) {
     if (layer.getClassName() === 'InputLayer') continue;
-    layers.push({ className: layer.getClassName(), name: layer.name, args: withoutDefaults(kerasArgs(layer)), params: layer.countParams() });
+    const inputs = inboundLayers(layer).map((l) => l.name);
+    layers.push({ className: layer.getClassName(), name: layer.name, args: withoutDefaults(kerasArgs(layer)), params: layer.countParams(), inputs });
     for (const w of layer.weights) {
       weights.push({ layer: layer.name, weight: w.name.split('/').pop()!.replace(/_\d+$/, ''), shape: w.shape as number[], offset });
       offset += (w.shape as number[]).reduce((a, b) => a * b, 1) * 4;
     }
   }
-  return { name: model.name, input: { name: inputName, shape: inShape }, layers, weights, totalParams: model.countParams() };
+  const output = outputLayerName(model);
+  return { name: model.name, input: { name: inputName, shape: inShape }, layers, weights, totalParams: model.countParams(), graph: isGraphModel(model), output };
 }
 
 /** All weights in `model.get_weights()` order as one little-endian float32 buffer. */
@@ -172,6 +181,30 @@ function kerasDataset(datasetId: string | null): 'fashion_mnist' | 'mnist' | nul
   return null;
 }
 
+/**
+ * One script variable per layer of a graph, named after the layer (a valid identifier in both Python and R, never
+ * a keyword or a name the script itself uses); the input layer's variable is `inputs`.
+ */
+function graphVariables(d: KerasModelDescription): Map<string, string> {
+  const reserved = new Set([
+    'inputs', 'outputs', 'model', 'keras', 'layers', 'np', 'x', 'args', 'parser', 'data', 'here', 'input', 'output', 'callbacks', 'history', 'metrics', 'pred',
+    'False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def', 'del', 'elif', 'else', 'except', 'finally',
+    'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'try', 'while', 'with', 'yield',
+    'function', 'repeat', 'next', 'TRUE', 'FALSE', 'NULL', 'NA', 'Inf', 'NaN',
+  ]);
+  const vars = new Map<string, string>([[d.input.name, 'inputs']]);
+  const used = new Set(['inputs']);
+  for (const l of d.layers) {
+    let base = l.name.replace(/[^A-Za-z0-9_]/g, '_');
+    if (!/^[A-Za-z]/.test(base)) base = `l_${base}`;
+    let v = base;
+    for (let i = 1; reserved.has(v) || used.has(v); i++) v = `${base}_${i}`;
+    used.add(v);
+    vars.set(l.name, v);
+  }
+  return vars;
+}
+
 // ---------------------------------------------------------------- Python
 
 /** The Python (Keras 3) script: rebuild, load the trained weights, evaluate; `--train` retrains from scratch. */
@@ -222,13 +255,24 @@ export function pythonScript(d: KerasModelDescription, ctx: ScriptContext): stri
     'def build_model():',
     `    inputs = keras.Input(shape=${py(d.input.shape.map((n) => new Int(n)))}, name=${JSON.stringify(d.input.name)})`,
   );
-  d.layers.forEach((l, i) => {
-    const args = [...l.args.map(([k, v]) => `${k}=${py(v)}`), `name=${JSON.stringify(l.name)}`].join(', ');
-    const src = i === 0 ? 'inputs' : 'x';
-    const dst = i === d.layers.length - 1 ? 'outputs' : 'x';
-    L.push(`    ${dst} = layers.${l.className}(${args})(${src})`);
-  });
-  if (d.layers.length === 0) L.push('    outputs = inputs');
+  if (d.graph) {
+    // Keras' functional style: each layer called on the variables of the layers it takes, a merge on a list.
+    const vars = graphVariables(d);
+    for (const l of d.layers) {
+      const args = [...l.args.map(([k, v]) => `${k}=${py(v)}`), `name=${JSON.stringify(l.name)}`].join(', ');
+      const ins = l.inputs.map((n) => vars.get(n) ?? 'inputs');
+      L.push(`    ${vars.get(l.name)} = layers.${l.className}(${args})(${ins.length === 1 ? ins[0] : `[${ins.join(', ')}]`})`);
+    }
+    L.push(`    outputs = ${vars.get(d.output) ?? 'inputs'}`);
+  } else {
+    d.layers.forEach((l, i) => {
+      const args = [...l.args.map(([k, v]) => `${k}=${py(v)}`), `name=${JSON.stringify(l.name)}`].join(', ');
+      const src = i === 0 ? 'inputs' : 'x';
+      const dst = i === d.layers.length - 1 ? 'outputs' : 'x';
+      L.push(`    ${dst} = layers.${l.className}(${args})(${src})`);
+    });
+    if (d.layers.length === 0) L.push('    outputs = inputs');
+  }
   const optArgs = optimizerArgs(h).map(([k, v]) => `${k}=${py(v)}`).join(', ');
   L.push(
     `    model = keras.Model(inputs=inputs, outputs=outputs, name=${JSON.stringify(d.name)})`,
@@ -257,6 +301,15 @@ export function pythonScript(d: KerasModelDescription, ctx: ScriptContext): stri
     '        at += n',
     '    assert at == flat.size, f"{path} holds {flat.size} floats, WEIGHTS describes {at}"',
     '    return arrays',
+    '',
+    '',
+    'def set_trained_weights(model, arrays):',
+    '    # Each layer gets its arrays by name, so the order Keras lists a graph\'s layers in does not matter.',
+    '    by_layer = {}',
+    '    for (layer, _weight, _shape), a in zip(WEIGHTS, arrays):',
+    '        by_layer.setdefault(layer, []).append(a)',
+    '    for layer, values in by_layer.items():',
+    '        model.get_layer(layer).set_weights(values)',
     '',
     '',
     'def load_data():',
@@ -312,7 +365,7 @@ export function pythonScript(d: KerasModelDescription, ctx: ScriptContext): stri
     '            verbose=2,',
     '        )',
     '    else:',
-    '        model.set_weights(load_weights())',
+    '        set_trained_weights(model, load_weights())',
     '',
     '    test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)',
     '    print(f"test loss {test_loss:.4f}   test accuracy {test_accuracy:.4f}")',
@@ -381,7 +434,19 @@ export function rScript(d: KerasModelDescription, ctx: ScriptContext): string {
     '',
     `input <- layer_input(shape = c(${d.input.shape.map((n) => `${n}L`).join(', ')}), name = ${JSON.stringify(d.input.name)})`,
   );
-  if (d.layers.length === 0) {
+  if (d.graph) {
+    // keras3's functional style: one variable per layer; a merge takes a list of them.
+    const vars = graphVariables(d);
+    L.push('inputs <- input');
+    for (const l of d.layers) {
+      const fn = rLayerFunction(l.className);
+      if (!fn) throw new KerasExportError(`layer '${l.name}' (${l.className}) has no keras3 function`);
+      const args = rArgs([...l.args, ['name', l.name]]);
+      const ins = l.inputs.map((n) => vars.get(n) ?? 'inputs');
+      L.push(ins.length === 1 ? `${vars.get(l.name)} <- ${ins[0]} |> ${fn}(${args})` : `${vars.get(l.name)} <- ${fn}(list(${ins.join(', ')}), ${args})`);
+    }
+    L.push(`output <- ${vars.get(d.output) ?? 'inputs'}`);
+  } else if (d.layers.length === 0) {
     L.push('output <- input');
   } else {
     L.push('output <- input |>');
@@ -441,7 +506,10 @@ export function rScript(d: KerasModelDescription, ctx: ScriptContext): string {
     '      verbose = 2',
     '    )',
     '} else {',
-    '  set_weights(model, read_weights())',
+    '  # Each layer gets its arrays by name, so the order keras3 lists a graph\'s layers in does not matter.',
+    '  trained <- read_weights()',
+    '  layer_of <- vapply(weight_shapes, function(w) w$layer, "")',
+    '  for (layer_name in unique(layer_of)) set_weights(get_layer(model, layer_name), trained[layer_of == layer_name])',
     '}',
     '',
     'metrics <- model |> evaluate(x_test, y_test_oh, verbose = 0)',

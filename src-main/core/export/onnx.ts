@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import onnxProto from 'onnx-proto';
 import { layerCoreFor } from '../model/layers/index';
-import { inboundLayers } from '../model/tf-graph';
+import { inboundLayers, outputLayerName } from '../model/tf-graph';
 import { attrInts, GraphBuilder, layoutAfter, OnnxExportError, weightsByName, type Layout } from './onnx-graph';
 
 const { onnx } = onnxProto;
@@ -42,7 +42,7 @@ export function modelToOnnx(model: tf.LayersModel, meta: { producerVersion?: str
   const start = g.node('Transpose', [ONNX_INPUT_NAME], 'input_to_nchw', [attrInts('perm', [0, 3, 1, 2])]);
   // Each layer's output tensor and layout by layer name: a graph's layers find their inputs here, wired by name.
   const produced = new Map<string, { x: string; layout: Layout }>();
-  for (const inputLayer of model.inputLayers) produced.set(inputLayer.name, { x: start, layout: { rank: 4, h: h0, w: w0, c: c0 } });
+  const input = { x: start, layout: { rank: 4, h: h0, w: w0, c: c0 } as Layout };
 
   for (const layer of model.layers) {
     const cls = layer.getClassName();
@@ -50,7 +50,8 @@ export function modelToOnnx(model: tf.LayersModel, meta: { producerVersion?: str
     const core = layerCoreFor(cls);
     if (!core) throw new OnnxExportError(`layer '${layer.name}' (${cls}) has no ONNX export`);
     const ins = inboundLayers(layer).map((l) => {
-      const t = produced.get(l.name);
+      // The one input (a tf.Sequential's InputLayer need not be among model.inputLayers, which it leaves empty).
+      const t = l.getClassName() === 'InputLayer' ? input : produced.get(l.name);
       if (!t) throw new OnnxExportError(`layer '${layer.name}' (${cls}) takes '${l.name}', which comes later in the model's layer order`);
       return t;
     });
@@ -59,8 +60,8 @@ export function modelToOnnx(model: tf.LayersModel, meta: { producerVersion?: str
     produced.set(layer.name, { x, layout: layoutAfter(layer) });
   }
 
-  const out = produced.get(model.outputLayers[0]!.name);
-  if (!out) throw new OnnxExportError(`the model's output layer '${model.outputLayers[0]!.name}' was not reached`);
+  const out = produced.get(outputLayerName(model));
+  if (!out) throw new OnnxExportError(`the model's output layer '${outputLayerName(model)}' was not reached`);
   let x = out.x;
   const layout = out.layout;
   // The app's output convention: NHWC if the model ends on an image-shaped tensor.

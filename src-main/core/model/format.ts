@@ -26,20 +26,33 @@ function trainableMark(r: SummaryRow): string {
   return r.trainableParams > 0 ? 'Y' : 'N';
 }
 
+/** Keras 3's "Connected to" cell: each input as `name[0][0]`, one per line; "-" for the input layer. */
+function connectedCell(r: SummaryRow): string[] {
+  const ins = r.connectedTo ?? [];
+  if (ins.length === 0) return ['-'];
+  return ins.map((n, i) => `${n}[0][0]${i < ins.length - 1 ? ',' : ''}`);
+}
+
 /**
  * The summary as Keras 3 prints it (the lesson's table): one row per layer with output shape, Param # and
- * Trainable, then the three totals with thousands separators and float32 sizes. Problems, if any, follow the
- * table (an invalid spec's table stops before its first error).
+ * Trainable — and, for a functional model, Keras' "Connected to" column (a merge's inputs one per line) — then the
+ * three totals with thousands separators and float32 sizes. Problems, if any, follow the table (an invalid spec's
+ * table stops before its first error).
  */
 export function formatSummary(summary: SpecSummary, modelName = 'sequential'): string {
-  const header = ['Layer (type)', 'Output Shape', 'Param #', 'Trainable'];
-  const cells = summary.rows.map((r) => [`${r.name} (${r.className})`, formatShape(r.outputShape), withThousands(r.params), trainableMark(r)]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const pad = (s: string, i: number) => (i === 2 ? s.padStart(widths[i]) : i === 3 ? s.padStart(Math.ceil((widths[i] + s.length) / 2)).padEnd(widths[i]) : s.padEnd(widths[i]));
+  const graph = summary.rows.some((r) => r.connectedTo !== undefined);
+  const header = ['Layer (type)', 'Output Shape', 'Param #', ...(graph ? ['Connected to'] : []), 'Trainable'];
+  const paramCol = 2;
+  const trainCol = header.length - 1;
+  // Each cell is a list of lines: only "Connected to" spans several.
+  const cells = summary.rows.map((r) => [[`${r.name} (${r.className})`], [formatShape(r.outputShape)], [withThousands(r.params)], ...(graph ? [connectedCell(r)] : []), [trainableMark(r)]]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.flatMap((c) => c[i]!.map((l) => l.length))));
+  const pad = (s: string, i: number) => (i === paramCol ? s.padStart(widths[i]!) : i === trainCol ? s.padStart(Math.ceil((widths[i]! + s.length) / 2)).padEnd(widths[i]!) : s.padEnd(widths[i]!));
   const line = (l: string, fill: string, mid: string, r: string) => l + widths.map((w) => fill.repeat(w + 2)).join(mid) + r;
   const out = [`Model: "${modelName}"`, line('┏', '━', '┳', '┓'), `┃ ${header.map(pad).join(' ┃ ')} ┃`, line('┡', '━', '╇', '┩')];
   cells.forEach((c, k) => {
-    out.push(`│ ${c.map(pad).join(' │ ')} │`);
+    const height = Math.max(...c.map((lines) => lines.length));
+    for (let j = 0; j < height; j++) out.push(`│ ${c.map((lines, i) => pad(lines[j] ?? '', i)).join(' │ ')} │`);
     out.push(k === cells.length - 1 ? line('└', '─', '┴', '┘') : line('├', '─', '┼', '┤'));
   });
   if (cells.length === 0) out.push(line('└', '─', '┴', '┘'));

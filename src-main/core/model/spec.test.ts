@@ -6,10 +6,10 @@ import { LAYER_CLASS_NAMES } from '../../shared/spec';
 import { LAYER_FIELDS } from '../../shared/layer-fields';
 import { SpecError, TEMPLATES, layerFields, parseSpec, summarizeSpec, withDefaults } from './index';
 
-test('the four templates exist, load from examples/*.json, and are valid', () => {
+test('the templates exist, load from examples/*.json, and are valid', () => {
   assert.deepEqual(
     TEMPLATES.map((t) => t.id),
-    ['lesson-cnn', 'small-cnn', 'lenet5', 'small-mlp'],
+    ['lesson-cnn', 'small-cnn', 'lenet5', 'small-mlp', 'small-resnet', 'inception-blocks'],
   );
   for (const t of TEMPLATES) {
     const file = JSON.parse(readFileSync(new URL(`../../../examples/${t.id}.json`, import.meta.url), 'utf8'));

@@ -57,3 +57,16 @@ test("formatSummary's table rows carry the lesson's cells (whitespace aside) and
   }
   for (const size of lesson.matchAll(/params: [\d,]+ (\([\d.]+ [KM]?B\))/g)) assert.ok(text.includes(size[1]), `memory size ${size[1]}`);
 });
+
+test('a functional model\'s table gains Keras\' "Connected to" column, a merge\'s inputs one per line', () => {
+  const t = getTemplate('small-resnet');
+  const text = formatSummary(summarizeSpec(t.spec), t.spec.config.name);
+  const lines = text.split('\n');
+  assert.match(lines[2] ?? '', /┃ Layer \(type\)\s+┃ Output Shape\s+┃ Param # ┃ Connected to\s+┃ Trainable ┃/);
+  assert.match(text, /│ image \(InputLayer\)\s+│ \(None, 28, 28, 1\)\s+│\s+0 │ -\s+│\s+-\s+│/);
+  const add = lines.findIndex((l) => l.includes('block2_add (Add)'));
+  assert.match(lines[add] ?? '', /│ block2_add \(Add\)\s+│ \(None, 14, 14, 32\)\s+│\s+0 │ block2_bn2\[0\]\[0\],\s+│/);
+  assert.match(lines[add + 1] ?? '', /^│\s+│\s+│\s+│ block2_proj_bn\[0\]\[0\]\s+│\s+│$/);
+  // A Sequential table keeps the lesson's four columns.
+  assert.doesNotMatch(formatSummary(summarizeSpec(getTemplate('lesson-cnn').spec)), /Connected to/);
+});

@@ -3,10 +3,12 @@
  * files); they are parsed here at load time, so a broken example fails loudly at import.
  */
 import type { AnyModelSpec } from '../../shared/spec';
+import inceptionBlocks from '../../../examples/inception-blocks.json' with { type: 'json' };
 import lessonCnn from '../../../examples/lesson-cnn.json' with { type: 'json' };
 import lenet5 from '../../../examples/lenet5.json' with { type: 'json' };
 import smallCnn from '../../../examples/small-cnn.json' with { type: 'json' };
 import smallMlp from '../../../examples/small-mlp.json' with { type: 'json' };
+import smallResnet from '../../../examples/small-resnet.json' with { type: 'json' };
 import { parseSpec } from './spec';
 import { summarizeSpec } from './validate';
 
@@ -24,12 +26,18 @@ function template(id: string, json: unknown, describe: (params: string) => strin
   return { id, label: describe(params), spec };
 }
 
-/** The lesson's CNN, a small CNN (quick to train; tests and demos), LeNet-5 and a small MLP. */
+/**
+ * The lesson's CNN, a small CNN (quick to train; tests and demos), LeNet-5, a small MLP, and two graph networks: a
+ * small ResNet (three residual blocks with BatchNorm, a 1×1 projection where the shape changes) and Inception-style
+ * blocks (four branches concatenated).
+ */
 export const TEMPLATES: Template[] = [
   template('lesson-cnn', lessonCnn, (p) => `The lesson's CNN (${p} params, BatchNorm + Dropout)`),
   template('small-cnn', smallCnn, (p) => `Small CNN (${p} params, no BatchNorm; learns in one short epoch)`),
   template('lenet5', lenet5, () => 'LeNet-5 (tanh, average pooling)'),
   template('small-mlp', smallMlp, () => 'Small MLP (Flatten, Dense 128, Dropout)'),
+  template('small-resnet', smallResnet, (p) => `Small ResNet (${p} params; three residual blocks with BatchNorm, graph)`),
+  template('inception-blocks', inceptionBlocks, (p) => `Inception-style blocks (${p} params; 1×1/3×3/5×5/pool branches concatenated, graph)`),
 ];
 
 /** The template with this id; throws naming the id received and the known ones. */

@@ -9,6 +9,11 @@ export function inboundLayers(layer: tf.layers.Layer): tf.layers.Layer[] {
   return layer.inboundNodes[0]?.inboundLayers ?? [];
 }
 
+/** The name of the layer the model's (one) output comes from (a tf.Sequential leaves `outputLayers` empty). */
+export function outputLayerName(model: tf.LayersModel): string {
+  return model.outputs[0]!.sourceLayer.name;
+}
+
 /** True when the model is a graph — some layer takes two or more inputs or some output feeds two or more layers. */
 export function isGraphModel(model: tf.LayersModel): boolean {
   const consumers = new Map<string, number>();

@@ -10,7 +10,7 @@ import { Subtract } from '../tfjs-layers/subtract';
 import { defineCore, type TfConfig } from './kit';
 
 /** Why the fused native step does not train graph networks (yet): the run log quotes it and tfjs trains them. */
-const GRAPH_FUSED = { unsupported: 'graph networks train through tfjs until the native graph step lands' } as const;
+const GRAPH_FUSED = { unsupported: 'graph networks (merge layers) yet — they train through tfjs until the native graph step lands' } as const;
 
 /** Two inputs through a binary op; more folded through the variadic one when ONNX has it, else a chain. */
 function variadic({ g, xs, layer }: OnnxStep, binary: string, many: string | null): string {
