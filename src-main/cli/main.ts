@@ -24,6 +24,7 @@ export const COMMANDS: Record<string, CommandLoader> = {
   predict: () => import('./commands/predict'),
   explain: () => import('./commands/explain'),
   embed: () => import('./commands/embed'),
+  import: () => import('./commands/import'),
 };
 
 async function printHelp(): Promise<void> {

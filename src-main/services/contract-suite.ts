@@ -128,6 +128,22 @@ export function contractSuite(label: string, setup: () => Promise<ContractHarnes
       assert.ok(summary.issues.some((i) => i.severity === 'error' && i.layerIndex === spec.config.layers.length), JSON.stringify(summary.issues));
     });
 
+    it("opens a Keras 3 to_json() file as a spec, and refuses a Lambda layer naming it", async () => {
+      const fixture = path.join(root, 'src-main', 'core', 'model', 'import', 'fixtures', 'keras3-sequential.json');
+      const bytes = fs.readFileSync(fixture);
+      const opened = await h.api.model.openModelFile({ name: 'keras3-sequential.json', base64: bytes.toString('base64') });
+      assert.equal(opened.dialect, 'keras3');
+      assert.equal(opened.spec.class_name, 'Sequential');
+      const summary = await h.api.model.summarize(opened.spec);
+      assert.equal(summary.totalParams, 54_538);
+      const lambda = JSON.parse(bytes.toString('utf8')) as { config: { layers: { class_name: string }[] } };
+      lambda.config.layers[5]!.class_name = 'Lambda';
+      await assert.rejects(
+        h.api.model.openModelFile({ name: 'lambda.json', base64: Buffer.from(JSON.stringify(lambda)).toString('base64') }),
+        (err: Error) => err.name === 'ModelImportError' && /^lambda\.json: layer 'flatten' \(Lambda\): a Lambda layer holds Python code/.test(err.message),
+      );
+    });
+
     it('lists Fashion-MNIST among the datasets', async () => {
       const datasets = await h.api.datasets.listDatasets();
       const fm = datasets.find((d) => d.id === 'fashion-mnist');

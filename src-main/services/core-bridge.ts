@@ -8,6 +8,8 @@ import type {
   DatasetInfo,
   DatasetOverview,
   ImageSample,
+  ModelFileUpload,
+  OpenedModelInfo,
   RunAnnotation,
   RunDetail,
   RunSummary,
@@ -25,6 +27,8 @@ export interface CoreBridge {
   /** Throws the core's SpecError / HyperparameterError (every problem, named) for a request that cannot train. */
   checkTrainable(spec: AnyModelSpec, hyperparameters: Hyperparameters): Promise<void>;
   templates(): Promise<{ id: string; label: string; spec: AnyModelSpec }[]>;
+  /** Converts a Keras / TF.js model file's config (no tfjs loaded; weights counted, not read). */
+  openModelFile(file: ModelFileUpload): Promise<OpenedModelInfo>;
   listDatasets(): Promise<DatasetInfo[]>;
   importDataset(path: string): Promise<DatasetInfo>;
   testImages(datasetId: string, indices: number[]): Promise<ImageSample[]>;
@@ -77,6 +81,13 @@ export function createCoreBridge(): CoreBridge {
         ...(r.record.limits.train !== null ? { limitTrain: r.record.limits.train } : {}),
         ...(r.record.limits.test !== null ? { limitTest: r.record.limits.test } : {}),
       };
+    },
+    async openModelFile(file) {
+      const { openModelBytes, ModelImportError } = await import('../core/model/import/open');
+      const none = (shard: string): Promise<Uint8Array> => Promise.reject(new ModelImportError(`${file.name}: weight shard ${shard} is not read here`));
+      const opened = await openModelBytes(Buffer.from(file.base64, 'base64'), file.name, none, { weights: false });
+      const notes = [...opened.warnings, ...(opened.weightsNote !== null ? [opened.weightsNote] : [])];
+      return { spec: opened.spec, format: opened.format, dialect: opened.dialect, notes };
     },
     templates: async () => (await import('../core/model/templates')).TEMPLATES.map((t) => ({ id: t.id, label: t.label, spec: t.spec })),
     listDatasets: async () => (await data()).listDatasets(),

@@ -104,6 +104,7 @@ export function createServices(opts: ServicesOptions): Services {
         await core.checkDatasetId(datasetId); // an id, never a path (as for training)
         return training.runTask({ kind: 'augmentPreview', spec, datasetId, imageIndex, seed });
       },
+      openModelFile: (file) => core.openModelFile(file),
     },
     datasets: {
       listDatasets: () => core.listDatasets(),

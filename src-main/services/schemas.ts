@@ -147,6 +147,18 @@ export const PredictImagesSchema = z
   .min(1)
   .max(MAX_PREDICT_IMAGES);
 
+/** Largest model file the UI may open, in base64 characters (30 MB of bytes: configs are kilobytes, a .keras archive carries its weights). */
+export const MAX_MODEL_FILE_BASE64 = 40 * 1024 * 1024;
+
+export const ModelFileSchema = z.strictObject({
+  name: z.string().min(1).max(255),
+  base64: z
+    .string()
+    .min(1)
+    .max(MAX_MODEL_FILE_BASE64, 'a model file may be at most 30 MB here (open larger ones with the CLI: cnn-workbench import FILE)')
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64'),
+});
+
 /** Most filters one `exciteFilters` call may ask for (each is a few dozen gradient steps). */
 export const MAX_EXCITE_FILTERS = 64;
 
@@ -179,6 +191,7 @@ export const METHOD_ARGS: Record<MethodChannel, ArgSchema[]> = {
     arg('imageIndex', z.number().int().min(0).max(100_000_000)),
     arg('seed', z.number().int().min(0).max(2 ** 31 - 1)),
   ],
+  'model.openModelFile': [arg('file', ModelFileSchema)],
   'datasets.listDatasets': [],
   'datasets.importDataset': [opt('path', PathSchema)],
   'datasets.getTestImages': [

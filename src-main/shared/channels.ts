@@ -18,7 +18,7 @@ export type MethodName<S extends ServiceName> = {
 
 /** Every request method, by service. */
 export const API_METHODS = {
-  model: ['summarize', 'listTemplates', 'previewAugmentation'],
+  model: ['summarize', 'listTemplates', 'previewAugmentation', 'openModelFile'],
   datasets: ['listDatasets', 'importDataset', 'getTestImages', 'describeDataset'],
   training: ['getBackend', 'getActiveRun', 'startTraining', 'continueRun', 'pauseTraining', 'resumeTraining', 'stopTraining'],
   runs: ['listRuns', 'getRun', 'annotateRun', 'deleteRun'],

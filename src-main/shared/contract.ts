@@ -431,8 +431,29 @@ export interface Project {
 
 // ---------------------------------------------------------------- services
 
+/** A model file the user picked, as its bytes (`model.openModelFile`). */
+export interface ModelFileUpload {
+  name: string;
+  base64: string;
+}
+
+/** A Keras / TF.js model opened as a spec (`model.openModelFile`): what it became and what was dropped on the way. */
+export interface OpenedModelInfo {
+  spec: AnyModelSpec;
+  format: 'keras-json' | 'keras-archive' | 'tfjs';
+  dialect: 'keras3' | 'tf.keras2' | 'tfjs';
+  /** One line each, naming the layer: settings dropped, weights not loaded (and why). */
+  notes: string[];
+}
+
 export interface ModelService {
   summarize(spec: AnyModelSpec): Promise<SpecSummary>;
+  /**
+   * Opens a Keras model.to_json() file, a .keras archive or a TF.js model.json as a spec (its config only: weights
+   * are read by the CLI's `import --evaluate` / `train --spec`). A model that cannot be opened is refused with a
+   * `ModelImportError` naming the file, the layer and what to do.
+   */
+  openModelFile(file: ModelFileUpload): Promise<OpenedModelInfo>;
   /** Ready-made specs: the lesson's CNN, LeNet-5, a small CNN, a small MLP. */
   listTemplates(): Promise<{ id: string; label: string; spec: AnyModelSpec }[]>;
   /**

@@ -6,7 +6,8 @@ const USAGE = `Usage: cnn-workbench summary [SPEC] [--batch-size N] [--memory-bu
 Prints a Keras-style summary (output shapes, parameter counts) of a model spec and every problem in it, then
 the memory training it needs (weights, gradients and Adam's slots, plus the batch's activations).
 SPEC is a spec JSON file or a template id (lesson-cnn, small-cnn, lenet5, small-mlp, small-resnet,
-inception-blocks); default: lesson-cnn.
+inception-blocks); default: lesson-cnn. It may also be a model written by Keras (a model.to_json() file, a .keras
+archive) or TF.js (model.json).
   --batch-size N        the batch the memory estimate is for (default 128)
   --memory-budget SIZE  bytes, 512M, 4G or 60% (default half the physical memory, or CNN_WORKBENCH_MEMORY_BUDGET)
 Exit code 2 when the spec has errors or does not fit the memory budget.`;
@@ -29,7 +30,7 @@ export const command: CliCommand = {
     }
     const batch = intFlag('batch-size', values['batch-size'], 1) ?? 128;
     // Loaded here, not at the top: the model core pulls in tfjs, which `cnn-workbench --help` should not pay for.
-    const [{ formatSummary, summarizeSpec }, memory, { readSpec }] = await Promise.all([
+    const [{ formatSummary, summarizeSpec }, memory, { readModelSource }] = await Promise.all([
       import('../../core/model'),
       import('../../core/model/memory'),
       import('../spec-file'),
@@ -40,7 +41,8 @@ export const command: CliCommand = {
     } catch (err) {
       throw new UsageError(`--memory-budget: ${(err as Error).message}`);
     }
-    const spec = await readSpec(positionals[0] ?? 'lesson-cnn', 'spec');
+    const { spec, notes } = await readModelSource(positionals[0] ?? 'lesson-cnn', 'spec');
+    for (const note of notes) process.stderr.write(`note: ${note}\n`);
     const summary = summarizeSpec(spec);
     process.stdout.write(formatSummary(summary, spec.config.name) + '\n');
     if (!summary.ok) return EXIT_USAGE;

@@ -7,6 +7,7 @@ import { LESSON_HYPERPARAMETERS, type Hyperparameters } from '../../shared/spec'
 import type { ResumableRun } from '../../core/runs/resume';
 import type { DatasetInfo } from '../../shared/contract';
 import type { AnyModelSpec } from '../../shared/spec';
+import type { TrainJob } from '../../core/train/train';
 import { EXIT_FAILURE, UsageError, type CliCommand } from '../command';
 import { colorModeFlag, formatSeconds, imageSizeFlag, intFlag, parseFlags, positiveFloatFlag, resolveRunDir, table } from '../util';
 
@@ -23,7 +24,8 @@ val_loss: factor 0.5, patience 2, min_lr 1e-5), evaluates it on the test set and
 
 Options:
   --spec FILE          model spec JSON, or a template id (lesson-cnn, small-cnn, lenet5, small-mlp,
-                       small-resnet, inception-blocks); default lesson-cnn
+                       small-resnet, inception-blocks); default lesson-cnn; or a Keras model.to_json() file, a
+                       .keras archive or a TF.js model.json (whose weights the run starts from: fine-tuning)
   --epochs N           maximum epochs (default 50)
   --batch-size N       images per batch (default 128)
   --lr X               Adam learning rate (default 0.001)
@@ -157,6 +159,7 @@ export const command: CliCommand = {
     }
     let resume: ResumableRun | undefined;
     let spec: AnyModelSpec;
+    let initialWeights: TrainJob['initialWeights'];
     let specName = values.spec ?? 'lesson-cnn';
     if (values.resume !== undefined) {
       const dir = resolveRunDir(values.resume, runsDir, USAGE);
@@ -174,8 +177,11 @@ export const command: CliCommand = {
       limitTrain = resume.record.limits.train ?? undefined;
       limitTest = resume.record.limits.test ?? undefined;
     } else {
-      const { readSpec } = await import('../spec-file');
-      spec = await readSpec(specName);
+      const { readModelSource } = await import('../spec-file');
+      const opened = await readModelSource(specName);
+      for (const note of opened.notes) process.stderr.write(`note: ${note}\n`);
+      spec = opened.spec;
+      if (opened.weights) initialWeights = { source: specName, weights: opened.weights };
     }
     const out = (line: string) => process.stdout.write(line + '\n');
     // What `summary` shows, shown at train time too (a typo such as "stride": 2 would otherwise train silently
@@ -265,7 +271,7 @@ export const command: CliCommand = {
     let finished;
     try {
       finished = await runTraining(
-        { spec, hyperparameters: h, dataset, runsDir, limitTrain, limitTest, resume, memoryBudget: budget },
+        { spec, hyperparameters: h, dataset, runsDir, limitTrain, limitTest, resume, memoryBudget: budget, initialWeights },
         {
           onStart: (runId) => {
             runDir = path.join(runsDir, runId);

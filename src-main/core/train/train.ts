@@ -16,6 +16,8 @@ import { mulberry32, shuffleInPlace, splitIndices, type Dataset, type ImageSet }
 import { evaluateModel, lossAndAccuracy } from '../eval/predict';
 import { buildModel, createOptimizer, parseSpec, SpecError, summarizeSpec } from '../model';
 import { checkMemory, estimateMemory, memoryBudget, optimizerSlots } from '../model/memory';
+import type { ImportedWeight } from '../model/import/open';
+import { applyImportedWeights } from '../model/import/weights';
 import { removeCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointArray } from '../runs/checkpoint';
 import { reopenRun, type ResumableRun } from '../runs/resume';
 import { RunStore, type RunWriter } from '../runs/store';
@@ -41,6 +43,8 @@ export interface TrainJob {
   resume?: ResumableRun;
   /** Bytes training may plan for; default `memoryBudget()` (CNN_WORKBENCH_MEMORY_BUDGET, else half the memory). */
   memoryBudget?: number;
+  /** Start from these weights (an opened Keras / TF.js model: fine-tuning) instead of the seeded initializers. */
+  initialWeights?: { source: string; weights: ImportedWeight[] };
 }
 
 /** Progress callbacks, called on the training thread: keep them cheap (callers throttle batch progress). */
@@ -397,6 +401,8 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
   let callbacks: CallbackList | null = null;
   let step: TrainStep | null = null;
   try {
+    // Before anything reads the weights: the model is the step's source of truth at each epoch's start.
+    if (job.initialWeights && !job.resume) applyImportedWeights(model, job.initialWeights.weights, job.initialWeights.source);
     checkModelFitsData(model, spec, job.dataset);
     optimizer = createOptimizer(h.optimizer);
     model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
@@ -425,6 +431,7 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
     };
     hooks.onStart?.(writer.id, backend);
     hooks.onLog?.(`Training step: ${step.description}`);
+    if (job.initialWeights && !job.resume) hooks.onLog?.(`Starting from the weights of ${job.initialWeights.source} (fine-tuning).`);
 
     const handle = new ModelTrainerHandle(model, log);
     const { list, earlyStopping } = callbacksFor(h);
