@@ -3,12 +3,12 @@
  * undo history can keep the old object as its snapshot.
  */
 import { SPEC_FORMAT_VERSION } from '$shared/spec';
-import type { LayerConfig, LayerSpec, ModelSpec } from '$shared/spec';
+import type { AnyModelSpec, LayerConfig, LayerSpec, ModelSpec } from '$shared/spec';
 import { kerasLayerNames } from '$shared/layer-names';
 
 /** A deep copy that is also safe on Svelte `$state` proxies (structuredClone rejects those). */
-export function cloneSpec(spec: ModelSpec): ModelSpec {
-  return JSON.parse(JSON.stringify(spec)) as ModelSpec;
+export function cloneSpec<T extends AnyModelSpec>(spec: T): T {
+  return JSON.parse(JSON.stringify(spec)) as T;
 }
 
 /** A spec with no layers: where "New" starts. */
@@ -97,7 +97,7 @@ export function setLayerField(spec: ModelSpec, index: number, field: string, val
 }
 
 /** Rename the model itself (the Sequential's `name`). */
-export function setModelName(spec: ModelSpec, name: string): ModelSpec {
+export function setModelName<T extends AnyModelSpec>(spec: T, name: string): T {
   return { ...spec, config: { ...spec.config, name } };
 }
 
@@ -107,6 +107,6 @@ export function setModelName(spec: ModelSpec, name: string): ModelSpec {
  * core did not reach (those after an error) exactly as the core will once the error is fixed.
  * @param ignoreNameAt treat this layer as unnamed: what would Keras call it if its name were cleared?
  */
-export function autoNames(spec: ModelSpec, ignoreNameAt: number | null = null): string[] {
+export function autoNames(spec: AnyModelSpec, ignoreNameAt: number | null = null): string[] {
   return kerasLayerNames(spec.config.layers.map((l, i) => ({ class_name: l.class_name, name: i === ignoreNameAt ? null : l.config.name })));
 }

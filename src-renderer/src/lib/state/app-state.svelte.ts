@@ -13,6 +13,7 @@ import { openProject, saveProject } from './project-io';
 import { TrainingState } from './training.svelte';
 import { timeOf } from './clock';
 import { RunsState } from './runs.svelte';
+import { CanvasState } from '../canvas/canvas-state.svelte';
 import { requestExport } from './model-export.svelte';
 
 export type View = 'model' | 'train' | 'results' | 'runs';
@@ -44,6 +45,8 @@ const messageOf = (e: unknown): string => (e instanceof Error ? e.message : type
 export class AppState {
   title = 'CNN Workbench';
   view = $state<View>('model');
+  /** How the Model view shows the network: the layer list or the canvas of blocks and wires. */
+  modelLayout = $state<'list' | 'canvas'>('list');
 
   /**
    * `connecting` until the first calls answer (`slow` when that takes long: a cold start on a busy machine
@@ -58,6 +61,8 @@ export class AppState {
 
   /** The project being edited: spec, hyperparameters, dataset — what Train starts from. */
   readonly project: ProjectState;
+  /** The canvas' positions, selection and clipboard: kept while the Model view switches between list and canvas. */
+  readonly canvas: CanvasState;
   readonly api: () => WorkbenchApi;
   /** The live run (dashboard, results) and the run list: training.svelte.ts, runs.svelte.ts. */
   readonly training = new TrainingState(() => this.api());
@@ -67,6 +72,7 @@ export class AppState {
   constructor(api: () => WorkbenchApi = getApi) {
     this.api = api;
     this.project = new ProjectState(api);
+    this.canvas = new CanvasState(this.project);
   }
 
   /**

@@ -4,7 +4,7 @@
  * brings it back. Pure functions: ProjectState decides when to write, these decide what.
  */
 import { LESSON_HYPERPARAMETERS, SPEC_FORMAT_VERSION } from '$shared/spec';
-import type { ModelSpec } from '$shared/spec';
+import type { AnyModelSpec } from '$shared/spec';
 import { parseProjectFile } from '../editor/project-file';
 import { toDraft } from '../hyperparameters/draft';
 import type { HyperparameterDraft } from '../hyperparameters/draft';
@@ -13,7 +13,7 @@ export const AUTOSAVE_KEY = 'cnn-workbench-autosave';
 const AUTOSAVE_VERSION = 1;
 
 export interface AutosaveRecord {
-  spec: ModelSpec;
+  spec: AnyModelSpec;
   draft: HyperparameterDraft;
   datasetId: string | null;
   /** True when the work differs from what was last saved or opened. */
