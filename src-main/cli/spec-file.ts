@@ -1,14 +1,14 @@
 /** Reading a spec file for the CLI (loads the model core, hence tfjs: import it after the flags are checked). */
 import { readFile } from 'node:fs/promises';
 import { getTemplate, parseSpec, SpecError, TEMPLATES } from '../core/model';
-import { MAX_LAYERS, type ModelSpec } from '../shared/spec';
+import { MAX_LAYERS, type AnyModelSpec } from '../shared/spec';
 import { UsageError } from './command';
 
 /**
  * Reads a spec from a JSON file (or a template id such as `lesson-cnn`), parsed and checked.
  * Unreadable files, bad JSON and invalid specs become UsageErrors naming the file, layers and fields.
  */
-export async function readSpec(source: string, flag = '--spec'): Promise<ModelSpec> {
+export async function readSpec(source: string, flag = '--spec'): Promise<AnyModelSpec> {
   let text: string;
   try {
     text = await readFile(source, 'utf8');

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { BatchProgress, EpochResult, TrainingFailed, TrainingFinished, WorkbenchApi } from '../shared/contract';
-import { LESSON_HYPERPARAMETERS, type Hyperparameters, type ModelSpec } from '../shared/spec';
+import { LESSON_HYPERPARAMETERS, type Hyperparameters, type AnyModelSpec } from '../shared/spec';
 import { loadDatasetCached } from '../core/data/catalog';
 
 /** What a transport under test provides. */
@@ -23,8 +23,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const LESSON_TOTAL_PARAMS = 468_586;
 
 /** The examples' JSON, as a user would load it. */
-export function readExample(name: string): ModelSpec {
-  return JSON.parse(fs.readFileSync(path.join(root, 'examples', `${name}.json`), 'utf8')) as ModelSpec;
+export function readExample(name: string): AnyModelSpec {
+  return JSON.parse(fs.readFileSync(path.join(root, 'examples', `${name}.json`), 'utf8')) as AnyModelSpec;
 }
 
 /** Records every training event in arrival order. */
@@ -122,7 +122,7 @@ export function contractSuite(label: string, setup: () => Promise<ContractHarnes
 
     it('reports a broken spec as issues, not as a failed call', async () => {
       const spec = readExample('small-cnn');
-      const broken = { ...spec, config: { ...spec.config, layers: [...spec.config.layers, { class_name: 'Conv3D', config: {} }] } } as unknown as ModelSpec;
+      const broken = { ...spec, config: { ...spec.config, layers: [...spec.config.layers, { class_name: 'Conv3D', config: {} }] } } as unknown as AnyModelSpec;
       const summary = await h.api.model.summarize(broken);
       assert.equal(summary.ok, false);
       assert.ok(summary.issues.some((i) => i.severity === 'error' && i.layerIndex === spec.config.layers.length), JSON.stringify(summary.issues));

@@ -20,6 +20,6 @@ it('summarizes, lists templates and checks a trainable request without loading t
   const summary = await core.summarizeSpec(lesson.spec);
   assert.equal(summary.totalParams, 468_586);
   await core.checkTrainable(lesson.spec, LESSON_HYPERPARAMETERS);
-  await assert.rejects(core.checkTrainable({ ...lesson.spec, config: { ...lesson.spec.config, layers: [] } }, LESSON_HYPERPARAMETERS), { name: 'SpecError' });
+  await assert.rejects(core.checkTrainable({ format_version: 1, class_name: 'Sequential', config: { name: 'empty', layers: [] } }, LESSON_HYPERPARAMETERS), { name: 'SpecError' });
   assert.deepEqual(tfjsLoaded(), []);
 });

@@ -13,17 +13,17 @@ import type {
   TrainingRequest,
   WireError,
 } from '../shared/contract';
-import type { Hyperparameters, ModelSpec, SpecSummary } from '../shared/spec';
+import type { Hyperparameters, AnyModelSpec, SpecSummary } from '../shared/spec';
 
 /** What the services need from the core. */
 export interface CoreBridge {
   /** The summary with its memory estimate (`memory`: weights, optimizer, per image; the budget). */
-  summarizeSpec(spec: ModelSpec): Promise<SpecSummary>;
+  summarizeSpec(spec: AnyModelSpec): Promise<SpecSummary>;
   /** The request a failed or stopped run was started with; throws ResumeError saying why a run cannot continue. */
   resumableRequest(runsDir: string, runId: string): Promise<TrainingRequest>;
   /** Throws the core's SpecError / HyperparameterError (every problem, named) for a request that cannot train. */
-  checkTrainable(spec: ModelSpec, hyperparameters: Hyperparameters): Promise<void>;
-  templates(): Promise<{ id: string; label: string; spec: ModelSpec }[]>;
+  checkTrainable(spec: AnyModelSpec, hyperparameters: Hyperparameters): Promise<void>;
+  templates(): Promise<{ id: string; label: string; spec: AnyModelSpec }[]>;
   listDatasets(): Promise<DatasetInfo[]>;
   importDataset(path: string): Promise<DatasetInfo>;
   testImages(datasetId: string, indices: number[]): Promise<ImageSample[]>;

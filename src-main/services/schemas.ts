@@ -38,7 +38,7 @@ export const LayerSpecSchema = z.looseObject({
   config: z.record(z.string(), z.unknown()),
 });
 
-export const ModelSpecSchema = z.looseObject({
+const SequentialSpecSchema = z.looseObject({
   format_version: z.number().int().min(0).max(1_000),
   class_name: z.literal('Sequential'),
   config: z.looseObject({
@@ -46,6 +46,27 @@ export const ModelSpecSchema = z.looseObject({
     layers: z.array(LayerSpecSchema).max(MAX_LAYERS),
   }),
 });
+
+/** `[layer_name, node_index, tensor_index]` (tf.keras 2), with the call's kwargs object when inbound. */
+const TensorRefSchema = z.tuple([z.string().min(1).max(200), z.number().int().min(0), z.number().int().min(0)]).rest(z.unknown());
+
+/**
+ * A Functional (graph) spec: each layer also names the layers it takes (`inbound_nodes`); the wiring itself —
+ * unknown names, cycles, dangling layers — is the core's to report, naming the layer.
+ */
+const FunctionalSpecSchema = z.looseObject({
+  format_version: z.number().int().min(0).max(1_000),
+  class_name: z.literal('Functional'),
+  config: z.looseObject({
+    name: z.string().max(200),
+    layers: z.array(LayerSpecSchema.extend({ name: z.string().max(200), inbound_nodes: z.array(z.array(TensorRefSchema).max(MAX_LAYERS)).max(MAX_LAYERS) })).max(MAX_LAYERS),
+    input_layers: z.array(TensorRefSchema).max(MAX_LAYERS),
+    output_layers: z.array(TensorRefSchema).max(MAX_LAYERS),
+  }),
+});
+
+/** Any model spec the services accept: Sequential or Functional, told apart by `class_name`. */
+export const ModelSpecSchema = z.discriminatedUnion('class_name', [SequentialSpecSchema, FunctionalSpecSchema]);
 
 const MonitorSchema = z.enum(MONITOR_NAMES);
 const ModeSchema = z.enum(MONITOR_MODES);

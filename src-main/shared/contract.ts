@@ -6,7 +6,7 @@
  * Only JSON crosses: numbers, strings, arrays, plain objects; bulk bytes (pixels) as base64 strings. Errors cross
  * as `{name, message}`.
  */
-import type { Hyperparameters, ModelSpec, SpecSummary } from './spec';
+import type { Hyperparameters, AnyModelSpec, SpecSummary } from './spec';
 
 /** Errors as they cross a process boundary. */
 export interface WireError {
@@ -66,7 +66,7 @@ export interface ImageSample {
 
 /** What the user asks for when pressing Train. */
 export interface TrainingRequest {
-  spec: ModelSpec;
+  spec: AnyModelSpec;
   hyperparameters: Hyperparameters;
   datasetId: string;
   /** Use only the first N training / test images (demos, tests); omitted = all. */
@@ -201,7 +201,7 @@ export interface RunAnnotation {
 }
 
 export interface RunDetail extends RunSummary {
-  spec: ModelSpec;
+  spec: AnyModelSpec;
   hyperparameters: Hyperparameters;
   history: EpochResult[];
   evaluation: Evaluation | null;
@@ -362,7 +362,7 @@ export interface KernelImages {
 /** A project file: what the editor and the form hold. */
 export interface Project {
   format_version: number;
-  spec: ModelSpec;
+  spec: AnyModelSpec;
   hyperparameters: Hyperparameters;
   datasetId: string | null;
 }
@@ -370,9 +370,9 @@ export interface Project {
 // ---------------------------------------------------------------- services
 
 export interface ModelService {
-  summarize(spec: ModelSpec): Promise<SpecSummary>;
+  summarize(spec: AnyModelSpec): Promise<SpecSummary>;
   /** Ready-made specs: the lesson's CNN, LeNet-5, a small CNN, a small MLP. */
-  listTemplates(): Promise<{ id: string; label: string; spec: ModelSpec }[]>;
+  listTemplates(): Promise<{ id: string; label: string; spec: AnyModelSpec }[]>;
 }
 
 export interface DatasetService {

@@ -36,6 +36,12 @@ export const LAYER_CLASS_NAMES = [
   'SpatialDropout2D',
   'Flatten',
   'Dense',
+  'Add',
+  'Concatenate',
+  'Multiply',
+  'Average',
+  'Maximum',
+  'Subtract',
 ] as const;
 export type LayerClassName = (typeof LAYER_CLASS_NAMES)[number];
 
@@ -255,6 +261,9 @@ export interface SummaryRow {
   params: number;
   trainableParams: number;
   nonTrainableParams: number;
+  /** Functional models: the layers whose outputs this one takes, in order (Keras' "Connected to"); absent for
+   *  Sequential models, where every layer takes the one before it. */
+  connectedTo?: string[];
 }
 
 /** One problem found in a spec; `layerIndex` is null for model-level problems. */

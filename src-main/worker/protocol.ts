@@ -3,11 +3,11 @@
  * import them, and only structured-cloneable plain data crosses.
  */
 import type { BackendInfo, BatchProgress, EpochResult, ExplainMethod, ExportArchive, ExportFormat, ExportProgress, ExportResult, ImageRef, Prediction, TrainingFinished, WireError } from '../shared/contract';
-import type { Hyperparameters, ModelSpec } from '../shared/spec';
+import type { Hyperparameters, AnyModelSpec } from '../shared/spec';
 
 /** What one training run needs; sent as `workerData`. */
 export interface WorkerTrainingJob {
-  spec: ModelSpec;
+  spec: AnyModelSpec;
   hyperparameters: Hyperparameters;
   datasetId: string;
   runsDir: string;

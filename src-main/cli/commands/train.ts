@@ -6,7 +6,7 @@ import type { BatchProgress, EpochResult, Evaluation } from '../../shared/contra
 import { LESSON_HYPERPARAMETERS, type Hyperparameters } from '../../shared/spec';
 import type { ResumableRun } from '../../core/runs/resume';
 import type { DatasetInfo } from '../../shared/contract';
-import type { ModelSpec } from '../../shared/spec';
+import type { AnyModelSpec } from '../../shared/spec';
 import { EXIT_FAILURE, UsageError, type CliCommand } from '../command';
 import { formatSeconds, intFlag, parseFlags, positiveFloatFlag, resolveRunDir, table } from '../util';
 
@@ -145,7 +145,7 @@ export const command: CliCommand = {
       throw new UsageError(`--memory-budget: ${(err as Error).message}`);
     }
     let resume: ResumableRun | undefined;
-    let spec: ModelSpec;
+    let spec: AnyModelSpec;
     let specName = values.spec ?? 'lesson-cnn';
     if (values.resume !== undefined) {
       const dir = resolveRunDir(values.resume, runsDir, USAGE);

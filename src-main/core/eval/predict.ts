@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Evaluation } from '../../shared/contract';
-import type { ModelSpec } from '../../shared/spec';
+import type { AnyModelSpec } from '../../shared/spec';
 import { gatherBatch } from '../data';
 import type { ImageSet } from '../data';
 import { evaluateProbabilities } from './metrics';
@@ -68,7 +68,7 @@ export async function lossAndAccuracy(
 
 /** What the BatchNorm note needs to know about the training that produced the model. */
 export interface TrainingContext {
-  spec: ModelSpec;
+  spec: AnyModelSpec;
   /** Optimizer steps (batches) taken in total. */
   steps: number;
   /** Training accuracy of the last epoch (running mean over its batches), if any epoch finished. */

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { LAYER_CLASS_NAMES, LESSON_HYPERPARAMETERS, type ModelSpec } from '../../shared/spec';
+import { LAYER_CLASS_NAMES, LESSON_HYPERPARAMETERS, type AnyModelSpec, type ModelSpec } from '../../shared/spec';
 import { initBackend } from '../backend/index';
 import { loadDataset } from '../data/load';
 import type { ImageSet } from '../data/types';
@@ -92,7 +92,7 @@ before(async () => {
 after(() => rmSync(root, { recursive: true, force: true }));
 
 /** A run folder holding the (untrained) model of `spec`, with BatchNorm statistics made non-trivial. */
-async function runFolder(spec: ModelSpec): Promise<string> {
+async function runFolder(spec: AnyModelSpec): Promise<string> {
   const model = buildModel(spec, 11);
   for (const layer of model.layers) {
     if (layer.getClassName() !== 'BatchNormalization') continue;

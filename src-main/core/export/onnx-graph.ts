@@ -182,9 +182,12 @@ export function layoutAfter(layer: tf.layers.Layer): Layout {
 /** What a layer's ONNX translation receives: the graph so far, its input tensor and layout, and the trained layer. */
 export interface OnnxStep {
   g: GraphBuilder;
-  /** The name of the layer's input tensor (NCHW for images, [N, C] for vectors). */
+  /** The name of the layer's input tensor (NCHW for images, [N, C] for vectors); a merge's first input. */
   x: string;
   layout: Layout;
+  /** Every input tensor, in order (one for all but the merge layers) and their layouts. */
+  xs: readonly string[];
+  layouts: readonly Layout[];
   layer: tf.layers.Layer;
   /** The tfjs layer's config (camelCase, as `getConfig()` returns it). */
   cfg: Readonly<Record<string, unknown>>;

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import onnxProto from 'onnx-proto';
 import { layerCoreFor } from '../model/layers/index';
+import { inboundLayers } from '../model/tf-graph';
 import { attrInts, GraphBuilder, layoutAfter, OnnxExportError, weightsByName, type Layout } from './onnx-graph';
 
 const { onnx } = onnxProto;
@@ -23,7 +24,8 @@ export const ONNX_INPUT_NAME = 'input';
 export const ONNX_OUTPUT_NAME = 'output';
 
 /**
- * Converts a tfjs Sequential-style model (one input, a chain of layers) into a serialized ONNX ModelProto.
+ * Converts a tfjs model (one input, one output; a chain of layers or a graph, whose nodes are wired by tensor name)
+ * into a serialized ONNX ModelProto.
  * Throws OnnxExportError naming the first layer that cannot be expressed.
  */
 export function modelToOnnx(model: tf.LayersModel, meta: { producerVersion?: string; docString?: string } = {}): Uint8Array {
@@ -37,18 +39,30 @@ export function modelToOnnx(model: tf.LayersModel, meta: { producerVersion?: str
   const [, h0, w0, c0] = inShape as [null, number, number, number];
   const g = new GraphBuilder();
   g.unique(ONNX_INPUT_NAME);
-  let x = g.node('Transpose', [ONNX_INPUT_NAME], 'input_to_nchw', [attrInts('perm', [0, 3, 1, 2])]);
-  let layout: Layout = { rank: 4, h: h0, w: w0, c: c0 };
+  const start = g.node('Transpose', [ONNX_INPUT_NAME], 'input_to_nchw', [attrInts('perm', [0, 3, 1, 2])]);
+  // Each layer's output tensor and layout by layer name: a graph's layers find their inputs here, wired by name.
+  const produced = new Map<string, { x: string; layout: Layout }>();
+  for (const inputLayer of model.inputLayers) produced.set(inputLayer.name, { x: start, layout: { rank: 4, h: h0, w: w0, c: c0 } });
 
   for (const layer of model.layers) {
     const cls = layer.getClassName();
     if (cls === 'InputLayer') continue;
     const core = layerCoreFor(cls);
     if (!core) throw new OnnxExportError(`layer '${layer.name}' (${cls}) has no ONNX export`);
-    x = core.onnx({ g, x, layout, layer, cfg: layer.getConfig() as Record<string, unknown>, weights: weightsByName(layer) });
-    layout = layoutAfter(layer);
+    const ins = inboundLayers(layer).map((l) => {
+      const t = produced.get(l.name);
+      if (!t) throw new OnnxExportError(`layer '${layer.name}' (${cls}) takes '${l.name}', which comes later in the model's layer order`);
+      return t;
+    });
+    if (ins.length === 0) throw new OnnxExportError(`layer '${layer.name}' (${cls}) has no input`);
+    const x = core.onnx({ g, x: ins[0]!.x, layout: ins[0]!.layout, xs: ins.map((t) => t.x), layouts: ins.map((t) => t.layout), layer, cfg: layer.getConfig() as Record<string, unknown>, weights: weightsByName(layer) });
+    produced.set(layer.name, { x, layout: layoutAfter(layer) });
   }
 
+  const out = produced.get(model.outputLayers[0]!.name);
+  if (!out) throw new OnnxExportError(`the model's output layer '${model.outputLayers[0]!.name}' was not reached`);
+  let x = out.x;
+  const layout = out.layout;
   // The app's output convention: NHWC if the model ends on an image-shaped tensor.
   if (layout.rank === 4) x = g.node('Transpose', [x], 'output_to_nhwc', [attrInts('perm', [0, 2, 3, 1])]);
   g.nodes.push({ opType: 'Identity', input: [x], output: [ONNX_OUTPUT_NAME], name: 'output' });

@@ -1,15 +1,46 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import type { LayerSpec, ModelSpec } from '../../shared/spec';
+import type { AnyModelSpec, FunctionalLayerSpec, FunctionalModelSpec, LayerSpec, ModelSpec } from '../../shared/spec';
 import { LAYER_CLASS_NAMES } from '../../shared/spec';
 import { SpecError, TEMPLATES, buildModel, summarizeSpec } from './index';
 
 const layer = (class_name: string, config: Record<string, unknown> = {}): LayerSpec => ({ class_name, config }) as LayerSpec;
 const model = (name: string, ...layers: LayerSpec[]): ModelSpec => ({ format_version: 1, class_name: 'Sequential', config: { name, layers } });
 
+/** A functional layer entry: `inputs` are the layers whose outputs it takes. */
+const fn = (name: string, class_name: string, inputs: string[], config: Record<string, unknown> = {}): FunctionalLayerSpec =>
+  ({ name, class_name, config: { name, ...config }, inbound_nodes: inputs.length > 0 ? [inputs.map((i) => [i, 0, 0, {}])] : [] }) as FunctionalLayerSpec;
+
+/** Every merge layer, in one graph (each takes two or more of the branches). */
+const EVERY_MERGE: FunctionalModelSpec = {
+  format_version: 1,
+  class_name: 'Functional',
+  config: {
+    name: 'every_merge',
+    layers: [
+      fn('image', 'InputLayer', [], { shape: [8, 8, 2] }),
+      fn('a', 'Conv2D', ['image'], { filters: 4, kernel_size: 3, padding: 'same' }),
+      fn('b', 'Conv2D', ['a'], { filters: 4, kernel_size: 3, padding: 'same' }),
+      fn('c', 'Conv2D', ['image'], { filters: 4, kernel_size: 1 , padding: 'same' }),
+      fn('sum', 'Add', ['a', 'b', 'c']),
+      fn('diff', 'Subtract', ['a', 'b']),
+      fn('prod', 'Multiply', ['sum', 'diff']),
+      fn('avg', 'Average', ['prod', 'a', 'b']),
+      fn('max', 'Maximum', ['avg', 'c']),
+      fn('cat', 'Concatenate', ['max', 'a', 'image']),
+      fn('d', 'Conv2D', ['image'], { filters: 10, kernel_size: 1 }),
+      fn('cat_w', 'Concatenate', ['cat', 'd'], { axis: 2 }),
+      fn('gap', 'GlobalAveragePooling2D', ['cat_w']),
+      fn('class_prob', 'Dense', ['gap'], { units: 3, activation: 'softmax' }),
+    ],
+    input_layers: [['image', 0, 0]],
+    output_layers: [['class_prob', 0, 0]],
+  },
+};
+
 /** Between them, these specs use every supported layer class and most non-default options. */
-const EVERY_LAYER: ModelSpec[] = [
+const EVERY_LAYER: AnyModelSpec[] = [
   model(
     'every_layer_a',
     layer('InputLayer', { shape: [16, 16, 3] }),
@@ -50,6 +81,7 @@ const EVERY_LAYER: ModelSpec[] = [
     layer('Activation', { activation: 'softmax' }),
   ),
   model('every_layer_c', layer('InputLayer', { shape: [6, 6, 2] }), layer('SeparableConv2D', { filters: 3, kernel_size: 2, strides: [1, 2], use_bias: false }), layer('Flatten'), layer('Dense', { units: 3, activation: 'softmax', use_bias: false })),
+  EVERY_MERGE,
 ];
 
 const sizeOf = (ws: tf.LayerVariable[]) => ws.reduce((a, w) => a + w.shape.reduce((p: number, d) => p * (d ?? 1), 1), 0);
@@ -71,10 +103,12 @@ for (const { id, spec } of [...TEMPLATES.map((t) => ({ id: t.id, spec: t.spec })
       // tfjs' Sequential lists the InputLayer among its layers, as Keras' functional models do.
       const rows = summary.rows;
       assert.equal(m.layers.length, rows.length);
+      // A graph's layers may be listed in another order where each still follows its inputs: match them by name.
       m.layers.forEach((l, i) => {
-        assert.equal(l.name, rows[i].name);
-        assert.deepEqual(l.outputShape, rows[i].outputShape, `${l.name} output shape`);
-        assert.equal(l.countParams(), rows[i].params, `${l.name} params`);
+        const row = spec.class_name === 'Functional' ? rows.find((r) => r.name === l.name) : rows[i];
+        assert.equal(l.name, row?.name);
+        assert.deepEqual(l.outputShape, row?.outputShape, `${l.name} output shape`);
+        assert.equal(l.countParams(), row?.params, `${l.name} params`);
       });
       // And it runs: a forward pass gives one probability row per sample.
       const inputShape = summary.rows[0].outputShape.slice(1) as number[];
@@ -87,7 +121,7 @@ for (const { id, spec } of [...TEMPLATES.map((t) => ({ id: t.id, spec: t.spec })
   });
 }
 
-async function weightsOf(spec: ModelSpec, seed: number): Promise<Float32Array[]> {
+async function weightsOf(spec: AnyModelSpec, seed: number): Promise<Float32Array[]> {
   const m = buildModel(spec, seed);
   const out = await Promise.all(m.getWeights().map((w) => w.data() as Promise<Float32Array>));
   m.dispose();

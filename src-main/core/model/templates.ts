@@ -2,7 +2,7 @@
  * Ready-made models. The JSON files in examples/ are the one source of truth (the CLI and the docs use the same
  * files); they are parsed here at load time, so a broken example fails loudly at import.
  */
-import type { ModelSpec } from '../../shared/spec';
+import type { AnyModelSpec } from '../../shared/spec';
 import lessonCnn from '../../../examples/lesson-cnn.json' with { type: 'json' };
 import lenet5 from '../../../examples/lenet5.json' with { type: 'json' };
 import smallCnn from '../../../examples/small-cnn.json' with { type: 'json' };
@@ -14,7 +14,7 @@ import { summarizeSpec } from './validate';
 export interface Template {
   id: string;
   label: string;
-  spec: ModelSpec;
+  spec: AnyModelSpec;
 }
 
 function template(id: string, json: unknown, describe: (params: string) => string): Template {

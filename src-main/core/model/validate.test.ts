@@ -236,7 +236,7 @@ test('summarizeSpec never throws, whatever it is given', () => {
 });
 
 test('envelope problems are all reported: version, class name, missing name', () => {
-  const errs = errors({ format_version: 99, class_name: 'Functional', config: { layers: [input(), ...head] } });
+  const errs = errors({ format_version: 99, class_name: 'Model', config: { layers: [input(), ...head] } });
   assert.deepEqual(
     errs.map((e) => e.field),
     ['format_version', 'class_name', 'config.name'],

@@ -8,7 +8,7 @@
  * its output is `units` wide), but every shape check skips unknown dims — so one mistake never cascades into a
  * list of bogus follow-on errors.
  */
-import type { FieldDescriptor, LayerClassName, LayerSpec, SpecIssue, SpecSummary, SummaryRow } from '../../shared/spec';
+import type { FieldDescriptor, FunctionalLayerSpec, LayerClassName, LayerSpec, SpecIssue, SpecSummary, SummaryRow } from '../../shared/spec';
 import { SPEC_FORMAT_VERSION } from '../../shared/spec';
 import { ACCEPTED_KERAS_FIELDS, COMMON_LAYER_FIELDS } from '../../shared/layer-fields';
 import { kerasLayerNames } from '../../shared/layer-names';
@@ -40,6 +40,19 @@ export interface Analysis {
    * types and ranges) — what `parseSpec` rejects. Shape and wiring errors are not among them.
    */
   structural: SpecIssue[];
+  /**
+   * Functional models whose wiring is sound (names known, no cycle, one input and output): the layers' order for
+   * building (every layer after its inputs), each layer's inbound layer indices, and the input and output layer.
+   */
+  graph?: FunctionalGraph;
+}
+
+/** The wiring of a functional model, by index into its layer list. */
+export interface FunctionalGraph {
+  order: number[];
+  inbound: number[][];
+  input: number;
+  output: number;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -132,6 +145,7 @@ class LayerContext implements InferContext {
     readonly config: Record<string, unknown>,
     private readonly out: SpecIssue[],
     private readonly structural: SpecIssue[],
+    public inputNames: readonly string[] = [],
   ) {}
 
   get where(): string {
@@ -241,7 +255,7 @@ function checkConfig(ctx: LayerContext): void {
 }
 
 /** Structural check of the Sequential envelope; returns the layer list or null. */
-function checkEnvelope(spec: unknown, issues: SpecIssue[]): unknown[] | null {
+function checkEnvelope(spec: unknown, issues: SpecIssue[], kind: 'Sequential' | 'Functional' = 'Sequential'): unknown[] | null {
   const model = (field: string | null, received: unknown, message: string, severity: SpecIssue['severity'] = 'error') =>
     issues.push({ severity, layerIndex: null, layerName: null, field, received: received === undefined ? null : json(received), message });
   if (!isObject(spec)) {
@@ -257,8 +271,8 @@ function checkEnvelope(spec: unknown, issues: SpecIssue[]): unknown[] | null {
   if (fv === undefined) model('format_version', undefined, `Model spec: format_version is missing (this workbench writes ${SPEC_FORMAT_VERSION})`);
   else if (!isInt(fv) || fv < 1) model('format_version', fv, `Model spec: format_version = ${json(fv)} must be a positive integer`);
   else if (fv > SPEC_FORMAT_VERSION) model('format_version', fv, `Model spec: format_version = ${fv} was written by a newer workbench (this one reads up to ${SPEC_FORMAT_VERSION})`);
-  if (spec.class_name !== 'Sequential') {
-    model('class_name', spec.class_name, `Model spec: class_name = ${json(spec.class_name)}: only 'Sequential' models are supported`);
+  if (spec.class_name !== kind) {
+    model('class_name', spec.class_name, `Model spec: class_name = ${json(spec.class_name)}: only 'Sequential' and 'Functional' models are supported`);
   }
   for (const key of Object.keys(spec)) {
     if (!['format_version', 'class_name', 'config', 'keras_version', 'backend'].includes(key)) model(key, spec[key], `Model spec: unknown top-level field '${key}', ignored`, 'warning');
@@ -280,108 +294,341 @@ function checkEnvelope(spec: unknown, issues: SpecIssue[]): unknown[] | null {
   return config.layers;
 }
 
+/** What the per-layer checks share while one spec is analysed. */
+interface Pass {
+  issues: SpecIssue[];
+  structural: SpecIssue[];
+  firstIndexOfName: Map<string, number>;
+}
+
+/** A layer entry that passed the structural checks: its class, config and reporting context. */
+interface Entry {
+  index: number;
+  className: LayerClassName;
+  config: Record<string, unknown>;
+  ctx: LayerContext;
+}
+
+/**
+ * The structural checks of one layer entry (an object, a known class, a config object), its name (unique), and
+ * its config fields. Returns null, after reporting, when the entry is unusable.
+ */
+function checkEntry(raw: unknown, index: number, name: string, pass: Pass): Entry | null {
+  const layerIssue = (field: string | null, received: unknown, message: string) => {
+    const issue: SpecIssue = { severity: 'error', layerIndex: index, layerName: name, field, received: received === undefined ? null : json(received), message };
+    pass.issues.push(issue);
+    pass.structural.push(issue);
+  };
+  if (!isObject(raw)) {
+    layerIssue(null, raw, `Layer ${index}: expected an object {class_name, config}; received ${json(raw)}`);
+    return null;
+  }
+  if (!layerRegistry.has(raw.class_name)) {
+    let why: string;
+    try {
+      layerRegistry.get(raw.class_name);
+      why = '';
+    } catch (err) {
+      why = (err as Error).message;
+    }
+    layerIssue('class_name', raw.class_name, `Layer ${index} '${name}' (${typeof raw.class_name === 'string' ? raw.class_name : '?'}): ${why}`);
+    return null;
+  }
+  const className = raw.class_name;
+  if (raw.config !== undefined && !isObject(raw.config)) {
+    layerIssue('config', raw.config, `Layer ${index} '${name}' (${className}): config must be an object; received ${json(raw.config)}`);
+    return null;
+  }
+  const config = (raw.config ?? {}) as Record<string, unknown>;
+  const ctx = new LayerContext(index, name, className, config, pass.issues, pass.structural);
+  if (config.name !== undefined) {
+    if (typeof config.name !== 'string' || config.name === '' || config.name.includes('/')) {
+      ctx.fieldError('name', config.name, 'must be a non-empty string without "/"');
+    } else if (pass.firstIndexOfName.has(config.name)) {
+      ctx.error('name', config.name, `duplicate layer name: layer ${pass.firstIndexOfName.get(config.name)} already has it; names must be unique`);
+    }
+  }
+  if (typeof config.name === 'string' && !pass.firstIndexOfName.has(config.name)) pass.firstIndexOfName.set(config.name, index);
+  checkConfig(ctx);
+  return { index, className, config, ctx };
+}
+
+/** A layer's output shape and parameters from its input shapes, with the empty-dimension check every layer gets. */
+function inferEntry(e: Entry, inputs: readonly Shape[]): Inferred {
+  let inferred: Inferred = e.className === 'InputLayer' ? { output: inputShape(e.ctx), params: 0, nonTrainable: 0 } : layerInfo(e.className).infer(e.ctx, inputs[0] ?? null, inputs);
+  if (inferred.output !== null && inferred.output.some((d) => d !== null && d < 1)) {
+    e.ctx.error(null, undefined, `produces nothing: its output ${describeShape(inferred.output)} has an empty dimension`);
+    inferred = { ...inferred, output: inferred.output.map((d) => (d !== null && d < 1 ? null : d)) };
+  }
+  return inferred;
+}
+
+/** The summary row of a layer whose shape and parameters are fully known, else null. */
+function rowOf(e: Entry, name: string, inferred: Inferred, connectedTo?: string[]): SummaryRow | null {
+  const shape = inferred.output;
+  if (shape === null || inferred.params === null || inferred.nonTrainable === null || !shape.every((d) => d !== null)) return null;
+  const frozen = e.config.trainable === false;
+  return {
+    index: e.index,
+    name,
+    className: e.className,
+    outputShape: [null, ...(shape as number[])],
+    params: inferred.params,
+    trainableParams: frozen ? 0 : inferred.params - inferred.nonTrainable,
+    nonTrainableParams: frozen ? inferred.params : inferred.nonTrainable,
+    ...(connectedTo ? { connectedTo } : {}),
+  };
+}
+
 /**
  * Validates a spec and infers every layer's output shape and parameter count. Never throws: every problem is an
- * issue (errors and warnings), every layer that could be fully inferred is a row.
+ * issue (errors and warnings), every layer that could be fully inferred is a row. A `class_name: 'Functional'`
+ * spec is analysed as a graph (`analyzeFunctional`).
  */
 export function analyzeSpec(spec: unknown, options: SummarizeOptions = {}): Analysis {
+  if (isObject(spec) && spec.class_name === 'Functional') return analyzeFunctional(spec, options);
   const issues: SpecIssue[] = [];
   const rawLayers = checkEnvelope(spec, issues);
   if (rawLayers === null) return { issues, rows: [], layers: null, names: [], structural: issues.filter((i) => i.severity === 'error') };
-  const structural = issues.filter((i) => i.severity === 'error');
+  const pass: Pass = { issues, structural: issues.filter((i) => i.severity === 'error'), firstIndexOfName: new Map() };
 
   const names = assignNames(rawLayers.map((l) => (isObject(l) ? { class_name: l.class_name, config: l.config } : { class_name: undefined })));
   const layers: LayerSpec[] = [];
   const rows: SummaryRow[] = [];
-  const firstIndexOfName = new Map<string, number>();
   let shape: Shape = null;
   let structuralOk = true;
   let errorSeen = issues.some((i) => i.severity === 'error');
 
   rawLayers.forEach((raw, index) => {
     const name = names[index] ?? `layer_${index}`;
-    const layerIssue = (field: string | null, received: unknown, message: string) => {
-      const issue: SpecIssue = { severity: 'error', layerIndex: index, layerName: name, field, received: received === undefined ? null : json(received), message };
-      issues.push(issue);
-      structural.push(issue);
+    const e = checkEntry(raw, index, name, pass);
+    if (e === null) {
       errorSeen = true;
       structuralOk = false;
       shape = null;
-    };
-    if (!isObject(raw)) {
-      layerIssue(null, raw, `Layer ${index}: expected an object {class_name, config}; received ${json(raw)}`);
       return;
     }
-    if (!layerRegistry.has(raw.class_name)) {
-      let why: string;
-      try {
-        layerRegistry.get(raw.class_name);
-        why = '';
-      } catch (err) {
-        why = (err as Error).message;
-      }
-      layerIssue('class_name', raw.class_name, `Layer ${index} '${name}' (${typeof raw.class_name === 'string' ? raw.class_name : '?'}): ${why}`);
-      return;
+    layers.push({ class_name: e.className, config: e.config });
+    if (index > 0) e.ctx.inputNames = [names[index - 1] ?? ''];
+    if (e.className === 'InputLayer' && index !== 0) e.ctx.error(null, undefined, 'an InputLayer may only be the first layer');
+    if (e.className !== 'InputLayer' && index === 0) {
+      e.ctx.error(null, undefined, 'the model has no InputLayer: the first layer must be an InputLayer with shape [height, width, channels], e.g. [28, 28, 1]');
     }
-    const className = raw.class_name;
-    if (raw.config !== undefined && !isObject(raw.config)) {
-      layerIssue('config', raw.config, `Layer ${index} '${name}' (${className}): config must be an object; received ${json(raw.config)}`);
-      return;
-    }
-    const config = (raw.config ?? {}) as Record<string, unknown>;
-    layers.push({ class_name: className, config });
-    const ctx = new LayerContext(index, name, className, config, issues, structural);
-
-    if (config.name !== undefined) {
-      if (typeof config.name !== 'string' || config.name === '' || config.name.includes('/')) {
-        ctx.fieldError('name', config.name, 'must be a non-empty string without "/"');
-      } else if (firstIndexOfName.has(config.name)) {
-        ctx.error('name', config.name, `duplicate layer name: layer ${firstIndexOfName.get(config.name)} already has it; names must be unique`);
-      }
-    }
-    if (typeof config.name === 'string' && !firstIndexOfName.has(config.name)) firstIndexOfName.set(config.name, index);
-    checkConfig(ctx);
-
-    let inferred: Inferred;
-    if (className === 'InputLayer') {
-      if (index !== 0) ctx.error(null, undefined, 'an InputLayer may only be the first layer');
-      inferred = { output: inputShape(ctx), params: 0, nonTrainable: 0 };
-    } else {
-      if (index === 0) {
-        ctx.error(null, undefined, 'the model has no InputLayer: the first layer must be an InputLayer with shape [height, width, channels], e.g. [28, 28, 1]');
-      }
-      inferred = layerInfo(className).infer(ctx, shape);
-    }
-    if (inferred.output !== null && inferred.output.some((d) => d !== null && d < 1)) {
-      ctx.error(null, undefined, `produces nothing: its output ${describeShape(inferred.output)} has an empty dimension`);
-      inferred = { ...inferred, output: inferred.output.map((d) => (d !== null && d < 1 ? null : d)) };
-    }
+    const inferred = inferEntry(e, [shape]);
     shape = inferred.output;
-    if (ctx.hasError) errorSeen = true;
-    if (!errorSeen && shape !== null && inferred.params !== null && inferred.nonTrainable !== null && shape.every((d) => d !== null)) {
-      const frozen = config.trainable === false;
-      rows.push({
-        index,
-        name,
-        className,
-        outputShape: [null, ...(shape as number[])],
-        params: inferred.params,
-        trainableParams: frozen ? 0 : inferred.params - inferred.nonTrainable,
-        nonTrainableParams: frozen ? inferred.params : inferred.nonTrainable,
-      });
-    }
+    if (e.ctx.hasError) errorSeen = true;
+    const row = errorSeen ? null : rowOf(e, name, inferred);
+    if (row) rows.push(row);
   });
 
-  checkOutput(rawLayers, layers, names, shape, structuralOk, issues, options);
-  return { issues, rows, layers: structuralOk ? layers : null, names, structural };
+  if (structuralOk && layers.length === rawLayers.length) {
+    const index = layers.length - 1;
+    checkOutput(layers[index]!, index, names[index] ?? '', shape, issues, options);
+  }
+  return { issues, rows, layers: structuralOk ? layers : null, names, structural: pass.structural };
 }
 
-/** Model-level checks on the output: one value per class, softmax for categorical cross-entropy. */
-function checkOutput(rawLayers: unknown[], layers: LayerSpec[], names: string[], shape: Shape, structuralOk: boolean, issues: SpecIssue[], options: SummarizeOptions): void {
-  if (!structuralOk || layers.length !== rawLayers.length) return;
-  const index = layers.length - 1;
-  const last = layers[index];
-  const name = names[index] ?? '';
+const isTensorRef = (v: unknown): v is unknown[] => Array.isArray(v) && v.length >= 1 && v.length <= 4 && typeof v[0] === 'string';
+
+/**
+ * A Functional spec: the envelope, each layer as in a Sequential model plus its wiring (`inbound_nodes`), the one
+ * input and one output, then shapes in an order where every layer follows its inputs. Wiring problems — an
+ * unknown inbound name, a cycle, a layer whose result never reaches the output, a second input or output — are
+ * errors naming the layer(s); like shape errors they are not structural, so an editor can still load the graph.
+ */
+function analyzeFunctional(spec: Record<string, unknown>, options: SummarizeOptions): Analysis {
+  const issues: SpecIssue[] = [];
+  const rawLayers = checkEnvelope(spec, issues, 'Functional');
+  if (rawLayers === null) return { issues, rows: [], layers: null, names: [], structural: issues.filter((i) => i.severity === 'error') };
+  const pass: Pass = { issues, structural: issues.filter((i) => i.severity === 'error'), firstIndexOfName: new Map() };
+  const modelIssue = (field: string | null, received: unknown, message: string, structural = false) => {
+    const issue: SpecIssue = { severity: 'error', layerIndex: null, layerName: null, field, received: received === undefined ? null : json(received), message };
+    issues.push(issue);
+    if (structural) pass.structural.push(issue);
+  };
+
+  // Keras writes each layer's name at the top of its entry (and again in its config): either names it.
+  const topName = (l: unknown): unknown => (isObject(l) ? (l.name ?? (isObject(l.config) ? l.config.name : undefined)) : undefined);
+  const names = assignNames(rawLayers.map((l) => (isObject(l) ? { class_name: l.class_name, config: { name: topName(l) } } : { class_name: undefined })));
+  const entries: (Entry | null)[] = [];
+  const layers: FunctionalLayerSpec[] = [];
+  const inboundNames: string[][] = [];
+  let structuralOk = true;
+
+  rawLayers.forEach((raw, index) => {
+    const name = names[index] ?? `layer_${index}`;
+    if (isObject(raw) && isObject(raw.config) && raw.name !== undefined && raw.config.name !== undefined && raw.name !== raw.config.name) {
+      modelIssue('name', raw.name, `Layer ${index} '${name}': its name ${json(raw.name)} and config.name ${json(raw.config.name)} differ; give one name`, true);
+      structuralOk = false;
+    }
+    // The config's own name is the one checked for duplicates: take the entry's name when only that is given.
+    const withName = isObject(raw) && typeof raw.name === 'string' && isObject(raw.config) && raw.config.name === undefined ? { ...raw, config: { ...raw.config, name: raw.name } } : isObject(raw) && typeof raw.name === 'string' && raw.config === undefined ? { ...raw, config: { name: raw.name } } : raw;
+    const e = checkEntry(withName, index, name, pass);
+    entries.push(e);
+    const refs: string[] = [];
+    inboundNames.push(refs);
+    if (e === null) {
+      structuralOk = false;
+      return;
+    }
+    const nodes = (raw as Record<string, unknown>).inbound_nodes ?? [];
+    if (!Array.isArray(nodes) || !nodes.every((n) => Array.isArray(n) && n.every(isTensorRef))) {
+      e.ctx.fieldError('inbound_nodes', nodes, "must be tf.keras 2's list of calls, each a list of [layer_name, node_index, tensor_index, {}] references");
+      structuralOk = false;
+      return;
+    }
+    if (nodes.length > 1) e.ctx.error('inbound_nodes', undefined, `is called ${nodes.length} times; a layer shared between calls is not supported — give each call its own layer`);
+    for (const ref of (nodes[0] ?? []) as unknown[][]) {
+      refs.push(ref[0] as string);
+      if ((ref[1] !== undefined && ref[1] !== 0) || (ref[2] !== undefined && ref[2] !== 0)) {
+        e.ctx.error('inbound_nodes', ref, `takes output ${json(ref.slice(1, 3))} of '${String(ref[0])}'; only a layer's first call and single output ([name, 0, 0]) are supported`);
+      }
+    }
+    e.ctx.inputNames = refs;
+    layers.push({ name, class_name: e.className, config: e.config, inbound_nodes: nodes as FunctionalLayerSpec['inbound_nodes'] });
+  });
+
+  // Where each name points (the first layer holding it: a second one is already reported as a duplicate).
+  const indexOf = new Map<string, number>();
+  names.forEach((n, i) => {
+    if (!indexOf.has(n) && entries[i]) indexOf.set(n, i);
+  });
+  const inbound: number[][] = inboundNames.map(() => []);
+  // Each input of each layer by index, -1 where the name is unknown (its shape unknown, so no cascade of errors).
+  const inputSlots: number[][] = inboundNames.map(() => []);
+  let unresolved = false;
+  entries.forEach((e, i) => {
+    if (!e) return;
+    for (const ref of inboundNames[i] ?? []) {
+      const j = indexOf.get(ref);
+      inputSlots[i]!.push(j === undefined || j === i ? -1 : j);
+      if (j === undefined || j === i) unresolved = true;
+      if (j === undefined) e.ctx.error('inbound_nodes', ref, `takes its input from '${ref}', which is not a layer of this model (known: ${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''})`);
+      else if (j === i) e.ctx.error('inbound_nodes', ref, 'takes its own output as its input: a cycle; a graph network must flow from its input to its output without loops');
+      else inbound[i]!.push(j);
+    }
+    // tfjs' executor frees a tensor by counting its consumers and loses count when one layer takes it twice.
+    const twice = (inboundNames[i] ?? []).find((ref, k, all) => all.indexOf(ref) !== k);
+    if (twice !== undefined) e.ctx.error('inbound_nodes', twice, `takes '${twice}' twice; tfjs cannot run a layer that takes the same tensor twice — multiply it by 2 with a Rescaling, or branch it through an Activation('linear') first`);
+    if (e.className === 'InputLayer' && (inboundNames[i]?.length ?? 0) > 0) e.ctx.error('inbound_nodes', inboundNames[i], 'an InputLayer takes no inputs (its inbound_nodes must be empty)');
+    if (e.className !== 'InputLayer' && (inboundNames[i]?.length ?? 0) === 0) e.ctx.error('inbound_nodes', undefined, 'takes no input: wire it to the layer(s) whose output it takes (inbound_nodes is empty)');
+  });
+
+  // One input and one output, each an existing layer (the input an InputLayer).
+  const endpoint = (key: 'input_layers' | 'output_layers', what: string): number | null => {
+    const refs = (spec.config as Record<string, unknown>)[key];
+    if (!Array.isArray(refs) || !refs.every(isTensorRef)) {
+      modelIssue(`config.${key}`, refs, `Model spec: config.${key} must be a list of [layer_name, 0, 0] references`, true);
+      structuralOk = false;
+      return null;
+    }
+    if (refs.length !== 1) {
+      modelIssue(`config.${key}`, refs, `Model spec: the model has ${refs.length} ${what}s (${refs.map((r) => `'${String(r[0])}'`).join(', ') || 'none'}); only one ${what} is supported now`);
+      return null;
+    }
+    const name = refs[0]![0] as string;
+    const i = indexOf.get(name);
+    if (i === undefined) {
+      modelIssue(`config.${key}`, refs, `Model spec: the ${what} '${name}' (config.${key}) is not a layer of this model`);
+      return null;
+    }
+    return i;
+  };
+  const input = endpoint('input_layers', 'input');
+  const output = endpoint('output_layers', 'output');
+  entries.forEach((e, i) => {
+    if (e?.className !== 'InputLayer') return;
+    if (input !== null && i !== input) e.ctx.error(null, undefined, `a second InputLayer (the model's input is '${names[input]}'); only one input is supported now`);
+  });
+  if (input !== null && entries[input]?.className !== 'InputLayer') {
+    modelIssue('config.input_layers', names[input], `Model spec: the input '${names[input]}' is a ${entries[input]?.className ?? '?'}, not an InputLayer`);
+  }
+
+  // A topological order (Kahn's, stable in list order); whatever is left over lies on or after a cycle.
+  const order: number[] = [];
+  const pending = inbound.map((ins) => new Set(ins));
+  const done = new Set<number>();
+  for (let progress = true; progress; ) {
+    progress = false;
+    entries.forEach((e, i) => {
+      if (!e || done.has(i) || [...pending[i]!].some((j) => !done.has(j) && entries[j] !== null)) return;
+      done.add(i);
+      order.push(i);
+      progress = true;
+    });
+  }
+  const cyclic = reportCycles(entries, inbound, done, names);
+
+  // Layers whose result never reaches the output: walk back from the output through inbound wires.
+  if (output !== null && !cyclic && !unresolved) {
+    const reaches = new Set<number>([output]);
+    for (const i of [...order].reverse()) if (reaches.has(i)) for (const j of inbound[i]!) reaches.add(j);
+    entries.forEach((e, i) => {
+      if (e && !reaches.has(i)) e.ctx.error(null, undefined, `does not reach the model's output '${names[output]}': nothing uses its result — wire it into a later layer or delete it`);
+    });
+  }
+
+  // Shapes and rows in build order; a layer with an error, or after one, gets no row.
+  const shapes: Shape[] = entries.map(() => null);
+  const tainted = new Set<number>();
+  const rows: SummaryRow[] = [];
+  const modelError = issues.some((i) => i.severity === 'error' && i.layerIndex === null);
+  for (const i of order) {
+    const e = entries[i]!;
+    const inferred = inferEntry(e, inputSlots[i]!.map((j) => (j < 0 ? null : (shapes[j] ?? null))));
+    shapes[i] = inferred.output;
+    if (e.ctx.hasError || modelError || inputSlots[i]!.some((j) => j < 0 || tainted.has(j))) tainted.add(i);
+    const row = tainted.has(i) ? null : rowOf(e, names[i] ?? '', inferred, inbound[i]!.map((j) => names[j] ?? ''));
+    if (row) rows.push(row);
+  }
+
+  const wiringOk = structuralOk && !cyclic && input !== null && output !== null && !issues.some((x) => x.severity === 'error' && x.field?.startsWith('config.'));
+  if (wiringOk && output !== null) {
+    const last = entries[output]!;
+    checkOutput({ class_name: last.className, config: last.config }, output, names[output] ?? '', shapes[output] ?? null, issues, options);
+  }
+  return {
+    issues,
+    rows,
+    layers: structuralOk ? layers : null,
+    names,
+    structural: pass.structural,
+    ...(wiringOk && input !== null && output !== null ? { graph: { order, inbound, input, output } } : {}),
+  };
+}
+
+/** Reports every cycle among the layers Kahn's order could not place, naming its layers; true if there was one. */
+function reportCycles(entries: (Entry | null)[], inbound: number[][], placed: Set<number>, names: string[]): boolean {
+  const left = entries.map((e, i) => (e && !placed.has(i) ? i : -1)).filter((i) => i >= 0);
+  if (left.length === 0) return false;
+  const reported = new Set<number>();
+  const state = new Map<number, 'open' | 'closed'>();
+  const stack: number[] = [];
+  const visit = (i: number): void => {
+    state.set(i, 'open');
+    stack.push(i);
+    for (const j of inbound[i] ?? []) {
+      if (placed.has(j)) continue;
+      if (state.get(j) === 'open') {
+        // The inbound wires run backwards: reverse the stack slice so the cycle reads in the direction data flows.
+        const cycle = stack.slice(stack.indexOf(j)).reverse();
+        const path = [...cycle, cycle[0]!].map((k) => names[k]).join(' → ');
+        for (const k of cycle) {
+          if (reported.has(k)) continue;
+          reported.add(k);
+          entries[k]!.ctx.error('inbound_nodes', undefined, `is part of a cycle ${path}; a graph network must flow from its input to its output without loops`);
+        }
+      } else if (!state.has(j)) visit(j);
+    }
+    stack.pop();
+    state.set(i, 'closed');
+  };
+  for (const i of left) if (!state.has(i)) visit(i);
+  return true;
+}
+
+/** Model-level checks on the output layer: one value per class, softmax for categorical cross-entropy. */
+function checkOutput(last: LayerSpec, index: number, name: string, shape: Shape, issues: SpecIssue[], options: SummarizeOptions): void {
   const where = `Layer ${index} '${name}' (${last.class_name})`;
   if (shape !== null && shape.length !== 1) {
     issues.push({

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { EpochResult } from '../../shared/contract';
-import type { Hyperparameters, ModelSpec } from '../../shared/spec';
+import type { Hyperparameters, AnyModelSpec } from '../../shared/spec';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../fsutil';
 import { readCheckpoint, type Checkpoint } from './checkpoint';
 import { readHistory, RUN_FILES, RunStore, RunWriter, type RunRecord } from './store';
@@ -23,7 +23,7 @@ export interface ResumableRun {
   runId: string;
   dir: string;
   record: RunRecord;
-  spec: ModelSpec;
+  spec: AnyModelSpec;
   hyperparameters: Hyperparameters;
   /** The history up to the checkpoint's epoch. */
   history: EpochResult[];
@@ -46,7 +46,7 @@ export async function loadResumableRun(runsDir: string, runId: string): Promise<
     throw new ResumeError(`run ${runId} has no checkpoint (${path.join(dir, 'checkpoint.bin')}): no epoch finished before it ${record.status === 'stopped' ? 'stopped' : 'failed'}; start a new run`);
   }
   const [spec, hyperparameters, history] = await Promise.all([
-    readJson<ModelSpec>(path.join(dir, RUN_FILES.spec)),
+    readJson<AnyModelSpec>(path.join(dir, RUN_FILES.spec)),
     readJson<Hyperparameters>(path.join(dir, RUN_FILES.hyperparameters)),
     readHistory(path.join(dir, RUN_FILES.history)),
   ]);

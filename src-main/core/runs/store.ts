@@ -25,7 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { BackendInfo, DatasetInfo, EpochResult, Evaluation, RunAnnotation, RunDetail, RunStatus, RunSummary, WireError } from '../../shared/contract';
-import type { Hyperparameters, ModelSpec } from '../../shared/spec';
+import type { Hyperparameters, AnyModelSpec } from '../../shared/spec';
 import { isProcessAlive, overwriteInPlace, writeFileAtomic, writeJsonAtomic } from '../fsutil';
 
 /** Bumped if run.json changes incompatibly. */
@@ -85,7 +85,7 @@ export interface DataSource {
 
 /** What a new run starts with. */
 export interface NewRun {
-  spec: ModelSpec;
+  spec: AnyModelSpec;
   hyperparameters: Hyperparameters;
   params: number;
   backend: BackendInfo;
@@ -520,7 +520,7 @@ export class RunStore {
     if (evaluation !== null && !isObject(evaluation)) throw new CorruptRunError(`run "${id}": evaluation.json is not an evaluation`);
     return {
       ...toSummary(record, hyperparameters),
-      spec: spec as unknown as ModelSpec,
+      spec: spec as unknown as AnyModelSpec,
       hyperparameters,
       history,
       evaluation: evaluation as Evaluation | null,

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo } from '../../shared/contract';
-import type { Hyperparameters, ModelSpec, SpecIssue } from '../../shared/spec';
+import type { Hyperparameters, AnyModelSpec, SpecIssue } from '../../shared/spec';
 import { gatherBatch, toTensors, type ImageSet } from '../data';
 import { SpecError } from '../model';
 import { createFusedTrainer, type FusedTrainer } from './fused';
@@ -187,13 +187,13 @@ async function weightsAreFinite(model: tf.LayersModel): Promise<boolean> {
  * gradients"); the fused native step can. Where the fused step is not used, such a layer is refused up front,
  * named, instead of failing at the first batch with tfjs' message.
  */
-function checkDifferentiable(model: tf.LayersModel, spec: ModelSpec, fusedReason: string): void {
+function checkDifferentiable(model: tf.LayersModel, spec: AnyModelSpec, fusedReason: string): void {
   const issues: SpecIssue[] = [];
   spec.config.layers.forEach((layer, i) => {
     const d = layer.config.dilation_rate;
     const rates = Array.isArray(d) ? d : [d ?? 1];
     if (!['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D'].includes(layer.class_name) || rates.every((r) => r === 1)) return;
-    const name = model.layers[i]?.name ?? String(layer.config.name);
+    const name = typeof layer.config.name === 'string' ? layer.config.name : (model.layers[i]?.name ?? '');
     issues.push({
       severity: 'error',
       layerIndex: i,
@@ -214,7 +214,7 @@ function checkDifferentiable(model: tf.LayersModel, spec: ModelSpec, fusedReason
  */
 export function createTrainStep(
   model: tf.LayersModel,
-  spec: ModelSpec,
+  spec: AnyModelSpec,
   h: Hyperparameters,
   backend: BackendInfo,
   train: ImageSet,

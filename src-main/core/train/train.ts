@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo, BatchProgress, EpochResult, TrainingFinished } from '../../shared/contract';
-import { DEFAULT_DIVERGENCE, type Hyperparameters, type ModelSpec, type SpecIssue } from '../../shared/spec';
+import { DEFAULT_DIVERGENCE, type Hyperparameters, type AnyModelSpec, type SpecIssue } from '../../shared/spec';
 import { initBackend } from '../backend';
 import { mulberry32, shuffleInPlace, splitIndices, type Dataset, type ImageSet } from '../data';
 import { evaluateModel, lossAndAccuracy } from '../eval/predict';
@@ -28,7 +28,7 @@ import { createTrainStep, type TrainStep } from './step';
 
 /** Everything one training run needs. */
 export interface TrainJob {
-  spec: ModelSpec;
+  spec: AnyModelSpec;
   hyperparameters: Hyperparameters;
   dataset: Dataset;
   /** The runs folder; the run gets its own sub-folder. */
@@ -80,22 +80,27 @@ function limitSet(set: ImageSet, limit: number | undefined, flag: string): Image
 }
 
 /** Checks that the model's input and output fit the dataset, naming the layer and both shapes when not. */
-function checkModelFitsData(model: tf.LayersModel, spec: ModelSpec, dataset: Dataset): void {
+function checkModelFitsData(model: tf.LayersModel, spec: AnyModelSpec, dataset: Dataset): void {
   const issues: SpecIssue[] = [];
+  // A graph's input and output layers are wherever the spec lists them: find them by name.
+  const indexOf = (name: string, fallback: number) => {
+    const i = spec.config.layers.findIndex((l) => l.config.name === name);
+    return i >= 0 ? i : fallback;
+  };
   const inShape = model.inputs[0]!.shape.slice(1);
   const [h, w, c] = dataset.info.imageShape;
   if (inShape.length !== 3 || inShape[0] !== h || inShape[1] !== w || inShape[2] !== c) {
-    const first = spec.config.layers[0];
-    const name = String(first?.config.name ?? model.layers[0]?.name ?? 'input');
+    const name = model.inputLayers[0]?.name ?? String(spec.config.layers[0]?.config.name ?? 'input');
+    const first = indexOf(name, 0);
     issues.push(
-      specIssue(0, name, 'shape', inShape, `Layer 0 '${name}': the model takes images of shape [${inShape.join(', ')}] but ${dataset.info.name} has [${h}, ${w}, ${c}]`),
+      specIssue(first, name, 'shape', inShape, `Layer ${first} '${name}': the model takes images of shape [${inShape.join(', ')}] but ${dataset.info.name} has [${h}, ${w}, ${c}]`),
     );
   }
   const outShape = model.outputs[0]!.shape;
   const k = dataset.info.classNames.length;
   if (outShape.length !== 2 || outShape[1] !== k) {
-    const last = spec.config.layers.length - 1;
-    const name = model.layers[model.layers.length - 1]!.name;
+    const name = model.outputLayers[0]?.name ?? model.layers[model.layers.length - 1]!.name;
+    const last = indexOf(name, spec.config.layers.length - 1);
     issues.push(
       specIssue(last, name, 'units', outShape.slice(1), `Layer ${last} '${name}': the model outputs shape [${outShape.slice(1).join(', ')}] but ${dataset.info.name} has ${k} classes (expected [${k}])`),
     );

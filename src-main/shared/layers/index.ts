@@ -18,6 +18,7 @@ import { groupNormalization } from './group-normalization';
 import { inputLayer } from './input-layer';
 import type { LayerInfo } from './kit';
 import { leakyReLU } from './leaky-relu';
+import { add, average, concatenate, maximum, multiply, subtract } from './merge';
 import { averagePooling2d, maxPooling2d } from './pooling2d';
 import { relu } from './relu';
 import { separableConv2d } from './separable-conv2d';
@@ -49,6 +50,12 @@ export const LAYER_INFO = {
   SpatialDropout2D: spatialDropout2d,
   Flatten: flatten,
   Dense: dense,
+  Add: add,
+  Concatenate: concatenate,
+  Multiply: multiply,
+  Average: average,
+  Maximum: maximum,
+  Subtract: subtract,
 } satisfies { readonly [K in LayerClassName]: LayerInfo<K, unknown> };
 
 /** The typed config of layer class K (what validation hands to the builder). */
@@ -65,3 +72,4 @@ export const COMMON_LAYER_FIELDS: readonly FieldDescriptor[] = [
 
 export type { ConfigReader, Dim, InferContext, Inferred, LayerInfo, LayerRole, PaletteGroup, Shape } from './kit';
 export { describeShape, INITIALIZERS, PALETTE_GROUPS, type InitializerName } from './kit';
+export { isMergeClass, MERGE_CLASS_NAMES, type MergeClassName } from './merge';

@@ -137,6 +137,9 @@ export interface InferContext {
   readonly index: number;
   readonly name: string;
   readonly className: LayerClassName;
+  /** Functional models: the names of the layers this one takes its inputs from, in order (for messages); a
+   *  Sequential layer's one input is the layer before it, named here too. */
+  readonly inputNames: readonly string[];
   /** The config as received (no defaults). */
   readonly config: Readonly<Record<string, unknown>>;
   /** Fields whose values were rejected. */
@@ -253,7 +256,7 @@ export function activationCaption(fields: readonly FieldDescriptor[], config: Re
 // ---------------------------------------------------------------- the definition
 
 /** Where a layer class sits in the editor's palette. */
-export const PALETTE_GROUPS = ['Input', 'Preprocessing & augmentation', 'Convolution', 'Pooling', 'Normalisation & activation', 'Regularisation', 'Dense'] as const;
+export const PALETTE_GROUPS = ['Input', 'Preprocessing & augmentation', 'Convolution', 'Pooling', 'Normalisation & activation', 'Regularisation', 'Dense', 'Merge'] as const;
 export type PaletteGroup = (typeof PALETTE_GROUPS)[number];
 
 /**
@@ -279,8 +282,12 @@ export interface LayerInfo<K extends LayerClassName, C> {
   summary: string;
   /** Config fields beyond name/trainable, in form order. */
   fields: readonly FieldDescriptor[];
-  /** Output shape and parameter count for an input shape, reporting problems through `ctx`. */
-  infer(ctx: InferContext, input: Shape): Inferred;
+  /**
+   * Output shape and parameter count, reporting problems through `ctx`. `input` is the first (for all but the
+   * merge layers, the only) input's shape; `inputs` lists every input's shape, in order — merge layers read it,
+   * single-input layers may leave the parameter out.
+   */
+  infer(ctx: InferContext, input: Shape, inputs: readonly Shape[]): Inferred;
   /** The typed config, read from a validated config with defaults filled in. */
   resolve(read: ConfigReader): C;
   /** Key settings for the editor's row ("32 3×3 same relu"); '' when there are none. */

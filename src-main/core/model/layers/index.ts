@@ -19,6 +19,7 @@ import { globalAveragePooling2dCore, globalMaxPooling2dCore } from './global-poo
 import { groupNormalizationCore } from './group-normalization';
 import { inputLayerCore } from './input-layer';
 import type { LayerCore } from './kit';
+import { addCore, averageCore, concatenateCore, maximumCore, multiplyCore, subtractCore } from './merge';
 import { leakyReLUCore } from './leaky-relu';
 import { averagePooling2dCore, maxPooling2dCore } from './pooling2d';
 import { reluCore } from './relu';
@@ -51,6 +52,12 @@ export const LAYER_CORE: { readonly [K in LayerClassName]: LayerCore<K> } = {
   SpatialDropout2D: spatialDropout2dCore,
   Flatten: flattenCore,
   Dense: denseCore,
+  Add: addCore,
+  Concatenate: concatenateCore,
+  Multiply: multiplyCore,
+  Average: averageCore,
+  Maximum: maximumCore,
+  Subtract: subtractCore,
 };
 
 /** The core half for a tfjs layer's class name, or null for a class the workbench does not define. */

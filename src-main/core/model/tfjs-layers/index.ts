@@ -4,3 +4,4 @@
  */
 export { type GroupNormalizationArgs, GroupNormalization, groupNormalizationLayer } from './group-normalization';
 export { type ReLUArgs, ReLU, kerasRelu, reluLayer } from './relu';
+export { Subtract } from './subtract';

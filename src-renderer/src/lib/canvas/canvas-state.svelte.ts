@@ -18,7 +18,7 @@ import { flowModel, parseWireId } from './flow-model';
 import type { BlockNode, WireEdge } from './flow-model';
 import { BLOCK_HEIGHT, autoLayout, placeNew, withPositions } from './layout';
 import type { XY } from './layout';
-import { takesSeveralInputs } from './merge';
+import { isMergeClass } from '$shared/layers/index';
 
 export class CanvasState {
   readonly project: ProjectState;
@@ -95,7 +95,7 @@ export class CanvasState {
   isValidConnection = (c: Connection | WireEdge): boolean => c.source !== c.target && !wouldCycle(this.graph, c.source, c.target);
 
   connect = (c: Connection): void => {
-    this.project.commitGraph(connect(this.graph, c.source, c.target, takesSeveralInputs));
+    this.project.commitGraph(connect(this.graph, c.source, c.target, isMergeClass));
   };
 
   /** Keyboard deletion: the blocks, and the wires that do not touch a deleted block (those go with it). */

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FunctionalModelSpec, SpecSummary } from '$shared/spec';
+import { isMergeClass } from '$shared/layers/index';
 import { addBlock, connect, toGraph } from './graph-ops';
 import { flowModel, parseWireId, wireId } from './flow-model';
 
@@ -11,9 +12,8 @@ function residual(): FunctionalModelSpec {
     config: { name: 'r', layers: [{ class_name: 'InputLayer', config: { shape: [8, 8, 1] } }, { class_name: 'Conv2D', config: { filters: 4, kernel_size: 3 } }] },
   });
   g = addBlock(g, 'Conv2D', { filters: 4, kernel_size: 1 }, 'input_layer').spec;
-  // A two-input layer, as a merge is (the predicate says every class merges, so no merge definition is needed).
-  const add = addBlock(g, 'Dense', { units: 4 }, 'conv2d');
-  return connect(add.spec, 'conv2d_1', add.name, () => true);
+  const add = addBlock(g, 'Add', {}, 'conv2d');
+  return connect(add.spec, 'conv2d_1', add.name, isMergeClass);
 }
 
 test('blocks carry the summary row of their layer (by name) and the wires their slots', () => {

@@ -8,7 +8,7 @@ import type { FunctionalModelSpec, LayerClassName, SpecIssue, SpecSummary } from
 import { formatCount, formatShape } from '../editor/format';
 import { layerCaption } from '../editor/layer-caption';
 import type { XY } from './layout';
-import { takesSeveralInputs } from './merge';
+import { isMergeClass } from '$shared/layers/index';
 
 export interface BlockData extends Record<string, unknown> {
   name: string;
@@ -70,7 +70,7 @@ export function flowModel(
         params: row ? formatCount(row.params) : null,
         issues: own.map((i) => i.message),
         severity: own.length === 0 ? null : own[0].severity,
-        merge: takesSeveralInputs(l.class_name),
+        merge: isMergeClass(l.class_name),
       },
     };
   });

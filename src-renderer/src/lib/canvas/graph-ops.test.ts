@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inboundLayerNames, isFunctionalSpec } from '$shared/spec';
-import type { AnyModelSpec, FunctionalModelSpec, LayerClassName, ModelSpec } from '$shared/spec';
+import type { AnyModelSpec, FunctionalModelSpec, ModelSpec } from '$shared/spec';
+import { isMergeClass } from '$shared/layers/index';
 import { addBlock, connect, copyBlocks, disconnect, pasteBlocks, removeBlocks, setBlockField, settle, toGraph, wiresOf, wouldCycle } from './graph-ops';
 
 const lesson: ModelSpec = {
@@ -18,7 +19,7 @@ const lesson: ModelSpec = {
     ],
   },
 };
-const merges = (c: LayerClassName): boolean => (c as string) === 'Add';
+const merges = isMergeClass;
 const inputsOf = (g: FunctionalModelSpec, name: string): string[] => inboundLayerNames(g.config.layers.find((l) => l.name === name) ?? { class_name: 'Dense', name, config: {}, inbound_nodes: [] });
 const graph = (s: AnyModelSpec): FunctionalModelSpec => {
   assert.ok(isFunctionalSpec(s));
@@ -51,9 +52,9 @@ test('adding a block after the last keeps a chain Sequential; an unwired block o
 });
 
 test('connect replaces a single input, appends to a merge, and refuses cycles and wires into an InputLayer', () => {
-  // Until the merge layers land their auto name is Keras' fallback; the test reads it back rather than guessing.
-  const added = addBlock(toGraph(lesson), 'Add' as LayerClassName, {}, 'mine');
+  const added = addBlock(toGraph(lesson), 'Add', {}, 'mine');
   const add = added.name;
+  assert.equal(add, 'add');
   let g = connect(added.spec, 'conv2d', add, merges);
   assert.deepEqual(inputsOf(g, add), ['mine', 'conv2d']);
   g = connect(g, add, 'flatten', merges);
@@ -94,14 +95,14 @@ test('renaming through the form renames every wire; clearing the name gives a fr
 test('copy/paste of a residual block gives fresh auto names, keeps internal wires and continues from the selected block', () => {
   let g = toGraph({ ...lesson, config: { ...lesson.config, layers: lesson.config.layers.slice(0, 2) } });
   g = addBlock(g, 'Conv2D', { filters: 8, kernel_size: 3, padding: 'same' }, 'conv2d').spec;
-  const added = addBlock(g, 'Add' as LayerClassName, {}, 'conv2d_1');
+  const added = addBlock(g, 'Add', {}, 'conv2d_1');
   const add = added.name;
   g = connect(added.spec, 'conv2d', add, merges);
   const fragment = copyBlocks(g, ['conv2d_1', add]);
   const { spec, names } = pasteBlocks(g, fragment, add);
   const add2 = names.get(add) ?? '';
   assert.equal(names.get('conv2d_1'), 'conv2d_2');
-  assert.notEqual(add2, add);
+  assert.equal(add2, 'add_1');
   assert.deepEqual(inputsOf(spec, 'conv2d_2'), [add]);
   assert.deepEqual(inputsOf(spec, add2), ['conv2d_2', add]);
   assert.deepEqual(spec.config.output_layers, [[add2, 0, 0]]);

@@ -6,7 +6,7 @@
  * the dataset list and the templates.
  */
 import type { BackendInfo, DatasetInfo, MenuCommand, WorkbenchApi } from '$shared/contract';
-import type { ModelSpec } from '$shared/spec';
+import type { AnyModelSpec } from '$shared/spec';
 import { getApi } from '../api/client';
 import { DEFAULT_DATASET_ID, ProjectState } from './project.svelte';
 import { openProject, saveProject } from './project-io';
@@ -22,7 +22,7 @@ export type View = 'model' | 'train' | 'results' | 'runs';
 export interface Template {
   id: string;
   label: string;
-  spec: ModelSpec;
+  spec: AnyModelSpec;
 }
 
 /** A short message for the status line (saved, opened, failed…). */
@@ -118,7 +118,7 @@ export class AppState {
     if (templates.status === 'fulfilled') {
       this.templates = templates.value;
       // Start where the lesson starts, unless the user has begun something else meanwhile.
-      const lesson = templates.value.find((t) => t.id === STARTUP_TEMPLATE_ID);
+      const lesson = this.templates.find((t) => t.id === STARTUP_TEMPLATE_ID);
       if (lesson && this.project.pristine) this.project.startWith(lesson.spec);
     } else failures.push(`templates: ${messageOf(templates.reason)}`);
 

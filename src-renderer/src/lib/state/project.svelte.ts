@@ -8,7 +8,7 @@
  */
 import type { DatasetInfo, Project, TrainingRequest, WorkbenchApi } from '$shared/contract';
 import { LESSON_HYPERPARAMETERS, SPEC_FORMAT_VERSION, inboundLayerNames, isFunctionalSpec } from '$shared/spec';
-import type { AnyModelSpec, FunctionalModelSpec, Hyperparameters, LayerClassName, ModelSpec, SpecIssue, SpecSummary } from '$shared/spec';
+import type { AnyModelSpec, FunctionalModelSpec, Hyperparameters, LayerClassName, SpecIssue, SpecSummary } from '$shared/spec';
 import { LAYER_FIELDS } from '$shared/layer-fields';
 import { History } from '../editor/history';
 import { cloneSpec, duplicateLayer, emptySpec, insertLayer, moveLayer, removeLayer, setLayerField, setModelName } from '../editor/layer-ops';
@@ -108,7 +108,7 @@ export class ProjectState {
   readonly trainingRequest = $derived<TrainingRequest | null>(
     this.specValid && this.hyperparametersValid && this.datasetId
       ? {
-          spec: forServices(this.spec),
+          spec: this.spec,
           hyperparameters: this.hyperparameters,
           datasetId: this.datasetId,
           ...(this.limitTrain !== null ? { limitTrain: this.limitTrain } : {}),
@@ -348,7 +348,7 @@ export class ProjectState {
     const sequence = ++this.#sequence;
     const spec = this.spec;
     try {
-      const summary = await this.#api().model.summarize(forServices(spec));
+      const summary = await this.#api().model.summarize(spec);
       if (sequence !== this.#sequence) return; // a newer edit is being summarised
       this.summary = summary;
       this.summarySpec = spec;
@@ -386,7 +386,7 @@ export class ProjectState {
 
   /** What Save writes. */
   toProject(): Project {
-    return { format_version: SPEC_FORMAT_VERSION, spec: forServices(cloneSpec(this.spec)), hyperparameters: this.hyperparameters, datasetId: this.datasetId };
+    return { format_version: SPEC_FORMAT_VERSION, spec: cloneSpec(this.spec), hyperparameters: this.hyperparameters, datasetId: this.datasetId };
   }
 
   /** True until the user edits, opens or starts a project: the app may still put its startup model in. */
@@ -445,11 +445,3 @@ function groupIssues(issues: SpecIssue[]): Map<number, SpecIssue[]> {
   return map;
 }
 
-/**
- * The spec as the services' contract types it. Until branch h15a widens the contract to `AnyModelSpec`, a
- * Functional spec goes over as-is and the services answer with their own message (a refused class_name); the
- * cast is only about the type, and goes when the contract takes both.
- */
-function forServices(spec: AnyModelSpec): ModelSpec {
-  return spec as ModelSpec;
-}

@@ -3,7 +3,7 @@
  * longest common subsequence of their class names (so inserting one layer shows one added row, not a cascade
  * of changes), then field-by-field differences within aligned layers.
  */
-import type { Hyperparameters, LayerSpec, ModelSpec } from '$shared/spec';
+import type { AnyModelSpec, Hyperparameters, LayerSpec } from '$shared/spec';
 
 /** One field that differs: a dotted path and both values as display text ('—' where absent). */
 export interface FieldChange {
@@ -116,8 +116,8 @@ export interface RunSetupDiff {
 
 /** Compares two runs' specs and hyperparameters. */
 export function diffRunSetups(
-  a: { spec: ModelSpec; hyperparameters: Hyperparameters },
-  b: { spec: ModelSpec; hyperparameters: Hyperparameters },
+  a: { spec: AnyModelSpec; hyperparameters: Hyperparameters },
+  b: { spec: AnyModelSpec; hyperparameters: Hyperparameters },
 ): RunSetupDiff {
   const nameA = a.spec.config.name;
   const nameB = b.spec.config.name;
