@@ -16,7 +16,7 @@ import { addBlock, connect, copyBlocks, disconnect, freshNames, pasteBlocks, rem
 import type { GraphFragment } from './graph-ops';
 import { flowModel, parseWireId } from './flow-model';
 import type { BlockNode, WireEdge } from './flow-model';
-import { BLOCK_HEIGHT, autoLayout, placeNew, withPositions } from './layout';
+import { BLOCK_WIDTH, autoLayout, placeNew, withPositions } from './layout';
 import type { XY } from './layout';
 import { isMergeClass } from '$shared/layers/index';
 
@@ -122,7 +122,7 @@ export class CanvasState {
 
   /**
    * Ctrl+V: fresh Keras names, internal wires kept. With one block selected the copy is inserted after it (and
-   * everything is laid out again, since the blocks below move down); else it lands beside the original.
+   * everything is laid out again, since the blocks below move down); else it lands beside the originals.
    */
   paste(): void {
     const fragment = this.#clipboard;
@@ -131,11 +131,14 @@ export class CanvasState {
     const attach = picked.length === 1 ? picked[0] : null;
     const { spec, names } = pasteBlocks(this.graph, fragment, attach);
     const known = this.#positions;
+    // Beside the originals (right of the copied blocks), so the copy never hides them.
+    const xs = [...names.keys()].flatMap((n) => known.get(n)?.x ?? []);
+    const dx = xs.length > 0 ? Math.max(...xs) - Math.min(...xs) + BLOCK_WIDTH + 40 : 0;
     this.#positions = withPositions(
       known,
       [...names].flatMap(([from, to]): [string, XY][] => {
         const at = known.get(from);
-        return at ? [[to, { x: at.x + 60, y: at.y + BLOCK_HEIGHT / 2 }]] : [];
+        return at ? [[to, { x: at.x + dx, y: at.y }]] : [];
       }),
     );
     this.#select(names.values());

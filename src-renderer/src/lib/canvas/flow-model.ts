@@ -40,6 +40,9 @@ function issuesByName(graph: FunctionalModelSpec, issues: readonly SpecIssue[]):
   return map;
 }
 
+/** "Layer 4 'add' (Add): " — the block already says which layer it is. */
+const LAYER_PREFIX = /^Layer \d+ '[^']*' \([^)]*\):\s*/;
+
 const mentions = (message: string, name: string): boolean => new RegExp(`(^|[^\\w])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^\\w]|$)`).test(message);
 
 /**
@@ -68,7 +71,7 @@ export function flowModel(
         caption: layerCaption(l),
         shape: row ? formatShape(row.outputShape) : null,
         params: row ? formatCount(row.params) : null,
-        issues: own.map((i) => i.message),
+        issues: own.map((i) => i.message.replace(LAYER_PREFIX, '')),
         severity: own.length === 0 ? null : own[0].severity,
         merge: isMergeClass(l.class_name),
       },
