@@ -2,24 +2,13 @@
  * Pure edits of a model spec: each takes a spec and returns a new one, never mutating its input, so the
  * undo history can keep the old object as its snapshot.
  */
-import { isFunctionalSpec, SPEC_FORMAT_VERSION } from '$shared/spec';
+import { SPEC_FORMAT_VERSION } from '$shared/spec';
 import type { AnyModelSpec, LayerConfig, LayerSpec, ModelSpec } from '$shared/spec';
 import { kerasLayerNames } from '$shared/layer-names';
 
 /** A deep copy that is also safe on Svelte `$state` proxies (structuredClone rejects those). */
-export function cloneSpec(spec: ModelSpec): ModelSpec {
-  return JSON.parse(JSON.stringify(spec)) as ModelSpec;
-}
-
-/**
- * The spec as the list editor holds it: a Sequential model. A Functional (graph) model is refused with a note
- * until the canvas editor can show it — a list cannot draw its branches.
- */
-export function sequentialOnly(spec: AnyModelSpec): ModelSpec {
-  if (isFunctionalSpec(spec)) {
-    throw new Error(`'${spec.config.name}' is a Functional (graph) model: the list editor edits Sequential models only — the CLI (summary, train --spec, export) handles graph models`);
-  }
-  return spec;
+export function cloneSpec<T extends AnyModelSpec>(spec: T): T {
+  return JSON.parse(JSON.stringify(spec)) as T;
 }
 
 /** A spec with no layers: where "New" starts. */
@@ -108,7 +97,7 @@ export function setLayerField(spec: ModelSpec, index: number, field: string, val
 }
 
 /** Rename the model itself (the Sequential's `name`). */
-export function setModelName(spec: ModelSpec, name: string): ModelSpec {
+export function setModelName<T extends AnyModelSpec>(spec: T, name: string): T {
   return { ...spec, config: { ...spec.config, name } };
 }
 
@@ -118,6 +107,6 @@ export function setModelName(spec: ModelSpec, name: string): ModelSpec {
  * core did not reach (those after an error) exactly as the core will once the error is fixed.
  * @param ignoreNameAt treat this layer as unnamed: what would Keras call it if its name were cleared?
  */
-export function autoNames(spec: ModelSpec, ignoreNameAt: number | null = null): string[] {
+export function autoNames(spec: AnyModelSpec, ignoreNameAt: number | null = null): string[] {
   return kerasLayerNames(spec.config.layers.map((l, i) => ({ class_name: l.class_name, name: i === ignoreNameAt ? null : l.config.name })));
 }

@@ -19,3 +19,26 @@ test('errors name the file, the field and the value received', () => {
   const badBatch = { ...project, hyperparameters: { ...LESSON_HYPERPARAMETERS, batch_size: '128' } };
   assert.throws(() => parseProjectFile(JSON.stringify(badBatch), 'q.json'), /q\.json: hyperparameters\.batch_size must be a number, received "128"/);
 });
+
+test('a graph (Functional) project reads back equal; a layer without inbound_nodes is named', () => {
+  const graph: Project = {
+    ...project,
+    spec: {
+      format_version: 1,
+      class_name: 'Functional',
+      config: {
+        name: 'res',
+        layers: [
+          { class_name: 'InputLayer', name: 'input_layer', config: { name: 'input_layer', shape: [28, 28, 1] }, inbound_nodes: [] },
+          { class_name: 'Flatten', name: 'flatten', config: { name: 'flatten' }, inbound_nodes: [[['input_layer', 0, 0, {}]]] },
+        ],
+        input_layers: [['input_layer', 0, 0]],
+        output_layers: [['flatten', 0, 0]],
+      },
+    },
+  };
+  assert.deepEqual(parseProjectFile(serializeProject(graph), 'g.json'), graph);
+  const data = JSON.parse(serializeProject(graph)) as { spec: { config: { layers: Record<string, unknown>[] } } };
+  data.spec.config.layers[1].inbound_nodes = 3;
+  assert.throws(() => parseProjectFile(JSON.stringify(data), 'g.json'), /g\.json: spec\.config\.layers\[1\]\.inbound_nodes must be an array, received 3/);
+});

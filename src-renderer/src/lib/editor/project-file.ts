@@ -39,13 +39,20 @@ export function parseProjectFile(textContent: string, source: string): Project {
   }
   const spec = data.spec;
   if (!isObject(spec)) return fail('spec', 'a model spec object', spec);
-  if (spec.class_name !== 'Sequential') fail('spec.class_name', '"Sequential"', spec.class_name);
+  if (spec.class_name !== 'Sequential' && spec.class_name !== 'Functional') fail('spec.class_name', '"Sequential" or "Functional"', spec.class_name);
+  const functional = spec.class_name === 'Functional';
   if (!isObject(spec.config)) return fail('spec.config', 'an object', spec.config);
   const layers = spec.config.layers;
   if (!Array.isArray(layers)) return fail('spec.config.layers', 'an array', layers);
+  // A graph's wiring (names, inbound_nodes) is checked here only for its shape; the core names a bad wire.
+  if (functional) {
+    for (const key of ['input_layers', 'output_layers'] as const) if (!Array.isArray(spec.config[key])) fail(`spec.config.${key}`, 'an array', spec.config[key]);
+  }
   layers.forEach((layer: unknown, i) => {
     if (!isObject(layer)) fail(`spec.config.layers[${i}]`, 'a layer object', layer);
     const l = layer as Record<string, unknown>;
+    if (functional && typeof l.name !== 'string') fail(`spec.config.layers[${i}].name`, 'a string', l.name);
+    if (functional && !Array.isArray(l.inbound_nodes)) fail(`spec.config.layers[${i}].inbound_nodes`, 'an array', l.inbound_nodes);
     if (!(LAYER_CLASS_NAMES as readonly unknown[]).includes(l.class_name)) {
       fail(`spec.config.layers[${i}].class_name`, `one of ${LAYER_CLASS_NAMES.join(', ')}`, l.class_name);
     }

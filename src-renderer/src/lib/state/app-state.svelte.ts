@@ -6,13 +6,14 @@
  * the dataset list and the templates.
  */
 import type { BackendInfo, DatasetInfo, MenuCommand, WorkbenchApi } from '$shared/contract';
-import type { ModelSpec } from '$shared/spec';
+import type { AnyModelSpec } from '$shared/spec';
 import { getApi } from '../api/client';
 import { DEFAULT_DATASET_ID, ProjectState } from './project.svelte';
 import { openProject, saveProject } from './project-io';
 import { TrainingState } from './training.svelte';
 import { timeOf } from './clock';
 import { RunsState } from './runs.svelte';
+import { CanvasState } from '../canvas/canvas-state.svelte';
 import { requestExport } from './model-export.svelte';
 
 export type View = 'model' | 'data' | 'train' | 'results' | 'runs';
@@ -21,7 +22,7 @@ export type View = 'model' | 'data' | 'train' | 'results' | 'runs';
 export interface Template {
   id: string;
   label: string;
-  spec: ModelSpec;
+  spec: AnyModelSpec;
 }
 
 /** A short message for the status line (saved, opened, failed…). */
@@ -44,6 +45,8 @@ const messageOf = (e: unknown): string => (e instanceof Error ? e.message : type
 export class AppState {
   title = 'CNN Workbench';
   view = $state<View>('model');
+  /** How the Model view shows the network: the layer list or the canvas of blocks and wires. */
+  modelLayout = $state<'list' | 'canvas'>('list');
 
   /**
    * `connecting` until the first calls answer (`slow` when that takes long: a cold start on a busy machine
@@ -58,6 +61,8 @@ export class AppState {
 
   /** The project being edited: spec, hyperparameters, dataset — what Train starts from. */
   readonly project: ProjectState;
+  /** The canvas' positions, selection and clipboard: kept while the Model view switches between list and canvas. */
+  readonly canvas: CanvasState;
   readonly api: () => WorkbenchApi;
   /** The live run (dashboard, results) and the run list: training.svelte.ts, runs.svelte.ts. */
   readonly training = new TrainingState(() => this.api());
@@ -67,6 +72,7 @@ export class AppState {
   constructor(api: () => WorkbenchApi = getApi) {
     this.api = api;
     this.project = new ProjectState(api);
+    this.canvas = new CanvasState(this.project);
   }
 
   /**
@@ -110,8 +116,7 @@ export class AppState {
       }
     } else failures.push(`datasets: ${messageOf(datasets.reason)}`);
     if (templates.status === 'fulfilled') {
-      // The list editor holds Sequential models: graph templates wait for the canvas editor.
-      this.templates = templates.value.filter((t): t is Template => t.spec.class_name === 'Sequential');
+      this.templates = templates.value;
       // Start where the lesson starts, unless the user has begun something else meanwhile.
       const lesson = this.templates.find((t) => t.id === STARTUP_TEMPLATE_ID);
       if (lesson && this.project.pristine) this.project.startWith(lesson.spec);

@@ -5,7 +5,7 @@
  * the last keystroke, so typing a factor does not queue a request per digit.
  */
 import type { AugmentationPreview, WorkbenchApi } from '$shared/contract';
-import type { ModelSpec } from '$shared/spec';
+import type { AnyModelSpec } from '$shared/spec';
 import { previewKey } from '../editor/preview-key';
 import { errorMessage } from './metrics-format';
 
@@ -23,7 +23,7 @@ export class AugmentationPreviewState {
   constructor(private readonly api: () => WorkbenchApi) {}
 
   /** Schedules a preview of `spec` on `datasetId` unless the one on screen (or on its way) already shows it. */
-  request(spec: ModelSpec, datasetId: string): void {
+  request(spec: AnyModelSpec, datasetId: string): void {
     const key = previewKey(spec, datasetId, this.imageIndex, this.seed);
     if (key === null || key === this.#key) return;
     this.#key = key;

@@ -4,8 +4,7 @@
  * brings it back. Pure functions: ProjectState decides when to write, these decide what.
  */
 import { LESSON_HYPERPARAMETERS, SPEC_FORMAT_VERSION } from '$shared/spec';
-import type { ModelSpec } from '$shared/spec';
-import { sequentialOnly } from '../editor/layer-ops';
+import type { AnyModelSpec } from '$shared/spec';
 import { parseProjectFile } from '../editor/project-file';
 import { toDraft } from '../hyperparameters/draft';
 import type { HyperparameterDraft } from '../hyperparameters/draft';
@@ -14,7 +13,7 @@ export const AUTOSAVE_KEY = 'cnn-workbench-autosave';
 const AUTOSAVE_VERSION = 1;
 
 export interface AutosaveRecord {
-  spec: ModelSpec;
+  spec: AnyModelSpec;
   draft: HyperparameterDraft;
   datasetId: string | null;
   /** True when the work differs from what was last saved or opened. */
@@ -47,7 +46,7 @@ export function parseAutosave(text: string | null): AutosaveRecord | null {
       if (typeof saved[key] === typeof target[key]) target[key] = saved[key];
     }
     return {
-      spec: sequentialOnly(project.spec),
+      spec: project.spec,
       draft,
       datasetId: project.datasetId,
       dirty: data.dirty === true,

@@ -7,12 +7,13 @@
  * `lib/editor/layer-ops`, so the previous object can be kept as the undo snapshot as-is.
  */
 import type { DatasetInfo, Project, TrainingRequest, WorkbenchApi } from '$shared/contract';
-import { LESSON_HYPERPARAMETERS, SPEC_FORMAT_VERSION } from '$shared/spec';
-import type { Hyperparameters, LayerClassName, ModelSpec, SpecIssue, SpecSummary } from '$shared/spec';
+import { LESSON_HYPERPARAMETERS, SPEC_FORMAT_VERSION, inboundLayerNames, isFunctionalSpec } from '$shared/spec';
+import type { AnyModelSpec, FunctionalModelSpec, Hyperparameters, LayerClassName, SpecIssue, SpecSummary } from '$shared/spec';
 import { LAYER_FIELDS } from '$shared/layer-fields';
 import { History } from '../editor/history';
-import { cloneSpec, duplicateLayer, emptySpec, insertLayer, moveLayer, removeLayer, setLayerField, sequentialOnly, setModelName } from '../editor/layer-ops';
+import { cloneSpec, duplicateLayer, emptySpec, insertLayer, moveLayer, removeLayer, setLayerField, setModelName } from '../editor/layer-ops';
 import { starterConfig } from '../editor/field-input';
+import { addBlock, copyBlocks, pasteBlocks, removeBlocks, setBlockField, settle, toGraph } from '../canvas/graph-ops';
 import { checkDraft, toDraft } from '../hyperparameters/draft';
 import type { DraftField, HyperparameterDraft } from '../hyperparameters/draft';
 import { AUTOSAVE_KEY, parseAutosave, serializeAutosave } from './autosave';
@@ -37,7 +38,8 @@ const SUMMARY_DEBOUNCE_MS = 120;
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : typeof e === 'object' && e && 'message' in e ? String(e.message) : String(e));
 
 export class ProjectState {
-  spec = $state.raw<ModelSpec>(emptySpec());
+  /** Sequential while the model is a chain (the list edits it), Functional once the canvas adds a branch. */
+  spec = $state.raw<AnyModelSpec>(emptySpec());
   #selected = $state<number | null>(null);
   /** Index of the selected layer in the stack, or null. Another selection drops the old form's unparsed text. */
   get selected(): number | null {
@@ -52,7 +54,7 @@ export class ProjectState {
   /** The latest summary received; kept on screen while the next one is in flight. */
   summary = $state.raw<SpecSummary | null>(null);
   /** The spec that `summary` describes: a summary of an older spec is never shown as up to date. */
-  summarySpec = $state.raw<ModelSpec | null>(null);
+  summarySpec = $state.raw<AnyModelSpec | null>(null);
   readonly summaryCurrent = $derived(this.summarySpec === this.spec);
   /** True when the work differs from what was last saved, opened or started with. */
   dirty = $state(false);
@@ -116,7 +118,7 @@ export class ProjectState {
   );
 
   #api: () => WorkbenchApi;
-  #history = new History<ModelSpec>(200);
+  #history = new History<AnyModelSpec>(200);
   #timer: ReturnType<typeof setTimeout> | null = null;
   #sequence = 0;
   /** Set by the first edit, New or Open: from then on the startup model must not replace the user's. */
@@ -192,7 +194,7 @@ export class ProjectState {
   // ------------------------------------------------------------ spec edits (all undoable)
 
   /** Replace the spec, recording the old one for undo. `key` merges rapid edits of one field into one step. */
-  #commit(next: ModelSpec, key?: string): void {
+  #commit(next: AnyModelSpec, key?: string): void {
     if (next === this.spec) return;
     this.#touched = true;
     this.#history.record(this.spec, key);
@@ -207,7 +209,7 @@ export class ProjectState {
    * value it was typed over (an edit of another field); once that value changes (undo, redo, a move) the
    * form shows the new value and the text is gone.
    */
-  #afterChange(previous: ModelSpec | null): void {
+  #afterChange(previous: AnyModelSpec | null): void {
     if (this.fieldDrafts.length > 0) {
       const layers = this.spec.config.layers;
       const before = previous?.config.layers ?? [];
@@ -231,33 +233,61 @@ export class ProjectState {
    * (`append`, or nothing selected), or else right after the selected layer. The new layer is selected.
    */
   addLayer(className: LayerClassName, options: { append?: boolean; at?: number } = {}): void {
-    const n = this.spec.config.layers.length;
+    const spec = this.spec;
+    const n = spec.config.layers.length;
+    if (isFunctionalSpec(spec)) {
+      // A graph has no "after" in a list: the new block reads the selected one (or nothing, when appended).
+      const after = options.append || this.selected === null ? null : (spec.config.layers[this.selected]?.name ?? null);
+      const added = addBlock(spec, className, starterConfig(LAYER_FIELDS[className]), after);
+      this.commitGraph(added.spec);
+      this.selectName(added.name);
+      return;
+    }
     const at = options.at ?? (options.append || this.selected === null ? n : this.selected + 1);
-    const r = insertLayer(this.spec, { class_name: className, config: starterConfig(LAYER_FIELDS[className]) }, at);
+    const r = insertLayer(spec, { class_name: className, config: starterConfig(LAYER_FIELDS[className]) }, at);
     this.#commit(r.spec);
     this.selected = r.index;
   }
 
   removeLayer(index: number): void {
-    this.#commit(removeLayer(this.spec, index));
+    const spec = this.spec;
+    if (!isFunctionalSpec(spec)) this.#commit(removeLayer(spec, index));
+    else if (spec.config.layers[index]) this.commitGraph(removeBlocks(spec, [spec.config.layers[index].name]));
   }
 
+  /** Copy a layer right after itself (in a graph: a copy reading the same input). */
   duplicateLayer(index: number): void {
-    const r = duplicateLayer(this.spec, index);
+    const spec = this.spec;
+    if (isFunctionalSpec(spec)) {
+      const layer = spec.config.layers[index];
+      if (!layer) return;
+      const pasted = pasteBlocks(spec, copyBlocks(spec, [layer.name]), inboundLayerNames(layer)[0] ?? null);
+      this.commitGraph(pasted.spec);
+      this.selectName(pasted.names.get(layer.name) ?? null);
+      return;
+    }
+    const r = duplicateLayer(spec, index);
     this.#commit(r.spec);
     this.selected = r.index;
   }
 
   /** Move a layer to index `to`; the selection follows it. Out-of-range targets are ignored (top/bottom). */
   moveLayer(from: number, to: number): void {
-    const n = this.spec.config.layers.length;
-    if (to < 0 || to >= n || from === to) return;
-    this.#commit(moveLayer(this.spec, from, to));
+    const spec = this.spec;
+    const n = spec.config.layers.length;
+    // A graph's order follows its wires: it is changed on the canvas, not by moving rows.
+    if (to < 0 || to >= n || from === to || isFunctionalSpec(spec)) return;
+    this.#commit(moveLayer(spec, from, to));
     this.selected = to;
   }
 
   /** Set (or with `undefined`, clear back to the Keras default) one config field. */
   setField(index: number, field: string, value: unknown): void {
+    if (isFunctionalSpec(this.spec)) {
+      const name = this.spec.config.layers[index]?.name;
+      if (name !== undefined) this.#commit(settle(setBlockField(this.spec, name, field, value)), `field:${index}:${field}`);
+      return;
+    }
     this.#commit(setLayerField(this.spec, index, field, value), `field:${index}:${field}`);
   }
 
@@ -265,8 +295,19 @@ export class ProjectState {
     this.#commit(setModelName(this.spec, name), 'model-name');
   }
 
+  /** A canvas edit: stored as Sequential while the graph is a chain, else as Functional. One undo step. */
+  commitGraph(graph: FunctionalModelSpec): void {
+    this.#commit(settle(graph));
+  }
+
+  /** Select a layer by its name (the canvas' block ids); null clears the selection. */
+  selectName(name: string | null): void {
+    const index = name === null ? -1 : toGraph(this.spec).config.layers.findIndex((l) => l.name === name);
+    this.selected = index < 0 ? null : index;
+  }
+
   /** Load a template or any other spec as one undoable edit. */
-  replaceSpec(spec: ModelSpec): void {
+  replaceSpec(spec: AnyModelSpec): void {
     this.#commit(cloneSpec(spec));
     this.selected = spec.config.layers.length > 0 ? 0 : null;
   }
@@ -354,7 +395,7 @@ export class ProjectState {
   }
 
   /** The model the app starts with (the lesson's CNN): shown as if opened, no undo step, nothing touched. */
-  startWith(spec: ModelSpec): void {
+  startWith(spec: AnyModelSpec): void {
     this.spec = cloneSpec(spec);
     this.#history.clear();
     this.selected = null;
@@ -366,7 +407,7 @@ export class ProjectState {
   /** Open a project: a fresh undo history, the form reset to its hyperparameters. */
   loadProject(project: Project): void {
     this.#touched = true;
-    this.spec = cloneSpec(sequentialOnly(project.spec));
+    this.spec = cloneSpec(project.spec);
     this.#history.clear();
     this.selected = project.spec.config.layers.length > 0 ? 0 : null;
     this.draft = toDraft(project.hyperparameters);
@@ -403,3 +444,4 @@ function groupIssues(issues: SpecIssue[]): Map<number, SpecIssue[]> {
   }
   return map;
 }
+
