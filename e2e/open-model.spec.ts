@@ -26,3 +26,19 @@ test('open a Keras 3 to_json() file into the editor; a Lambda layer is refused b
   await expect(page.getByTestId('summary-total')).toContainText('54,538');
   await page.screenshot({ path: testInfo.outputPath('refused-lambda.png'), fullPage: true });
 });
+
+const RESNET = path.join(path.dirname(FIXTURE), 'keras3-resnet.json');
+
+test('open a Keras 3 functional residual network: the graph opens on the canvas, wired as in the file', async ({ page }, testInfo) => {
+  await openView(page, 'Model');
+  await page.getByTestId('model-file-input').setInputFiles(RESNET);
+  await expect(page.getByTestId('notice')).toContainText('Opened keras3-resnet.json (Keras 3 config');
+  await expect(page.getByTestId('canvas-view')).toBeVisible();
+  await expect(page.getByTestId('block-add_1')).toBeVisible();
+  // The second residual Add reads the main branch's convolution and the projection's BatchNorm (Keras' "Connected to").
+  await expect(page.locator('[aria-label^="Wire from conv2d_3 to add_1"]')).toHaveCount(1);
+  await expect(page.locator('[aria-label^="Wire from batch_normalization_2 to add_1"]')).toHaveCount(1);
+  await expect(page.getByTestId('summary-status')).toHaveText('up to date');
+  await expect(page.getByTestId('summary-total')).toContainText('10,570');
+  await page.screenshot({ path: testInfo.outputPath('opened-keras3-resnet.png'), fullPage: true });
+});

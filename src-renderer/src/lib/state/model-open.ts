@@ -14,11 +14,9 @@ export const MODEL_FILE_ACCEPT = '.json,.keras,application/json,application/zip'
 export async function openModelFile(app: AppState, file: File): Promise<void> {
   try {
     const opened = await app.api().model.openModelFile({ name: file.name, base64: toBase64(new Uint8Array(await file.arrayBuffer())) });
-    if (opened.spec.class_name !== 'Sequential') {
-      app.say('error', `${file.name}: a Functional (graph) model, which this editor cannot show yet — open it with the CLI: cnn-workbench summary ${file.name}`);
-      return;
-    }
     app.project.replaceSpec(opened.spec);
+    // A graph reads best as blocks and wires; the list shows it read-only.
+    if (opened.spec.class_name === 'Functional') app.modelLayout = 'canvas';
     const kind = opened.format === 'tfjs' ? 'TF.js model' : opened.format === 'keras-archive' ? '.keras archive' : `${opened.dialect === 'keras3' ? 'Keras 3' : 'tf.keras 2'} config`;
     const notes = opened.notes.length > 0 ? ` — ${opened.notes.join('; ')}` : '';
     app.say('info', `Opened ${file.name} (${kind}, ${opened.spec.config.layers.length} layers)${notes}`);
