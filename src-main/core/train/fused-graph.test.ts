@@ -240,12 +240,15 @@ describe('fused native step on graphs', () => {
     await onCpu(fanOutByDifferences);
   });
 
+  // SGD here: the merge kernels do not depend on the optimizer, and Adam turns float rounding in a near-zero gradient
+  // (branches that nearly cancel or multiply to ~0) into a full learning-rate step — CI saw Multiply and Subtract miss
+  // 1e-4 that way on some runs. Adam through graphs is checked by the residual and Concatenate cases above.
   it('every merge kind matches tfjs: Add (three inputs), Multiply, Average, Maximum, Subtract', async () => {
     await onCpu(async () => {
-      await compareTraining(MERGE(() => tf.layers.add(), true), ADAM, 3, 'add');
-      await compareTraining(MERGE(() => tf.layers.multiply()), ADAM, 3, 'multiply');
-      await compareTraining(MERGE(() => tf.layers.average(), true), ADAM, 3, 'average');
-      await compareTraining(MERGE(() => tf.layers.maximum(), true), ADAM, 3, 'maximum');
+      await compareTraining(MERGE(() => tf.layers.add(), true), SGD, 3, 'add');
+      await compareTraining(MERGE(() => tf.layers.multiply()), SGD, 3, 'multiply');
+      await compareTraining(MERGE(() => tf.layers.average(), true), SGD, 3, 'average');
+      await compareTraining(MERGE(() => tf.layers.maximum(), true), SGD, 3, 'maximum');
       await compareTraining(MERGE(() => subtract()), SGD, 3, 'subtract');
     });
   });
