@@ -298,6 +298,8 @@ export interface ExportReport {
   ok: boolean;
   outcome: ExportOutcome;
   message: string;
+  /** Training-only layers (Keras' random augmentation) the exported inference graph leaves out (TF.js, ONNX). */
+  leftOutLayers?: { name: string; className: string }[];
 }
 
 /** A file an export wrote, for the report (name relative to the export folder). */

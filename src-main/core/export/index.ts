@@ -15,6 +15,7 @@ import { loadRunModel, loadSavedModel, saveModelAtomic } from '../runs/model-io'
 import { modelToOnnx, ONNX_INPUT_NAME, ONNX_OPSET, ONNX_OUTPUT_NAME } from './onnx';
 import { readRunInfo, type RunInfo } from './run-info';
 import { checkPythonScript, checkRScript, compareFacts, type ScriptFacts } from './script-check';
+import { inferenceGraph, leftOutNote, type LeftOutLayer } from './inference-graph';
 import { compareProbabilities, predictInApp, runOnnx, type Agreement, type ImageBatch } from './verify';
 
 export type { ImageBatch } from './verify';
@@ -188,20 +189,27 @@ const tfjsExporter: Exporter = {
   async write({ dir, target, model, info, opts }) {
     const { batch, source } = await sampleBatch(info, model, opts);
     opts.onStage?.('writing', 'writing the TF.js files');
-    await saveModelAtomic(model, dir);
+    const graph = await inferenceGraph(model);
     let agreement: Agreement | null = null;
-    if (batch) {
-      opts.onStage?.('verifying', `reloading the export and comparing it with the in-app model on ${batch.shape[0]} test images`);
-      const reloaded = await loadSavedModel(dir);
-      try {
-        // The same engine on both sides (the native pass where it runs), so only the files can make them differ.
-        agreement = compareProbabilities(predictInApp(model, batch), predictInApp(reloaded, batch), batch.shape[0]);
-      } finally {
-        reloaded.dispose();
+    try {
+      await saveModelAtomic(graph.model, dir);
+      if (batch) {
+        opts.onStage?.('verifying', `reloading the export and comparing it with the in-app model on ${batch.shape[0]} test images`);
+        const reloaded = await loadSavedModel(dir);
+        try {
+          // The same engine on the same graph on both sides (the native pass where it runs), so only the files can
+          // make them differ. The graph is the one written: without training-only layers it is the trained model's
+          // inference (inference-graph.test.ts checks the two agree), but the native pass may group it differently.
+          agreement = compareProbabilities(predictInApp(graph.model, batch), predictInApp(reloaded, batch), batch.shape[0]);
+        } finally {
+          reloaded.dispose();
+        }
       }
+    } finally {
+      if (graph.owned) graph.model.dispose();
     }
-    await writeJson(path.join(dir, 'preprocessing.json'), preprocessing('tfjs', model, info, { files: { model: 'model.json', weights: 'weights.bin' } }));
-    return agreementReport('tfjs', target, agreement, source);
+    await writeJson(path.join(dir, 'preprocessing.json'), preprocessing('tfjs', model, info, { files: { model: 'model.json', weights: 'weights.bin' }, ...leftOutEntry(graph.leftOut) }));
+    return withLeftOut(agreementReport('tfjs', target, agreement, source), graph.leftOut);
   },
 };
 
@@ -209,7 +217,13 @@ const onnxExporter: Exporter = {
   async write({ dir, target, model, info, opts }) {
     const { batch, source } = await sampleBatch(info, model, opts);
     opts.onStage?.('writing', 'writing the ONNX files');
-    const bytes = modelToOnnx(model, { docString: `CNN Workbench run ${info.runId}; input NHWC float32 scaled by 1/255; output class probabilities` });
+    const graph = await inferenceGraph(model);
+    let bytes: Uint8Array;
+    try {
+      bytes = modelToOnnx(graph.model, { docString: `CNN Workbench run ${info.runId}; input NHWC float32 scaled by 1/255; output class probabilities` });
+    } finally {
+      if (graph.owned) graph.model.dispose();
+    }
     await fs.writeFile(path.join(dir, 'model.onnx'), bytes);
     let agreement: Agreement | null = null;
     if (batch) {
@@ -220,9 +234,9 @@ const onnxExporter: Exporter = {
     }
     await writeJson(
       path.join(dir, 'preprocessing.json'),
-      preprocessing('onnx', model, info, { files: { model: 'model.onnx' }, onnx: { opset: ONNX_OPSET, input_name: ONNX_INPUT_NAME, output_name: ONNX_OUTPUT_NAME, input_layout: 'NHWC (transposed to NCHW inside the graph)' } }),
+      preprocessing('onnx', model, info, { files: { model: 'model.onnx' }, ...leftOutEntry(graph.leftOut), onnx: { opset: ONNX_OPSET, input_name: ONNX_INPUT_NAME, output_name: ONNX_OUTPUT_NAME, input_layout: 'NHWC (transposed to NCHW inside the graph)' } }),
     );
-    return agreementReport('onnx', target, agreement, source);
+    return withLeftOut(agreementReport('onnx', target, agreement, source), graph.leftOut);
   },
 };
 
@@ -249,6 +263,16 @@ const EXPORTERS: Readonly<Record<ExportFormat, Exporter>> = {
   keras: scriptExporter('keras'),
   r: scriptExporter('r'),
 };
+
+/** preprocessing.json's record of the training-only layers the inference graph leaves out (none: no entry). */
+function leftOutEntry(leftOut: readonly LeftOutLayer[]): Record<string, unknown> {
+  return leftOut.length === 0 ? {} : { training_only_layers_left_out: leftOut.map((l) => ({ name: l.name, class_name: l.className })), training_only_note: leftOutNote(leftOut) };
+}
+
+/** The report, saying which training-only layers the exported graph leaves out (verification.json carries it). */
+function withLeftOut(report: ExportReport, leftOut: readonly LeftOutLayer[]): ExportReport {
+  return leftOut.length === 0 ? report : { ...report, message: `${report.message}; ${leftOutNote(leftOut)}`, leftOutLayers: [...leftOut] };
+}
 
 /** The report for a prediction comparison: ok only within the format's tolerance (exact for TF.js). */
 export function agreementReport(format: ExportFormat, target: string, a: Agreement | null, source: string): ExportReport {
