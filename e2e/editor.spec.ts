@@ -155,6 +155,6 @@ test('save a project as a download and open it again through the file input (bro
   // A damaged file is refused with a message naming the file and the field.
   await openView(page, 'Model');
   await page.getByTestId('project-file-input').setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"format_version":1,"spec":{"class_name":"Functional"}}') });
-  await expect(page.getByTestId('notice')).toContainText('broken.json: spec.class_name must be "Sequential", received "Functional"');
+  await expect(page.getByTestId('notice')).toContainText('broken.json: spec.config must be an object, received undefined');
   await expect(page.getByTestId('layer-count')).toHaveText(layers ?? '');
 });
