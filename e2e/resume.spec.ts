@@ -5,7 +5,9 @@
 import { expect, openView, prepareQuickRun, test } from './fixtures';
 
 test('stop a run after its first epoch, resume it from the runs list, and it trains to its last epoch', async ({ page }, testInfo) => {
-  await prepareQuickRun(page, { epochs: 3, limitTrain: 6000, limitTest: 300 });
+  // Epochs long enough (~18,000 images) that the stop lands inside epoch 2 on a quiet machine too: with 6,000 the
+  // faster native step finished epochs 2 and 3 before the click reached the worker.
+  await prepareQuickRun(page, { epochs: 3, limitTrain: 20000, limitTest: 300 });
   // The editor's summary gives the memory estimate at the form's batch size.
   await openView(page, 'Model');
   await expect(page.getByTestId('summary-memory')).toHaveText(/^Memory: ~[\d.]+ MB to train at batch 128 \(budget [\d.]+ [GM]B\)$/);
