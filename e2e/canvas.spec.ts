@@ -14,6 +14,10 @@ async function drop(page: Page, className: string, x: number, y: number): Promis
   await page.getByTestId(`palette-${className}`).dragTo(page.getByTestId('canvas'), { targetPosition: { x, y } });
 }
 
+// Tall enough that the page never scrolls while wires are drawn: the side column (form, augmentation preview, a
+// summary listing every unwired block's error) grows as blocks are added, and a scroll under a drag misses ports.
+test.use({ viewport: { width: 1400, height: 1800 } });
+
 const block = (page: Page, name: string): Locator => page.getByTestId(`block-${name}`);
 
 async function centre(l: Locator): Promise<{ x: number; y: number }> {
@@ -24,10 +28,15 @@ async function centre(l: Locator): Promise<{ x: number; y: number }> {
 
 /** Draws a wire with the mouse: from `from`'s output port (below) to `to`'s input port (above). */
 async function wire(page: Page, from: string, to: string): Promise<void> {
+  // The blocks are redrawn when the summary of the last edit arrives, which drops a wire being drawn: on a quiet
+  // machine the answer came mid-drag. Wait for it first (known: a person drawing that fast loses the wire too).
+  await expect(page.getByTestId('summary-status')).not.toHaveText('updating…');
   const a = await centre(block(page, from).locator('.svelte-flow__handle-bottom'));
-  const b = await centre(block(page, to).locator('.svelte-flow__handle-top'));
   await page.mouse.move(a.x, a.y);
   await page.mouse.down();
+  // Measured after the press: the side column (form, preview, summary) changes height as the model changes, and
+  // the page may have scrolled since the last wire.
+  const b = await centre(block(page, to).locator('.svelte-flow__handle-top'));
   await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });
   await page.mouse.move(b.x, b.y, { steps: 5 });
   await page.mouse.up();
