@@ -18,7 +18,6 @@
  * (`trainCpuMsPerStep`, `evalCpuUsPerImage`): on a shared machine wall time measures the other tenants, CPU time
  * what our code costs. `CNN_WORKBENCH_ADDON=path/to/cnnwb.node` benches another build of the addon (old vs new).
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +30,7 @@ import { lossAndAccuracy } from '../src-main/core/eval/predict';
 import { createPredictor } from '../src-main/core/eval/predictor';
 import { createFusedTrainer, PROFILE_CATEGORIES, type NativeProfile } from '../src-main/core/train/fused';
 import { runTraining } from '../src-main/core/train/train';
+import { peerArgs, runPeer } from './peer';
 import { runScaling } from './scaling';
 import { LESSON_HYPERPARAMETERS, type ModelSpec } from '../src-main/shared/spec';
 import { runDataBench } from './data-bench';
@@ -53,8 +53,6 @@ function findPeer(): string {
 const PEER_SCRIPT = findPeer();
 /** Runs the peer at bench's --width and adds its peak RSS (the peer script itself is read-only here). */
 const PEER_WRAPPER = path.join(here, 'peer-width.py');
-/** Debian's python3-torch is for /usr/bin/python3, which is not necessarily the first python3 on PATH. */
-const PEER_PYTHON = '/usr/bin/python3';
 const EPOCH_IMAGES = 54_000;
 const VALIDATION_IMAGES = 6_000;
 
@@ -102,27 +100,9 @@ interface PeerResult {
   peakRssMb?: number;
 }
 
-/** Runs the PyTorch peer with the same batch count and size; null (with the reason printed) when it cannot. */
-function runPeer(o: Options, threads: number): PeerResult | null {
-  if (!fs.existsSync(PEER_SCRIPT)) {
-    console.log(`peer: skipped — ${PEER_SCRIPT} is absent`);
-    return null;
-  }
-  if (!fs.existsSync(PEER_PYTHON)) {
-    console.log(`peer: skipped — ${PEER_PYTHON} is absent`);
-    return null;
-  }
-  const args = [PEER_WRAPPER, String(o.width), PEER_SCRIPT, '--batches', String(o.batches), '--warmup', String(o.warmup), '--batch-size', String(o.batchSize), '--threads', String(threads)];
-  const r = spawnSync(PEER_PYTHON, args, { encoding: 'utf8', timeout: 240_000 });
-  const lines = (r.stdout ?? '').trim().split('\n');
-  const last = lines[lines.length - 1] ?? '';
-  if (r.status !== 0 || !last.startsWith('{')) {
-    const why = (r.error?.message ?? r.stderr ?? '').trim().split('\n').pop();
-    console.log(`peer: skipped — ${PEER_PYTHON} ${path.basename(PEER_SCRIPT)} exited ${r.status ?? r.signal}: ${why}`);
-    return null;
-  }
-  for (const l of lines.slice(0, -1)) console.log(`peer: ${l}`);
-  return JSON.parse(last) as PeerResult;
+/** Runs the PyTorch peer (at --width, through peer-width.py) with the same batch count and size; null when it cannot. */
+function lessonPeer(o: Options, threads: number): PeerResult | null {
+  return runPeer<PeerResult>('peer', PEER_SCRIPT, peerArgs(o, threads), { prefix: [PEER_WRAPPER, String(o.width)], timeoutMs: 240_000 });
 }
 
 function round(x: number, digits = 1): number {
@@ -329,7 +309,7 @@ async function main(): Promise<void> {
   console.log(`CPU time (all threads of this process): ${trainCpuMsPerStep.toFixed(1)} ms per training step, ${evalCpuUsPerImage.toFixed(1)} µs per inferred image`);
   console.log(`epoch: ${epochSeconds.toFixed(1)} s (${epochHow}); target ≤ 24 s`);
 
-  const peer = o.peer ? runPeer(o, Math.max(1, backend.threads)) : null;
+  const peer = o.peer ? lessonPeer(o, Math.max(1, backend.threads)) : null;
   if (!o.peer) console.log('peer: skipped (--no-peer)');
   const trainRatio = peer ? trainIps / peer.trainImgPerSec : null;
   const evalRatio = peer ? evalIps / peer.evalImgPerSec : null;

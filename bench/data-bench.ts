@@ -14,7 +14,6 @@
  *    PyTorch peer (bench/torch_cifar_cnn.py) with the same network, batch size and threads, in the same run.
  * Prints human lines, then one JSON line last: {"mode":"data","firstLoadImgPerSec":…,"cachedLoadSeconds":…,…}
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,11 +25,10 @@ import { gatherBatch, mulberry32, type Dataset } from '../src-main/core/data';
 import { loadImageFolder } from '../src-main/core/data/image-folder';
 import { buildModel } from '../src-main/core/model';
 import { createFusedTrainer } from '../src-main/core/train/fused';
+import { peerArgs, runPeer } from './peer';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PEER_SCRIPT = path.join(here, 'torch_cifar_cnn.py');
-/** Debian's python3-torch is for /usr/bin/python3, which is not necessarily the first python3 on PATH. */
-const PEER_PYTHON = '/usr/bin/python3';
 const SIZE = 32;
 const CLASSES = 10;
 
@@ -156,23 +154,6 @@ interface PeerResult {
   params: number;
 }
 
-function runPeer(o: DataOptions, threads: number): PeerResult | null {
-  if (!fs.existsSync(PEER_PYTHON)) {
-    console.log(`peer: skipped — ${PEER_PYTHON} is absent`);
-    return null;
-  }
-  const args = [PEER_SCRIPT, '--batches', String(o.batches), '--warmup', String(o.warmup), '--batch-size', String(o.batchSize), '--threads', String(threads)];
-  const r = spawnSync(PEER_PYTHON, args, { encoding: 'utf8', timeout: 600_000 });
-  const lines = (r.stdout ?? '').trim().split('\n');
-  const last = lines.at(-1) ?? '';
-  if (r.status !== 0 || !last.startsWith('{')) {
-    console.log(`peer: skipped — ${path.basename(PEER_SCRIPT)} exited ${r.status ?? r.signal}: ${(r.error?.message ?? r.stderr ?? '').trim().split('\n').pop()}`);
-    return null;
-  }
-  for (const l of lines.slice(0, -1)) console.log(`peer: ${l}`);
-  return JSON.parse(last) as PeerResult;
-}
-
 export async function runDataBench(argv: string[]): Promise<void> {
   const o = parseDataArgs(argv);
   // The decoded-bytes cache goes to a fresh home, so the first load really decodes (the user's cache is untouched).
@@ -215,7 +196,7 @@ export async function runDataBench(argv: string[]): Promise<void> {
     );
     console.log(`training with RandomFlip + RandomTranslation: ${augmented.ips.toFixed(1)} img/s (${((1 - augmented.ips / plain.ips) * 100).toFixed(1)} % slower); ${augmented.step}`);
 
-    const peer = o.peer ? runPeer(o, backend.threads) : (console.log('peer: skipped (--no-peer)'), null);
+    const peer = o.peer ? runPeer<PeerResult>('peer', PEER_SCRIPT, peerArgs(o, backend.threads)) : (console.log('peer: skipped (--no-peer)'), null);
     if (peer) {
       if (peer.params !== plain.params) console.log(`peer: WARNING — ${peer.params} parameters, the workbench's model ${plain.params}`);
       console.log(`vs pytorch ${peer.version} (${peer.threads} threads): ${(plain.ips / peer.trainImgPerSec).toFixed(2)}× its ${peer.trainImgPerSec} img/s training`);

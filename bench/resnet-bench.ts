@@ -6,7 +6,6 @@
  * side by side with the same network in PyTorch (bench/torch_resnet.py) in the same run. Prints human lines, then
  * one JSON line: {"model":"resnet",…,"trainImgPerSec":…,"evalImgPerSec":…,"peerTrainImgPerSec":…,"trainRatio":…}.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,10 +17,10 @@ import { gatherBatch, loadDataset, toTensors } from '../src-main/core/data';
 import { buildModel, createOptimizer } from '../src-main/core/model';
 import { createPredictor } from '../src-main/core/eval/predictor';
 import { createFusedTrainer } from '../src-main/core/train/fused';
+import { peerArgs, runPeer } from './peer';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PEER_SCRIPT = path.join(here, 'torch_resnet.py');
-const PEER_PYTHON = '/usr/bin/python3';
 const ADAM: OptimizerSpec = { class_name: 'adam', config: { learning_rate: 1e-3 } };
 
 export interface ResnetBenchOptions {
@@ -42,23 +41,6 @@ interface PeerResult {
   evalImgPerSec: number;
   version: string;
   threads: number;
-}
-
-function runPeer(o: ResnetBenchOptions, threads: number): PeerResult | null {
-  if (!fs.existsSync(PEER_PYTHON)) {
-    console.log(`resnet peer: skipped — ${PEER_PYTHON} is absent`);
-    return null;
-  }
-  const args = [PEER_SCRIPT, '--batches', String(o.batches), '--warmup', String(o.warmup), '--batch-size', String(o.batchSize), '--threads', String(threads)];
-  const r = spawnSync(PEER_PYTHON, args, { encoding: 'utf8', timeout: 600_000 });
-  const lines = (r.stdout ?? '').trim().split('\n');
-  const last = lines.at(-1) ?? '';
-  if (r.status !== 0 || !last.startsWith('{')) {
-    console.log(`resnet peer: skipped — torch_resnet.py exited ${r.status ?? r.signal}: ${(r.error?.message ?? r.stderr ?? '').trim().split('\n').pop()}`);
-    return null;
-  }
-  for (const l of lines.slice(0, -1)) console.log(`resnet peer: ${l}`);
-  return JSON.parse(last) as PeerResult;
 }
 
 export async function runResnetBench(o: ResnetBenchOptions, backend: BackendInfo): Promise<void> {
@@ -109,7 +91,7 @@ export async function runResnetBench(o: ResnetBenchOptions, backend: BackendInfo
   console.log(
     `resnet ours: train ${trainIps.toFixed(1)} img/s (last loss ${loss.toFixed(4)}, CPU ${((cpu.user + cpu.system) / 1000 / o.batches).toFixed(1)} ms per step), inference ${evalIps.toFixed(1)} img/s`,
   );
-  const peer = o.peer ? runPeer(o, Math.max(1, backend.threads)) : null;
+  const peer = o.peer ? runPeer<PeerResult>('resnet peer', PEER_SCRIPT, peerArgs(o, Math.max(1, backend.threads))) : null;
   if (!o.peer) console.log('resnet peer: skipped (--no-peer)');
   const trainRatio = peer ? trainIps / peer.trainImgPerSec : null;
   const evalRatio = peer ? evalIps / peer.evalImgPerSec : null;

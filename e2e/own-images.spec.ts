@@ -11,6 +11,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Locator, Page } from '@playwright/test';
 import { PNG } from 'pngjs';
+// The images are the same on every run: the data module's own seeded generator.
+import { mulberry32 } from '../src-main/core/data/random';
 import { expect, expectAccessible, openView, test, trainToEnd } from './fixtures';
 
 const SIZE = 16;
@@ -20,18 +22,6 @@ const CLASSES: Record<string, [number, [number, number, number]]> = {
   'green-circles': [100, [40, 200, 60]],
   'red-squares': [120, [225, 40, 40]],
 };
-
-/** A deterministic generator (mulberry32), so the images are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One shape of the class's colour at a random place and size on a dark, noisy background, as PNG bytes. */
 function shapePng(kind: string, colour: [number, number, number], r: () => number): Buffer {
@@ -58,7 +48,7 @@ function shapePng(kind: string, colour: [number, number, number], r: () => numbe
 
 /** Writes the class folders under `root` and returns the number of images written. */
 function writeShapes(root: string): number {
-  const r = rng(14);
+  const r = mulberry32(14);
   let n = 0;
   for (const [name, [count, colour]] of Object.entries(CLASSES)) {
     const dir = path.join(root, name);

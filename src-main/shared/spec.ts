@@ -144,6 +144,16 @@ export function isFunctionalSpec(spec: AnyModelSpec): spec is FunctionalModelSpe
   return spec.class_name === 'Functional';
 }
 
+/** Layer `name`'s output (its first call, first tensor) as `inbound_nodes` refers to it. */
+export function inboundRef(name: string): InboundRef {
+  return [name, 0, 0, {}];
+}
+
+/** A functional layer entry (`config.name` kept equal to `name`) taking the outputs of `inputs`, none for an InputLayer. */
+export function functionalLayer(name: string, className: LayerClassName, inputs: readonly string[], config: LayerConfig = {}): FunctionalLayerSpec {
+  return { name, class_name: className, config: { ...config, name }, inbound_nodes: inputs.length === 0 ? [] : [inputs.map(inboundRef)] };
+}
+
 /** The names of the layers whose outputs a functional layer takes, in order (its first and only call). */
 export function inboundLayerNames(layer: FunctionalLayerSpec): string[] {
   return (layer.inbound_nodes[0] ?? []).map((ref) => ref[0]);

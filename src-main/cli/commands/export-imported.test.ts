@@ -5,29 +5,15 @@
  * export that disagrees with the model (1). Everything through the real CLI, as a user would.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { cleanup, realIdx, tempDir, truncateIdxItems, writeSmallIdxFolder } from '../../core/data/testkit';
 import { IDX_FILE_NAMES } from '../../core/data/locate';
+import { runCli as cli, lastJson } from '../testkit';
 
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/cnn-workbench.js');
-const exec = promisify(execFile);
 
-async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { timeout: 300_000, maxBuffer: 16 << 20, env: { ...process.env, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 
-const lastJson = (s: string): Record<string, unknown> => JSON.parse(s.trimEnd().split('\n').pop() ?? '{}') as Record<string, unknown>;
 
 let root: string;
 let dataDir: string;

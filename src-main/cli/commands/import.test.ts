@@ -5,11 +5,9 @@
  * with one message naming the layer, and nothing is written.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../core/backend';
@@ -17,23 +15,13 @@ import { loadDataset, toTensors } from '../../core/data';
 import { cleanup, tempDir, writeSmallIdxFolder } from '../../core/data/testkit';
 import { evaluateModel } from '../../core/eval/predict';
 import { saveModelAtomic } from '../../core/runs/model-io';
+import { runCli, type CliResult, lastJson } from '../testkit';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const BIN = path.resolve(HERE, '../../../bin/cnn-workbench.js');
 const FIXTURES = path.resolve(HERE, '../../core/model/import/fixtures');
-const exec = promisify(execFile);
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { timeout: 300_000, maxBuffer: 16 << 20, env: { ...process.env, CNN_WORKBENCH_HOME: path.join(root, 'home') } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+const cli = (args: string[]): Promise<CliResult> => runCli(args, { CNN_WORKBENCH_HOME: path.join(root, 'home') });
 
-const lastJson = (s: string): Record<string, unknown> => JSON.parse(s.trimEnd().split('\n').pop() ?? '{}') as Record<string, unknown>;
 
 let root: string;
 let data: string;

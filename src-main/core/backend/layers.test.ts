@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { ACTIVATIONS, LAYER_CLASS_NAMES, SPEC_FORMAT_VERSION, type ActivationName, type AnyModelSpec, type FunctionalLayerSpec, type LayerSpec, type ModelSpec } from '../../shared/spec';
+import { ACTIVATIONS, functionalLayer, LAYER_CLASS_NAMES, type LayerClassName, type LayerConfig, SPEC_FORMAT_VERSION, type ActivationName, type AnyModelSpec, type FunctionalLayerSpec, type LayerSpec, type ModelSpec } from '../../shared/spec';
 import { buildModel } from '../model';
 import { workbenchBackends } from './index';
 import { disagreement, runOn, seededArray } from './testing';
@@ -25,8 +25,7 @@ const bn: Layer = { class_name: 'BatchNormalization', config: { momentum: 0.99, 
 const act = (activation: ActivationName): Layer => ({ class_name: 'Activation', config: { activation } });
 
 /** A functional layer entry: `inputs` are the layers whose outputs it takes. */
-const fn = (name: string, class_name: string, inputs: string[], config: Record<string, unknown> = {}): FunctionalLayerSpec =>
-  ({ name, class_name, config: { name, ...config }, inbound_nodes: inputs.length > 0 ? [inputs.map((i) => [i, 0, 0, {}])] : [] }) as FunctionalLayerSpec;
+const fn = (name: string, className: string, inputs: string[], config: LayerConfig = {}): FunctionalLayerSpec => functionalLayer(name, className as LayerClassName, inputs, config);
 
 /** Every merge layer in one graph: gradients flow back through each merge into both branches (summed at the fan-out). */
 const MERGES: AnyModelSpec = {

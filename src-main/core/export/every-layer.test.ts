@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { LAYER_CLASS_NAMES, LESSON_HYPERPARAMETERS, type AnyModelSpec, type FunctionalLayerSpec } from '../../shared/spec';
+import { functionalLayer, LAYER_CLASS_NAMES, LESSON_HYPERPARAMETERS, type AnyModelSpec, type LayerClassName, type LayerConfig, type FunctionalLayerSpec } from '../../shared/spec';
 import { initBackend } from '../backend/index';
 import { loadDataset } from '../data/load';
 import type { ImageSet } from '../data/types';
@@ -15,8 +15,7 @@ import { exportModel } from './index';
 import { saveModelAtomic } from '../runs/model-io';
 
 /** A functional layer entry: `inputs` are the layers whose outputs it takes. */
-const fn = (name: string, class_name: string, inputs: string[], config: Record<string, unknown> = {}): FunctionalLayerSpec =>
-  ({ name, class_name, config: { name, ...config }, inbound_nodes: inputs.length > 0 ? [inputs.map((i) => [i, 0, 0, {}])] : [] }) as FunctionalLayerSpec;
+const fn = (name: string, className: string, inputs: string[], config: LayerConfig = {}): FunctionalLayerSpec => functionalLayer(name, className as LayerClassName, inputs, config);
 
 /**
  * Every layer class the spec supports, and every activation, across three chains (a chain can hold one global pooling

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { LESSON_HYPERPARAMETERS, type AnyModelSpec, type FunctionalLayerSpec } from '../../shared/spec';
+import { functionalLayer, LESSON_HYPERPARAMETERS, type AnyModelSpec, type LayerClassName, type LayerConfig, type FunctionalLayerSpec } from '../../shared/spec';
 import { initBackend } from '../backend/index';
 import { loadDataset } from '../data/load';
 import type { ImageSet } from '../data/types';
@@ -14,8 +14,8 @@ import { saveModelAtomic } from '../runs/model-io';
 import { exportModel } from './index';
 import { inferenceGraph } from './inference-graph';
 
-const fn = (name: string, class_name: string, inputs: string[], config: Record<string, unknown> = {}): FunctionalLayerSpec =>
-  ({ name, class_name, config: { name, ...config }, inbound_nodes: inputs.length > 0 ? [inputs.map((i) => [i, 0, 0, {}])] : [] }) as FunctionalLayerSpec;
+/** A functional layer entry: `inputs` are the layers whose outputs it takes. */
+const fn = (name: string, className: string, inputs: string[], config: LayerConfig = {}): FunctionalLayerSpec => functionalLayer(name, className as LayerClassName, inputs, config);
 
 /** Random layers first (the usual place), Rescaling between them (it stays: it applies at inference). */
 const CHAIN: AnyModelSpec = {

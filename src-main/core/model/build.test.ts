@@ -2,15 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import type { AnyModelSpec, FunctionalLayerSpec, FunctionalModelSpec, LayerSpec, ModelSpec } from '../../shared/spec';
-import { LAYER_CLASS_NAMES } from '../../shared/spec';
+import { functionalLayer, LAYER_CLASS_NAMES, type LayerClassName, type LayerConfig } from '../../shared/spec';
 import { SpecError, TEMPLATES, buildModel, summarizeSpec } from './index';
 
 const layer = (class_name: string, config: Record<string, unknown> = {}): LayerSpec => ({ class_name, config }) as LayerSpec;
 const model = (name: string, ...layers: LayerSpec[]): ModelSpec => ({ format_version: 1, class_name: 'Sequential', config: { name, layers } });
 
 /** A functional layer entry: `inputs` are the layers whose outputs it takes. */
-const fn = (name: string, class_name: string, inputs: string[], config: Record<string, unknown> = {}): FunctionalLayerSpec =>
-  ({ name, class_name, config: { name, ...config }, inbound_nodes: inputs.length > 0 ? [inputs.map((i) => [i, 0, 0, {}])] : [] }) as FunctionalLayerSpec;
+const fn = (name: string, className: string, inputs: string[], config: LayerConfig = {}): FunctionalLayerSpec => functionalLayer(name, className as LayerClassName, inputs, config);
 
 /** Every merge layer, in one graph (each takes two or more of the branches). */
 const EVERY_MERGE: FunctionalModelSpec = {

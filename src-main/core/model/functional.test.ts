@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import type { FunctionalLayerSpec, FunctionalModelSpec, SpecIssue } from '../../shared/spec';
+import { functionalLayer, type FunctionalLayerSpec, type FunctionalModelSpec, type LayerClassName, type LayerConfig, type SpecIssue } from '../../shared/spec';
 import { initBackend } from '../backend/index';
 import { buildModel } from './build';
 import { SpecError } from './errors';
@@ -15,8 +15,7 @@ import { summarizeSpec } from './validate';
 const root = path.resolve(import.meta.dirname, '../../..');
 const example = (name: string): FunctionalModelSpec => JSON.parse(readFileSync(path.join(root, 'examples', `${name}.json`), 'utf8')) as FunctionalModelSpec;
 
-const node = (name: string, class_name: string, inputs: string[], config: Record<string, unknown> = {}): FunctionalLayerSpec =>
-  ({ name, class_name, config: { name, ...config }, inbound_nodes: inputs.length > 0 ? [inputs.map((i) => [i, 0, 0, {}])] : [] }) as FunctionalLayerSpec;
+const node = (name: string, className: string, inputs: string[], config: LayerConfig = {}): FunctionalLayerSpec => functionalLayer(name, className as LayerClassName, inputs, config);
 const graph = (layers: FunctionalLayerSpec[], input = 'image', output = 'class_prob'): FunctionalModelSpec => ({
   format_version: 1,
   class_name: 'Functional',

@@ -8,15 +8,15 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo } from '../../shared/contract';
-import type { FunctionalLayerSpec, FunctionalModelSpec, OptimizerSpec } from '../../shared/spec';
+import { functionalLayer, type FunctionalLayerSpec, type FunctionalModelSpec, type LayerClassName, type LayerConfig, type OptimizerSpec } from '../../shared/spec';
 import { initBackend } from '../backend';
-import { disagreement, seededArray } from '../backend/testing';
-import { buildModel, createOptimizer, setLearningRate } from '../model';
+import { disagreement } from '../backend/testing';
+import { buildModel } from '../model';
 import { Subtract } from '../model/tfjs-layers/subtract';
-import { createFusedTrainer, createNativeForward, type FusedStepResult } from './fused';
+import { createFusedTrainer, createNativeForward } from './fused';
 import { fusedGraph } from './fused-graph';
+import { batch, compareFusedWithTfjs, onCpu, TOL } from './fused-testkit';
 
-const TOL = 1e-4;
 const ADAM: OptimizerSpec = { class_name: 'adam', config: { learning_rate: 1e-2 } };
 // Plain SGD where Adam's m/√v turns a near-zero gradient's rounding into a full step (Subtract's branches nearly cancel).
 const SGD: OptimizerSpec = { class_name: 'sgd', config: { learning_rate: 0.1 } };
@@ -76,8 +76,7 @@ const subtract = () => new Subtract({});
 
 /** A Functional spec as the editor and Keras write it: a residual block and an Inception-like Concatenate, by name. */
 function functionalSpec(): FunctionalModelSpec {
-  const layer = (name: string, class_name: string, config: Record<string, unknown>, inputs: string[]): FunctionalLayerSpec =>
-    ({ name, class_name, config: { name, ...config }, inbound_nodes: inputs.length ? [inputs.map((i) => [i, 0, 0, {}])] : [] }) as FunctionalLayerSpec;
+  const layer = (name: string, className: LayerClassName, config: LayerConfig, inputs: string[]): FunctionalLayerSpec => functionalLayer(name, className, inputs, config);
   return {
     format_version: 1,
     class_name: 'Functional',
@@ -101,56 +100,6 @@ function functionalSpec(): FunctionalModelSpec {
       output_layers: [['out', 0, 0]],
     },
   };
-}
-
-function batch(n: number, seed: number): { x: Float32Array; labels: Int32Array } {
-  const x = seededArray(n * 12 * 12 * 2, seed).map((v) => Math.abs(v));
-  const labels = Int32Array.from({ length: n }, (_, i) => (i * 7 + seed) % 5);
-  return { x, labels };
-}
-
-async function onCpu(fn: () => Promise<void> | void): Promise<void> {
-  const active = tf.getBackend();
-  await tf.setBackend('cpu');
-  try {
-    await fn();
-  } finally {
-    await tf.setBackend(active);
-  }
-}
-
-async function compareTraining(make: () => tf.LayersModel, optimizer: OptimizerSpec, steps: number, what: string): Promise<void> {
-  const ref = make();
-  ref.compile({ optimizer: createOptimizer(optimizer), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-  const fusedModel = make();
-  fusedModel.setWeights(ref.getWeights());
-  const plan = createFusedTrainer(fusedModel, optimizer, 5, 16, backend);
-  assert.ok(plan.ok, plan.ok ? '' : `${what}: ${plan.reason}`);
-  for (let s = 0; s < steps; s++) {
-    const n = s === steps - 1 ? 9 : 16;
-    const { x, labels } = batch(n, 11 + s);
-    const lr = s === 1 ? 3e-3 : 1e-2;
-    setLearningRate(ref.optimizer, lr);
-    const xs = tf.tensor4d(x, [n, 12, 12, 2]);
-    const ys = tf.oneHot(tf.tensor1d(labels, 'int32'), 5).toFloat();
-    const [refLoss, refAcc] = (await ref.trainOnBatch(xs, ys)) as number[];
-    tf.dispose([xs, ys]);
-    const got: FusedStepResult = plan.trainer.step(x, labels, n, lr);
-    assert.ok(got.finite);
-    assert.ok(Math.abs(got.loss - refLoss!) <= TOL * Math.abs(refLoss!), `${what} step ${s}: loss ${got.loss} vs tfjs ${refLoss}`);
-    assert.equal(Math.fround(got.accuracy), refAcc, `${what} step ${s}: accuracy`);
-  }
-  plan.trainer.pushToModel();
-  const a = fusedModel.getWeights();
-  const b = ref.getWeights();
-  assert.equal(a.length, b.length);
-  a.forEach((w, i) => {
-    const bad = disagreement(w.dataSync() as Float32Array, b[i]!.dataSync() as Float32Array, TOL, 1e-6);
-    assert.equal(bad, null, `${what}: weight ${i} (${fusedModel.weights[i]!.name}): ${bad}`);
-  });
-  plan.trainer.dispose();
-  ref.dispose();
-  fusedModel.dispose();
 }
 
 function compareInference(make: () => tf.LayersModel, n: number, what: string): void {
@@ -226,13 +175,13 @@ describe('fused native step on graphs', () => {
   });
 
   it('a residual block with a 1×1 projection and an identity block (a tensor fanning out) match tfjs trainOnBatch over 4 Adam steps', async () => {
-    await onCpu(() => compareTraining(RESNET, ADAM, 4, 'resnet'));
+    await onCpu(() => compareFusedWithTfjs(RESNET, ADAM, 4, backend, 'resnet'));
   });
 
   it('a Concatenate of three branches (one of them the model input) matches tfjs, with SGD momentum too', async () => {
     await onCpu(async () => {
-      await compareTraining(CONCAT, ADAM, 3, 'concatenate');
-      await compareTraining(CONCAT, { class_name: 'sgd', config: { learning_rate: 0.05, momentum: 0.9 } }, 3, 'concatenate sgd');
+      await compareFusedWithTfjs(CONCAT, ADAM, 3, backend, 'concatenate');
+      await compareFusedWithTfjs(CONCAT, { class_name: 'sgd', config: { learning_rate: 0.05, momentum: 0.9 } }, 3, backend, 'concatenate sgd');
     });
   });
 
@@ -245,17 +194,17 @@ describe('fused native step on graphs', () => {
   // 1e-4 that way on some runs. Adam through graphs is checked by the residual and Concatenate cases above.
   it('every merge kind matches tfjs: Add (three inputs), Multiply, Average, Maximum, Subtract', async () => {
     await onCpu(async () => {
-      await compareTraining(MERGE(() => tf.layers.add(), true), SGD, 3, 'add');
-      await compareTraining(MERGE(() => tf.layers.multiply()), SGD, 3, 'multiply');
-      await compareTraining(MERGE(() => tf.layers.average(), true), SGD, 3, 'average');
-      await compareTraining(MERGE(() => tf.layers.maximum(), true), SGD, 3, 'maximum');
-      await compareTraining(MERGE(() => subtract()), SGD, 3, 'subtract');
+      await compareFusedWithTfjs(MERGE(() => tf.layers.add(), true), SGD, 3, backend, 'add');
+      await compareFusedWithTfjs(MERGE(() => tf.layers.multiply()), SGD, 3, backend, 'multiply');
+      await compareFusedWithTfjs(MERGE(() => tf.layers.average(), true), SGD, 3, backend, 'average');
+      await compareFusedWithTfjs(MERGE(() => tf.layers.maximum(), true), SGD, 3, backend, 'maximum');
+      await compareFusedWithTfjs(MERGE(() => subtract()), SGD, 3, backend, 'subtract');
     });
   });
 
   it('a Functional spec (residual Add, Concatenate of three branches) builds, trains and infers through the native graph step like tfjs', async () => {
     await onCpu(async () => {
-      await compareTraining(() => buildModel(functionalSpec(), 5), ADAM, 3, 'functional spec');
+      await compareFusedWithTfjs(() => buildModel(functionalSpec(), 5), ADAM, 3, backend, 'functional spec');
       compareInference(() => buildModel(functionalSpec(), 5), 270, 'functional spec');
     });
   });

@@ -11,12 +11,12 @@ import type { BackendInfo } from '../../shared/contract';
 import type { LayerSpec, ModelSpec, OptimizerSpec } from '../../shared/spec';
 import { initBackend } from '../backend';
 import { loadAddon } from '../backend/native';
-import { disagreement, seededArray } from '../backend/testing';
-import { buildModel, createOptimizer, setLearningRate } from '../model';
+import { seededArray } from '../backend/testing';
+import { buildModel } from '../model';
 import { groupNormalizationLayer, reluLayer } from '../model/tfjs-layers';
-import { createFusedTrainer, type FusedStepResult } from './fused';
+import { createFusedTrainer } from './fused';
+import { batch, compareFusedWithTfjs, onCpu } from './fused-testkit';
 
-const TOL = 1e-4;
 
 function spec(layers: LayerSpec[], channels = 2): ModelSpec {
   return {
@@ -41,63 +41,14 @@ const CNN = spec([
   L('Dense', { units: 5, activation: 'softmax' }),
 ]);
 
-function batch(n: number, seed: number, channels = 2): { x: Float32Array; labels: Int32Array } {
-  const x = seededArray(n * 12 * 12 * channels, seed).map((v) => Math.abs(v));
-  const labels = Int32Array.from({ length: n }, (_, i) => (i * 7 + seed) % 5);
-  return { x, labels };
-}
-
 let backend: BackendInfo;
 
 /** A model spec, or a function building the tfjs model by hand (each call a fresh model; weights are copied over). */
 type ModelSource = ModelSpec | (() => tf.LayersModel);
 
 async function compareWithTfjs(modelSpec: ModelSource, optimizer: OptimizerSpec, steps: number): Promise<void> {
-  const active = tf.getBackend();
-  await tf.setBackend('cpu');
-  try {
-    await compareOnCpu(modelSpec, optimizer, steps);
-  } finally {
-    await tf.setBackend(active);
-  }
-}
-
-async function compareOnCpu(modelSpec: ModelSource, optimizer: OptimizerSpec, steps: number): Promise<void> {
-  assert.equal(tf.getBackend(), 'cpu');
   const make = typeof modelSpec === 'function' ? modelSpec : () => buildModel(modelSpec, 5);
-  const ref = make();
-  ref.compile({ optimizer: createOptimizer(optimizer), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-  const fusedModel = make();
-  fusedModel.setWeights(ref.getWeights());
-  const plan = createFusedTrainer(fusedModel, optimizer, 5, 16, backend);
-  assert.ok(plan.ok, plan.ok ? '' : plan.reason);
-  const channels = ref.inputs[0]!.shape[3]!;
-  for (let s = 0; s < steps; s++) {
-    const n = s === steps - 1 ? 9 : 16; // a short last batch, as at an epoch's end
-    const { x, labels } = batch(n, 11 + s, channels);
-    const lr = s === 1 ? 3e-3 : 1e-2; // the learning rate may change between steps (ReduceLROnPlateau)
-    setLearningRate(ref.optimizer, lr);
-    const xs = tf.tensor4d(x, [n, 12, 12, channels]);
-    const ys = tf.oneHot(tf.tensor1d(labels, 'int32'), 5).toFloat();
-    const [refLoss, refAcc] = (await ref.trainOnBatch(xs, ys)) as number[];
-    tf.dispose([xs, ys]);
-    const got: FusedStepResult = plan.trainer.step(x, labels, n, lr);
-    assert.ok(got.finite);
-    assert.ok(Math.abs(got.loss - refLoss!) <= TOL * Math.abs(refLoss!), `step ${s}: loss ${got.loss} vs tfjs ${refLoss}`);
-    assert.equal(Math.fround(got.accuracy), refAcc, `step ${s}: accuracy (tfjs reports float32)`);
-  }
-  plan.trainer.pushToModel();
-  const a = fusedModel.getWeights();
-  const b = ref.getWeights();
-  assert.equal(a.length, b.length);
-  a.forEach((w, i) => {
-    const bad = disagreement(w.dataSync() as Float32Array, b[i]!.dataSync() as Float32Array, TOL, 1e-6);
-    assert.equal(bad, null, `weight ${i} (${fusedModel.weights[i]!.name}): ${bad}`);
-  });
-  plan.trainer.dispose();
-  assert.throws(() => plan.trainer.step(batch(1, 0).x, batch(1, 0).labels, 1, 1e-3), /this trainer was disposed/);
-  ref.dispose();
-  fusedModel.dispose();
+  await onCpu(() => compareFusedWithTfjs(make, optimizer, steps, backend));
 }
 
 /**

@@ -6,8 +6,8 @@
  * (`toGraph`), and an edit whose result is still a chain is stored as Sequential again (`settle`), so the list
  * editor keeps working on it; a branch, a merge or a block not yet wired makes the model Functional.
  */
-import { inboundLayerNames, isFunctionalSpec } from '$shared/spec';
-import type { AnyModelSpec, FunctionalLayerSpec, FunctionalModelSpec, InboundRef, LayerClassName, LayerConfig, LayerSpec, ModelSpec, TensorRef } from '$shared/spec';
+import { functionalLayer, inboundLayerNames, inboundRef, isFunctionalSpec } from '$shared/spec';
+import type { AnyModelSpec, FunctionalLayerSpec, FunctionalModelSpec, LayerClassName, LayerConfig, LayerSpec, ModelSpec, TensorRef } from '$shared/spec';
 import { kerasLayerNames } from '$shared/layer-names';
 
 /** A wire: the output of `source` feeds input `slot` of `target`. */
@@ -22,19 +22,15 @@ export interface GraphFragment {
   layers: { class_name: LayerClassName; name: string; config: LayerConfig; inputs: (string | null)[] }[];
 }
 
-const ref = (name: string): InboundRef => [name, 0, 0, {}];
 const tensor = (name: string): TensorRef => [name, 0, 0];
 const copyConfig = (config: LayerConfig): LayerConfig => JSON.parse(JSON.stringify(config)) as LayerConfig;
 
-function layerOf(className: LayerClassName, name: string, config: LayerConfig, inputs: string[]): FunctionalLayerSpec {
-  return { class_name: className, name, config: { ...config, name }, inbound_nodes: inputs.length === 0 ? [] : [inputs.map(ref)] };
-}
 
 /** The model as a graph: a Sequential model becomes its chain, every layer named as Keras would name it. */
 export function toGraph(spec: AnyModelSpec): FunctionalModelSpec {
   if (isFunctionalSpec(spec)) return spec;
   const names = kerasLayerNames(spec.config.layers.map((l) => ({ class_name: l.class_name, name: l.config.name })));
-  const layers = spec.config.layers.map((l, i) => layerOf(l.class_name, names[i], copyConfig(l.config), i === 0 ? [] : [names[i - 1]]));
+  const layers = spec.config.layers.map((l, i) => functionalLayer(names[i]!, l.class_name, i === 0 ? [] : [names[i - 1]!], copyConfig(l.config)));
   return finish(spec.format_version, spec.config.name, layers);
 }
 
@@ -143,7 +139,7 @@ export function wiresOf(graph: FunctionalModelSpec): Wire[] {
 export function addBlock(graph: FunctionalModelSpec, className: LayerClassName, config: LayerConfig, after: string | null): { spec: FunctionalModelSpec; name: string } {
   const [name] = freshNames(graph, [className]);
   const inputs = after !== null && className !== 'InputLayer' && graph.config.layers.some((l) => l.name === after) ? [after] : [];
-  return { spec: rebuild(graph, [...graph.config.layers, layerOf(className, name, copyConfig(config), inputs)]), name };
+  return { spec: rebuild(graph, [...graph.config.layers, functionalLayer(name, className, inputs, copyConfig(config))]), name };
 }
 
 /** Would a wire from `source` to `target` close a cycle (or join a layer to itself)? */
@@ -175,7 +171,7 @@ export function connect(graph: FunctionalModelSpec, source: string, target: stri
   const inputs = merges(to.class_name) ? [...current, source] : [source];
   return rebuild(
     graph,
-    graph.config.layers.map((l) => (l.name === target ? { ...l, inbound_nodes: [inputs.map(ref)] } : l)),
+    graph.config.layers.map((l) => (l.name === target ? { ...l, inbound_nodes: [inputs.map(inboundRef)] } : l)),
   );
 }
 
@@ -187,7 +183,7 @@ export function disconnect(graph: FunctionalModelSpec, wires: Wire[]): Functiona
     graph.config.layers.map((l) => {
       const inputs = inboundLayerNames(l);
       const kept = inputs.filter((source, slot) => !gone.has(`${source}\u0000${l.name}\u0000${slot}`));
-      return kept.length === inputs.length ? l : { ...l, inbound_nodes: kept.length === 0 ? [] : [kept.map(ref)] };
+      return kept.length === inputs.length ? l : { ...l, inbound_nodes: kept.length === 0 ? [] : [kept.map(inboundRef)] };
     }),
   );
 }
@@ -215,7 +211,7 @@ export function removeBlocks(graph: FunctionalModelSpec, names: string[]): Funct
     .map((l) => {
       const inputs = inboundLayerNames(l);
       const kept = [...new Set(inputs.map(resolve).filter((n): n is string => n !== null))];
-      return kept.length === inputs.length && kept.every((n, i) => n === inputs[i]) ? l : { ...l, inbound_nodes: kept.length === 0 ? [] : [kept.map(ref)] };
+      return kept.length === inputs.length && kept.every((n, i) => n === inputs[i]) ? l : { ...l, inbound_nodes: kept.length === 0 ? [] : [kept.map(inboundRef)] };
     });
   return rebuild(graph, layers);
 }
@@ -226,7 +222,7 @@ export function renameBlock(graph: FunctionalModelSpec, from: string, to: string
   const layers = graph.config.layers.map((l) => {
     const inputs = inboundLayerNames(l);
     const renamed = l.name === from ? { ...l, name: to, config: { ...l.config, name: to } } : l;
-    return inputs.includes(from) ? { ...renamed, inbound_nodes: [inputs.map((n) => ref(n === from ? to : n))] } : renamed;
+    return inputs.includes(from) ? { ...renamed, inbound_nodes: [inputs.map((n) => inboundRef(n === from ? to : n))] } : renamed;
   });
   return rebuild(graph, layers);
 }
@@ -276,7 +272,7 @@ export function pasteBlocks(graph: FunctionalModelSpec, fragment: GraphFragment,
   const attach = attachTo !== null && graph.config.layers.some((l) => l.name === attachTo) ? attachTo : null;
   const pasted = fragment.layers.map((l) => {
     const inputs = [...new Set(l.inputs.map((n) => (n === null ? attach : (names.get(n) ?? null))).filter((n): n is string => n !== null))];
-    return layerOf(l.class_name, names.get(l.name) as string, copyConfig(l.config), l.class_name === 'InputLayer' ? [] : inputs);
+    return functionalLayer(names.get(l.name) as string, l.class_name, l.class_name === 'InputLayer' ? [] : inputs, copyConfig(l.config));
   });
   const readInside = new Set(fragment.layers.flatMap((l) => l.inputs));
   const exits = fragment.layers.filter((l) => !readInside.has(l.name));
@@ -286,7 +282,7 @@ export function pasteBlocks(graph: FunctionalModelSpec, fragment: GraphFragment,
       ? graph.config.layers
       : graph.config.layers.map((l) => {
           const inputs = inboundLayerNames(l);
-          return inputs.includes(attach as string) ? { ...l, inbound_nodes: [inputs.map((n) => ref(n === attach ? exit : n))] } : l;
+          return inputs.includes(attach as string) ? { ...l, inbound_nodes: [inputs.map((n) => inboundRef(n === attach ? exit : n))] } : l;
         });
   return { spec: rebuild(graph, [...existing, ...pasted]), names };
 }
