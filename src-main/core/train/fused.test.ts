@@ -114,6 +114,12 @@ describe('fused native training step', () => {
     await compareWithTfjs(rgb, { class_name: 'sgd', config: { learning_rate: 5e-2, momentum: 0.9 } }, 3);
   });
 
+  it('matches tfjs on one input channel ([12, 12, 1], the lesson\'s grayscale first layer, whose bias gradient the addon sums itself): Adam and SGD', async () => {
+    const gray = spec(CNN.config.layers.slice(1), 1);
+    await compareWithTfjs(gray, { class_name: 'adam', config: { learning_rate: 1e-2 } }, 3);
+    await compareWithTfjs(gray, { class_name: 'sgd', config: { learning_rate: 5e-2, momentum: 0.9 } }, 3);
+  });
+
   it('matches tfjs with plain SGD and with Nesterov momentum, and with a softmax Activation layer', async () => {
     const withSoftmaxLayer = spec([
       L('Conv2D', { filters: 3, kernel_size: [3, 3] }),
