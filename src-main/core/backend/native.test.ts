@@ -56,7 +56,7 @@ describe('native kernels agree with the cpu backend', () => {
     [[2, 6, 6, 8], [1, 1, 8, 4], 1, 'valid', 1],
     [[2, 6, 6, 8], [1, 1, 8, 4], 2, 'same', 1],
     [[130, 6, 6, 2], [3, 3, 2, 3], 1, 'same', 1],
-    // One input channel: the filter gradient is the addon's own loop (32-, 8- and 1-wide blocks of filters).
+    // One input channel (a grayscale first layer), filter counts of 32, 5, 41 and 3.
     [[5, 11, 9, 1], [3, 3, 1, 32], 1, 'same', 1],
     [[3, 10, 7, 1], [5, 3, 1, 5], 2, 'valid', 1],
     [[2, 9, 9, 1], [3, 3, 1, 41], 2, 'same', 1],
