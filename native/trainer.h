@@ -127,6 +127,8 @@ class Trainer {
   // BatchNorm's forward pass on batch statistics (the block at the end of trainer.cc); `relu`: a ReLU Activation
   // follows (ReluFollows) and is applied in the same pass.
   bool ReluFollows(size_t i) const;
+  // BatchNorm in training as y = x·a + b per channel (forward pass, and the fused ReLU's mask backward).
+  static void AffineOf(const Layer& L, const float* gamma, const float* beta, float* a, float* b);
   // Depthwise / separable convolutions: set-up (shapes, weights in tfjs' order), forward (mid: the separable
   // layer's depthwise output, pre: the output before a smooth activation, or null to apply it in place), backward
   // (g: the gradient of the output, after any ReLU mask; dx null when not wanted).
