@@ -28,8 +28,10 @@ async function centre(l: Locator): Promise<{ x: number; y: number }> {
 
 /** Draws a wire with the mouse: from `from`'s output port (below) to `to`'s input port (above). */
 async function wire(page: Page, from: string, to: string): Promise<void> {
-  // The blocks are redrawn when the summary of the last edit arrives, which drops a wire being drawn: on a quiet
-  // machine the answer came mid-drag. Wait for it first (known: a person drawing that fast loses the wire too).
+  // Aim at settled blocks: the summary of the last edit changes blocks' heights as their issue lines come and go,
+  // which moves a lower port, and a press aimed where it was a moment ago misses it (seen: the Add's port rose
+  // 17 px between reading its box and the press). A summary landing while the wire is drawn no longer drops the
+  // wire — the last test checks that in the very frame it lands.
   await expect(page.getByTestId('summary-status')).not.toHaveText('updating…');
   const a = await centre(block(page, from).locator('.svelte-flow__handle-bottom'));
   await page.mouse.move(a.x, a.y);
@@ -51,6 +53,41 @@ async function clickWire(page: Page, from: string, to: string): Promise<void> {
   const a = await centre(block(page, from).locator('.svelte-flow__handle-bottom'));
   const b = await centre(block(page, to).locator('.svelte-flow__handle-top'));
   await page.mouse.click((a.x + b.x) / 2, (a.y + b.y) / 2);
+}
+
+/**
+ * Arms the page to finish a wire being drawn in the very frame the next summary lands: once the summary status
+ * leaves "updating…" (after Svelte has drawn the new summary, before the browser lays out and paints), the
+ * pointer moves onto `to` and is released there. A person releasing at that moment met blocks Svelte Flow had
+ * just adopted anew: hidden, unmeasured, without ports, so the wire was dropped; Playwright's own mouse cannot
+ * hit that frame, hence the two events sent from the page. Resolves once both were sent.
+ */
+async function releaseOnSummary(page: Page, to: { x: number; y: number }): Promise<() => Promise<void>> {
+  const done = await page.evaluateHandle(({ x, y }) => {
+    const status = document.querySelector('[data-testid="summary-status"]');
+    if (!status) throw new Error('no summary status');
+    let updating = false;
+    const landed = new Promise<void>((resolve) => {
+      const observer = new MutationObserver(() => {
+        const text = status.textContent?.trim() ?? '';
+        if (text === 'updating…') updating = true;
+        else if (updating) {
+          observer.disconnect();
+          const target = document.elementFromPoint(x, y) ?? document.body;
+          for (const type of ['mousemove', 'mouseup'])
+            target.dispatchEvent(new MouseEvent(type, { clientX: x, clientY: y, bubbles: true, cancelable: true, button: 0, buttons: type === 'mouseup' ? 0 : 1 }));
+          resolve();
+        }
+      });
+      observer.observe(status, { childList: true, characterData: true, subtree: true });
+    });
+    // Wrapped, so that evaluateHandle returns at once instead of waiting for the summary.
+    return { landed };
+  }, to);
+  return async () => {
+    await done.evaluate((d) => d.landed);
+    await done.dispose();
+  };
 }
 
 async function openCanvas(page: Page): Promise<void> {
@@ -213,4 +250,35 @@ test('canvas: undo/redo, copy/paste with fresh names, a wire deleted with the ke
   await expect(edge).toHaveCount(1);
   await page.getByTestId('layout-list').click();
   await expect(page.getByTestId('layer-stack')).toBeVisible();
+});
+
+test('canvas: a wire drawn while the summary of an edit lands is not dropped', async ({ page }, testInfo) => {
+  await openView(page, 'Model');
+  await page.getByTestId('project-new').click();
+  await openCanvas(page);
+  await drop(page, 'InputLayer', 190, 20);
+  await drop(page, 'Conv2D', 190, 200);
+  await drop(page, 'Dense', 320, 380);
+  await expect(page.getByTestId('summary-status')).not.toHaveText('updating…');
+
+  // Press on the input's port and drag towards the Conv2D: a wire is being drawn.
+  const a = await centre(block(page, 'input_layer').locator('.svelte-flow__handle-bottom'));
+  const b = await centre(block(page, 'conv2d').locator('.svelte-flow__handle-top'));
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.down();
+  await page.mouse.move(a.x, (a.y + b.y) / 2, { steps: 5 });
+  await expect(page.locator('.svelte-flow__connectionline')).toHaveCount(1);
+
+  // Mid-drag, an edit elsewhere (Ctrl+Z takes the Dense back) sends a new summary; the wire reaches the
+  // Conv2D's port and is released in the frame that summary lands in.
+  const released = await releaseOnSummary(page, b);
+  await page.keyboard.press('Control+z');
+  await expect(block(page, 'dense')).toHaveCount(0);
+  await released();
+  await page.mouse.up();
+  await expect(page.getByTestId('summary-status')).not.toHaveText('updating…');
+  await expect(page.locator('[aria-label^="Wire from input_layer to conv2d"]')).toHaveCount(1);
+  await expect(block(page, 'input_layer')).toBeVisible();
+  await expect(block(page, 'conv2d')).toBeVisible();
+  await page.screenshot({ path: testInfo.outputPath('canvas-wire-mid-summary.png'), fullPage: true });
 });

@@ -3,9 +3,12 @@
  * the canvas commands (drop, connect, delete, copy/paste, auto layout). Every edit goes through the project as
  * one undoable spec change, so the list and the canvas always show the same model and Ctrl+Z undoes either.
  *
- * Svelte Flow writes back through `nodes`/`edges` (drags, selection). Those writes are kept as an overlay for
- * the drawing they were made on (a new spec or a new summary draws afresh); positions and the selection are also remembered by name, so a new spec (an edit,
- * an undo) is drawn with blocks where the user left them.
+ * Svelte Flow writes back through `nodes`/`edges` (drags, selection, measured sizes). Those writes are kept as an
+ * overlay for the drawing they were made on (a new spec or a new summary draws afresh); positions and the
+ * selection are also remembered by name, so a new spec (an edit, an undo) is drawn with blocks where the user
+ * left them. A fresh drawing reuses the objects Svelte Flow has for every block and wire it draws the same
+ * (`keepIdentity`): a summary landing while a wire is being drawn must not make Svelte Flow adopt every block
+ * anew, which hides them unmeasured for a frame and drops the wire.
  */
 import type { Connection } from '@xyflow/svelte';
 import type { LayerClassName } from '$shared/spec';
@@ -14,8 +17,8 @@ import type { ProjectState } from '../state/project.svelte';
 import { starterConfig } from '../editor/field-input';
 import { addBlock, connect, copyBlocks, disconnect, freshNames, pasteBlocks, removeBlocks, toGraph, wouldCycle } from './graph-ops';
 import type { GraphFragment } from './graph-ops';
-import { flowModel, parseWireId } from './flow-model';
-import type { BlockNode, WireEdge } from './flow-model';
+import { flowModel, keepIdentity, parseWireId } from './flow-model';
+import type { BlockNode, FlowDrawing, WireEdge } from './flow-model';
 import { BLOCK_WIDTH, autoLayout, placeNew, withPositions } from './layout';
 import type { XY } from './layout';
 import { isMergeClass } from '$shared/layers/index';
@@ -31,6 +34,8 @@ export class CanvasState {
   // Remembered across specs, read while deriving: plain fields on purpose, so a drag does not re-derive.
   #positions: ReadonlyMap<string, XY> = withPositions(null, []);
   #selected: readonly string[] = [];
+  /** The drawing Svelte Flow last had, ours or its write-back (with the measured sizes): the next one reuses it. */
+  #shown: FlowDrawing | null = null;
   #clipboard = $state.raw<GraphFragment | null>(null);
   #overlay = $state.raw<{ model: object; nodes: BlockNode[]; edges: WireEdge[] } | null>(null);
 
@@ -40,7 +45,9 @@ export class CanvasState {
       this.#laidOut = this.#layoutRequest;
       this.#positions = autoLayout(graph);
     } else this.#positions = placeNew(graph, this.#positions);
-    return { graph, ...flowModel(graph, this.project.summary, this.#positions, this.#selected) };
+    const drawing = keepIdentity(this.#shown, flowModel(graph, this.project.summary, this.#positions, this.#selected));
+    this.#shown = drawing;
+    return { graph, ...drawing };
   });
 
   constructor(project: ProjectState) {
@@ -65,6 +72,7 @@ export class CanvasState {
 
   #remember(nodes: BlockNode[], edges: WireEdge[]): void {
     this.#overlay = { model: this.#model, nodes, edges };
+    this.#shown = { nodes, edges };
     const picked = nodes.filter((n) => n.selected).map((n) => n.id);
     this.#selected = [...picked, ...edges.filter((e) => e.selected).map((e) => e.id)];
     // The layer form follows a single selected block.

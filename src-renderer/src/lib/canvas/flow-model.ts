@@ -24,6 +24,11 @@ export interface BlockData extends Record<string, unknown> {
 }
 export type BlockNode = Node<BlockData, 'block'>;
 export type WireEdge = Edge<{ issue: string | null }>;
+/** What Svelte Flow is handed (and hands back through its bindings). */
+export interface FlowDrawing {
+  nodes: BlockNode[];
+  edges: WireEdge[];
+}
 
 /** The wire id Svelte Flow keys edges by: source, target and the input's slot. */
 export const wireId = (source: string, target: string, slot: number): string => `${source}->${target}#${slot}`;
@@ -54,7 +59,7 @@ export function flowModel(
   summary: SpecSummary | null,
   positions: ReadonlyMap<string, XY>,
   selected: readonly string[],
-): { nodes: BlockNode[]; edges: WireEdge[] } {
+): FlowDrawing {
   const rows = new Map((summary?.rows ?? []).map((r) => [r.name, r]));
   const issues = issuesByName(graph, summary?.issues ?? []);
   const nodes = graph.config.layers.map((l): BlockNode => {
@@ -94,6 +99,64 @@ export function flowModel(
     }),
   );
   return { nodes, edges };
+}
+
+/** Equal as drawn: arrays item by item, plain objects key by key, anything else by identity. */
+function same(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => same(v, b[i]));
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) || Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => k in b && same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/**
+ * Whether `shown` already draws `next`: every field this module sets (Svelte Flow's own additions to `shown`,
+ * such as `measured`, are not ours to compare), with `selected` unset meaning not selected.
+ */
+function drawsSame<T extends BlockNode | WireEdge>(shown: T, next: T): boolean {
+  if ((shown.selected ?? false) !== (next.selected ?? false)) return false;
+  const s = shown as Record<string, unknown>;
+  const n = next as Record<string, unknown>;
+  return Object.keys(n).every((k) => k === 'selected' || same(s[k], n[k]));
+}
+
+const byId = <T extends { id: string }>(items: readonly T[]): Map<string, T> => new Map(items.map((i) => [i.id, i]));
+
+/** `next` when some item is not the one `shown` holds at its place; else `shown` itself. */
+const sameList = <T>(shown: readonly T[], next: T[]): T[] =>
+  shown.length === next.length && next.every((item, i) => item === shown[i]) ? (shown as T[]) : next;
+
+/**
+ * `next` with the objects of `shown` (the drawing Svelte Flow has) wherever they draw the same block or wire.
+ *
+ * Why: Svelte Flow adopts a node object it has not seen as a new node. One without `measured` loses its
+ * measured size and port positions (`adoptUserNodes` drops `internals.handleBounds`), is hidden until its
+ * ResizeObserver measures it again, and meanwhile has no ports to connect to: a wire released in that frame
+ * (a summary landing mid-drag redraws every block) was dropped. So an unchanged block is handed back as the
+ * very object Svelte Flow has (nothing to adopt), a changed one keeps its data object where only the rest
+ * changed and carries its `measured` size, as Svelte Flow's own update examples do (`{ ...node, data }`), so its
+ * ports stay where they were until the browser measures the block again. Wires likewise keep their objects.
+ */
+export function keepIdentity(shown: FlowDrawing | null, next: FlowDrawing): FlowDrawing {
+  if (shown === null) return next;
+  const oldNodes = byId(shown.nodes);
+  const nodes = next.nodes.map((node): BlockNode => {
+    const old = oldNodes.get(node.id);
+    if (old === undefined) return node;
+    if (drawsSame(old, node)) return old;
+    const data = same(old.data, node.data) ? old.data : node.data;
+    // A block of another class may have other ports (an InputLayer has no input): that one is measured afresh.
+    if (old.measured === undefined || old.data.className !== node.data.className) return { ...node, data };
+    return { ...node, data, measured: old.measured };
+  });
+  const oldEdges = byId(shown.edges);
+  const edges = next.edges.map((edge): WireEdge => {
+    const old = oldEdges.get(edge.id);
+    return old !== undefined && drawsSame(old, edge) ? old : edge;
+  });
+  return { nodes: sameList(shown.nodes, nodes), edges: sameList(shown.edges, edges) };
 }
 
 /** The wire an edge id names, or null for an id this module did not make. */
