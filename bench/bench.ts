@@ -7,6 +7,7 @@
  *   npm run bench -- --scaling [--repeats 3]      (the scaling tables for bench/results.md: bench/scaling.ts)
  *   npm run bench -- --data [--data-count 50000] …  (own-image datasets: loading and a CIFAR-sized CNN; bench/data-bench.ts)
  *   npm run bench -- --resnet [--batches N] …   (a small ResNet graph against the same network in PyTorch: resnet-bench.ts)
+ *   npm run bench -- --paired OTHER.node [--batches 150]   (this addon build against another, steps alternating: paired.ts)
  *   CNN_WORKBENCH_BACKEND=wasm npm run bench      (force a backend)
  *
  * Without --full-epoch the epoch is the timed training batches extrapolated to 54,000 images plus a real, timed
@@ -35,6 +36,7 @@ import { runScaling } from './scaling';
 import { LESSON_HYPERPARAMETERS, type ModelSpec } from '../src-main/shared/spec';
 import { runDataBench } from './data-bench';
 import { runResnetBench } from './resnet-bench';
+import { runPaired } from './paired';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -368,6 +370,8 @@ const MODES: Record<string, (argv: string[]) => Promise<void> | void> = {
   '--scaling': (argv) => runScaling(argv, fileURLToPath(import.meta.url), repo),
   // Own-image datasets: a generated PNG folder's loading and a CIFAR-sized CNN against PyTorch.
   '--data': (argv) => runDataBench(argv),
+  // Two builds of the native addon, their training steps alternating in one process (a change of a few %).
+  '--paired': (argv) => runPaired(argv, repo),
 };
 
 async function dispatch(): Promise<void> {

@@ -99,6 +99,17 @@ export function loadAddon(): NativeAddon {
   return addon;
 }
 
+/**
+ * A second build of the addon beside the loaded one (the bench's `--paired` A/B: both in one process, their steps
+ * alternating, so the host's noise falls on both alike); it gets the loaded one's thread count.
+ */
+export function loadAddonFrom(file: string): NativeAddon {
+  if (!fs.existsSync(file)) throw new Error(`${file}: no such addon build`);
+  const lib = require(path.resolve(file)) as NativeAddon;
+  lib.setThreads(nativeThreads());
+  return lib;
+}
+
 /** Threads for the native kernels: CNN_WORKBENCH_THREADS, else every core the OS gives this process. */
 export function nativeThreads(): number {
   const env = Number(process.env.CNN_WORKBENCH_THREADS);

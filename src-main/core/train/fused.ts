@@ -221,12 +221,20 @@ function layoutMismatch(lib: NativeAddon, handle: unknown, layers: tf.layers.Lay
 /**
  * A fused trainer for `model` (already built, weights initialised) when the native backend is active and every
  * layer, activation and the optimizer are covered; else the reason why not.
- * `CNN_WORKBENCH_FUSED=0` turns it off (to compare against the tfjs layers path).
+ * `CNN_WORKBENCH_FUSED=0` turns it off (to compare against the tfjs layers path). `addon`: another build of the
+ * addon than the loaded one (the bench's paired A/B).
  */
-export function createFusedTrainer(model: tf.LayersModel, optimizer: OptimizerSpec, seed: number, maxBatch: number, backend: BackendInfo): FusedPlan {
+export function createFusedTrainer(
+  model: tf.LayersModel,
+  optimizer: OptimizerSpec,
+  seed: number,
+  maxBatch: number,
+  backend: BackendInfo,
+  addon?: NativeAddon,
+): FusedPlan {
   if (process.env.CNN_WORKBENCH_FUSED === '0') return { ok: false, reason: 'CNN_WORKBENCH_FUSED=0' };
   if (backend.name !== 'native') return { ok: false, reason: `the ${backend.name} backend trains through tfjs layers` };
-  const lib = loadAddon();
+  const lib = addon ?? loadAddon();
   const convolutions = lib.info().convolutions || 'im2col + OpenBLAS';
   let layers: tf.layers.Layer[];
   let pass: AugmentPass | null;
