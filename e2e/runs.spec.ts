@@ -16,9 +16,11 @@ test('compare two runs: overlaid curves and a diff of their setups', async ({ pa
 
   await openView(page, 'Runs');
   const rows = page.locator('[data-testid="run-list"] tbody tr');
-  // The list loads asynchronously after the view opens: wait for it rather than read it at once.
-  await expect.poll(() => rows.count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
-  // Newest first: the two runs just trained.
+  // The list loads asynchronously after the view opens, and may first show what it held before these two runs
+  // (other specs' runs: CI once compared a 3-epoch run from another spec). Newest first, so wait until the run just
+  // trained (batch 64, learning rate 2e-3) heads it; the one before it is then the other run just trained.
+  await expect(rows.nth(0)).toContainText('2e-3', { timeout: 30_000 });
+  await expect(rows.nth(1)).toContainText('1e-3');
   await rows.nth(0).getByRole('checkbox').check();
   await rows.nth(1).getByRole('checkbox').check();
   await page.getByTestId('compare').click();
