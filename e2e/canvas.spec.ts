@@ -114,14 +114,15 @@ test('build a residual block on the canvas with the mouse, paste a second one, s
 
   // input → conv → two branches (3×3 and a 1×1 projection) → Add → pool → flatten → Dense 10 softmax
   // Blocks are kept 50 px from the canvas' edges: a wire dragged nearer pans the view (Svelte Flow's auto-pan).
+  // Rows 120 px apart: a block is 89 px tall (its issue area reserved), so 31 px of wire shows between rows.
   await drop(page, 'InputLayer', 190, 20);
-  await drop(page, 'Conv2D', 190, 110);
-  await drop(page, 'Conv2D', 60, 200);
-  await drop(page, 'Conv2D', 320, 200);
-  await drop(page, 'Add', 190, 290);
-  await drop(page, 'MaxPooling2D', 190, 380);
-  await drop(page, 'Flatten', 60, 470);
-  await drop(page, 'Dense', 320, 470);
+  await drop(page, 'Conv2D', 190, 140);
+  await drop(page, 'Conv2D', 60, 260);
+  await drop(page, 'Conv2D', 320, 260);
+  await drop(page, 'Add', 190, 380);
+  await drop(page, 'MaxPooling2D', 190, 500);
+  await drop(page, 'Flatten', 60, 620);
+  await drop(page, 'Dense', 320, 620);
   await wire(page, 'input_layer', 'conv2d');
   await wire(page, 'conv2d', 'conv2d_1');
   await wire(page, 'conv2d', 'conv2d_2');
