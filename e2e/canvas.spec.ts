@@ -4,7 +4,9 @@
  *   Add), its shapes read on the blocks, a second block pasted after it, one short epoch trained and the ONNX
  *   export verified;
  * - undo/redo and copy/paste of a selection (fresh Keras auto names, internal wires kept), a wire deleted with
- *   the keyboard turning the model Functional (the list then read-only with a note) and undone.
+ *   the keyboard turning the model Functional (the list then read-only with a note) and undone;
+ * - a wire drawn while an edit's summary lands is kept;
+ * - a block keeps its height, and its output port its place, as its issue comes and goes.
  */
 import type { Locator, Page } from '@playwright/test';
 import { expect, openView, test, trainToEnd } from './fixtures';
@@ -28,11 +30,10 @@ async function centre(l: Locator): Promise<{ x: number; y: number }> {
 
 /** Draws a wire with the mouse: from `from`'s output port (below) to `to`'s input port (above). */
 async function wire(page: Page, from: string, to: string): Promise<void> {
-  // Aim at settled blocks: the summary of the last edit changes blocks' heights as their issue lines come and go,
-  // which moves a lower port, and a press aimed where it was a moment ago misses it (seen: the Add's port rose
-  // 17 px between reading its box and the press). A summary landing while the wire is drawn no longer drops the
-  // wire — the last test checks that in the very frame it lands.
-  await expect(page.getByTestId('summary-status')).not.toHaveText('updating…');
+  // No wait for the last edit's summary: it used to change blocks' heights as their issue lines came and went,
+  // moving a lower port under the press (the Add's rose 17 px), but a block's issue area is now always reserved —
+  // the last test checks its height and port stay put. Nor does a summary landing mid-drag drop the wire (the
+  // test before it checks that in the very frame it lands).
   const a = await centre(block(page, from).locator('.svelte-flow__handle-bottom'));
   await page.mouse.move(a.x, a.y);
   await page.mouse.down();
@@ -114,14 +115,15 @@ test('build a residual block on the canvas with the mouse, paste a second one, s
 
   // input → conv → two branches (3×3 and a 1×1 projection) → Add → pool → flatten → Dense 10 softmax
   // Blocks are kept 50 px from the canvas' edges: a wire dragged nearer pans the view (Svelte Flow's auto-pan).
+  // Rows 120 px apart: a block is 89 px tall (its issue area reserved), so 31 px of wire shows between rows.
   await drop(page, 'InputLayer', 190, 20);
-  await drop(page, 'Conv2D', 190, 110);
-  await drop(page, 'Conv2D', 60, 200);
-  await drop(page, 'Conv2D', 320, 200);
-  await drop(page, 'Add', 190, 290);
-  await drop(page, 'MaxPooling2D', 190, 380);
-  await drop(page, 'Flatten', 60, 470);
-  await drop(page, 'Dense', 320, 470);
+  await drop(page, 'Conv2D', 190, 140);
+  await drop(page, 'Conv2D', 60, 260);
+  await drop(page, 'Conv2D', 320, 260);
+  await drop(page, 'Add', 190, 380);
+  await drop(page, 'MaxPooling2D', 190, 500);
+  await drop(page, 'Flatten', 60, 620);
+  await drop(page, 'Dense', 320, 620);
   await wire(page, 'input_layer', 'conv2d');
   await wire(page, 'conv2d', 'conv2d_1');
   await wire(page, 'conv2d', 'conv2d_2');
@@ -281,4 +283,41 @@ test('canvas: a wire drawn while the summary of an edit lands is not dropped', a
   await expect(block(page, 'input_layer')).toBeVisible();
   await expect(block(page, 'conv2d')).toBeVisible();
   await page.screenshot({ path: testInfo.outputPath('canvas-wire-mid-summary.png'), fullPage: true });
+});
+
+/** A block's top and height and its output port's centre, to a tenth of a pixel. */
+async function geometry(page: Page, name: string): Promise<{ top: number; height: number; portY: number }> {
+  const box = await block(page, name).boundingBox();
+  if (!box) throw new Error('not on screen');
+  const port = await centre(block(page, name).locator('.svelte-flow__handle-bottom'));
+  const tenth = (v: number): number => Math.round(v * 10) / 10;
+  return { top: tenth(box.y), height: tenth(box.height), portY: tenth(port.y) };
+}
+
+test('canvas: a block keeps its height, and its output port its place, as its issue comes and goes', async ({ page }, testInfo) => {
+  await openView(page, 'Model');
+  await page.getByTestId('project-new').click();
+  await openCanvas(page);
+  await drop(page, 'InputLayer', 190, 20);
+  await drop(page, 'Conv2D', 190, 200);
+
+  // Unwired, the Conv2D's summary gives it an issue (it takes no input), shown in red on the block.
+  const issue = page.getByTestId('block-issue-conv2d');
+  await expect(issue).toBeVisible();
+  await expect(block(page, 'conv2d')).toHaveAttribute('data-severity', 'error');
+  const withIssue = await geometry(page, 'conv2d');
+  await page.screenshot({ path: testInfo.outputPath('canvas-block-with-issue.png'), fullPage: true });
+
+  // Wired, the issue goes: the block neither shrinks nor moves its output port (it rose 17 px or more before).
+  await wire(page, 'input_layer', 'conv2d');
+  await expect(issue).toHaveCount(0);
+  await expect(block(page, 'conv2d')).toHaveAttribute('data-severity', 'ok');
+  expect(await geometry(page, 'conv2d')).toEqual(withIssue);
+  await page.screenshot({ path: testInfo.outputPath('canvas-block-without-issue.png'), fullPage: true });
+
+  // Undo takes the wire back and the issue returns: the block does not grow either.
+  await page.getByTestId('canvas-undo').click();
+  await expect(page.locator('[aria-label^="Wire from input_layer to conv2d"]')).toHaveCount(0);
+  await expect(issue).toBeVisible();
+  expect(await geometry(page, 'conv2d')).toEqual(withIssue);
 });

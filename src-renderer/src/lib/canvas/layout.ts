@@ -11,9 +11,12 @@ export interface XY {
   y: number;
 }
 
-/** A block's box on the canvas (the node component is this wide; its height fits three short lines). */
+/**
+ * A block's box on the canvas: the node component (layer-block.svelte) is this wide, and this tall whatever the
+ * summary says — three short lines and its two-line issue area, reserved even when empty.
+ */
 export const BLOCK_WIDTH = 210;
-export const BLOCK_HEIGHT = 74;
+export const BLOCK_HEIGHT = 89;
 
 /** Top-left corner of every layer's block, keyed by layer name. */
 export function autoLayout(graph: FunctionalModelSpec): Map<string, XY> {
