@@ -835,7 +835,8 @@ napi_value TrainerDispose(napi_env env, napi_callback_info info) {
   });
 }
 
-// trainerCreate(layers: number[][], input: [h, w, c], maxBatch, optimizer: [kind, a, b, eps], seed, graph?: number[][]) → handle.
+// trainerCreate(layers: number[][], input: [h, w, c], maxBatch, optimizer: [kind, a, b, eps], seed, graph?: number[][],
+// precision?: 0 float32 | 1 mixed_bfloat16) → handle.
 // The Trainer checks each layer's codes (trainer.cc); here the lists' shapes and the input.
 napi_value TrainerCreate(napi_env env, napi_callback_info info) {
   return Guard(env, "trainerCreate", [&] {
@@ -872,8 +873,11 @@ napi_value TrainerCreate(napi_env env, napi_callback_info info) {
         graph[i] = c.Numbers(e, "graph: layer " + std::to_string(i));
       }
     }
+    napi_valuetype precisionType = napi_undefined;
+    napi_typeof(env, c.arg(6), &precisionType);
+    const int64_t precision = precisionType == napi_undefined ? 0 : c.Integer(6, "precision", 0, 1);
     std::unique_ptr<cnnwb::Trainer> t(new cnnwb::Trainer(layers, input[0], input[1], input[2], maxBatch, optimizer, uint64_t(seed), g_threads,
-                                                         g_blas.sgemm, graph));
+                                                         g_blas.sgemm, graph, cnnwb::Precision(precision)));
     auto holder = std::make_unique<TrainerHolder>();
     holder->trainer = t.get();
     napi_value handle;
@@ -894,7 +898,7 @@ napi_value TrainerCreate(napi_env env, napi_callback_info info) {
   });
 }
 
-// trainerLayout(handle) → per layer { shape: [h, w, c], params: [sizes] }
+// trainerLayout(handle) → per layer { shape: [h, w, c], params: [sizes], bf16: computes in bfloat16 }
 napi_value TrainerLayout(napi_env env, napi_callback_info info) {
   return Guard(env, "trainerLayout", [&] {
     Call c(env, info, "trainerLayout", 1);
@@ -919,6 +923,9 @@ napi_value TrainerLayout(napi_env env, napi_callback_info info) {
       }
       napi_set_named_property(env, o, "shape", shape);
       napi_set_named_property(env, o, "params", params);
+      napi_value bf16;
+      napi_get_boolean(env, t->ComputesInBf16(i), &bf16);
+      napi_set_named_property(env, o, "bf16", bf16);
       napi_set_element(env, list, uint32_t(i), o);
     }
     return list;
@@ -1057,7 +1064,8 @@ napi_value UseOneDnn(napi_env env, napi_callback_info info) {
   });
 }
 
-// info(): { blas: "OpenBLAS <config>", core: "<kernel set>", threads, coreChosenBy, convolutions }
+// info(): { blas: "OpenBLAS <config>", core: "<kernel set>", threads, coreChosenBy, convolutions, bf16: the CPU's
+// bfloat16 instructions are usable (what mixed_bfloat16 needs) }
 napi_value Info(napi_env env, napi_callback_info) {
   return Guard(env, "info", [&] {
     napi_value o, s, c, t;
@@ -1075,6 +1083,9 @@ napi_value Info(napi_env env, napi_callback_info) {
     const std::string dnnlInfo = cnnwb::DnnlEnabled() ? cnnwb::DnnlInfo() : "";
     napi_create_string_utf8(env, dnnlInfo.c_str(), NAPI_AUTO_LENGTH, &dnnl);
     napi_set_named_property(env, o, "convolutions", dnnl);
+    napi_value bf16;
+    napi_get_boolean(env, cnnwb::DnnlHasBf16(), &bf16);
+    napi_set_named_property(env, o, "bf16", bf16);
     return o;
   });
 }

@@ -54,16 +54,23 @@ struct Entry {
 thread_local std::map<Key, Entry> t_cache;
 bool g_enabled = true;
 
+constexpr int kBf16Flag = 4;  // Key::flags: the mixed_bfloat16 variant (see conv.h)
+
 struct Descs {
   memory::desc src, dst, wAny, userW, bias;
   memory::dims strides, dil, pl, pr;
 };
 
-Descs MakeDescs(const Conv& g) {
+// The descriptors of one pass. bf16 (mixed_bfloat16): what the convolution reads — the input and the output's
+// gradient, the filter — is bfloat16; what it writes — the output, the input's gradient, the filter's — float32,
+// so only reads lose precision and every layer around it stays float32. kind: 0 forward, 1 backward data,
+// 2 backward filter (src and dst name the activations' descriptors as the pass uses them).
+Descs MakeDescs(const Conv& g, int kind, bool bf16) {
   Descs d;
-  d.src = memory::desc({g.n, g.c, g.h, g.w}, dt::f32, tag::nhwc);
-  d.dst = memory::desc({g.n, g.oc, g.oh, g.ow}, dt::f32, tag::nhwc);
-  d.wAny = memory::desc({g.oc, g.c, g.kh, g.kw}, dt::f32, tag::any);
+  const dt half = bf16 ? dt::bf16 : dt::f32;
+  d.src = memory::desc({g.n, g.c, g.h, g.w}, kind == 1 ? dt::f32 : half, tag::nhwc);
+  d.dst = memory::desc({g.n, g.oc, g.oh, g.ow}, kind == 0 ? dt::f32 : half, tag::nhwc);
+  d.wAny = memory::desc({g.oc, g.c, g.kh, g.kw}, kind == 2 ? dt::f32 : half, tag::any);
   d.userW = memory::desc({g.oc, g.c, g.kh, g.kw}, dt::f32, tag::hwio);
   d.bias = memory::desc({g.oc}, dt::f32, tag::x);
   d.strides = {g.sh, g.sw};
@@ -113,14 +120,17 @@ Entry* Get(int kind, int flags, const Conv& g) {
   auto it = t_cache.find(key);
   if (it != t_cache.end()) return &it->second;
   try {
-    Descs d = MakeDescs(g);
+    const bool bf16 = flags & kBf16Flag;
+    // oneDNN emulates bfloat16 on CPUs without its instructions (slower than float32): refused there.
+    if (bf16 && !DnnlHasBf16()) return nullptr;
+    Descs d = MakeDescs(g, kind, bf16);
     Entry e;
     if (kind == 0) {
       auto pd = ForwardPd(d, flags & 1, flags & 2);
       e.prim = dnnl::convolution_forward(pd);
       PrepareWeights(e, pd.weights_desc(), d.userW, true);
     } else {
-      auto hint = ForwardPd(d, kind == 2 && (flags & 1), false);
+      auto hint = ForwardPd(MakeDescs(g, 0, bf16), kind == 2 && (flags & 1), false);
       if (kind == 1) {
         dnnl::convolution_backward_data::desc desc(algorithm::convolution_direct, d.src, d.wAny, d.dst, d.strides, d.dil, d.pl, d.pr);
         dnnl::convolution_backward_data::primitive_desc pd(desc, Engine(), hint);
@@ -224,6 +234,49 @@ bool DnnlConvBackwardFilter(const Conv& g, const float* x, const float* dy, floa
   return true;
 }
 
+bool DnnlConvForwardBf16(const Conv& g, const Bf16* x, const float* w, const float* bias, float* y, bool relu) {
+  Entry* e = Get(0, kBf16Flag | (bias ? 1 : 0) | (relu ? 2 : 0), g);
+  if (!e) return false;
+  auto& s = Stream();
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(e->act, Engine(), const_cast<Bf16*>(x))},
+                                       {DNNL_ARG_WEIGHTS, PrimWeights(e, s, w)}, {DNNL_ARG_DST, Mem(e->out, y)}};
+  if (bias) args.emplace(DNNL_ARG_BIAS, Mem(memory::desc({g.oc}, dt::f32, tag::x), bias));
+  e->prim.execute(s, args);
+  s.wait();
+  return true;
+}
+
+bool DnnlConvBackwardDataBf16(const Conv& g, const Bf16* dy, const float* w, float* dx) {
+  Entry* e = Get(1, kBf16Flag, g);
+  if (!e) return false;
+  auto& s = Stream();
+  e->prim.execute(s, {{DNNL_ARG_DIFF_DST, memory(e->out, Engine(), const_cast<Bf16*>(dy))}, {DNNL_ARG_WEIGHTS, PrimWeights(e, s, w)},
+                      {DNNL_ARG_DIFF_SRC, Mem(e->act, dx)}});
+  s.wait();
+  return true;
+}
+
+bool DnnlConvBackwardFilterBf16(const Conv& g, const Bf16* x, const Bf16* dy, float* dw, float* dbias) {
+  Entry* e = Get(2, kBf16Flag | (dbias ? 1 : 0), g);
+  if (!e) return false;
+  auto& s = Stream();
+  memory wu = Mem(e->userWeights, dw);
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(e->act, Engine(), const_cast<Bf16*>(x))},
+                                       {DNNL_ARG_DIFF_DST, memory(e->out, Engine(), const_cast<Bf16*>(dy))},
+                                       {DNNL_ARG_DIFF_WEIGHTS, e->weights ? *e->weights : wu}};
+  if (dbias) args.emplace(DNNL_ARG_DIFF_BIAS, Mem(memory::desc({g.oc}, dt::f32, tag::x), dbias));
+  e->prim.execute(s, args);
+  if (e->weights) e->fromPrim.execute(s, *e->weights, wu);
+  s.wait();
+  return true;
+}
+
+bool DnnlHasBf16() {
+  // ISA values are bit sets: avx512_core_bf16's bits all present (AMX CPUs included).
+  const unsigned bits = unsigned(dnnl::get_effective_cpu_isa()), bf16 = unsigned(dnnl::cpu_isa::avx512_core_bf16);
+  return g_enabled && (bits & bf16) == bf16;
+}
+
 void DnnlSetThreads(int n) { omp_set_num_threads(n); }
 void DnnlEnable(bool on) { g_enabled = on; }
 bool DnnlEnabled() { return g_enabled; }
@@ -250,6 +303,10 @@ namespace cnnwb {
 bool DnnlConvForward(const Conv&, const float*, const float*, const float*, float*, bool) { return false; }
 bool DnnlConvBackwardData(const Conv&, const float*, const float*, float*) { return false; }
 bool DnnlConvBackwardFilter(const Conv&, const float*, const float*, float*, float*) { return false; }
+bool DnnlConvForwardBf16(const Conv&, const Bf16*, const float*, const float*, float*, bool) { return false; }
+bool DnnlConvBackwardDataBf16(const Conv&, const Bf16*, const float*, float*) { return false; }
+bool DnnlConvBackwardFilterBf16(const Conv&, const Bf16*, const Bf16*, float*, float*) { return false; }
+bool DnnlHasBf16() { return false; }
 void DnnlSetThreads(int) {}
 void DnnlEnable(bool) {}
 bool DnnlEnabled() { return false; }

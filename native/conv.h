@@ -29,6 +29,15 @@ bool DnnlConvForward(const Conv& g, const float* x, const float* w, const float*
 bool DnnlConvBackwardData(const Conv& g, const float* dy, const float* w, float* dx);
 // dw = ∂L/∂w (overwrites dw); dbias = Σ dy over images and pixels when not null.
 bool DnnlConvBackwardFilter(const Conv& g, const float* x, const float* dy, float* dw, float* dbias);
+// The mixed_bfloat16 policy (Keras' name): a convolution reads bfloat16 (x, dy, and w, which it converts
+// itself) and writes float32 (y, dx, dw, dbias), accumulating in float32. Same contract as above; false also
+// where the CPU has no bfloat16 instructions (DnnlHasBf16), where oneDNN would emulate them slower than float32.
+using Bf16 = uint16_t;
+bool DnnlConvForwardBf16(const Conv& g, const Bf16* x, const float* w, const float* bias, float* y, bool relu);
+bool DnnlConvBackwardDataBf16(const Conv& g, const Bf16* dy, const float* w, float* dx);
+bool DnnlConvBackwardFilterBf16(const Conv& g, const Bf16* x, const Bf16* dy, float* dw, float* dbias);
+bool DnnlHasBf16();
+
 // Lets tests run the im2col + OpenBLAS path on a machine with oneDNN (false), and back (true).
 void DnnlEnable(bool on);
 bool DnnlEnabled();

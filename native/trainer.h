@@ -30,6 +30,11 @@ enum DepthwiseKind { kDepthwise = 16, kSeparable = 17 };
 // (Subtract: exactly two); Concatenate joins along the channel axis.
 enum MergeKind { kAdd = 18, kConcat = 19, kMultiply = 20, kAverage = 21, kMaximum = 22, kSubtract = 23 };
 enum Act { kLinear = 0, kRelu = 1, kSoftmax = 2, kElu = 3, kSelu = 4, kGelu = 5, kSwish = 6, kSigmoid = 7, kTanh = 8 };
+// Keras' dtype policies: mixed_bfloat16 runs the convolutions (those with at least kBf16MinChannels input
+// channels: an image's first layer is cheap and would only lose its pixels' precision) on bfloat16 copies of their
+// inputs and gradients, accumulating in float32; weights, optimizer slots and every other layer stay float32.
+enum Precision { kFloat32 = 0, kMixedBfloat16 = 1 };
+constexpr int64_t kBf16MinChannels = 4;
 enum Optimizer { kAdam = 1, kSgd = 2, kRmsprop = 3, kAdagrad = 4, kAdamax = 5 };
 
 struct Param {
@@ -55,6 +60,7 @@ struct Layer {
   std::vector<float> mean, invStd;  // kBatchNorm: batch statistics per channel; kGroupNorm: per image and group
   Conv point{};                     // kSeparable: the pointwise (1×1) convolution after the depthwise one
   std::vector<float> mid, dmid;     // kSeparable: the depthwise output and its gradient
+  std::vector<Bf16> inBf16;         // kConv under mixed_bfloat16: its input rounded to bfloat16 (empty: float32)
   // Graphs only (empty for a straight list): the layers this one reads (-1: the model's input), per input whether
   // it is the first gradient the backward pass sends to that layer (written, not added), and how many read it.
   std::vector<int64_t> inputs;
@@ -81,7 +87,11 @@ class Trainer {
   // it reads (-1: the model's input), each earlier than the layer; the last layer is the output.
   Trainer(const std::vector<std::vector<double>>& layers, int64_t h, int64_t w, int64_t c, int64_t maxBatch,
           const std::vector<double>& optimizer, uint64_t seed, int threads, SgemmFn sgemm,
-          const std::vector<std::vector<double>>& graph = {});
+          const std::vector<std::vector<double>>& graph = {}, Precision precision = kFloat32);
+
+  // Whether layer i computes in bfloat16: a convolution under mixed_bfloat16 (never under float32, nor on a CPU
+  // without bfloat16 instructions).
+  bool ComputesInBf16(size_t layer) const { return !layers_.at(layer).inBf16.empty(); }
 
   // Output shape per layer, [h, w, c] (Dense / Flatten: [1, 1, units]), for the caller to check against tfjs.
   std::vector<int64_t> OutputShape(size_t layer) const;
@@ -158,6 +168,7 @@ class Trainer {
   std::vector<float> inferA_, inferB_;               // Infer's ping-pong activations, kInferChunk images each
   std::vector<std::vector<float>> foldW_, foldB_;    // Infer: per layer, a convolution's weights with BatchNorm folded in
   std::vector<float> gradA_, gradB_;
+  std::vector<Bf16> gradBf16_;  // mixed_bfloat16: a convolution's output gradient rounded to bfloat16
   std::vector<double> optimizer_;
   int64_t step_ = 0;
   int64_t dropoutCalls_ = 0;

@@ -33,10 +33,14 @@ export interface NativeAddon {
     out: Float32Array, channels: number, epsilon: number,
   ): void;
   setThreads(n: number): void;
-  /** The fused training step (native/trainer.h): layer codes, [h, w, c], max batch, optimizer codes, seed. */
-  trainerCreate(layers: number[][], input: number[], maxBatch: number, optimizer: number[], seed: number, graph?: number[][] | null): unknown;
-  /** Per layer: output shape [h, w, c] and the size of each weight, in tfjs' order. */
-  trainerLayout(handle: unknown): { shape: number[]; params: number[] }[];
+  /** The fused training step (native/trainer.h): layer codes, [h, w, c], max batch, optimizer codes, seed, the
+   *  graph (null: a straight list), precision (0 float32, 1 mixed_bfloat16). */
+  trainerCreate(
+    layers: number[][], input: number[], maxBatch: number, optimizer: number[], seed: number, graph?: number[][] | null, precision?: number,
+  ): unknown;
+  /** Per layer: output shape [h, w, c], the size of each weight in tfjs' order, and whether it computes in
+   *  bfloat16 (absent in addons built before mixed_bfloat16). */
+  trainerLayout(handle: unknown): { shape: number[]; params: number[]; bf16?: boolean }[];
   /** Copies one weight into the trainer (`write`) or out of it; `slot` 1 and 2 are its optimizer slots (0: the value). */
   trainerParam(handle: unknown, layer: number, param: number, data: Float32Array, write: boolean, slot?: number): void;
   /** [optimizer steps, Dropout calls] before the call; with `set`, replaces them (a resumed run continues the streams). */
@@ -63,7 +67,7 @@ export interface NativeAddon {
    * `core`: the OpenBLAS kernel set; `coreChosenBy`: who chose it (OPENBLAS_CORETYPE, the addon on an AVX-512
    * CPU, or OpenBLAS itself); `convolutions`: the oneDNN build doing the convolutions, '' for im2col + OpenBLAS.
    */
-  info(): { blas: string; core: string; threads: number; coreChosenBy: string; convolutions: string };
+  info(): { blas: string; core: string; threads: number; coreChosenBy: string; convolutions: string; bf16?: boolean };
 }
 
 /** The repository root: this file is src-main/core/backend/native.ts (or bundled into out/, two levels deep). */
