@@ -4,6 +4,7 @@
  * epoch takes (54,000 training images, then validation on 6,000).
  *
  *   npm run bench -- [--batches 30] [--warmup 5] [--batch-size 128] [--width 1] [--no-peer] [--no-lag] [--full-epoch]
+ *                    [--dtype-policy float32|mixed_bfloat16]
  *   npm run bench -- --scaling [--repeats 3]      (the scaling tables for bench/results.md: bench/scaling.ts)
  *   npm run bench -- --data [--data-count 50000] …  (own-image datasets: loading and a CIFAR-sized CNN; bench/data-bench.ts)
  *   npm run bench -- --resnet [--batches N] …   (a small ResNet graph against the same network in PyTorch: resnet-bench.ts)
@@ -33,7 +34,7 @@ import { createFusedTrainer, PROFILE_CATEGORIES, type NativeProfile } from '../s
 import { runTraining } from '../src-main/core/train/train';
 import { peerArgs, runPeer } from './peer';
 import { runScaling } from './scaling';
-import { LESSON_HYPERPARAMETERS, type ModelSpec } from '../src-main/shared/spec';
+import { DTYPE_POLICIES, LESSON_HYPERPARAMETERS, type DtypePolicy, type ModelSpec } from '../src-main/shared/spec';
 import { runDataBench } from './data-bench';
 import { runResnetBench } from './resnet-bench';
 import { runPaired } from './paired';
@@ -68,10 +69,12 @@ interface Options {
   lag: boolean;
   fullEpoch: boolean;
   resnet: boolean;
+  /** The policy the training figures and the epoch are measured under; the other is timed too, on the same batches. */
+  dtypePolicy: DtypePolicy;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { batches: 30, warmup: 5, batchSize: LESSON_HYPERPARAMETERS.batch_size, peer: true, lag: true, fullEpoch: false, width: 1, resnet: false };
+  const o: Options = { batches: 30, warmup: 5, batchSize: LESSON_HYPERPARAMETERS.batch_size, peer: true, lag: true, fullEpoch: false, width: 1, resnet: false, dtypePolicy: 'float32' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -86,10 +89,15 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--no-lag') o.lag = false;
     else if (a === '--full-epoch') o.fullEpoch = true;
     else if (a === '--resnet') o.resnet = true;
+    else if (a === '--dtype-policy') {
+      const v = argv[++i] ?? '';
+      if (!(DTYPE_POLICIES as readonly string[]).includes(v)) throw new Error(`--dtype-policy needs one of ${DTYPE_POLICIES.join(', ')} (got '${v}')`);
+      o.dtypePolicy = v as DtypePolicy;
+    }
     else if (a === '--width') {
       o.width = Number(argv[++i]);
       if (!(o.width > 0)) throw new Error(`--width needs a positive number (got '${argv[i] ?? ''}')`);
-    } else throw new Error(`unknown flag '${a}' (expected --batches N, --warmup N, --batch-size N, --width F, --no-peer, --no-lag, --full-epoch, --resnet)`);
+    } else throw new Error(`unknown flag '${a}' (expected --batches N, --warmup N, --batch-size N, --width F, --no-peer, --no-lag, --full-epoch, --resnet, --dtype-policy P)`);
   }
   return o;
 }
@@ -178,14 +186,14 @@ function forwardFlops(spec: ModelSpec): number {
 }
 
 /** One real lesson epoch through runTraining (what the app runs), timed by runTraining: training plus validation. */
-async function measureFullEpoch(spec: ModelSpec): Promise<{ seconds: number; images: number; validation: number; step: string }> {
+async function measureFullEpoch(spec: ModelSpec, dtypePolicy: DtypePolicy): Promise<{ seconds: number; images: number; validation: number; step: string }> {
   const dataset = await loadDataset('fashion-mnist');
   const runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnwb-bench-'));
   let step = '';
   try {
     let seconds = NaN;
     const done = await runTraining(
-      { spec, hyperparameters: { ...LESSON_HYPERPARAMETERS, epochs: 1 }, dataset, runsDir, limitTest: 1000 },
+      { spec, hyperparameters: { ...LESSON_HYPERPARAMETERS, epochs: 1, dtype_policy: dtypePolicy }, dataset, runsDir, limitTest: 1000 },
       {
         onEpoch: (e) => (seconds = e.durationSeconds),
         onLog: (line) => {
@@ -229,44 +237,58 @@ async function main(): Promise<void> {
   const k = ds.info.classNames.length;
   console.log(`model: ${spec.config.name}, ${model.countParams().toLocaleString('en')} parameters; batch ${B}, ${o.warmup} warm-up + ${o.batches} timed batches`);
 
-  // The training step runTraining uses: the fused native step when it covers the model, else trainOnBatch.
-  const fused = createFusedTrainer(model, LESSON_HYPERPARAMETERS.optimizer, LESSON_HYPERPARAMETERS.seed, B, backend);
-  // Tensors for trainOnBatch, prepared untimed (the fused step needs none).
-  const batches = Array.from({ length: fused.ok ? 0 : total }, (_, i) => toTensors(ds.train, Int32Array.from({ length: B }, (_, j) => i * B + j), k));
-  const step = fused.ok ? fused.trainer.description : `tfjs layers trainOnBatch (${fused.reason})`;
-  console.log(`training step: ${step}`);
   const lr = LESSON_HYPERPARAMETERS.optimizer.config.learning_rate;
   const x = new Float32Array(B * 28 * 28);
   const labels = new Int32Array(B);
-  let assemblySec = 0;
-  const trainBatch = async (i: number): Promise<number> => {
-    const idx = Int32Array.from({ length: B }, (_, j) => i * B + j);
+  /** Times the training step runTraining would use under `policy` (the fused native step when it covers the model,
+   *  else trainOnBatch) on the same batches; `keep`: leave the trained weights in `m` (inference is timed on them). */
+  const timeTraining = async (m: tf.LayersModel, policy: DtypePolicy, keep: boolean) => {
+    const fused = createFusedTrainer(m, LESSON_HYPERPARAMETERS.optimizer, LESSON_HYPERPARAMETERS.seed, B, backend, { dtypePolicy: policy });
+    // Tensors for trainOnBatch, prepared untimed (the fused step needs none).
+    const batches = Array.from({ length: fused.ok ? 0 : total }, (_, i) => toTensors(ds.train, Int32Array.from({ length: B }, (_, j) => i * B + j), k));
+    const step = fused.ok ? fused.trainer.description : `tfjs layers trainOnBatch (${fused.reason})`;
+    let assemblySec = 0;
+    const trainBatch = async (i: number): Promise<number> => {
+      const idx = Int32Array.from({ length: B }, (_, j) => i * B + j);
+      if (fused.ok) {
+        // Timed with the batch assembly, as runTraining pays it.
+        const a0 = performance.now();
+        gatherBatch(ds.train, idx, k, x, labels);
+        assemblySec += (performance.now() - a0) / 1000;
+        return fused.trainer.step(x, labels, B, lr).loss;
+      }
+      const out = await m.trainOnBatch(batches[i]!.x, batches[i]!.y);
+      return Array.isArray(out) ? out[0]! : out;
+    };
+    let loss = NaN;
+    for (let i = 0; i < o.warmup; i++) await trainBatch(i);
+    if (fused.ok) fused.trainer.profile(true);
+    assemblySec = 0;
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let i = o.warmup; i < total; i++) loss = await trainBatch(i);
+    const sec = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(c0);
+    const profile = fused.ok ? fused.trainer.profile() : null;
     if (fused.ok) {
-      // Timed with the batch assembly, as runTraining pays it.
-      const a0 = performance.now();
-      gatherBatch(ds.train, idx, k, x, labels);
-      assemblySec += (performance.now() - a0) / 1000;
-      return fused.trainer.step(x, labels, B, lr).loss;
+      if (keep) fused.trainer.pushToModel();
+      fused.trainer.dispose();
     }
-    const out = await model.trainOnBatch(batches[i]!.x, batches[i]!.y);
-    return Array.isArray(out) ? out[0]! : out;
+    tf.dispose(batches.flatMap((b) => [b.x, b.y]));
+    return { ok: fused.ok, step, loss, sec, ips: (o.batches * B) / sec, cpuMsPerStep: (cpu.user + cpu.system) / 1000 / o.batches, profile, assemblySec };
   };
-  let loss = NaN;
-  for (let i = 0; i < o.warmup; i++) await trainBatch(i);
-  if (fused.ok) fused.trainer.profile(true);
-  assemblySec = 0;
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  for (let i = o.warmup; i < total; i++) loss = await trainBatch(i);
-  const trainSec = (performance.now() - t0) / 1000;
-  const trainCpu = process.cpuUsage(c0);
-  const trainCpuMsPerStep = (trainCpu.user + trainCpu.system) / 1000 / o.batches;
-  if (fused.ok) {
-    printTrainingSplit(fused.trainer.profile(), assemblySec, trainSec);
-    fused.trainer.pushToModel();
-    fused.trainer.dispose();
-  }
-  const trainIps = (o.batches * B) / trainSec;
+  // The other policy first, on its own copy of the initial weights, so the measured one leaves its weights in `model`.
+  const otherPolicy: DtypePolicy = o.dtypePolicy === 'float32' ? 'mixed_bfloat16' : 'float32';
+  const twin = buildModel(spec, LESSON_HYPERPARAMETERS.seed);
+  const other = await timeTraining(twin, otherPolicy, false);
+  twin.dispose();
+  const main = await timeTraining(model, o.dtypePolicy, true);
+  console.log(`training step: ${main.step}`);
+  if (main.profile) printTrainingSplit(main.profile, main.assemblySec, main.sec);
+  const loss = main.loss;
+  const trainCpuMsPerStep = main.cpuMsPerStep;
+  const trainIps = main.ips;
+  console.log(`the same batches under ${otherPolicy}: ${other.ips.toFixed(1)} img/s (last loss ${other.loss.toFixed(4)}; ${other.step})`);
 
   // Inference as validation, evaluation, predict and export checks run it: through createPredictor, on the
   // first batch of B images over and over, as the peer does (its eval runs X[:B] repeatedly).
@@ -286,13 +308,12 @@ async function main(): Promise<void> {
   const inferProfile = predictor.profile();
   if (inferProfile) printInferenceSplit(inferProfile, evalSec);
   predictor.dispose();
-  tf.dispose(batches.flatMap((b) => [b.x, b.y]));
 
   // A whole lesson epoch: 54,000 training images, then the validation of 6,000 (runTraining's lossAndAccuracy).
   let epochSeconds: number;
   let epochHow: string;
   if (o.fullEpoch) {
-    const full = await measureFullEpoch(spec);
+    const full = await measureFullEpoch(spec, o.dtypePolicy);
     epochSeconds = full.seconds;
     epochHow = `measured: one real epoch through runTraining (${full.images.toLocaleString('en')} training images, validation on ${full.validation.toLocaleString('en')}, ${full.step})`;
   } else {
@@ -335,8 +356,10 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       backend: backend.name,
-      fusedStep: fused.ok,
+      fusedStep: main.ok,
       trainImgPerSec: round(trainIps),
+      dtypePolicy: o.dtypePolicy,
+      [otherPolicy === 'float32' ? 'trainImgPerSecFloat32' : 'trainImgPerSecMixedBfloat16']: round(other.ips),
       evalImgPerSec: round(evalIps),
       epochSeconds: round(epochSeconds, 2),
       epochMeasured: o.fullEpoch ? 'full epoch' : 'extrapolated training + timed validation',

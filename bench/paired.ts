@@ -52,7 +52,7 @@ export async function runPaired(argv: string[], repo: string): Promise<void> {
   // Both from the same initial weights, as two runs of the same seed.
   const trainers: FusedTrainer[] = builds.map(({ lib }) => {
     const model = buildModel(spec, LESSON_HYPERPARAMETERS.seed);
-    const plan = createFusedTrainer(model, LESSON_HYPERPARAMETERS.optimizer, LESSON_HYPERPARAMETERS.seed, B, backend, lib);
+    const plan = createFusedTrainer(model, LESSON_HYPERPARAMETERS.optimizer, LESSON_HYPERPARAMETERS.seed, B, backend, { addon: lib });
     if (!plan.ok) throw new Error(`no fused step: ${plan.reason}`);
     return plan.trainer;
   });

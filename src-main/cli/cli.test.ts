@@ -57,6 +57,7 @@ const CASES: Record<string, () => string[]> = {
   unknownFlag: () => ['train', '--epoch', '3'],
   missingValue: () => ['train', '--batch-size'],
   badLr: () => ['train', '--lr', '0'],
+  badPolicy: () => ['train', '--dtype-policy', 'bfloat16'],
   missingSpec: () => ['train', '--spec', path.join(tmp, 'missing.json')],
   notJson: () => ['train', '--spec', path.join(tmp, 'not-json.json')],
   badSpec: () => ['train', '--spec', path.join(tmp, 'bad-spec.json')],
@@ -129,6 +130,8 @@ describe('cnn-workbench CLI errors', () => {
   it('an unknown flag is named', () => assertUsageError('unknownFlag', /Unknown option '--epoch'/));
   it('a flag without its value is named', () => assertUsageError('missingValue', /--batch-size/));
   it('a learning rate <= 0 is refused', () => assertUsageError('badLr', /--lr must be a decimal number > 0, received '0'/));
+  it("a dtype policy Keras does not have here is named, with the two it does", () =>
+    assertUsageError('badPolicy', /--dtype-policy must be one of float32, mixed_bfloat16, received 'bfloat16'/));
   it('numbers are plain decimals: --lr 0x10 is refused, not read as 16', () => assertUsageError('hexLr', /--lr must be a decimal number > 0, received '0x10'/));
   it('a flag given twice is refused instead of the last one winning', () => assertUsageError('repeatedFlag', /--lr is given more than once/));
   it('--strict turns the spec warnings (a typo such as "stride") into an error', () =>

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { MethodChannel } from '../shared/channels';
 import { EXPLAIN_METHODS, EXPORT_FORMATS } from '../shared/contract';
-import { MAX_BATCH_SIZE, MAX_LAYERS, MONITOR_MODES, MONITOR_NAMES, OPTIMIZER_NAMES } from '../shared/spec';
+import { DTYPE_POLICIES, MAX_BATCH_SIZE, MAX_LAYERS, MONITOR_MODES, MONITOR_NAMES, OPTIMIZER_NAMES } from '../shared/spec';
 import { optimizerConfigSchema } from '../core/train/hyperparameters';
 
 /** Run ids, dataset ids, template ids: a conservative slug, so an id can never walk out of its folder. */
@@ -112,6 +112,7 @@ export const HyperparametersSchema = z.object({
     })
     .nullable()
     .optional(),
+  dtype_policy: z.enum(DTYPE_POLICIES).optional(),
 });
 
 export const TrainingRequestSchema = z.object({

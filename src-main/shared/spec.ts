@@ -234,7 +234,19 @@ export interface Hyperparameters {
   reduce_lr_on_plateau: ReduceLrSpec | null;
   /** The divergence guard; omitted: `DEFAULT_DIVERGENCE`; null: only NaN / Inf stop a run (as before). */
   divergence?: DivergenceSpec | null;
+  /** Keras' dtype policy; omitted: 'float32'. See `DTYPE_POLICIES`. */
+  dtype_policy?: DtypePolicy;
 }
+
+/**
+ * Keras' dtype policies (`keras.mixed_precision.set_global_policy`). 'mixed_bfloat16': the fused native step runs
+ * its convolutions (those with 4 or more input channels) on bfloat16 copies of their inputs and gradients,
+ * accumulating in float32; weights, optimizer slots, every other layer, validation and evaluation stay float32.
+ * It needs a CPU with bfloat16 instructions (AVX512_BF16 or AMX) and the native backend; elsewhere the run
+ * computes in float32 and its log says why.
+ */
+export const DTYPE_POLICIES = ['float32', 'mixed_bfloat16'] as const;
+export type DtypePolicy = (typeof DTYPE_POLICIES)[number];
 
 /** The lesson's hyperparameters: Adam 1e-3, batch 128, 50 epochs, 10% validation, seed 123, both callbacks. */
 export const LESSON_HYPERPARAMETERS: Hyperparameters = {

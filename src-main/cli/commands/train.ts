@@ -3,7 +3,7 @@ import type { Dataset } from '../../core';
 import { defaultRunsDir } from '../../core/paths';
 import { HyperparameterError, validateHyperparameters } from '../../core/train/hyperparameters';
 import type { BatchProgress, EpochResult, Evaluation } from '../../shared/contract';
-import { LESSON_HYPERPARAMETERS, type Hyperparameters } from '../../shared/spec';
+import { DTYPE_POLICIES, LESSON_HYPERPARAMETERS, type DtypePolicy, type Hyperparameters } from '../../shared/spec';
 import type { ResumableRun } from '../../core/runs/resume';
 import type { DatasetInfo } from '../../shared/contract';
 import type { AnyModelSpec } from '../../shared/spec';
@@ -30,6 +30,8 @@ Options:
   --batch-size N       images per batch (default 128)
   --lr X               Adam learning rate (default 0.001)
   --seed N             seeds the split, the initial weights and the shuffles (default 123)
+  --dtype-policy P     float32 (default) or mixed_bfloat16 (Keras' policy: convolutions compute in bfloat16
+                       on CPUs with bfloat16 instructions, ~1.4x faster here; weights stay float32)
   --data DIR|FILE.csv  a folder with the four IDX files, a folder of class subfolders of PNG/JPEG images
                        (Keras' image_dataset_from_directory layout, optionally under train/ and test/; else
                        a fifth of each class is held out as test, seeded), or a Kaggle-style CSV
@@ -58,6 +60,7 @@ const FLAGS = {
   'batch-size': { type: 'string' },
   lr: { type: 'string' },
   seed: { type: 'string' },
+  'dtype-policy': { type: 'string' },
   data: { type: 'string' },
   'image-size': { type: 'string' },
   'color-mode': { type: 'string' },
@@ -71,7 +74,7 @@ const FLAGS = {
 } as const;
 
 /** Flags that describe a new run: a resumed run takes them from its folder, so they are refused with --resume. */
-const NEW_RUN_FLAGS = ['spec', 'epochs', 'batch-size', 'lr', 'seed', 'limit-train', 'limit-test'] as const;
+const NEW_RUN_FLAGS = ['spec', 'epochs', 'batch-size', 'lr', 'seed', 'dtype-policy', 'limit-train', 'limit-test'] as const;
 
 const fmt = (v: number | null) => (v === null ? 'n/a' : v.toFixed(4));
 
@@ -122,6 +125,10 @@ export const command: CliCommand = {
     const batchSize = intFlag('batch-size', values['batch-size'], 1);
     const lr = positiveFloatFlag('lr', values.lr);
     const seed = intFlag('seed', values.seed, 0);
+    const dtypePolicy = values['dtype-policy'];
+    if (dtypePolicy !== undefined && !(DTYPE_POLICIES as readonly string[]).includes(dtypePolicy)) {
+      throw new UsageError(`--dtype-policy must be one of ${DTYPE_POLICIES.join(', ')}, received '${dtypePolicy}'`);
+    }
     let limitTrain = intFlag('limit-train', values['limit-train'], 1);
     let limitTest = intFlag('limit-test', values['limit-test'], 1);
     const json = values.json === true;
@@ -140,6 +147,7 @@ export const command: CliCommand = {
       batch_size: batchSize ?? base.batch_size,
       seed: seed ?? base.seed,
       optimizer: lr === undefined ? base.optimizer : { ...base.optimizer, config: { ...base.optimizer.config, learning_rate: lr } },
+      ...(dtypePolicy === undefined ? {} : { dtype_policy: dtypePolicy as DtypePolicy }),
     };
     try {
       validateHyperparameters(h);

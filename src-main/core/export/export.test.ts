@@ -4,9 +4,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { LESSON_HYPERPARAMETERS } from '../../shared/spec';
 import { initBackend } from '../backend/index';
 import { agreementReport, exportModel } from './index';
-import { describeModel, rLayerFunction } from './keras-code';
+import { describeModel, pythonScript, rLayerFunction } from './keras-code';
 import { loadSavedModel } from '../runs/model-io';
 import { checkPythonScript, checkRScript, compareFacts } from './script-check';
 import { summarizeSpec } from '../model/validate';
@@ -112,6 +113,15 @@ test('the Keras export parses, names the same layers and parameter counts, and n
   assert.match(py, /keras\.callbacks\.ReduceLROnPlateau\(monitor="val_loss", mode="min", factor=0\.5, patience=2, min_lr=0\.00001/);
   assert.match(py, /keras\.optimizers\.Adam\(learning_rate=0\.003\)/);
   assert.match(py, /batch_size=BATCH_SIZE/);
+  assert.doesNotMatch(py, /set_global_policy/);
+});
+
+test("a run trained under mixed_bfloat16 exports a script that sets Keras' policy before building the model", () => {
+  const model = smallCnn(3);
+  const ctx = { runId: 'r', datasetId: 'fashion-mnist', classNames: [...'0123456789'], exportedAt: '2026-12-03' };
+  const py = pythonScript(describeModel(model), { ...ctx, hyperparameters: { ...LESSON_HYPERPARAMETERS, dtype_policy: 'mixed_bfloat16' } });
+  model.dispose();
+  assert.match(py, /\nkeras\.mixed_precision\.set_global_policy\("mixed_bfloat16"\)\n[^]*\ndef build_model\(\):/);
 });
 
 test('the R export parses with Rscript and reads back the weights (or says plainly that R is absent)', async (t) => {

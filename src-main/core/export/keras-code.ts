@@ -252,6 +252,9 @@ export function pythonScript(d: KerasModelDescription, ctx: ScriptContext): stri
     `EXPECTED_TOTAL_PARAMS = ${d.totalParams}`,
     '',
     '',
+    ...(h.dtype_policy === 'mixed_bfloat16'
+      ? ['# The run trained under Keras\' mixed_bfloat16 policy (weights float32, convolutions computed in bfloat16).', 'keras.mixed_precision.set_global_policy("mixed_bfloat16")', '', '']
+      : []),
     'def build_model():',
     `    inputs = keras.Input(shape=${py(d.input.shape.map((n) => new Int(n)))}, name=${JSON.stringify(d.input.name)})`,
   );

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo } from '../../shared/contract';
-import type { OptimizerName, OptimizerSpec } from '../../shared/spec';
+import type { DtypePolicy, OptimizerName, OptimizerSpec } from '../../shared/spec';
 import { loadAddon, type NativeAddon } from '../backend/native';
 import { FUSED_ACTIVATION, FusedUnsupported, layerCoreFor, type TfConfig } from '../model/layers/index';
 import { AugmentPass, splitPreprocessing } from './augment-pass';
@@ -129,8 +129,9 @@ class NativeFusedTrainer implements FusedTrainer {
     private readonly layers: tf.layers.Layer[],
     convolutions: string,
     private readonly augment: AugmentPass | null,
+    precision: string,
   ) {
-    this.description = `fused native training step (${convolutions} convolutions, one call per batch${augment ? `; ${augment.description}` : ''})`;
+    this.description = `fused native training step (${convolutions} convolutions, ${precision}, one call per batch${augment ? `; ${augment.description}` : ''})`;
   }
 
   step(x: Float32Array, labels: Int32Array, n: number, lr: number): FusedStepResult {
@@ -222,7 +223,7 @@ function layoutMismatch(lib: NativeAddon, handle: unknown, layers: tf.layers.Lay
  * A fused trainer for `model` (already built, weights initialised) when the native backend is active and every
  * layer, activation and the optimizer are covered; else the reason why not.
  * `CNN_WORKBENCH_FUSED=0` turns it off (to compare against the tfjs layers path). `addon`: another build of the
- * addon than the loaded one (the bench's paired A/B).
+ * addon than the loaded one (the bench's paired A/B). `dtypePolicy`: Keras' policy (spec.ts, `DTYPE_POLICIES`).
  */
 export function createFusedTrainer(
   model: tf.LayersModel,
@@ -230,8 +231,9 @@ export function createFusedTrainer(
   seed: number,
   maxBatch: number,
   backend: BackendInfo,
-  addon?: NativeAddon,
+  options: { addon?: NativeAddon; dtypePolicy?: DtypePolicy } = {},
 ): FusedPlan {
+  const { addon, dtypePolicy = 'float32' } = options;
   if (process.env.CNN_WORKBENCH_FUSED === '0') return { ok: false, reason: 'CNN_WORKBENCH_FUSED=0' };
   if (backend.name !== 'native') return { ok: false, reason: `the ${backend.name} backend trains through tfjs layers` };
   const lib = addon ?? loadAddon();
@@ -255,7 +257,7 @@ export function createFusedTrainer(
   if (input.length !== 3 || input.some((d) => typeof d !== 'number')) return { ok: false, reason: 'the fused step needs an image input [h, w, c]' };
   let handle: unknown;
   try {
-    handle = lib.trainerCreate(codes, input as number[], maxBatch, opt, seed, graph);
+    handle = lib.trainerCreate(codes, input as number[], maxBatch, opt, seed, graph, dtypePolicy === 'mixed_bfloat16' ? 1 : 0);
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };
   }
@@ -264,9 +266,23 @@ export function createFusedTrainer(
     lib.trainerDispose(handle);
     return { ok: false, reason: mismatch };
   }
-  const trainer = new NativeFusedTrainer(lib, handle, layers, convolutions, pass);
+  const trainer = new NativeFusedTrainer(lib, handle, layers, convolutions, pass, precisionNote(dtypePolicy, layers, lib.trainerLayout(handle)));
   trainer.pullFromModel();
   return { ok: true, trainer };
+}
+
+/** What the step computes in, for its description (and so the run's log): which convolutions run in bfloat16,
+ *  or why none does under mixed_bfloat16. */
+function precisionNote(policy: DtypePolicy, layers: tf.layers.Layer[], layout: { bf16?: boolean }[]): string {
+  if (policy === 'float32') return 'float32';
+  const convs = layers.filter((l) => l.getClassName() === 'Conv2D');
+  const bf16 = layers.filter((_, i) => layout[i]?.bf16 === true);
+  if (bf16.length === 0) {
+    const why = convs.length === 0 ? 'the model has no Conv2D layer' : convs.every((l) => (l.getWeights()[0]?.shape[2] ?? 0) < 4)
+      ? 'its convolutions have fewer than 4 input channels' : 'this CPU has no bfloat16 instructions (AVX512_BF16 or AMX)';
+    return `mixed_bfloat16 asked, float32 throughout: ${why}`;
+  }
+  return `mixed_bfloat16: ${bf16.length} of ${convs.length} convolutions in bfloat16 (${bf16.map((l) => l.name).join(', ')}), the rest float32`;
 }
 
 // ---- the inference pass (native/trainer.cc, Trainer::Infer): validation, evaluation, predict and export checks

@@ -52,6 +52,14 @@ describe('validateHyperparameters', () => {
     assert.equal(validateHyperparameters(h).early_stopping, null);
   });
 
+  it("takes Keras' dtype policies, float32 when omitted, and names any other", () => {
+    assert.equal(validateHyperparameters({ ...structuredClone(LESSON_HYPERPARAMETERS), dtype_policy: 'mixed_bfloat16' }).dtype_policy, 'mixed_bfloat16');
+    assert.equal(validateHyperparameters(structuredClone(LESSON_HYPERPARAMETERS)).dtype_policy, undefined);
+    assert.deepEqual(errorsOf({ ...LESSON_HYPERPARAMETERS, dtype_policy: 'mixed_float16' }), [
+      `hyperparameters.dtype_policy: must be one of 'float32', 'mixed_bfloat16' (received "mixed_float16")`,
+    ]);
+  });
+
   it('rejects NaN and non-objects', () => {
     assert.match(errorsOf({ ...LESSON_HYPERPARAMETERS, batch_size: NaN })[0]!, /batch_size.*received NaN/);
     assert.ok(errorsOf(null).length >= 1);

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { checkOptimizerField, OPTIMIZER_FIELD_RULES, type OptimizerField } from '../../shared/optimizers';
-import { MAX_BATCH_SIZE, MONITOR_MODES, MONITOR_NAMES, OPTIMIZER_NAMES, type Hyperparameters } from '../../shared/spec';
+import { DTYPE_POLICIES, MAX_BATCH_SIZE, MONITOR_MODES, MONITOR_NAMES, OPTIMIZER_NAMES, type Hyperparameters } from '../../shared/spec';
 
 /** Thrown by `validateHyperparameters`; `issues` lists each problem with its field path and received value. */
 export class HyperparameterError extends Error {
@@ -87,6 +87,7 @@ const schema = z.strictObject({
     })
     .nullable()
     .optional(),
+  dtype_policy: z.enum(DTYPE_POLICIES, oneOf(DTYPE_POLICIES)).optional(),
 });
 
 function valueAt(input: unknown, pathParts: readonly PropertyKey[]): unknown {

@@ -221,8 +221,10 @@ export function createTrainStep(
   numClasses: number,
   maxBatch: number,
 ): TrainStep {
-  const fused = createFusedTrainer(model, h.optimizer, h.seed, maxBatch, backend);
+  const fused = createFusedTrainer(model, h.optimizer, h.seed, maxBatch, backend, { dtypePolicy: h.dtype_policy });
   if (fused.ok) return new FusedTrainStep(fused.trainer, train, numClasses, maxBatch);
   checkDifferentiable(model, spec, fused.reason);
-  return new TfjsTrainStep(model, train, numClasses, fused.reason);
+  // tfjs layers compute in float32 only: a mixed_bfloat16 run says so in its log rather than failing.
+  const policy = h.dtype_policy === 'mixed_bfloat16' ? '; mixed_bfloat16 needs the fused native step: float32 throughout' : '';
+  return new TfjsTrainStep(model, train, numClasses, fused.reason + policy);
 }
