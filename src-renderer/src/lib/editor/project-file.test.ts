@@ -18,6 +18,10 @@ test('errors name the file, the field and the value received', () => {
   assert.throws(() => parseProjectFile(JSON.stringify(badLayer), 'p.json'), /p\.json: spec\.config\.layers\[0\]\.class_name must be one of .*received "Conv3D"/);
   const badBatch = { ...project, hyperparameters: { ...LESSON_HYPERPARAMETERS, batch_size: '128' } };
   assert.throws(() => parseProjectFile(JSON.stringify(badBatch), 'q.json'), /q\.json: hyperparameters\.batch_size must be a number, received "128"/);
+  const badPolicy = { ...project, hyperparameters: { ...LESSON_HYPERPARAMETERS, dtype_policy: 'bf16' } };
+  assert.throws(() => parseProjectFile(JSON.stringify(badPolicy), 'r.json'), /r\.json: hyperparameters\.dtype_policy must be one of float32, mixed_bfloat16, received "bf16"/);
+  const bf16 = { ...project, hyperparameters: { ...LESSON_HYPERPARAMETERS, dtype_policy: 'mixed_bfloat16' as const } };
+  assert.deepEqual(parseProjectFile(serializeProject(bf16), 'p.json'), bf16);
 });
 
 test('a graph (Functional) project reads back equal; a layer without inbound_nodes is named', () => {

@@ -10,6 +10,14 @@ test("the lesson's hyperparameters survive the round trip through the form", () 
   assert.equal(check.value?.limitTrain, null);
 });
 
+test('the dtype policy survives the round trip; float32 stays implicit, as in hyperparameters from before it', () => {
+  const h = { ...LESSON_HYPERPARAMETERS, dtype_policy: 'mixed_bfloat16' as const };
+  assert.equal(toDraft(h).dtype_policy, 'mixed_bfloat16');
+  assert.deepEqual(checkDraft(toDraft(h)).value?.hyperparameters, h);
+  assert.equal(toDraft(LESSON_HYPERPARAMETERS).dtype_policy, 'float32');
+  assert.equal('dtype_policy' in (checkDraft({ ...toDraft(h), dtype_policy: 'float32' }).value?.hyperparameters ?? {}), false);
+});
+
 test('invalid values are refused with a reason naming the field and the value', () => {
   const d = toDraft(LESSON_HYPERPARAMETERS);
   const check = checkDraft({ ...d, batch_size: '12.5', learning_rate: '0', validation_split: '1', rlr_factor: '1.5', epochs: '' });

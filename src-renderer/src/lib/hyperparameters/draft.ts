@@ -5,7 +5,7 @@
  * Rules follow what Keras itself accepts (e.g. ReduceLROnPlateau raises on factor ≥ 1), plus one that Keras
  * only discovers at the end of the first epoch: a `val_*` monitor with no validation split.
  */
-import type { Hyperparameters, MonitorMode, MonitorName, OptimizerName } from '$shared/spec';
+import type { DtypePolicy, Hyperparameters, MonitorMode, MonitorName, OptimizerName } from '$shared/spec';
 import { OPTIMIZER_NAMES } from '$shared/spec';
 import { OPTIMIZER_FIELD_RULES, OPTIMIZERS, type OptimizerField } from '$shared/optimizers';
 
@@ -24,6 +24,8 @@ export interface HyperparameterDraft {
   epochs: string;
   validation_split: string;
   seed: string;
+  /** Keras' dtype policy: 'float32', or 'mixed_bfloat16' (convolutions in bfloat16 where the CPU has it). */
+  dtype_policy: DtypePolicy;
   es_enabled: boolean;
   es_monitor: MonitorName;
   es_mode: MonitorMode;
@@ -104,6 +106,7 @@ export const FIELD_LABELS: Record<DraftField, string> = {
   epochs: 'epochs',
   validation_split: 'validation split',
   seed: 'seed',
+  dtype_policy: 'precision (dtype policy)',
   es_enabled: 'early stopping',
   es_monitor: 'monitor',
   es_mode: 'mode',
@@ -143,6 +146,7 @@ export function toDraft(h: Hyperparameters, limits: { limitTrain?: number | null
     epochs: text(h.epochs),
     validation_split: text(h.validation_split),
     seed: text(h.seed),
+    dtype_policy: h.dtype_policy ?? 'float32',
     es_enabled: es !== null,
     es_monitor: es?.monitor ?? 'val_accuracy',
     es_mode: es?.mode ?? 'max',
@@ -261,6 +265,8 @@ export function checkDraft(d: HyperparameterDraft, context: DraftContext = {}): 
     epochs: num('epochs') ?? NaN,
     validation_split: validationSplit ?? NaN,
     seed: num('seed') ?? NaN,
+    // float32 is the default: left out so a float32 run's hyperparameters read as before.
+    ...(d.dtype_policy === 'float32' ? {} : { dtype_policy: d.dtype_policy }),
     early_stopping: d.es_enabled
       ? {
           monitor: d.es_monitor,
