@@ -165,12 +165,14 @@ export interface QuickRun {
   limitTest: number;
   batchSize?: number;
   learningRate?: string;
+  /** A template id (default 'small-cnn'). */
+  template?: string;
 }
 
-/** Loads the "small CNN" template in the editor and fills the hyperparameter form for a quick run. */
+/** Loads the "small CNN" template (or `run.template`) in the editor and fills the hyperparameter form for a quick run. */
 export async function prepareQuickRun(page: Page, run: QuickRun): Promise<void> {
   await openView(page, 'Model');
-  await page.getByTestId('template-select').selectOption('small-cnn');
+  await page.getByTestId('template-select').selectOption(run.template ?? 'small-cnn');
   // Over unsaved work (e.g. a previous run's settings) the template asks first: the spec means to replace it.
   const unsaved = (await page.getByTestId('save-state').innerText()).includes('Unsaved');
   await page.getByTestId('template-load').click();

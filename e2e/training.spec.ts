@@ -91,3 +91,16 @@ test('train one epoch and judge it with the confusion matrix and the gallery', a
 
   await page.screenshot({ path: testInfo.outputPath('results.png'), fullPage: true });
 });
+
+test("Keras' mixed_bfloat16 policy chosen in the form trains the lesson CNN with its convolutions in bfloat16", async ({ page }, testInfo) => {
+  await prepareQuickRun(page, { template: 'lesson-cnn', epochs: 1, limitTrain: 1024, limitTest: 200 });
+  await expect(page.getByTestId('hp-dtype_policy')).toHaveValue('float32');
+  await page.getByTestId('hp-dtype_policy').selectOption('mixed_bfloat16');
+  await trainToEnd(page);
+  // The step names what it ran in bfloat16: the three convolutions on 32 or 64 channels (the first reads the
+  // grayscale image and stays float32), or, on a CPU without bfloat16 instructions, why none.
+  await expect(page.getByTestId('training-step')).toContainText(
+    /mixed_bfloat16: 3 of 4 convolutions in bfloat16 \(conv2d_1, conv2d_2, conv2d_3\)|mixed_bfloat16 asked, float32 throughout: this CPU has no bfloat16/,
+  );
+  await page.screenshot({ path: testInfo.outputPath('mixed-bfloat16-run.png'), fullPage: true });
+});
