@@ -5,6 +5,7 @@ import { medianRun, parseScalingArgs, SCALING_CONFIGS, scalingTable, type BenchL
 
 const line = (train: number, over: Partial<BenchLine> = {}): BenchLine => ({
   trainImgPerSec: train,
+  trainImgPerSecMixedBfloat16: 1.5 * train,
   evalImgPerSec: 4 * train,
   peerTrainImgPerSec: train / 2,
   peerEvalImgPerSec: train,
@@ -51,11 +52,11 @@ describe('bench --scaling', () => {
     assert.equal(rows.length, 7);
     assert.equal(
       rows[4],
-      '| batch 128 | 2,000 / 8,000 | 1,000 / 2,000 | 2.00× / 4.00× | 3,139 / 9,416 | 64 % / 85 % | 480 / 410 MB | 130.3 | 2,000, 1,500, 2,512 | 0.4 → 1.3 |',
+      '| batch 128 | 2,000 / 8,000 | 3,000 | 1,000 / 2,000 | 2.00× / 4.00× | 3,139 / 9,416 | 64 % / 85 % | 480 / 410 MB | 130.3 | 2,000, 1,500, 2,512 | 0.4 → 1.3 |',
     );
-    assert.match(rows[5]!, /^\| width 2 \(batch 128\) \| 600 \/ 2,400 \| — \/ — \| — \/ — \| .* \| 480 \/ — MB \|/);
-    assert.equal(rows[6], '| batch 256 | failed | | | | | | | | |');
-    for (const r of rows.slice(2)) assert.equal(r.split('|').length, 12, `10 columns: ${r}`);
+    assert.match(rows[5]!, /^\| width 2 \(batch 128\) \| 600 \/ 2,400 \| 900 \| — \/ — \| — \/ — \| .* \| 480 \/ — MB \|/);
+    assert.equal(rows[6], '| batch 256 | failed | | | | | | | | | |');
+    for (const r of rows.slice(2)) assert.equal(r.split('|').length, 13, `11 columns: ${r}`);
   });
 
   it('reads its flags, naming a bad one', () => {

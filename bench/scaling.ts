@@ -26,6 +26,8 @@ interface Config {
 /** The fields of bench.ts' JSON line this reads. */
 export interface BenchLine {
   trainImgPerSec: number;
+  /** The same batches under mixed_bfloat16 (absent from lines written before the policy). */
+  trainImgPerSecMixedBfloat16?: number;
   evalImgPerSec: number;
   peerTrainImgPerSec: number | null;
   peerEvalImgPerSec: number | null;
@@ -90,18 +92,18 @@ export function scalingTable(rows: { label: string; runs: BenchLine[] }[], heade
   const lines = [
     header,
     '',
-    '| configuration | ours train / inference img/s | peer train / eval img/s | ratio train / eval | limit train / inference img/s | % of limit (ours train / inference) | peak RSS ours / peer | our CPU ms per step | runs (train img/s) | load average |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| configuration | ours train / inference img/s | ours train, mixed_bfloat16 | peer train / eval img/s | ratio train / eval | limit train / inference img/s | % of limit (ours train / inference) | peak RSS ours / peer | our CPU ms per step | runs (train img/s) | load average |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const { label, runs } of rows) {
     if (runs.length === 0) {
-      lines.push(`| ${label} | failed | | | | | | | | |`);
+      lines.push(`| ${label} | failed | | | | | | | | | |`);
       continue;
     }
     const r = medianRun(runs);
     const pct = (v: number, lim: number): string => `${((v / lim) * 100).toFixed(0)} %`;
     lines.push(
-      `| ${label} | ${fmt(r.trainImgPerSec)} / ${fmt(r.evalImgPerSec)} | ${fmt(r.peerTrainImgPerSec)} / ${fmt(r.peerEvalImgPerSec)} | ` +
+      `| ${label} | ${fmt(r.trainImgPerSec)} / ${fmt(r.evalImgPerSec)} | ${fmt(r.trainImgPerSecMixedBfloat16)} | ${fmt(r.peerTrainImgPerSec)} / ${fmt(r.peerEvalImgPerSec)} | ` +
         `${r.trainRatio === null ? '—' : `${r.trainRatio.toFixed(2)}×`} / ${r.evalRatio === null ? '—' : `${r.evalRatio.toFixed(2)}×`} | ` +
         `${fmt(r.trainLimitImgPerSec)} / ${fmt(r.evalLimitImgPerSec)} | ${pct(r.trainImgPerSec, r.trainLimitImgPerSec)} / ${pct(r.evalImgPerSec, r.evalLimitImgPerSec)} | ` +
         `${fmt(r.peakRssMb)} / ${fmt(r.peerPeakRssMb)} MB | ${fmt(r.trainCpuMsPerStep, 1)} | ${runs.map((x) => fmt(x.trainImgPerSec)).join(', ')} | ` +
@@ -141,7 +143,8 @@ export function runScaling(argv: string[], benchFile: string, repo: string): voi
     `### Scaling (${when} UTC, \`npm run bench -- --scaling --repeats ${o.repeats} --batches ${o.batches} --warmup ${o.warmup}\`, ` +
     `${os.availableParallelism()} cores, ${minutes.toFixed(1)} min in all)\n\n` +
     `Each run is one process: ours, then the PyTorch peer (\`bench/peer-width.py\` runs shared/bench/torch_lesson_cnn.py at the ` +
-    `same width) with the same batch size, batches and threads. The row is the median of ${o.repeats} runs by our training ` +
+    `same width) with the same batch size, batches and threads; ours is timed in float32 and, on the same batches, under ` +
+    `mixed_bfloat16 (convolutions in bfloat16; ratios and shares of the limit are float32's). The row is the median of ${o.repeats} runs by our training ` +
     `speed. The limit is the FLOP count at the SGEMM peak (176 GFLOP/s per thread): inference = forward FLOPs, training = 3× ` +
     `those. Peak RSS is each process' ru_maxrss (ours includes the dataset and a validation pass).`;
   const table = scalingTable(results, header);
