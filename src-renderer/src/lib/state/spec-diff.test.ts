@@ -51,6 +51,14 @@ test('hyperparameter diff uses dotted paths and shows a removed callback', () =>
   assert.deepEqual(diffValues({ a: [3, 3] }, { a: 3 }), [{ path: 'a', left: '[3,3]', right: '3' }]);
 });
 
+test('a run without a dtype policy trained in float32: compared with a mixed_bfloat16 one, the row says so', () => {
+  const b = { ...LESSON_HYPERPARAMETERS, dtype_policy: 'mixed_bfloat16' as const };
+  const d = diffRunSetups({ spec: spec('cnn', base), hyperparameters: LESSON_HYPERPARAMETERS }, { spec: spec('cnn', base), hyperparameters: b });
+  assert.deepEqual(d.setup, [{ path: 'precision (dtype policy)', left: 'float32', right: 'mixed_bfloat16' }]);
+  const same = diffRunSetups({ spec: spec('cnn', base), hyperparameters: LESSON_HYPERPARAMETERS }, { spec: spec('cnn', base), hyperparameters: { ...b, dtype_policy: 'float32' } });
+  assert.deepEqual(same.setup, []);
+});
+
 test('describeLayer gives a one-line summary', () => {
   assert.equal(describeLayer(conv(32, 'c')), 'Conv2D 32 3×3 same');
   assert.equal(describeLayer(base[6]), 'Dense 10 softmax');

@@ -46,6 +46,7 @@ const HYPERPARAMETER_LABELS: Record<string, string> = {
   'optimizer.config.initial_accumulator_value': 'initial accumulator value',
   batch_size: 'batch size',
   validation_split: 'validation split',
+  dtype_policy: 'precision (dtype policy)',
   early_stopping: 'EarlyStopping',
   reduce_lr_on_plateau: 'ReduceLROnPlateau',
 };
@@ -122,7 +123,9 @@ export function diffRunSetups(
   const nameA = a.spec.config.name;
   const nameB = b.spec.config.name;
   const modelName = nameA === nameB ? null : { path: 'name', left: nameA, right: nameB };
-  const hyperparameters = diffValues(a.hyperparameters, b.hyperparameters);
+  // A run saved without a dtype policy trained in float32 (the default): say so rather than "—".
+  const withPolicy = (h: Hyperparameters): Hyperparameters => ({ ...h, dtype_policy: h.dtype_policy ?? 'float32' });
+  const hyperparameters = diffValues(withPolicy(a.hyperparameters), withPolicy(b.hyperparameters));
   return {
     modelName,
     layers: diffLayers(a.spec.config.layers, b.spec.config.layers),
