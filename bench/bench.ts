@@ -3,7 +3,7 @@
  * (what users get), side by side with the PyTorch peer in the same invocation, and the seconds a whole lesson
  * epoch takes (54,000 training images, then validation on 6,000).
  *
- *   npm run bench -- [--batches 30] [--warmup 5] [--batch-size 128] [--width 1] [--no-peer] [--no-lag] [--full-epoch]
+ *   npm run bench -- [--batches 30] [--warmup 5] [--batch-size 128] [--width 1] [--no-peer] [--no-peer-bf16] [--no-lag] [--full-epoch]
  *                    [--dtype-policy float32|mixed_bfloat16]
  *   npm run bench -- --scaling [--repeats 3]      (the scaling tables for bench/results.md: bench/scaling.ts)
  *   npm run bench -- --data [--data-count 50000] …  (own-image datasets: loading and a CIFAR-sized CNN; bench/data-bench.ts)
@@ -66,6 +66,8 @@ interface Options {
   /** Multiplies the lesson's filters and hidden units (0.5 = half width) (the peer too, through peer-width.py). */
   width: number;
   peer: boolean;
+  /** Also run the peer under torch.autocast(bfloat16) (off in --scaling, where it would add ~10 min). */
+  peerBf16: boolean;
   lag: boolean;
   fullEpoch: boolean;
   resnet: boolean;
@@ -74,7 +76,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { batches: 30, warmup: 5, batchSize: LESSON_HYPERPARAMETERS.batch_size, peer: true, lag: true, fullEpoch: false, width: 1, resnet: false, dtypePolicy: 'float32' };
+  const o: Options = { batches: 30, warmup: 5, batchSize: LESSON_HYPERPARAMETERS.batch_size, peer: true, peerBf16: true, lag: true, fullEpoch: false, width: 1, resnet: false, dtypePolicy: 'float32' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -87,6 +89,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--batch-size') o.batchSize = num();
     else if (a === '--no-peer') o.peer = false;
     else if (a === '--no-lag') o.lag = false;
+    else if (a === '--no-peer-bf16') o.peerBf16 = false;
     else if (a === '--full-epoch') o.fullEpoch = true;
     else if (a === '--resnet') o.resnet = true;
     else if (a === '--dtype-policy') {
@@ -97,7 +100,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--width') {
       o.width = Number(argv[++i]);
       if (!(o.width > 0)) throw new Error(`--width needs a positive number (got '${argv[i] ?? ''}')`);
-    } else throw new Error(`unknown flag '${a}' (expected --batches N, --warmup N, --batch-size N, --width F, --no-peer, --no-lag, --full-epoch, --resnet, --dtype-policy P)`);
+    } else throw new Error(`unknown flag '${a}' (expected --batches N, --warmup N, --batch-size N, --width F, --no-peer, --no-peer-bf16, --no-lag, --full-epoch, --resnet, --dtype-policy P)`);
   }
   return o;
 }
@@ -111,8 +114,9 @@ interface PeerResult {
 }
 
 /** Runs the PyTorch peer (at --width, through peer-width.py) with the same batch count and size; null when it cannot. */
-function lessonPeer(o: Options, threads: number): PeerResult | null {
-  return runPeer<PeerResult>('peer', PEER_SCRIPT, peerArgs(o, threads), { prefix: [PEER_WRAPPER, String(o.width)], timeoutMs: 240_000 });
+function lessonPeer(o: Options, threads: number, bf16 = false): PeerResult | null {
+  const prefix = [PEER_WRAPPER, String(o.width), ...(bf16 ? ['--bf16'] : [])];
+  return runPeer<PeerResult>(bf16 ? 'peer (autocast bfloat16)' : 'peer', PEER_SCRIPT, peerArgs(o, threads), { prefix, timeoutMs: 240_000 });
 }
 
 function round(x: number, digits = 1): number {
@@ -346,6 +350,9 @@ async function main(): Promise<void> {
   );
 
   const peer = o.peer ? lessonPeer(o, Math.max(1, backend.threads)) : null;
+  // PyTorch's own mixed precision on CPU (autocast to bfloat16), the peer of our mixed_bfloat16 training.
+  const peerBf16 = o.peer && o.peerBf16 ? lessonPeer(o, Math.max(1, backend.threads), true) : null;
+  const bf16Ips = o.dtypePolicy === 'mixed_bfloat16' ? trainIps : other.ips;
   if (!o.peer) console.log('peer: skipped (--no-peer)');
   const trainRatio = peer ? trainIps / peer.trainImgPerSec : null;
   const evalRatio = peer ? evalIps / peer.evalImgPerSec : null;
@@ -353,6 +360,12 @@ async function main(): Promise<void> {
     console.log(
       `ours ÷ PyTorch ${peer.version} (${peer.threads} threads, float32): train ${trainRatio.toFixed(2)}× (${otherPolicy}: ` +
         `${(other.ips / peer.trainImgPerSec).toFixed(2)}×), inference ${evalRatio.toFixed(2)}× (target ≥ 2×)`,
+    );
+  }
+  if (peerBf16) {
+    console.log(
+      `PyTorch under autocast bfloat16: train ${peerBf16.trainImgPerSec} img/s, eval ${peerBf16.evalImgPerSec} img/s → ours mixed_bfloat16 ` +
+        `train ${(bf16Ips / peerBf16.trainImgPerSec).toFixed(2)}×, our float32 inference ${(evalIps / peerBf16.evalImgPerSec).toFixed(2)}× its bfloat16 eval`,
     );
   }
 
@@ -383,6 +396,8 @@ async function main(): Promise<void> {
       peerTrainImgPerSec: peer ? peer.trainImgPerSec : null,
       peerEvalImgPerSec: peer ? peer.evalImgPerSec : null,
       peerPeakRssMb: peer?.peakRssMb ?? null,
+      peerBf16TrainImgPerSec: peerBf16?.trainImgPerSec ?? null,
+      peerBf16EvalImgPerSec: peerBf16?.evalImgPerSec ?? null,
       trainRatio: trainRatio === null ? null : round(trainRatio, 3),
       [otherPolicy === 'float32' ? 'trainRatioFloat32' : 'trainRatioMixedBfloat16']: peer ? round(other.ips / peer.trainImgPerSec, 3) : null,
       evalRatio: evalRatio === null ? null : round(evalRatio, 3),

@@ -2,7 +2,9 @@
 """Runs the PyTorch peer (shared/bench/torch_lesson_cnn.py, read-only, owned by the lead) at a width and reports
 its peak RSS, for `npm run bench` and its --scaling tables.
 
-Usage: peer-width.py WIDTH PEER_SCRIPT [peer args...]
+Usage: peer-width.py WIDTH [--bf16] PEER_SCRIPT [peer args...]
+--bf16 runs the network's forward pass under torch.autocast("cpu", dtype=torch.bfloat16) (PyTorch's mixed precision
+on CPU: convolutions and Linear in bfloat16, the loss on the float32 logits), the peer of our mixed_bfloat16.
 WIDTH multiplies every hidden channel count and hidden unit count, as bench.ts' widen() does for ours
 (round(c * WIDTH), at least 1): the image's single input channel and the 10 class outputs stay. The peer's own
 lines pass through; its last (JSON) line gets "width" and "peakRssMb" (this process' ru_maxrss) added.
@@ -10,8 +12,10 @@ lines pass through; its last (JSON) line gets "width" and "peakRssMb" (this proc
 import contextlib, io, json, resource, runpy, sys
 
 width = float(sys.argv[1])
-script = sys.argv[2]
-sys.argv = [script] + sys.argv[3:]
+bf16 = sys.argv[2] == "--bf16"
+rest = sys.argv[3:] if bf16 else sys.argv[2:]
+script = rest[0]
+sys.argv = rest
 
 
 def scaled(c):
@@ -37,12 +41,25 @@ if width != 1:
 
     nn.Conv2d, nn.BatchNorm2d, nn.Linear = Conv2d, BatchNorm2d, Linear
 
+if bf16:
+    import torch
+    import torch.nn as nn
+
+    forward = nn.Sequential.forward
+
+    def autocast_forward(self, x):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return forward(self, x).float()
+
+    nn.Sequential.forward = autocast_forward
+
 out = io.StringIO()
 with contextlib.redirect_stdout(out):
     runpy.run_path(script, run_name="__main__")
 lines = out.getvalue().strip().split("\n")
 last = json.loads(lines[-1])
 last["width"] = width
+last["bf16"] = bf16
 last["peakRssMb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 for line in lines[:-1]:
     print(line)

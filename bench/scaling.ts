@@ -120,7 +120,7 @@ export function runScaling(argv: string[], benchFile: string, repo: string): voi
   const results = SCALING_CONFIGS.map((c) => ({ label: c.label, runs: [] as BenchLine[] }));
   for (let rep = 0; rep < o.repeats; rep++) {
     SCALING_CONFIGS.forEach((c, k) => {
-      const args = ['--import', 'tsx', benchFile, '--no-lag', '--batches', String(o.batches), '--warmup', String(o.warmup), '--batch-size', String(c.batchSize), '--width', String(c.width)];
+      const args = ['--import', 'tsx', benchFile, '--no-lag', '--no-peer-bf16', '--batches', String(o.batches), '--warmup', String(o.warmup), '--batch-size', String(c.batchSize), '--width', String(c.width)];
       const env = { ...process.env };
       if (c.threads !== null) env.CNN_WORKBENCH_THREADS = String(c.threads);
       const r = spawnSync(process.execPath, args, { encoding: 'utf8', env, cwd: repo, timeout: 600_000 });
