@@ -1116,12 +1116,16 @@ void Trainer::Infer(const float* x, int64_t n, float* y) {
           Conv g = L.conv;
           g.n = m;
           out = other();
-          if (fused[i]) {
-            ConvForward(g, cur, foldW_[i].data(), foldB_[i].data(), out, foldRelu[i]);
-          } else {
-            const float* bias = L.params.size() > 1 ? L.params[1].w.data() : nullptr;
-            ConvForward(g, cur, L.params[0].w.data(), bias, out, L.act == kRelu);
+          const float* w = fused[i] ? foldW_[i].data() : L.params[0].w.data();
+          const float* bias = fused[i] ? foldB_[i].data() : L.params.size() > 1 ? L.params[1].w.data() : nullptr;
+          const bool relu = fused[i] ? foldRelu[i] : L.act == kRelu;
+          // mixed_bfloat16 (Keras predicts under the policy too): the chunk's input rounded once, read in bfloat16.
+          if (!L.inBf16.empty()) {
+            if (inferBf16_.size() < size_t(kInferChunk * widest)) inferBf16_.resize(size_t(kInferChunk * widest));
+            ToBf16(cur, m * inSize, inferBf16_.data(), T);
+            if (DnnlConvForwardBf16(g, inferBf16_.data(), w, bias, out, relu)) break;
           }
+          ConvForward(g, cur, w, bias, out, relu);
           break;
         }
         case kDense: {

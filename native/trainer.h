@@ -114,7 +114,8 @@ class Trainer {
   // One training step on n images (NHWC, already scaled) with integer labels in [0, classes).
   StepResult Step(const float* x, const int32_t* labels, int64_t n, double lr);
 
-  // Inference on n images (NHWC, already scaled) into y (n × the last layer's size), as tfjs' predict():
+  // Inference on n images (NHWC, already scaled) into y (n × the last layer's size), as tfjs' predict() (under
+  // mixed_bfloat16 the convolutions that train in bfloat16 infer in it too, as Keras predicts under the policy):
   // BatchNorm on its moving statistics, Dropout / SpatialDropout2D as identity. Works through the images in
   // chunks of kInferChunk in its own two buffers, so a trainer made with maxBatch 1 infers any n; a BatchNorm
   // after a convolution is folded into its weights (and a following ReLU into the convolution's post-op).
@@ -169,6 +170,7 @@ class Trainer {
   std::vector<std::vector<float>> foldW_, foldB_;    // Infer: per layer, a convolution's weights with BatchNorm folded in
   std::vector<float> gradA_, gradB_;
   std::vector<Bf16> gradBf16_;  // mixed_bfloat16: a convolution's output gradient rounded to bfloat16
+  std::vector<Bf16> inferBf16_;  // mixed_bfloat16, Infer: a convolution's input chunk rounded to bfloat16
   std::vector<double> optimizer_;
   int64_t step_ = 0;
   int64_t dropoutCalls_ = 0;

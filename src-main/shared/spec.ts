@@ -241,7 +241,8 @@ export interface Hyperparameters {
 /**
  * Keras' dtype policies (`keras.mixed_precision.set_global_policy`). 'mixed_bfloat16': the fused native step runs
  * its convolutions (those with 4 or more input channels) on bfloat16 copies of their inputs and gradients,
- * accumulating in float32; weights, optimizer slots, every other layer, validation and evaluation stay float32.
+ * accumulating in float32; weights, optimizer slots and every other layer stay float32. Validation infers under the
+ * policy too (as Keras' fit validates); the final test evaluation, predict, explain and exports stay float32.
  * It needs a CPU with bfloat16 instructions (AVX512_BF16 or AMX) and the native backend; elsewhere the run
  * computes in float32 and its log says why.
  */

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Evaluation } from '../../shared/contract';
-import type { AnyModelSpec } from '../../shared/spec';
+import type { AnyModelSpec, DtypePolicy } from '../../shared/spec';
 import { gatherBatch } from '../data';
 import type { ImageSet } from '../data';
 import { evaluateProbabilities } from './metrics';
@@ -16,7 +16,7 @@ export const PREDICT_BATCH_SIZE = 500;
 /**
  * Class probabilities for `indices` of `set` (all images in order when null), as a flat n × numClasses array,
  * through `createPredictor` (the native inference pass where it runs, else tfjs predict). Assembles the
- * images batch by batch so memory stays bounded whatever the set size.
+ * images batch by batch so memory stays bounded whatever the set size. `dtypePolicy`: see `createPredictor`.
  */
 export async function predictProbabilities(
   model: tf.LayersModel,
@@ -24,6 +24,7 @@ export async function predictProbabilities(
   indices: Int32Array | null,
   numClasses: number,
   batchSize = PREDICT_BATCH_SIZE,
+  dtypePolicy: DtypePolicy = 'float32',
 ): Promise<Float32Array> {
   const n = indices ? indices.length : set.count;
   const out = new Float32Array(n * numClasses);
@@ -31,7 +32,7 @@ export async function predictProbabilities(
   const per = set.height * set.width * set.channels;
   const x = new Float32Array(Math.min(n, batchSize) * per);
   const labels = new Int32Array(Math.min(n, batchSize));
-  const predictor = createPredictor(model);
+  const predictor = createPredictor(model, undefined, dtypePolicy);
   try {
     for (let start = 0; start < n; start += batchSize) {
       const idx = all.subarray(start, Math.min(n, start + batchSize));
@@ -60,8 +61,9 @@ export async function lossAndAccuracy(
   set: ImageSet,
   indices: Int32Array | null,
   classNames: string[],
+  dtypePolicy: DtypePolicy = 'float32',
 ): Promise<{ loss: number; accuracy: number }> {
-  const probs = await predictProbabilities(model, set, indices, classNames.length);
+  const probs = await predictProbabilities(model, set, indices, classNames.length, PREDICT_BATCH_SIZE, dtypePolicy);
   const ev = evaluateProbabilities(labelsOf(set, indices), probs, { classNames, misclassifiedCap: 0, correctPerClassCap: 0 });
   return { loss: ev.testLoss, accuracy: ev.testAccuracy };
 }

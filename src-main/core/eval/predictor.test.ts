@@ -126,6 +126,40 @@ describe('native inference pass', () => {
     compare(LESSON_LIKE, 1, 'one image');
   });
 
+  it("under mixed_bfloat16 runs the convolutions on 4+ channels in bfloat16: within its rounding of tfjs' float32", () => {
+    const model = buildModel(spec(LESSON_LIKE), 3);
+    perturb(model, 17);
+    const n = 300;
+    const x = images(n, 5);
+    const ref = tf.tidy(() => (model.predict(tf.tensor4d(x, [n, H, W, C])) as tf.Tensor).dataSync() as Float32Array);
+    const run = (policy: 'float32' | 'mixed_bfloat16'): { y: Float32Array; description: string } => {
+      const p = createPredictor(model, native, policy);
+      try {
+        return { y: p.predict(x, n), description: p.description };
+      } finally {
+        p.dispose();
+      }
+    };
+    const f32 = run('float32');
+    const bf16 = run('mixed_bfloat16');
+    model.dispose();
+    const worst = (y: Float32Array): number => y.reduce((m, v, i) => Math.max(m, Math.abs(v - ref[i]!)), 0);
+    assert.ok(worst(f32.y) <= TOL, `float32: |diff| ${worst(f32.y)}`);
+    // Probabilities: bfloat16 keeps 8 bits of mantissa on what the two later convolutions read (measured ~1e-3).
+    assert.ok(worst(bf16.y) <= 1e-2, `mixed_bfloat16: |diff| ${worst(bf16.y)}`);
+    const argmax = (y: Float32Array, r: number): number => y.subarray(r * 5, r * 5 + 5).reduce((b, v, j, a) => (v > a[b]! ? j : b), 0);
+    let agree = 0;
+    for (let r = 0; r < n; r++) if (argmax(bf16.y, r) === argmax(ref, r)) agree++;
+    assert.ok(agree >= 0.97 * n, `mixed_bfloat16: ${agree} of ${n} classes agree with tfjs`);
+    if (loadAddon().info().bf16) {
+      assert.match(bf16.description, /mixed_bfloat16: 2 of 3 convolutions in bfloat16/);
+      assert.ok(worst(bf16.y) > 10 * TOL, 'mixed_bfloat16 gave the float32 outputs: the bfloat16 kernels did not run');
+    } else {
+      assert.match(bf16.description, /float32 throughout: this CPU has no bfloat16 instructions/);
+    }
+    assert.match(f32.description, /convolutions, float32, BatchNorm folded/);
+  });
+
   it('matches tfjs with every activation, average / global pooling, zero padding and LeakyReLU', () => {
     compare(
       [

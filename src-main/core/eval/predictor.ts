@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo } from '../../shared/contract';
+import type { DtypePolicy } from '../../shared/spec';
 import { currentBackend } from '../backend';
 import { createNativeForward, type NativeProfile } from '../train/fused';
 
@@ -31,9 +32,11 @@ const TFJS_BATCH = 500;
 
 /**
  * A predictor for `model` (one image input [h, w, c], one output) on `backend` (the one `initBackend` chose, by
- * default). The model's weights are copied at creation: make a new predictor after they change.
+ * default). The model's weights are copied at creation: make a new predictor after they change. `dtypePolicy`
+ * 'mixed_bfloat16': the native pass runs the convolutions that train in bfloat16 in it (a run's validation and test
+ * evaluation, as Keras predicts under its policy); predict, explain and the export checks stay float32.
  */
-export function createPredictor(model: tf.LayersModel, backend: BackendInfo | null = currentBackend()): Predictor {
+export function createPredictor(model: tf.LayersModel, backend: BackendInfo | null = currentBackend(), dtypePolicy: DtypePolicy = 'float32'): Predictor {
   const [, h, w, c] = model.inputs[0]!.shape as [null, number, number, number];
   const per = h * w * c;
   const outputs = (model.outputs[0]!.shape as (number | null)[]).slice(1).reduce<number>((a, d) => a * (d ?? 1), 1);
@@ -42,7 +45,7 @@ export function createPredictor(model: tf.LayersModel, backend: BackendInfo | nu
       throw new RangeError(`predict: ${n} image(s) of ${h}×${w}×${c} need ${n * per} values, received ${x.length}`);
     }
   };
-  const plan = createNativeForward(model, backend);
+  const plan = createNativeForward(model, backend, dtypePolicy);
   if (plan.ok) {
     const { forward } = plan;
     return {

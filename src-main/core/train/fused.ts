@@ -306,7 +306,7 @@ export type NativeForwardPlan = { ok: true; forward: NativeForward } | { ok: fal
  * every layer (frozen layers, regularizers and any output activation included: they only matter to training);
  * else why not. Its weights are the model's at creation. `CNN_WORKBENCH_FUSED=0` turns it off too.
  */
-export function createNativeForward(model: tf.LayersModel, backend: BackendInfo | null): NativeForwardPlan {
+export function createNativeForward(model: tf.LayersModel, backend: BackendInfo | null, dtypePolicy: DtypePolicy = 'float32'): NativeForwardPlan {
   if (process.env.CNN_WORKBENCH_FUSED === '0') return { ok: false, reason: 'CNN_WORKBENCH_FUSED=0' };
   if (backend?.name !== 'native') return { ok: false, reason: `the ${backend?.name ?? 'default'} backend predicts through tfjs` };
   const input = model.inputs[0]?.shape.slice(1) ?? [];
@@ -328,7 +328,7 @@ export function createNativeForward(model: tf.LayersModel, backend: BackendInfo 
   let handle: unknown;
   try {
     // maxBatch 1: the training buffers stay tiny; Infer works in chunks in buffers of its own. Adam's codes are unused.
-    handle = lib.trainerCreate(codes, input as number[], 1, [1, 0.9, 0.999, 1e-7], 0, graph);
+    handle = lib.trainerCreate(codes, input as number[], 1, [1, 0.9, 0.999, 1e-7], 0, graph, dtypePolicy === 'mixed_bfloat16' ? 1 : 0);
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };
   }
@@ -340,7 +340,7 @@ export function createNativeForward(model: tf.LayersModel, backend: BackendInfo 
   }
   const convolutions = lib.info().convolutions || 'im2col + OpenBLAS';
   const forward: NativeForward = {
-    description: `native inference pass (${convolutions} convolutions, BatchNorm folded into them${pass ? `; leading ${pass.description} at inference: Rescaling only` : ''})`,
+    description: `native inference pass (${convolutions} convolutions, ${precisionNote(dtypePolicy, layers, lib.trainerLayout(handle))}, BatchNorm folded into them${pass ? `; leading ${pass.description} at inference: Rescaling only` : ''})`,
     infer: pass?.appliesAtInference ? rescaledInfer(lib, handle, pass, input as number[], layers.at(-1)!) : (x, n, y) => lib.trainerInfer(handle, x, n, y),
     pullFromModel: () => layers.forEach((layer, i) => layer.getWeights().forEach((w, j) => lib.trainerParam(handle, i, j, w.dataSync() as Float32Array, true))),
     profile: (reset = false) => readProfile(lib, handle, reset),

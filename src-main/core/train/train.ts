@@ -113,10 +113,12 @@ function checkModelFitsData(model: tf.LayersModel, spec: AnyModelSpec, dataset: 
   if (issues.length > 0) throw new SpecError(issues, `The model does not fit the dataset ${dataset.info.id}`);
 }
 
-/** Keras' `validation_data` metrics for an epoch end: the one place validation runs (inference mode). */
-async function validate(model: tf.LayersModel, set: ImageSet, indices: Int32Array, classNames: string[]): Promise<EpochLogs> {
+/** Keras' `validation_data` metrics for an epoch end: the one place validation runs (inference mode), under the run's
+ *  dtype policy as Keras' fit validates. (The final test evaluation is float32: a run's reported accuracy does not
+ *  depend on the CPU that computed it.) */
+async function validate(model: tf.LayersModel, set: ImageSet, indices: Int32Array, classNames: string[], h: Hyperparameters): Promise<EpochLogs> {
   if (indices.length === 0) return {};
-  const v = await lossAndAccuracy(model, set, indices, classNames);
+  const v = await lossAndAccuracy(model, set, indices, classNames, h.dtype_policy);
   return { val_loss: v.loss, val_accuracy: v.accuracy };
 }
 
@@ -197,7 +199,7 @@ async function fit(ctx: FitContext, holdLogs: (held: string[] | null) => string[
     if (!e.completed) break;
     const trainSec = (performance.now() - epochStart - (clock.pausedMs - pausedBefore)) / 1000;
     const logs: EpochLogs = { loss: e.lossSum / e.seen, accuracy: e.accSum / e.seen, learning_rate: lr };
-    Object.assign(logs, await validate(ctx.model, ctx.train, ctx.split.validation, ctx.classNames));
+    Object.assign(logs, await validate(ctx.model, ctx.train, ctx.split.validation, ctx.classNames, ctx.h));
     // Lines the callbacks log at an epoch end are held until that epoch's result is out, so they read in
     // Keras' order: "Epoch 11/50 - … val_loss …" then "Epoch 11: ReduceLROnPlateau reducing learning rate …".
     holdLogs([]);
