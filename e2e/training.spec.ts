@@ -103,4 +103,8 @@ test("Keras' mixed_bfloat16 policy chosen in the form trains the lesson CNN with
     /mixed_bfloat16: 3 of 4 convolutions in bfloat16 \(conv2d_1, conv2d_2, conv2d_3\)|mixed_bfloat16 asked, float32 throughout: this CPU has no bfloat16/,
   );
   await page.screenshot({ path: testInfo.outputPath('mixed-bfloat16-run.png'), fullPage: true });
+  // The time estimate before the next run scales this run's speed; back in float32 it says the speed was measured
+  // under the other policy instead of passing it off as float32's.
+  await page.getByTestId('hp-dtype_policy').selectOption('float32');
+  await expect(page.getByTestId('train-estimate')).toContainText('under mixed_bfloat16: this run is float32, whose speed differs');
 });

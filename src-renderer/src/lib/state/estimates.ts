@@ -4,7 +4,7 @@
  * hint when validation accuracy sits at chance level.
  */
 import type { BatchProgress, EpochResult } from '$shared/contract';
-import type { SpecSummary } from '$shared/spec';
+import type { DtypePolicy, SpecSummary } from '$shared/spec';
 
 /**
  * Seconds left in the whole run: the current epoch's remainder plus the remaining epochs at the mean
@@ -41,6 +41,8 @@ export interface MeasuredSpeed {
   imagesPerSec: number;
   cost: number;
   modelName: string;
+  /** The run's dtype policy (absent in speeds stored before policies: float32). */
+  dtypePolicy?: DtypePolicy;
 }
 
 export interface RunEstimate {

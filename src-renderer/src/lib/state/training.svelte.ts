@@ -240,7 +240,7 @@ export class TrainingState {
     // A whole epoch's speed is the honest measurement (the first batches include warm-up).
     this.#cost ??= costOf(e.runId);
     if (this.#cost && e.imagesPerSec > 0) {
-      this.measured = { imagesPerSec: e.imagesPerSec, ...this.#cost };
+      this.measured = { imagesPerSec: e.imagesPerSec, ...this.#cost, dtypePolicy: this.request?.hyperparameters.dtype_policy ?? 'float32' };
       store(SPEED_KEY, this.measured);
     }
   }
