@@ -263,6 +263,12 @@ describe('native inference pass', () => {
     loadAddon().useOneDnn(false);
     try {
       compare(LESSON_LIKE, 40, 'im2col');
+      // mixed_bfloat16 needs oneDNN's kernels: without them the pass is float32 and says why.
+      const model = buildModel(spec(LESSON_LIKE), 3);
+      const p = createPredictor(model, native, 'mixed_bfloat16');
+      assert.match(p.description, /mixed_bfloat16 asked, float32 throughout: its convolutions do not run on oneDNN here/);
+      p.dispose();
+      model.dispose();
     } finally {
       loadAddon().useOneDnn(true);
     }

@@ -266,20 +266,21 @@ export function createFusedTrainer(
     lib.trainerDispose(handle);
     return { ok: false, reason: mismatch };
   }
-  const trainer = new NativeFusedTrainer(lib, handle, layers, convolutions, pass, precisionNote(dtypePolicy, layers, lib.trainerLayout(handle)));
+  const trainer = new NativeFusedTrainer(lib, handle, layers, convolutions, pass, precisionNote(dtypePolicy, layers, lib.trainerLayout(handle), lib.info().convolutions !== ''));
   trainer.pullFromModel();
   return { ok: true, trainer };
 }
 
 /** What the step computes in, for its description (and so the run's log): which convolutions run in bfloat16,
  *  or why none does under mixed_bfloat16. */
-function precisionNote(policy: DtypePolicy, layers: tf.layers.Layer[], layout: { bf16?: boolean }[]): string {
+function precisionNote(policy: DtypePolicy, layers: tf.layers.Layer[], layout: { bf16?: boolean }[], oneDnn: boolean): string {
   if (policy === 'float32') return 'float32';
   const convs = layers.filter((l) => l.getClassName() === 'Conv2D');
   const bf16 = layers.filter((_, i) => layout[i]?.bf16 === true);
   if (bf16.length === 0) {
     const why = convs.length === 0 ? 'the model has no Conv2D layer' : convs.every((l) => (l.getWeights()[0]?.shape[2] ?? 0) < 4)
-      ? 'its convolutions have fewer than 4 input channels' : 'this CPU has no bfloat16 instructions (AVX512_BF16 or AMX)';
+      ? 'its convolutions have fewer than 4 input channels' : !oneDnn ? 'its convolutions do not run on oneDNN here'
+      : 'this CPU has no bfloat16 instructions (AVX512_BF16 or AMX)';
     return `mixed_bfloat16 asked, float32 throughout: ${why}`;
   }
   return `mixed_bfloat16: ${bf16.length} of ${convs.length} convolutions in bfloat16 (${bf16.map((l) => l.name).join(', ')}), the rest float32`;
@@ -340,7 +341,7 @@ export function createNativeForward(model: tf.LayersModel, backend: BackendInfo 
   }
   const convolutions = lib.info().convolutions || 'im2col + OpenBLAS';
   const forward: NativeForward = {
-    description: `native inference pass (${convolutions} convolutions, ${precisionNote(dtypePolicy, layers, lib.trainerLayout(handle))}, BatchNorm folded into them${pass ? `; leading ${pass.description} at inference: Rescaling only` : ''})`,
+    description: `native inference pass (${convolutions} convolutions, ${precisionNote(dtypePolicy, layers, lib.trainerLayout(handle), lib.info().convolutions !== '')}, BatchNorm folded into them${pass ? `; leading ${pass.description} at inference: Rescaling only` : ''})`,
     infer: pass?.appliesAtInference ? rescaledInfer(lib, handle, pass, input as number[], layers.at(-1)!) : (x, n, y) => lib.trainerInfer(handle, x, n, y),
     pullFromModel: () => layers.forEach((layer, i) => layer.getWeights().forEach((w, j) => lib.trainerParam(handle, i, j, w.dataSync() as Float32Array, true))),
     profile: (reset = false) => readProfile(lib, handle, reset),
