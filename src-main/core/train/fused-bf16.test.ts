@@ -85,8 +85,27 @@ function relativeError(a: Float32Array, b: Float32Array): number {
 let backend: BackendInfo;
 
 /** Losses and each weight's total update after STEPS fused steps under `policy`, from the seed-5 initial weights. */
-function fusedRun(policy: DtypePolicy, spec: ModelSpec = SPEC): { losses: number[]; updates: Float32Array[]; description: string } {
-  const model = buildModel(spec, 5);
+/** A spec, or a function building the tfjs model (a graph) with the seed-5 weights each call. */
+type Source = ModelSpec | (() => tf.LayersModel);
+const make = (src: Source): tf.LayersModel => (typeof src === 'function' ? src() : buildModel(src, 5));
+
+/** A residual graph, linear throughout: conv 2→8 (float32), conv 8→8 (bfloat16) added to its own input, conv 8→4
+ *  on the sum (bfloat16), then the head. The add's gradient reaches the first conv by two paths. */
+function residualGraph(): tf.LayersModel {
+  const input = tf.input({ shape: [12, 12, 2] });
+  const conv = (filters: number, seed: number) =>
+    tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', kernelInitializer: tf.initializers.glorotUniform({ seed }) });
+  const a = conv(8, 1).apply(input) as tf.SymbolicTensor;
+  const b = conv(8, 2).apply(a) as tf.SymbolicTensor;
+  const sum = tf.layers.add().apply([a, b]) as tf.SymbolicTensor;
+  const c = conv(4, 3).apply(sum) as tf.SymbolicTensor;
+  const flat = tf.layers.flatten().apply(c) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 5, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }).apply(flat) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out });
+}
+
+function fusedRun(policy: DtypePolicy, spec: Source = SPEC): { losses: number[]; updates: Float32Array[]; description: string } {
+  const model = make(spec);
   const start = model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
   const plan = createFusedTrainer(model, SGD, 5, 16, backend, { dtypePolicy: policy });
   assert.ok(plan.ok, plan.ok ? '' : plan.reason);
@@ -107,10 +126,10 @@ function fusedRun(policy: DtypePolicy, spec: ModelSpec = SPEC): { losses: number
 }
 
 /** The same steps through tfjs' trainOnBatch on the cpu backend, float32. */
-async function referenceRun(spec: ModelSpec): Promise<{ losses: number[]; updates: Float32Array[] }> {
+async function referenceRun(spec: Source): Promise<{ losses: number[]; updates: Float32Array[] }> {
   let out: { losses: number[]; updates: Float32Array[] } = { losses: [], updates: [] };
   await onCpu(async () => {
-    const model = buildModel(spec, 5);
+    const model = make(spec);
     model.compile({ optimizer: createOptimizer(SGD), loss: 'categoricalCrossentropy' });
     const start = model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
     const losses: number[] = [];
@@ -145,10 +164,16 @@ describe('mixed_bfloat16 in the fused step', () => {
     assert.match(fusedRun('float32').description, /, float32, one call per batch/);
   });
 
-  it("agrees with tfjs' float32 step within bfloat16's rounding, and is not the float32 step", async () => {
-    const ref = await referenceRun(SMOOTH);
-    const f32 = fusedRun('float32', SMOOTH);
-    const bf16 = fusedRun('mixed_bfloat16', SMOOTH);
+  for (const [what, source] of [['a chain', SMOOTH], ['a residual graph', residualGraph]] as const) {
+    it(`${what}: agrees with tfjs' float32 step within bfloat16's rounding, and is not the float32 step`, async () => {
+      await checkSmooth(source);
+    });
+  }
+
+  async function checkSmooth(source: Source): Promise<void> {
+    const ref = await referenceRun(source);
+    const f32 = fusedRun('float32', source);
+    const bf16 = fusedRun('mixed_bfloat16', source);
     ref.losses.forEach((l, s) => {
       assert.ok(Math.abs(f32.losses[s]! - l) <= 1e-4 * l, `float32 step ${s}: loss ${f32.losses[s]} vs tfjs ${l}`);
       assert.ok(Math.abs(bf16.losses[s]! - l) <= 2e-3 * l, `mixed_bfloat16 step ${s}: loss ${bf16.losses[s]} vs tfjs ${l}`);
@@ -164,7 +189,7 @@ describe('mixed_bfloat16 in the fused step', () => {
       if (e16 > 1e-3) differs = true;
     });
     if (loadAddon().info().bf16) assert.ok(differs, 'mixed_bfloat16 gave the float32 results: the bfloat16 kernels did not run');
-  });
+  }
 
   it('with BatchNorm, ReLU and max pooling: the losses within 1 %, each update pointing the same way', async () => {
     const ref = await referenceRun(SPEC);
