@@ -34,7 +34,7 @@ import { createFusedTrainer, PROFILE_CATEGORIES, type NativeProfile } from '../s
 import { runTraining } from '../src-main/core/train/train';
 import { peerArgs, runPeer } from './peer';
 import { runScaling } from './scaling';
-import { DTYPE_POLICIES, LESSON_HYPERPARAMETERS, type DtypePolicy, type ModelSpec } from '../src-main/shared/spec';
+import { DTYPE_POLICIES, isDtypePolicy, LESSON_HYPERPARAMETERS, type DtypePolicy, type ModelSpec } from '../src-main/shared/spec';
 import { runDataBench } from './data-bench';
 import { runResnetBench } from './resnet-bench';
 import { runPaired } from './paired';
@@ -94,8 +94,8 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--resnet') o.resnet = true;
     else if (a === '--dtype-policy') {
       const v = argv[++i] ?? '';
-      if (!(DTYPE_POLICIES as readonly string[]).includes(v)) throw new Error(`--dtype-policy needs one of ${DTYPE_POLICIES.join(', ')} (got '${v}')`);
-      o.dtypePolicy = v as DtypePolicy;
+      if (!isDtypePolicy(v)) throw new Error(`--dtype-policy needs one of ${DTYPE_POLICIES.join(', ')} (got '${v}')`);
+      o.dtypePolicy = v;
     }
     else if (a === '--width') {
       o.width = Number(argv[++i]);
@@ -283,6 +283,8 @@ async function main(): Promise<void> {
   };
   // The other policy first, on its own copy of the initial weights, so the measured one leaves its weights in `model`.
   const otherPolicy: DtypePolicy = o.dtypePolicy === 'float32' ? 'mixed_bfloat16' : 'float32';
+  // The JSON names the other policy's figures with its suffix: trainImgPerSecFloat32 / trainImgPerSecMixedBfloat16 …
+  const otherKey = (field: string): string => `${field}${otherPolicy === 'float32' ? 'Float32' : 'MixedBfloat16'}`;
   const twin = buildModel(spec, LESSON_HYPERPARAMETERS.seed);
   const other = await timeTraining(twin, otherPolicy, false);
   twin.dispose();
@@ -401,8 +403,8 @@ async function main(): Promise<void> {
       fusedStep: main.ok,
       trainImgPerSec: round(trainIps),
       dtypePolicy: o.dtypePolicy,
-      [otherPolicy === 'float32' ? 'trainImgPerSecFloat32' : 'trainImgPerSecMixedBfloat16']: round(other.ips),
-      [otherPolicy === 'float32' ? 'epochSecondsFloat32' : 'epochSecondsMixedBfloat16']: otherEpochSeconds === null ? null : round(otherEpochSeconds, 2),
+      [otherKey('trainImgPerSec')]: round(other.ips),
+      [otherKey('epochSeconds')]: otherEpochSeconds === null ? null : round(otherEpochSeconds, 2),
       evalImgPerSec: round(evalIps),
       epochSeconds: round(epochSeconds, 2),
       epochMeasured: o.fullEpoch ? 'full epoch' : 'extrapolated training + timed validation',
@@ -412,11 +414,11 @@ async function main(): Promise<void> {
       peerBf16TrainImgPerSec: peerBf16?.trainImgPerSec ?? null,
       peerBf16EvalImgPerSec: peerBf16?.evalImgPerSec ?? null,
       trainRatio: trainRatio === null ? null : round(trainRatio, 3),
-      [otherPolicy === 'float32' ? 'trainRatioFloat32' : 'trainRatioMixedBfloat16']: peer ? round(other.ips / peer.trainImgPerSec, 3) : null,
+      [otherKey('trainRatio')]: peer ? round(other.ips / peer.trainImgPerSec, 3) : null,
       evalRatio: evalRatio === null ? null : round(evalRatio, 3),
       ratio: trainRatio === null ? null : round(trainRatio, 3),
       inference: mainInference.native ? 'native' : 'tfjs',
-      [otherPolicy === 'float32' ? 'evalImgPerSecFloat32' : 'evalImgPerSecMixedBfloat16']: round(otherInference.ips),
+      [otherKey('evalImgPerSec')]: round(otherInference.ips),
       peakRssMb: round(rssMb, 0),
       trainCpuMsPerStep: round(trainCpuMsPerStep, 1),
       evalCpuUsPerImage: round(evalCpuUsPerImage, 1),

@@ -11,6 +11,7 @@
 #include <string>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 namespace cnnwb {
@@ -159,7 +160,11 @@ dnnl::stream& Stream() {
   return s;
 }
 
-memory Mem(const memory::desc& d, const float* p) { return memory(d, Engine(), const_cast<float*>(p)); }
+// A oneDNN view of a caller's buffer (float32, or bfloat16 for what a mixed_bfloat16 pass reads).
+template <typename T>
+memory Mem(const memory::desc& d, const T* p) {
+  return memory(d, Engine(), const_cast<T*>(p));
+}
 
 // The filter as the primitive wants it: the user's [kH, kW, C, outC] buffer, or its reordered copy.
 memory PrimWeights(Entry* e, dnnl::stream& s, const float* w) {
@@ -169,10 +174,16 @@ memory PrimWeights(Entry* e, dnnl::stream& s, const float* w) {
   return *e->weights;
 }
 
-}  // namespace
+// Each pass once, for what the convolution reads (x, dy) in float32 or, under mixed_bfloat16, in bfloat16 (Key::flags
+// kBf16Flag); what it writes is float32 either way (MakeDescs).
+template <typename In>
+constexpr int ReadFlag() {
+  return std::is_same_v<In, Bf16> ? kBf16Flag : 0;
+}
 
-bool DnnlConvForward(const Conv& g, const float* x, const float* w, const float* bias, float* y, bool relu) {
-  Entry* e = Get(0, (bias ? 1 : 0) | (relu ? 2 : 0), g);
+template <typename In>
+bool Forward(const Conv& g, const In* x, const float* w, const float* bias, float* y, bool relu) {
+  Entry* e = Get(0, ReadFlag<In>() | (bias ? 1 : 0) | (relu ? 2 : 0), g);
   if (!e) return false;
   auto& s = Stream();
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, Mem(e->act, x)}, {DNNL_ARG_WEIGHTS, PrimWeights(e, s, w)}, {DNNL_ARG_DST, Mem(e->out, y)}};
@@ -182,8 +193,9 @@ bool DnnlConvForward(const Conv& g, const float* x, const float* w, const float*
   return true;
 }
 
-bool DnnlConvBackwardData(const Conv& g, const float* dy, const float* w, float* dx) {
-  Entry* e = Get(1, 0, g);
+template <typename In>
+bool BackwardData(const Conv& g, const In* dy, const float* w, float* dx) {
+  Entry* e = Get(1, ReadFlag<In>(), g);
   if (!e) return false;
   auto& s = Stream();
   e->prim.execute(s, {{DNNL_ARG_DIFF_DST, Mem(e->out, dy)}, {DNNL_ARG_WEIGHTS, PrimWeights(e, s, w)}, {DNNL_ARG_DIFF_SRC, Mem(e->act, dx)}});
@@ -192,7 +204,7 @@ bool DnnlConvBackwardData(const Conv& g, const float* dy, const float* w, float*
 }
 
 // dbias = Σ dy over images and pixels, per output channel: float sums per image, added up in double.
-static void BiasGrad(const Conv& g, const float* dy, float* dbias) {
+void BiasGrad(const Conv& g, const float* dy, float* dbias) {
   const int64_t C = g.oc, P = g.pixels();
   std::vector<double> total(size_t(C), 0.0);
 #pragma omp parallel
@@ -215,14 +227,18 @@ static void BiasGrad(const Conv& g, const float* dy, float* dbias) {
   for (int64_t j = 0; j < C; j++) dbias[j] = float(total[size_t(j)]);
 }
 
-bool DnnlConvBackwardFilter(const Conv& g, const float* x, const float* dy, float* dw, float* dbias) {
+template <typename In>
+bool BackwardFilter(const Conv& g, const In* x, const In* dy, float* dw, float* dbias) {
   // One input channel (a grayscale image's first layer): oneDNN 2.6's jit kernel sums the bias gradient so slowly
   // that the pass took 1.65 ms for 128 28×28 images → 32 filters on two threads, and 0.33 ms without the bias
   // (median of 15, the lesson's first layer; 2.6 ms inside its training step). Its bias is summed here instead.
-  const bool ownBias = dbias && g.c == 1;
-  Entry* e = Get(2, dbias && !ownBias ? 1 : 0, g);
+  // (mixed_bfloat16 never reaches here with one channel: such a layer stays float32, kBf16MinChannels.)
+  bool ownBias = false;
+  if constexpr (std::is_same_v<In, float>) ownBias = dbias && g.c == 1;
+  Entry* e = Get(2, ReadFlag<In>() | (dbias && !ownBias ? 1 : 0), g);
   if (!e) return false;
-  if (ownBias) BiasGrad(g, dy, dbias);
+  if constexpr (std::is_same_v<In, float>)
+    if (ownBias) BiasGrad(g, dy, dbias);
   auto& s = Stream();
   memory wu = Mem(e->userWeights, dw);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, Mem(e->act, x)}, {DNNL_ARG_DIFF_DST, Mem(e->out, dy)},
@@ -234,42 +250,14 @@ bool DnnlConvBackwardFilter(const Conv& g, const float* x, const float* dy, floa
   return true;
 }
 
-bool DnnlConvForwardBf16(const Conv& g, const Bf16* x, const float* w, const float* bias, float* y, bool relu) {
-  Entry* e = Get(0, kBf16Flag | (bias ? 1 : 0) | (relu ? 2 : 0), g);
-  if (!e) return false;
-  auto& s = Stream();
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(e->act, Engine(), const_cast<Bf16*>(x))},
-                                       {DNNL_ARG_WEIGHTS, PrimWeights(e, s, w)}, {DNNL_ARG_DST, Mem(e->out, y)}};
-  if (bias) args.emplace(DNNL_ARG_BIAS, Mem(memory::desc({g.oc}, dt::f32, tag::x), bias));
-  e->prim.execute(s, args);
-  s.wait();
-  return true;
-}
+}  // namespace
 
-bool DnnlConvBackwardDataBf16(const Conv& g, const Bf16* dy, const float* w, float* dx) {
-  Entry* e = Get(1, kBf16Flag, g);
-  if (!e) return false;
-  auto& s = Stream();
-  e->prim.execute(s, {{DNNL_ARG_DIFF_DST, memory(e->out, Engine(), const_cast<Bf16*>(dy))}, {DNNL_ARG_WEIGHTS, PrimWeights(e, s, w)},
-                      {DNNL_ARG_DIFF_SRC, Mem(e->act, dx)}});
-  s.wait();
-  return true;
-}
-
-bool DnnlConvBackwardFilterBf16(const Conv& g, const Bf16* x, const Bf16* dy, float* dw, float* dbias) {
-  Entry* e = Get(2, kBf16Flag | (dbias ? 1 : 0), g);
-  if (!e) return false;
-  auto& s = Stream();
-  memory wu = Mem(e->userWeights, dw);
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(e->act, Engine(), const_cast<Bf16*>(x))},
-                                       {DNNL_ARG_DIFF_DST, memory(e->out, Engine(), const_cast<Bf16*>(dy))},
-                                       {DNNL_ARG_DIFF_WEIGHTS, e->weights ? *e->weights : wu}};
-  if (dbias) args.emplace(DNNL_ARG_DIFF_BIAS, Mem(memory::desc({g.oc}, dt::f32, tag::x), dbias));
-  e->prim.execute(s, args);
-  if (e->weights) e->fromPrim.execute(s, *e->weights, wu);
-  s.wait();
-  return true;
-}
+bool DnnlConvForward(const Conv& g, const float* x, const float* w, const float* bias, float* y, bool relu) { return Forward(g, x, w, bias, y, relu); }
+bool DnnlConvBackwardData(const Conv& g, const float* dy, const float* w, float* dx) { return BackwardData(g, dy, w, dx); }
+bool DnnlConvBackwardFilter(const Conv& g, const float* x, const float* dy, float* dw, float* dbias) { return BackwardFilter(g, x, dy, dw, dbias); }
+bool DnnlConvForwardBf16(const Conv& g, const Bf16* x, const float* w, const float* bias, float* y, bool relu) { return Forward(g, x, w, bias, y, relu); }
+bool DnnlConvBackwardDataBf16(const Conv& g, const Bf16* dy, const float* w, float* dx) { return BackwardData(g, dy, w, dx); }
+bool DnnlConvBackwardFilterBf16(const Conv& g, const Bf16* x, const Bf16* dy, float* dw, float* dbias) { return BackwardFilter(g, x, dy, dw, dbias); }
 
 bool DnnlHasBf16() {
   // ISA values are bit sets: avx512_core_bf16's bits all present (AMX CPUs included).

@@ -152,6 +152,16 @@ void ToBf16(const float* x, int64_t n, Bf16* y, int T) {
   }
 }
 
+// A convolution's forward pass on g.n images of x. xBf16 (mixed_bfloat16): a buffer for x rounded to bfloat16, which
+// the convolution then reads (kept there for the backward pass); null, or a geometry oneDNN refuses: float32.
+void ConvForwardIn(const Conv& g, const float* x, Bf16* xBf16, const float* w, const float* bias, float* y, bool relu, int T) {
+  if (xBf16) {
+    ToBf16(x, g.n * g.h * g.w * g.c, xBf16, T);
+    if (DnnlConvForwardBf16(g, xBf16, w, bias, y, relu)) return;
+  }
+  ConvForward(g, x, w, bias, y, relu);
+}
+
 // Per-channel sums over `rows` rows of C channels (BatchNorm's statistics and gradients): row(r, b1, b2) adds row
 // r's terms into b1[0..C) and b2[0..C); float blocks of 64 rows folded into double, each of T threads on its own rows.
 template <typename Row>
@@ -474,12 +484,8 @@ void Trainer::Forward(const float* x, int64_t n) {
       case kConv: {
         L.conv.n = n;
         const float* bias = L.params.size() > 1 ? L.params[1].w.data() : nullptr;
-        float* y = Smooth(L.act) ? L.pre.data() : out;
-        if (!L.inBf16.empty()) {
-          ToBf16(in, n * inSize, L.inBf16.data(), T);
-          if (DnnlConvForwardBf16(L.conv, L.inBf16.data(), L.params[0].w.data(), bias, y, L.act == kRelu)) break;
-        }
-        ConvForward(L.conv, in, L.params[0].w.data(), bias, y, L.act == kRelu);
+        ConvForwardIn(L.conv, in, L.inBf16.empty() ? nullptr : L.inBf16.data(), L.params[0].w.data(), bias,
+                      Smooth(L.act) ? L.pre.data() : out, L.act == kRelu, T);
         break;
       }
       case kDense: {
@@ -1041,6 +1047,8 @@ void Trainer::Infer(const float* x, int64_t n, float* y) {
     inferA_.assign(size_t(kInferChunk * widest), 0.f);
     inferB_.assign(size_t(kInferChunk * widest), 0.f);
   }
+  const bool anyBf16 = std::any_of(layers_.begin(), layers_.end(), [](const Layer& L) { return !L.inBf16.empty(); });
+  if (anyBf16 && inferBf16_.size() < size_t(kInferChunk * widest)) inferBf16_.resize(size_t(kInferChunk * widest));
   // Conv (linear) → BatchNorm: the BatchNorm's affine map folded into the convolution's weights and bias, once
   // per call (the weights may have changed since the last one). `fused[i]` = how many following layers layer i
   // absorbed (the BatchNorm, and a ReLU Activation after it, which becomes the convolution's post-op).
@@ -1119,13 +1127,8 @@ void Trainer::Infer(const float* x, int64_t n, float* y) {
           const float* w = fused[i] ? foldW_[i].data() : L.params[0].w.data();
           const float* bias = fused[i] ? foldB_[i].data() : L.params.size() > 1 ? L.params[1].w.data() : nullptr;
           const bool relu = fused[i] ? foldRelu[i] : L.act == kRelu;
-          // mixed_bfloat16 (Keras predicts under the policy too): the chunk's input rounded once, read in bfloat16.
-          if (!L.inBf16.empty()) {
-            if (inferBf16_.size() < size_t(kInferChunk * widest)) inferBf16_.resize(size_t(kInferChunk * widest));
-            ToBf16(cur, m * inSize, inferBf16_.data(), T);
-            if (DnnlConvForwardBf16(g, inferBf16_.data(), w, bias, out, relu)) break;
-          }
-          ConvForward(g, cur, w, bias, out, relu);
+          // mixed_bfloat16: Keras predicts under the policy too.
+          ConvForwardIn(g, cur, L.inBf16.empty() ? nullptr : inferBf16_.data(), w, bias, out, relu, T);
           break;
         }
         case kDense: {

@@ -248,6 +248,7 @@ export interface Hyperparameters {
  */
 export const DTYPE_POLICIES = ['float32', 'mixed_bfloat16'] as const;
 export type DtypePolicy = (typeof DTYPE_POLICIES)[number];
+export const isDtypePolicy = (v: unknown): v is DtypePolicy => (DTYPE_POLICIES as readonly unknown[]).includes(v);
 
 /** The lesson's hyperparameters: Adam 1e-3, batch 128, 50 epochs, 10% validation, seed 123, both callbacks. */
 export const LESSON_HYPERPARAMETERS: Hyperparameters = {

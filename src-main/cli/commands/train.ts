@@ -3,7 +3,7 @@ import type { Dataset } from '../../core';
 import { defaultRunsDir } from '../../core/paths';
 import { HyperparameterError, validateHyperparameters } from '../../core/train/hyperparameters';
 import type { BatchProgress, EpochResult, Evaluation } from '../../shared/contract';
-import { DTYPE_POLICIES, LESSON_HYPERPARAMETERS, type DtypePolicy, type Hyperparameters } from '../../shared/spec';
+import { DTYPE_POLICIES, isDtypePolicy, LESSON_HYPERPARAMETERS, type Hyperparameters } from '../../shared/spec';
 import type { ResumableRun } from '../../core/runs/resume';
 import type { DatasetInfo } from '../../shared/contract';
 import type { AnyModelSpec } from '../../shared/spec';
@@ -126,7 +126,7 @@ export const command: CliCommand = {
     const lr = positiveFloatFlag('lr', values.lr);
     const seed = intFlag('seed', values.seed, 0);
     const dtypePolicy = values['dtype-policy'];
-    if (dtypePolicy !== undefined && !(DTYPE_POLICIES as readonly string[]).includes(dtypePolicy)) {
+    if (dtypePolicy !== undefined && !isDtypePolicy(dtypePolicy)) {
       throw new UsageError(`--dtype-policy must be one of ${DTYPE_POLICIES.join(', ')}, received '${dtypePolicy}'`);
     }
     let limitTrain = intFlag('limit-train', values['limit-train'], 1);
@@ -147,7 +147,7 @@ export const command: CliCommand = {
       batch_size: batchSize ?? base.batch_size,
       seed: seed ?? base.seed,
       optimizer: lr === undefined ? base.optimizer : { ...base.optimizer, config: { ...base.optimizer.config, learning_rate: lr } },
-      ...(dtypePolicy === undefined ? {} : { dtype_policy: dtypePolicy as DtypePolicy }),
+      ...(dtypePolicy === undefined ? {} : { dtype_policy: dtypePolicy }),
     };
     try {
       validateHyperparameters(h);

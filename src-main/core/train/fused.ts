@@ -257,7 +257,7 @@ export function createFusedTrainer(
   if (input.length !== 3 || input.some((d) => typeof d !== 'number')) return { ok: false, reason: 'the fused step needs an image input [h, w, c]' };
   let handle: unknown;
   try {
-    handle = lib.trainerCreate(codes, input as number[], maxBatch, opt, seed, graph, dtypePolicy === 'mixed_bfloat16' ? 1 : 0);
+    handle = lib.trainerCreate(codes, input as number[], maxBatch, opt, seed, graph, PRECISION_CODE[dtypePolicy]);
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };
   }
@@ -266,15 +266,20 @@ export function createFusedTrainer(
     lib.trainerDispose(handle);
     return { ok: false, reason: mismatch };
   }
-  const trainer = new NativeFusedTrainer(lib, handle, layers, convolutions, pass, precisionNote(dtypePolicy, layers, lib.trainerLayout(handle), lib.info().convolutions !== ''));
+  const trainer = new NativeFusedTrainer(lib, handle, layers, convolutions, pass, precisionNote(lib, handle, dtypePolicy, layers));
   trainer.pullFromModel();
   return { ok: true, trainer };
 }
 
-/** What the step computes in, for its description (and so the run's log): which convolutions run in bfloat16,
- *  or why none does under mixed_bfloat16. */
-function precisionNote(policy: DtypePolicy, layers: tf.layers.Layer[], layout: { bf16?: boolean }[], oneDnn: boolean): string {
+/** The addon's precision code of each dtype policy (native/trainer.h, `Precision`). */
+const PRECISION_CODE: Record<DtypePolicy, number> = { float32: 0, mixed_bfloat16: 1 };
+
+/** What a trainer made under `policy` computes in, for its description (and so the run's log): which convolutions
+ *  run in bfloat16 (the addon's layout says), or why none does under mixed_bfloat16. */
+function precisionNote(lib: NativeAddon, handle: unknown, policy: DtypePolicy, layers: tf.layers.Layer[]): string {
   if (policy === 'float32') return 'float32';
+  const layout = lib.trainerLayout(handle);
+  const oneDnn = lib.info().convolutions !== '';
   const convs = layers.filter((l) => l.getClassName() === 'Conv2D');
   const bf16 = layers.filter((_, i) => layout[i]?.bf16 === true);
   if (bf16.length === 0) {
@@ -329,7 +334,7 @@ export function createNativeForward(model: tf.LayersModel, backend: BackendInfo 
   let handle: unknown;
   try {
     // maxBatch 1: the training buffers stay tiny; Infer works in chunks in buffers of its own. Adam's codes are unused.
-    handle = lib.trainerCreate(codes, input as number[], 1, [1, 0.9, 0.999, 1e-7], 0, graph, dtypePolicy === 'mixed_bfloat16' ? 1 : 0);
+    handle = lib.trainerCreate(codes, input as number[], 1, [1, 0.9, 0.999, 1e-7], 0, graph, PRECISION_CODE[dtypePolicy]);
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };
   }
@@ -341,7 +346,7 @@ export function createNativeForward(model: tf.LayersModel, backend: BackendInfo 
   }
   const convolutions = lib.info().convolutions || 'im2col + OpenBLAS';
   const forward: NativeForward = {
-    description: `native inference pass (${convolutions} convolutions, ${precisionNote(dtypePolicy, layers, lib.trainerLayout(handle), lib.info().convolutions !== '')}, BatchNorm folded into them${pass ? `; leading ${pass.description} at inference: Rescaling only` : ''})`,
+    description: `native inference pass (${convolutions} convolutions, ${precisionNote(lib, handle, dtypePolicy, layers)}, BatchNorm folded into them${pass ? `; leading ${pass.description} at inference: Rescaling only` : ''})`,
     infer: pass?.appliesAtInference ? rescaledInfer(lib, handle, pass, input as number[], layers.at(-1)!) : (x, n, y) => lib.trainerInfer(handle, x, n, y),
     pullFromModel: () => layers.forEach((layer, i) => layer.getWeights().forEach((w, j) => lib.trainerParam(handle, i, j, w.dataSync() as Float32Array, true))),
     profile: (reset = false) => readProfile(lib, handle, reset),

@@ -3,7 +3,7 @@
  * and opens one through a file input). Only the envelope is checked here; layer-level problems are the core's
  * job and show up in the live summary like any other edit.
  */
-import { DTYPE_POLICIES, LAYER_CLASS_NAMES, OPTIMIZER_NAMES, SPEC_FORMAT_VERSION } from '$shared/spec';
+import { DTYPE_POLICIES, isDtypePolicy, LAYER_CLASS_NAMES, OPTIMIZER_NAMES, SPEC_FORMAT_VERSION } from '$shared/spec';
 import type { Project } from '$shared/contract';
 
 /** Raised for a project file that cannot be used; the message names the file and the field. */
@@ -66,7 +66,7 @@ export function parseProjectFile(textContent: string, source: string): Project {
   for (const key of ['batch_size', 'epochs', 'validation_split', 'seed'] as const) {
     if (typeof h[key] !== 'number') fail(`hyperparameters.${key}`, 'a number', h[key]);
   }
-  if (h.dtype_policy !== undefined && !(DTYPE_POLICIES as readonly unknown[]).includes(h.dtype_policy)) {
+  if (h.dtype_policy !== undefined && !isDtypePolicy(h.dtype_policy)) {
     fail('hyperparameters.dtype_policy', `one of ${DTYPE_POLICIES.join(', ')}`, h.dtype_policy);
   }
   if (data.datasetId !== null && data.datasetId !== undefined && typeof data.datasetId !== 'string') {
