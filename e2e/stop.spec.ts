@@ -41,6 +41,15 @@ test('stop a run mid-epoch and find it saved as stopped', async ({ page }, testI
   await openView(page, 'Train');
   await expect(epoch).toHaveText(/^Epoch [123] \/ 3$/, { timeout: 30_000 });
   await expect(page.getByTestId('stop')).toBeEnabled();
+  // Press Stop well inside an epoch: in its last batches or its validation pass the next epoch may begin between
+  // reading the counter and the click (progress is throttled), and the check below would blame the stop for it.
+  await expect
+    .poll(async () => {
+      const per = Number(await batch.getAttribute('data-batches'));
+      const at = await batchNow();
+      return at > 0 && at < 0.7 * per;
+    }, { timeout: 60_000 })
+    .toBe(true);
   const epochAtStop = await epoch.textContent();
   await page.getByTestId('stop').click();
   await expect(page.getByTestId('training-phase')).toHaveText('Stopped', { timeout: 120_000 });
