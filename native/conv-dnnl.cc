@@ -229,12 +229,12 @@ void BiasGrad(const Conv& g, const float* dy, float* dbias) {
 
 template <typename In>
 bool BackwardFilter(const Conv& g, const In* x, const In* dy, float* dw, float* dbias) {
-  // One input channel (a grayscale image's first layer): oneDNN 2.6's jit kernel sums the bias gradient so slowly
-  // that the pass took 1.65 ms for 128 28×28 images → 32 filters on two threads, and 0.33 ms without the bias
-  // (median of 15, the lesson's first layer; 2.6 ms inside its training step). Its bias is summed here instead.
-  // (mixed_bfloat16 never reaches here with one channel: such a layer stays float32, kBf16MinChannels.)
+  // Float32: oneDNN 2.6's jit kernel sums the bias gradient slowly in NHWC, so it is summed here instead. Isolated
+  // on two threads (medians of 21, 128 images): 1→32 at 28×28 1.65 → 0.33 ms without the bias (session 5), 32→32
+  // at 28×28 6.80 → 5.19, 64→64 at 14×14 5.28 → 4.68, 32→64 2.60 → 2.43; summing it here costs ~0.3 ms per
+  // 12.8 MB of dy. The bf16 kernel's bias costs nothing (32→32 2.93 with, 3.22 without), so it keeps it.
   bool ownBias = false;
-  if constexpr (std::is_same_v<In, float>) ownBias = dbias && g.c == 1;
+  if constexpr (std::is_same_v<In, float>) ownBias = dbias != nullptr;
   Entry* e = Get(2, ReadFlag<In>() | (dbias && !ownBias ? 1 : 0), g);
   if (!e) return false;
   if constexpr (std::is_same_v<In, float>)
