@@ -61,6 +61,11 @@ describe('native kernels agree with the cpu backend', () => {
     [[3, 10, 7, 1], [5, 3, 1, 5], 2, 'valid', 1],
     [[2, 9, 9, 1], [3, 3, 1, 41], 2, 'same', 1],
     [[130, 6, 6, 1], [3, 3, 1, 3], 1, 'same', 1],
+    // 16 or more input channels at stride 1: oneDNN's backward data runs as a forward convolution of dy with the
+    // filter turned 180° (conv-dnnl.cc), here with odd, non-square and even kernels (the last pads 1 before, 2 after).
+    [[2, 8, 7, 16], [3, 3, 16, 5], 1, 'same', 1],
+    [[2, 9, 8, 20], [5, 3, 20, 4], 1, 'valid', 1],
+    [[2, 7, 6, 16], [4, 2, 16, 3], 1, 'same', 1],
   ] as [number[], number[], number, Pad, number][]) {
     it(`Conv2D and its backprops (${engine}): x ${x} w ${w} stride ${s} ${pad}`, async () => {
       loadAddon().useOneDnn(engine === 'oneDNN');
