@@ -305,6 +305,11 @@ bool DnnlHasBf16() {
   return g_enabled && (bits & bf16) == bf16;
 }
 
+bool DnnlSgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
+               float* C, int64_t ldc) {
+  return g_enabled && dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, 1.f, A, lda, B, ldb, beta, C, ldc) == dnnl_success;
+}
+
 void DnnlSetThreads(int n) { omp_set_num_threads(n); }
 void DnnlEnable(bool on) { g_enabled = on; }
 bool DnnlEnabled() { return g_enabled; }
@@ -335,6 +340,7 @@ bool DnnlConvForwardBf16(const Conv&, const Bf16*, const float*, const float*, f
 bool DnnlConvBackwardDataBf16(const Conv&, const Bf16*, const float*, float*) { return false; }
 bool DnnlConvBackwardFilterBf16(const Conv&, const Bf16*, const Bf16*, float*, float*) { return false; }
 bool DnnlHasBf16() { return false; }
+bool DnnlSgemm(bool, bool, int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t, float, float*, int64_t) { return false; }
 void DnnlSetThreads(int) {}
 void DnnlEnable(bool) {}
 bool DnnlEnabled() { return false; }
