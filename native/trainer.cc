@@ -477,7 +477,7 @@ void Trainer::Forward(const float* x, int64_t n) {
   const int T = threads_;
   for (size_t i = 0; i < layers_.size(); i++) {
     const Clock::time_point layerStart = Clock::now();
-    bool skipNext = false;  // this layer also did the next one's work
+    size_t skip = 0;  // how many of the next layers this one also did
     Layer& L = layers_[i];
     if (graph_) in = Src(L.inputs[0], x);
     float* out = L.out.data();
@@ -498,9 +498,15 @@ void Trainer::Forward(const float* x, int64_t n) {
         break;
       }
       case kBatchNorm:
-        // A ReLU Activation right after is applied in the same pass, into its own output (its layer is skipped).
-        if (ReluFollows(i)) out = layers_[i + 1].out.data(), skipNext = true;
-        ForwardBatchNorm(L, in, n, out, skipNext);
+        // A ReLU Activation right after is applied in the same pass, into its own output (its layer is skipped),
+        // and a 2×2 max pooling after that too, into the pooling's output (PoolFused).
+        if (PoolFused(i)) {
+          out = layers_[i + 2].out.data(), skip = 2;
+          ForwardBatchNorm(L, in, n, out, true, &layers_[i + 2]);
+        } else {
+          if (ReluFollows(i)) out = layers_[i + 1].out.data(), skip = 1;
+          ForwardBatchNorm(L, in, n, out, skip == 1);
+        }
         break;
       case kActivation: {
         const int64_t total = n * inSize;
@@ -584,7 +590,7 @@ void Trainer::Forward(const float* x, int64_t n) {
     if (L.act == kSoftmax) passes::Softmax(out, n, L.outSize(), T);
     profile_[ProfileCategory(L.kind)] += Since(layerStart);
     in = out;
-    if (skipNext) i++;
+    i += skip;
   }
 }
 
@@ -1274,12 +1280,16 @@ void Trainer::AffineOf(const Layer& L, const float* gamma, const float* beta, fl
   }
 }
 
+bool Trainer::PoolFused(size_t i) const {
+  return !graph_ && ReluFollows(i) && i + 2 < layers_.size() && layers_[i + 2].kind == kMaxPool && passes::MaxPoolIs2x2(layers_[i + 2]);
+}
+
 bool Trainer::ReluFollows(size_t i) const {
   return layers_[i].kind == kBatchNorm && i + 1 < layers_.size() && layers_[i + 1].kind == kActivation && layers_[i + 1].act == kRelu &&
          OnlyFeedsNext(i);
 }
 
-void Trainer::ForwardBatchNorm(Layer& L, const float* in, int64_t n, float* out, bool relu) {
+void Trainer::ForwardBatchNorm(Layer& L, const float* in, int64_t n, float* out, bool relu, Layer* pool) {
   const int T = threads_;
   const int64_t C = L.inC, rows = n * L.inH * L.inW;
   std::vector<double> sum, sq;
@@ -1302,7 +1312,8 @@ void Trainer::ForwardBatchNorm(Layer& L, const float* in, int64_t n, float* out,
     movingVar[j] = float(movingVar[j] - (movingVar[j] - var) * (1 - momentum));
   }
   AffineOf(L, gamma, beta, a.data(), b.data());
-  passes::ChannelAffine(in, rows, C, a.data(), b.data(), relu, out, T);
+  if (pool) passes::AffineReluMaxPool(*pool, in, n, a.data(), b.data(), out, pool->argmax.data(), T);
+  else passes::ChannelAffine(in, rows, C, a.data(), b.data(), relu, out, T);
 }
 
 }  // namespace cnnwb

@@ -138,6 +138,10 @@ class Trainer {
   // BatchNorm's forward pass on batch statistics (the block at the end of trainer.cc); `relu`: a ReLU Activation
   // follows (ReluFollows) and is applied in the same pass.
   bool ReluFollows(size_t i) const;
+  // A straight list's BatchNorm → ReLU → 2×2 / stride-2 max pooling (the lesson's blocks): one forward pass writes
+  // only the pooled output and its argmax, not the ReLU's full-size output, which nothing reads afterwards (the
+  // backward pass goes through the argmax and recomputes the ReLU's mask from BatchNorm's input).
+  bool PoolFused(size_t i) const;
   // BatchNorm in training as y = x·a + b per channel (forward pass, and the fused ReLU's mask backward).
   static void AffineOf(const Layer& L, const float* gamma, const float* beta, float* a, float* b);
   // Depthwise / separable convolutions: set-up (shapes, weights in tfjs' order), forward (mid: the separable
@@ -146,7 +150,8 @@ class Trainer {
   void SetUpDepthwise(Layer& L, size_t i, int64_t maxBatch, float slotFill);
   void DepthwiseForward(const Layer& L, const float* in, int64_t n, float* mid, float* pre, float* out);
   void DepthwiseBackward(Layer& L, const float* in, float* g, int64_t n, float* dx);
-  void ForwardBatchNorm(Layer& L, const float* in, int64_t n, float* out, bool relu);
+  // pool: the max pooling layer of a PoolFused block (out is then its output), else null.
+  void ForwardBatchNorm(Layer& L, const float* in, int64_t n, float* out, bool relu, Layer* pool = nullptr);
   void Gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C, float beta);
   // Graphs (the block at the end of trainer.cc): reads and checks layer i's inputs, sets its input shape (H, W, C)
   // and a merge layer's output; the output of layer j (or x for -1); whether layer i's output feeds only layer

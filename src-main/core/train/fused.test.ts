@@ -241,6 +241,21 @@ describe('fused native training step', () => {
       { class_name: 'adam', config: { learning_rate: 1e-2 } },
       3,
     );
+    // BatchNorm → ReLU → 2×2 'valid' max pooling on an odd size (11×11), which the addon runs as one pass forward and
+    // reads through the argmax backward: the last row and column, in no window, get BatchNorm's gradient terms only.
+    // (No bias before the BatchNorm: its gradient is ~0, and Adam would turn its rounding into full steps.)
+    await compareWithTfjs(
+      spec([
+        L('Conv2D', { filters: 3, kernel_size: [2, 2], use_bias: false }),
+        L('BatchNormalization', {}),
+        L('Activation', { activation: 'relu' }),
+        L('MaxPooling2D', { pool_size: [2, 2] }),
+        L('Flatten', {}),
+        L('Dense', { units: 5, activation: 'softmax' }),
+      ]),
+      { class_name: 'adam', config: { learning_rate: 1e-2 } },
+      3,
+    );
   });
 
   it("average pooling with 'same' padding: gradients follow its forward pass (as in TF/Keras; tfjs' own AvgPoolGrad divides by the whole window)", async () => {
