@@ -925,6 +925,21 @@ void Trainer::Backward(const float* x, const int32_t* labels, int64_t n, StepRes
   }
 }
 
+namespace {
+void AdamPass(float* __restrict w, const float* __restrict g, float* __restrict m, float* __restrict v, int64_t size, float b1, float b2,
+              float c1, float c2, float flr, float fe, int T, int* finite) {
+  int ok = 1;
+#pragma omp parallel for num_threads(T) schedule(static) reduction(& : ok) if (size > 16384)
+  for (int64_t k = 0; k < size; k++) {
+    m[k] = b1 * m[k] + (1 - b1) * g[k];
+    v[k] = b2 * v[k] + (1 - b2) * g[k] * g[k];
+    w[k] -= flr * (m[k] * c1) / (std::sqrt(v[k] * c2) + fe);
+    ok &= (w[k] - w[k] == 0.f) ? 1 : 0;  // false for ±inf and NaN, as std::isfinite, without a call
+  }
+  *finite &= ok;
+}
+}  // namespace
+
 bool Trainer::Update(double lr) {
   step_++;
   const int T = threads_;
@@ -949,6 +964,12 @@ bool Trainer::Update(double lr) {
       const float* g = p.grad.data();
       float* m = p.m.data();
       float* v = p.v.data();
+      if (adam) {
+        // Adam, the default, in a loop of its own: the per-element choice of optimizer below keeps a loop scalar
+        // (1.0 ms per lesson step for 468,586 weights; ~0.15 ms vectorized). Same arithmetic in the same order.
+        AdamPass(w, g, m, v, size, b1, b2, c1, c2, flr, fe, T, &finite);
+        continue;
+      }
 #pragma omp parallel for num_threads(T) schedule(static) reduction(& : finite) if (size > 16384)
       for (int64_t k = 0; k < size; k++) {
         if (kind == kRmsprop) {

@@ -50,7 +50,9 @@ elif ((${#dnnl_flags[@]})); then
 fi
 
 # -march=native: the addon is built on the machine that runs it (at install), so use all of its SIMD.
-if ! "$cxx" -O3 -march=native -std=c++17 -fPIC -shared -pthread -DNODE_GYP_MODULE_NAME=cnnwb \
+# -fno-math-errno: nothing reads errno, and a loop calling std::sqrt otherwise keeps a branch per element that stops
+# it vectorizing (Adam over the lesson's 401,408 Dense weights: 0.73 → 0.12 ms on two threads).
+if ! "$cxx" -O3 -march=native -fno-math-errno -std=c++17 -fPIC -shared -pthread -DNODE_GYP_MODULE_NAME=cnnwb \
   -I"$node_inc" -I"$blas_inc" native/*.cc -o "$out/cnnwb.node.tmp" -ldl "${omp_flags[@]}" "${dnnl_flags[@]}" 2>"$out/compile.log"; then
   fail "compile failed ($(head -c 300 "$out/compile.log" | tr '\n' ' '))"
 fi

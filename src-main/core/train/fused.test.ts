@@ -131,6 +131,24 @@ describe('fused native training step', () => {
     await compareWithTfjs(CNN, { class_name: 'sgd', config: { learning_rate: 0.05, momentum: 0.9, nesterov: true } }, 3);
   });
 
+  it('a step that leaves a weight NaN or infinite says so (the divergence guard reads it), under Adam and SGD', () => {
+    for (const optimizer of ['adam', 'sgd'] as const) {
+      const steps = (lr: number): boolean[] => {
+        // No BatchNorm: its moving statistics (checked apart from the trained weights) would turn NaN too.
+        const model = buildModel(spec([L('Conv2D', { filters: 3, kernel_size: [3, 3] }), L('Flatten', {}), L('Dense', { units: 5, activation: 'softmax' })]), 5);
+        const plan = createFusedTrainer(model, { class_name: optimizer, config: { learning_rate: lr } }, 5, 16, backend);
+        assert.ok(plan.ok, plan.ok ? '' : plan.reason);
+        const { x, labels } = batch(16, 4);
+        const finite = [1, 2, 3].map(() => plan.trainer.step(x, labels, 16, lr).finite);
+        plan.trainer.dispose();
+        return finite;
+      };
+      assert.deepEqual(steps(1e-3), [true, true, true], optimizer);
+      // Steps of ~3e38 per weight: float32's range is crossed within three steps.
+      assert.ok(steps(3e38).includes(false), optimizer);
+    }
+  });
+
   it('Dropout: rate 0 keeps everything, rate 0.5 masks, and the same seed gives the same masks', () => {
     const withDropout = (rate: number) =>
       spec([L('Flatten', {}), L('Dense', { units: 32, activation: 'relu' }), L('Dropout', { rate }), L('Dense', { units: 5, activation: 'softmax' })]);
