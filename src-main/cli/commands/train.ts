@@ -31,7 +31,7 @@ Options:
   --lr X               Adam learning rate (default 0.001)
   --seed N             seeds the split, the initial weights and the shuffles (default 123)
   --dtype-policy P     float32 (default) or mixed_bfloat16 (Keras' policy: convolutions compute in bfloat16
-                       on CPUs with bfloat16 instructions, ~1.5x faster training here; weights stay float32)
+                       on CPUs with bfloat16 instructions, ~1.4x faster training here; weights stay float32)
   --data DIR|FILE.csv  a folder with the four IDX files, a folder of class subfolders of PNG/JPEG images
                        (Keras' image_dataset_from_directory layout, optionally under train/ and test/; else
                        a fifth of each class is held out as test, seeded), or a Kaggle-style CSV
