@@ -50,7 +50,7 @@ struct Entry {
   std::unique_ptr<memory> weights;  // primWeights-shaped buffer when it differs from userWeights
   dnnl::reorder toPrim, fromPrim;
   memory::desc act, out;
-  std::vector<float> flipped;  // kind 3: the filter flipped and transposed, [kH, kW, outC, C]
+  std::vector<float> turned;  // kind 3: the filter turned 180° with its channels swapped (TurnFilter)
 };
 
 thread_local std::map<Key, Entry> t_cache;
@@ -66,19 +66,23 @@ struct Descs {
 // The descriptors of one pass. bf16 (mixed_bfloat16): what the convolution reads — the input and the output's
 // gradient, the filter — is bfloat16; what it writes — the output, the input's gradient, the filter's — float32,
 // so only reads lose precision and every layer around it stays float32. kind: 0 forward, 1 backward data,
-// 2 backward filter (src and dst name the activations' descriptors as the pass uses them).
+// 2 backward filter, 3 backward data as a forward convolution (DataAsForward: float32, the filter [kH, kW, outC, C]
+// and the padding mirrored); src and dst name the activations' descriptors as the pass uses them.
 Descs MakeDescs(const Conv& g, int kind, bool bf16) {
   Descs d;
   const dt half = bf16 ? dt::bf16 : dt::f32;
-  d.src = memory::desc({g.n, g.c, g.h, g.w}, kind == 1 ? dt::f32 : half, tag::nhwc);
-  d.dst = memory::desc({g.n, g.oc, g.oh, g.ow}, kind == 0 ? dt::f32 : half, tag::nhwc);
-  d.wAny = memory::desc({g.oc, g.c, g.kh, g.kw}, kind == 2 ? dt::f32 : half, tag::any);
-  d.userW = memory::desc({g.oc, g.c, g.kh, g.kw}, dt::f32, tag::hwio);
+  const bool turned = kind == 3;
+  d.src = memory::desc({g.n, g.c, g.h, g.w}, kind == 1 || turned ? dt::f32 : half, tag::nhwc);
+  d.dst = memory::desc({g.n, g.oc, g.oh, g.ow}, kind == 0 || turned ? dt::f32 : half, tag::nhwc);
+  const memory::dims w = turned ? memory::dims{g.c, g.oc, g.kh, g.kw} : memory::dims{g.oc, g.c, g.kh, g.kw};
+  d.wAny = memory::desc(w, kind == 2 || turned ? dt::f32 : half, tag::any);
+  d.userW = memory::desc(w, dt::f32, tag::hwio);
   d.bias = memory::desc({g.oc}, dt::f32, tag::x);
   d.strides = {g.sh, g.sw};
   d.dil = {g.dh - 1, g.dw - 1};  // oneDNN counts dilation from 0
   d.pl = {g.pt, g.pl};
   d.pr = {g.pb(), g.pr()};
+  if (turned) d.pl = {g.kh - 1 - g.pt, g.kw - 1 - g.pl}, d.pr = {g.kh - 1 - g.pb(), g.kw - 1 - g.pr()};
   return d;
 }
 
@@ -116,14 +120,22 @@ void PrepareWeights(Entry& e, const memory::desc& primW, const memory::desc& use
 }
 
 // Backward data for stride 1 is a forward convolution of dy with the filter turned 180° and its channels swapped,
-// padded by (k − 1)·d − p. oneDNN 2.6 has a brgconv kernel only for the forward pass, and the backward-data one
-// is slower: isolated, two threads, medians of 21 (128 images): 32→32 at 28×28 4.53 / 4.74 → 4.28 / 4.32 ms,
-// 32→64 at 14×14 2.27 / 2.63 → 2.02 / 1.97, 64→64 at 14×14 4.51 / 4.55 → 4.03 / 3.96. Few input channels
-// (the forward's output channels) are left to the backward-data kernel, and so are dilated filters: tfjs cannot
-// differentiate those, so there is no reference to test this formulation against (native.test.ts).
+// padded by (k − 1) − p (MakeDescs, kind 3). oneDNN 2.6 has a brgconv kernel only for the forward pass, and the
+// backward-data one is slower: isolated, two threads, medians of 21 (128 images): 32→32 at 28×28 4.53 / 4.74 →
+// 4.28 / 4.32 ms, 32→64 at 14×14 2.27 / 2.63 → 2.02 / 1.97, 64→64 at 14×14 4.51 / 4.55 → 4.03 / 3.96. Few input
+// channels (the forward's output channels) are left to the backward-data kernel, and so are dilated filters: tfjs
+// cannot differentiate those, so there is no reference to test this formulation against (native.test.ts).
 bool DataAsForward(const Conv& g) {
-  const int64_t ekh = g.kh - 1, ekw = g.kw - 1;
-  return g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.c >= 16 && g.pt <= ekh && g.pb() <= ekh && g.pl <= ekw && g.pr() <= ekw;
+  return g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.c >= 16 && g.pt < g.kh && g.pb() < g.kh && g.pl < g.kw && g.pr() < g.kw;
+}
+
+// The filter turned 180° with its channels swapped, [kH, kW, C, outC] → [kH, kW, outC, C], into t (kind 3).
+void TurnFilter(const Conv& g, const float* w, float* t) {
+  const int64_t KH = g.kh, KW = g.kw, C = g.c, OC = g.oc;
+  for (int64_t a = 0; a < KH; a++)
+    for (int64_t b = 0; b < KW; b++)
+      for (int64_t o = 0; o < OC; o++)
+        for (int64_t i = 0; i < C; i++) t[((a * KW + b) * OC + o) * C + i] = w[(((KH - 1 - a) * KW + (KW - 1 - b)) * C + i) * OC + o];
 }
 
 Entry* Get(int kind, int flags, const Conv& g) {
@@ -136,23 +148,17 @@ Entry* Get(int kind, int flags, const Conv& g) {
     const bool bf16 = flags & kBf16Flag;
     // oneDNN emulates bfloat16 on CPUs without its instructions (slower than float32): refused there.
     if (bf16 && !DnnlHasBf16()) return nullptr;
+    Descs d = MakeDescs(g, kind, bf16);
     Entry e;
     if (kind == 3) {
-      const int64_t ekh = g.kh - 1, ekw = g.kw - 1;
-      const memory::desc dy({g.n, g.oc, g.oh, g.ow}, dt::f32, tag::nhwc), dx({g.n, g.c, g.h, g.w}, dt::f32, tag::nhwc);
-      const memory::desc wAny({g.c, g.oc, g.kh, g.kw}, dt::f32, tag::any), userW({g.c, g.oc, g.kh, g.kw}, dt::f32, tag::hwio);
-      dnnl::convolution_forward::desc desc(prop_kind::forward_inference, algorithm::convolution_direct, dy, wAny, dx, {1, 1},
-                                           {ekh - g.pt, ekw - g.pl}, {ekh - g.pb(), ekw - g.pr()});
+      // dy in, dx out (DataAsForward)
+      dnnl::convolution_forward::desc desc(prop_kind::forward_inference, algorithm::convolution_direct, d.dst, d.wAny, d.src, d.strides,
+                                           d.dil, d.pl, d.pr);
       dnnl::convolution_forward::primitive_desc pd(desc, Engine());
       e.prim = dnnl::convolution_forward(pd);
-      PrepareWeights(e, pd.weights_desc(), userW, true);
-      e.act = dx;
-      e.out = dy;
-      e.flipped.resize(size_t(g.kh * g.kw * g.c * g.oc));
-      return &t_cache.emplace(key, std::move(e)).first->second;
-    }
-    Descs d = MakeDescs(g, kind, bf16);
-    if (kind == 0) {
+      PrepareWeights(e, pd.weights_desc(), d.userW, true);
+      e.turned.resize(size_t(g.kh * g.kw * g.c * g.oc));
+    } else if (kind == 0) {
       auto pd = ForwardPd(d, flags & 1, flags & 2);
       e.prim = dnnl::convolution_forward(pd);
       PrepareWeights(e, pd.weights_desc(), d.userW, true);
@@ -223,14 +229,9 @@ template <typename In>
 bool BackwardData(const Conv& g, const In* dy, const float* w, float* dx) {
   if constexpr (std::is_same_v<In, float>) {
     if (Entry* f = DataAsForward(g) ? Get(3, 0, g) : nullptr) {
-      const int64_t KH = g.kh, KW = g.kw, C = g.c, OC = g.oc;
-      float* t = f->flipped.data();
-      for (int64_t a = 0; a < KH; a++)
-        for (int64_t b = 0; b < KW; b++)
-          for (int64_t o = 0; o < OC; o++)
-            for (int64_t i = 0; i < C; i++) t[((a * KW + b) * OC + o) * C + i] = w[(((KH - 1 - a) * KW + (KW - 1 - b)) * C + i) * OC + o];
+      TurnFilter(g, w, f->turned.data());
       auto& s = Stream();
-      f->prim.execute(s, {{DNNL_ARG_SRC, Mem(f->out, dy)}, {DNNL_ARG_WEIGHTS, PrimWeights(f, s, t)}, {DNNL_ARG_DST, Mem(f->act, dx)}});
+      f->prim.execute(s, {{DNNL_ARG_SRC, Mem(f->out, dy)}, {DNNL_ARG_WEIGHTS, PrimWeights(f, s, f->turned.data())}, {DNNL_ARG_DST, Mem(f->act, dx)}});
       s.wait();
       return true;
     }
@@ -273,8 +274,7 @@ bool BackwardFilter(const Conv& g, const In* x, const In* dy, float* dw, float* 
   // on two threads (medians of 21, 128 images): 1→32 at 28×28 1.65 → 0.33 ms without the bias (session 5), 32→32
   // at 28×28 6.80 → 5.19, 64→64 at 14×14 5.28 → 4.68, 32→64 2.60 → 2.43; summing it here costs ~0.3 ms per
   // 12.8 MB of dy. The bf16 kernel's bias costs nothing (32→32 2.93 with, 3.22 without), so it keeps it.
-  bool ownBias = false;
-  if constexpr (std::is_same_v<In, float>) ownBias = dbias != nullptr;
+  const bool ownBias = std::is_same_v<In, float> && dbias;
   Entry* e = Get(2, ReadFlag<In>() | (dbias && !ownBias ? 1 : 0), g);
   if (!e) return false;
   if constexpr (std::is_same_v<In, float>)

@@ -27,32 +27,35 @@ void ForWindow(const Layer& L, int64_t y, int64_t xo, Fn fn) {
   }
 }
 
-// Max pooling of n images; arg (training: the backward pass scatters through it) receives each output's input
-// offset within its image, or is null (inference). The first maximum in window order wins, as in tfjs.
-// The 2×2 / stride-2 window with every tap inside the image, which MaxPool below runs without bounds checks.
+// The common 2×2 / stride-2 window with every tap inside the image ('valid', or 'same' on an even size), which
+// MaxPool2x2 runs without per-tap bounds checks. ('same' on an odd size pads after: MaxPool's generic loop.)
 inline bool MaxPoolIs2x2(const Layer& L) {
   return L.ph == 2 && L.pw == 2 && L.psh == 2 && L.psw == 2 && L.ppt == 0 && L.ppl == 0 && 2 * L.outH <= L.inH && 2 * L.outW <= L.inW;
 }
 
-// BatchNorm's y = max(x·a + b, 0) and then the 2×2 / stride-2 max pooling P (MaxPoolIs2x2) in one pass over x,
-// writing only the pooled output and argmax (Trainer::PoolFused); the same maxima and argmax (first tap on ties)
-// as MaxPool on the ReLU's output.
-inline void AffineReluMaxPool(const Layer& P, const float* in, int64_t n, const float* a, const float* b, float* out, int32_t* arg, int T) {
-  const int64_t C = P.inC, OH = P.outH, OW = P.outW, W = P.inW, inSize = P.inSize(), outSize = P.outSize();
+// 2×2 / stride-2 max pooling (MaxPoolIs2x2) of value(x, channel): the input itself (MaxPool), or a map applied on the
+// way (AffineReluMaxPool), two input rows of C channels per output row. arg as in MaxPool.
+template <typename Value>
+void MaxPool2x2(const Layer& L, const float* in, int64_t n, float* out, int32_t* arg, Value value, int T) {
+  const int64_t C = L.inC, OH = L.outH, OW = L.outW, W = L.inW, inSize = L.inSize(), outSize = L.outSize();
 #pragma omp parallel for num_threads(T) schedule(static)
   for (int64_t row = 0; row < n * OH; row++) {
     const int64_t img = row / OH, yo = row % OH;
     const int64_t r0 = (2 * yo) * W * C, r1 = r0 + W * C;
     const float* xi = in + img * inSize;
     float* o = out + img * outSize + yo * OW * C;
-    int32_t* ai = arg + img * outSize + yo * OW * C;
+    int32_t* ai = arg ? arg + img * outSize + yo * OW * C : nullptr;
     for (int64_t xo = 0; xo < OW; xo++) {
       const int64_t t0 = r0 + 2 * xo * C, t1 = t0 + C, t2 = r1 + 2 * xo * C, t3 = t2 + C;
       float* ov = o + xo * C;
+      if (!ai) {
+        for (int64_t j = 0; j < C; j++)
+          ov[j] = std::max(std::max(value(xi[t0 + j], j), value(xi[t1 + j], j)), std::max(value(xi[t2 + j], j), value(xi[t3 + j], j)));
+        continue;
+      }
       int32_t* av = ai + xo * C;
       for (int64_t j = 0; j < C; j++) {
-        const float y0 = std::max(xi[t0 + j] * a[j] + b[j], 0.f), y1 = std::max(xi[t1 + j] * a[j] + b[j], 0.f);
-        const float y2 = std::max(xi[t2 + j] * a[j] + b[j], 0.f), y3 = std::max(xi[t3 + j] * a[j] + b[j], 0.f);
+        const float y0 = value(xi[t0 + j], j), y1 = value(xi[t1 + j], j), y2 = value(xi[t2 + j], j), y3 = value(xi[t3 + j], j);
         float best = y0;
         int64_t at = t0 + j;
         if (y1 > best) best = y1, at = t1 + j;
@@ -64,39 +67,18 @@ inline void AffineReluMaxPool(const Layer& P, const float* in, int64_t n, const 
   }
 }
 
+// BatchNorm's y = max(x·a + b, 0) and then the 2×2 / stride-2 max pooling P (MaxPoolIs2x2) in one pass over x,
+// writing only the pooled output and argmax (Trainer::PoolFused): the same maxima and argmax (first tap on ties) as
+// MaxPool on the ReLU's output.
+inline void AffineReluMaxPool(const Layer& P, const float* in, int64_t n, const float* a, const float* b, float* out, int32_t* arg, int T) {
+  MaxPool2x2(P, in, n, out, arg, [a, b](float x, int64_t j) { return std::max(x * a[j] + b[j], 0.f); }, T);
+}
+
+// Max pooling of n images; arg (training: the backward pass scatters through it) receives each output's input
+// offset within its image, or is null (inference). The first maximum in window order wins, as in tfjs.
 inline void MaxPool(const Layer& L, const float* in, int64_t n, float* out, int32_t* arg, int T) {
   const int64_t C = L.inC, OH = L.outH, OW = L.outW, inSize = L.inSize(), outSize = L.outSize();
-  if (MaxPoolIs2x2(L)) {
-    // The common 2×2 / stride 2 window with every tap inside the image ('valid', or 'same' on an even size): two
-    // input rows of C channels, no per-tap bounds checks. ('same' on an odd size pads after: the generic loop.)
-    const int64_t W = L.inW;
-#pragma omp parallel for num_threads(T) schedule(static)
-    for (int64_t row = 0; row < n * OH; row++) {
-      const int64_t img = row / OH, yo = row % OH;
-      const int64_t r0 = (2 * yo) * W * C, r1 = r0 + W * C;
-      const float* xi = in + img * inSize;
-      float* o = out + img * outSize + yo * OW * C;
-      int32_t* ai = arg ? arg + img * outSize + yo * OW * C : nullptr;
-      for (int64_t xo = 0; xo < OW; xo++) {
-        const int64_t t0 = r0 + 2 * xo * C, t1 = t0 + C, t2 = r1 + 2 * xo * C, t3 = t2 + C;
-        float* ov = o + xo * C;
-        if (!ai) {
-          for (int64_t j = 0; j < C; j++) ov[j] = std::max(std::max(xi[t0 + j], xi[t1 + j]), std::max(xi[t2 + j], xi[t3 + j]));
-          continue;
-        }
-        int32_t* av = ai + xo * C;
-        for (int64_t j = 0; j < C; j++) {
-          float best = xi[t0 + j];
-          int64_t at = t0 + j;
-          if (xi[t1 + j] > best) best = xi[t1 + j], at = t1 + j;
-          if (xi[t2 + j] > best) best = xi[t2 + j], at = t2 + j;
-          if (xi[t3 + j] > best) best = xi[t3 + j], at = t3 + j;
-          ov[j] = best, av[j] = int32_t(at);
-        }
-      }
-    }
-    return;
-  }
+  if (MaxPoolIs2x2(L)) return MaxPool2x2(L, in, n, out, arg, [](float x, int64_t) { return x; }, T);
 #pragma omp parallel for num_threads(T) schedule(static)
   for (int64_t img = 0; img < n; img++) {
     const float* xi = in + img * inSize;

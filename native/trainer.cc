@@ -500,13 +500,9 @@ void Trainer::Forward(const float* x, int64_t n) {
       case kBatchNorm:
         // A ReLU Activation right after is applied in the same pass, into its own output (its layer is skipped),
         // and a 2×2 max pooling after that too, into the pooling's output (PoolFused).
-        if (PoolFused(i)) {
-          out = layers_[i + 2].out.data(), skip = 2;
-          ForwardBatchNorm(L, in, n, out, true, &layers_[i + 2]);
-        } else {
-          if (ReluFollows(i)) out = layers_[i + 1].out.data(), skip = 1;
-          ForwardBatchNorm(L, in, n, out, skip == 1);
-        }
+        skip = PoolFused(i) ? 2 : ReluFollows(i) ? 1 : 0;
+        if (skip) out = layers_[i + skip].out.data();
+        ForwardBatchNorm(L, in, n, out, skip > 0, skip == 2 ? &layers_[i + 2] : nullptr);
         break;
       case kActivation: {
         const int64_t total = n * inSize;
@@ -986,10 +982,6 @@ bool Trainer::Update(double lr) {
           m[k] = b1 * m[k] + (1 - b1) * g[k];
           v[k] = std::max(b2 * v[k], std::fabs(g[k]));
           w[k] -= flr * c1 * m[k] / (v[k] + fe);
-        } else if (adam) {
-          m[k] = b1 * m[k] + (1 - b1) * g[k];
-          v[k] = b2 * v[k] + (1 - b2) * g[k] * g[k];
-          w[k] -= flr * (m[k] * c1) / (std::sqrt(v[k] * c2) + fe);
         } else if (a == 0) {
           w[k] -= flr * g[k];
         } else {

@@ -135,8 +135,7 @@ class Trainer {
   void Forward(const float* x, int64_t n);
   void Backward(const float* x, const int32_t* labels, int64_t n, StepResult* r);
   bool Update(double lr);
-  // BatchNorm's forward pass on batch statistics (the block at the end of trainer.cc); `relu`: a ReLU Activation
-  // follows (ReluFollows) and is applied in the same pass.
+  // Layer i is a BatchNorm whose output only a ReLU Activation reads: the ReLU is applied in BatchNorm's passes.
   bool ReluFollows(size_t i) const;
   // A straight list's BatchNorm → ReLU → 2×2 / stride-2 max pooling (the lesson's blocks): one forward pass writes
   // only the pooled output and its argmax, not the ReLU's full-size output, which nothing reads afterwards (the
@@ -150,7 +149,9 @@ class Trainer {
   void SetUpDepthwise(Layer& L, size_t i, int64_t maxBatch, float slotFill);
   void DepthwiseForward(const Layer& L, const float* in, int64_t n, float* mid, float* pre, float* out);
   void DepthwiseBackward(Layer& L, const float* in, float* g, int64_t n, float* dx);
-  // pool: the max pooling layer of a PoolFused block (out is then its output), else null.
+  // BatchNorm's forward pass on batch statistics (the block at the end of trainer.cc); `relu`: a ReLU Activation
+  // follows (ReluFollows) and is applied in the same pass; `pool`: the max pooling layer of a PoolFused block (out is
+  // then its output), else null.
   void ForwardBatchNorm(Layer& L, const float* in, int64_t n, float* out, bool relu, Layer* pool = nullptr);
   void Gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C, float beta);
   // Graphs (the block at the end of trainer.cc): reads and checks layer i's inputs, sets its input shape (H, W, C)

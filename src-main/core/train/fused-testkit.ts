@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo } from '../../shared/contract';
 import type { OptimizerSpec } from '../../shared/spec';
 import { disagreement, seededArray } from '../backend/testing';
+import { mulberry32 } from '../data/random';
 import { createOptimizer, setLearningRate } from '../model';
 import { createFusedTrainer, type FusedStepResult } from './fused';
 
@@ -22,20 +23,13 @@ export function batch(n: number, seed: number, channels = 2): { x: Float32Array;
 }
 
 /**
- * `fn()` with Math.random replaced by a seeded generator (mulberry32), so tfjs' initializers, which seed themselves
- * from Math.random when given no seed, draw the same weights every run. Unseeded, about one run in twenty drew a
- * residual network where Adam turned a rounding difference into a 4.6e-5 gap on a Dense kernel (allowed: 2.4e-5).
+ * `fn()` with Math.random replaced by mulberry32 (core/data/random.ts), so tfjs' initializers, which seed themselves
+ * from Math.random when given no seed, draw the same weights every run. Unseeded, 4 runs in 40 drew a residual
+ * network where Adam turned a rounding difference into a 4.6e-5 gap on a Dense kernel (allowed: 2.4e-5).
  */
 export function withSeededRandom<T>(seed: number, fn: () => T): T {
   const saved = Math.random;
-  let state = seed >>> 0;
-  Math.random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  Math.random = mulberry32(seed);
   try {
     return fn();
   } finally {
