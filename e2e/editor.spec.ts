@@ -86,6 +86,10 @@ test('reorder, insert, duplicate and remove layers by drag and by keyboard, with
   await page.getByTestId('project-new').click();
   for (const c of ['InputLayer', 'Flatten', 'Dense', 'Dropout']) await page.getByTestId(`palette-${c}`).click();
   await expect.poll(classes).toEqual(['InputLayer', 'Flatten', 'Dense', 'Dropout']);
+  // Wait for the summary: while an older one shows, the totals above the stack can read "counted up to layer 1…"
+  // on a second line, and its going moves the rows up 22 px; Playwright aims the drag before it moves, so a move
+  // in between drops on the other half of the row (CI, loaded, once: nothing moved).
+  await expect(page.getByTestId('summary-status')).toHaveText(/^(up to date|unfinished)$/);
 
   // Drag the Dropout row onto the top half of the Dense row: it lands before it.
   await page.getByTestId('layer-3').dragTo(page.getByTestId('layer-2'), { targetPosition: { x: 40, y: 3 } });
@@ -103,6 +107,7 @@ test('reorder, insert, duplicate and remove layers by drag and by keyboard, with
   await expect.poll(classes).toEqual(['InputLayer', 'Dropout', 'Flatten', 'Dense']);
 
   // Drag a palette entry onto the bottom half of the input row: inserted right after it.
+  await expect(page.getByTestId('summary-status')).toHaveText(/^(up to date|unfinished)$/);
   await page.getByTestId('palette-BatchNormalization').dragTo(page.getByTestId('layer-0'), { targetPosition: { x: 40, y: 25 } });
   await expect.poll(classes).toEqual(['InputLayer', 'BatchNormalization', 'Dropout', 'Flatten', 'Dense']);
   await expect(page.getByTestId('layer-1')).toHaveAttribute('data-severity', 'ok');
