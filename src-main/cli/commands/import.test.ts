@@ -1,6 +1,7 @@
 /**
  * Opening Keras and TF.js models through the real CLI, as a user would: `import` prints the summary and evaluates a
- * TF.js model.json (written here by tfjs from a model trained a few steps) to the original's accuracy; `train --spec
+ * TF.js model.json (written here by tfjs from a model trained a few steps), and a Keras 3 .keras archive of the same
+ * model (its HDF5 weights written by h5py), to the original's accuracy; `train --spec
  * model.json` fine-tunes from its weights; `summary` reads a Keras 3 config; a model that cannot be opened exits 2
  * with one message naming the layer, and nothing is written.
  */
@@ -14,6 +15,7 @@ import { initBackend } from '../../core/backend';
 import { loadDataset, toTensors } from '../../core/data';
 import { cleanup, tempDir, writeSmallIdxFolder } from '../../core/data/testkit';
 import { evaluateModel } from '../../core/eval/predict';
+import { kerasSequentialFixture, writeKerasArchive, writeKerasWeightsH5 } from '../../core/model/import/testkit';
 import { saveModelAtomic } from '../../core/runs/model-io';
 import { runCli, type CliResult, lastJson } from '../testkit';
 
@@ -27,6 +29,7 @@ let root: string;
 let data: string;
 let modelJson: string;
 let originalAccuracy: number;
+let kerasFile: string;
 
 before(async () => {
   await initBackend();
@@ -50,6 +53,15 @@ before(async () => {
   await saveModelAtomic(model, path.join(root, 'tfjs'));
   modelJson = path.join(root, 'tfjs', 'model.json');
   originalAccuracy = (await evaluateModel(model, dataset.test, dataset.info.classNames)).testAccuracy;
+  // The same model as Keras 3 saves it: the fixture's config without its BatchNormalization and Dropout, 8 filters.
+  const keras = kerasSequentialFixture();
+  keras.config.layers = keras.config.layers.filter((l) => l.class_name !== 'BatchNormalization' && l.class_name !== 'Dropout');
+  keras.config.layers.find((l) => l.class_name === 'Conv2D')!.config.filters = 8;
+  const kerasName = new Map(keras.config.layers.map((l) => [l.class_name, String(l.config.name)]));
+  const h5 = path.join(root, 'model.weights.h5');
+  writeKerasWeightsH5(h5, model, Object.fromEntries(model.layers.map((l) => [l.name, kerasName.get(l.getClassName())!])));
+  kerasFile = path.join(root, 'model.keras');
+  writeKerasArchive(kerasFile, keras, h5);
   model.dispose();
 });
 
@@ -69,6 +81,22 @@ test('import --evaluate: a TF.js model.json scores exactly what the tfjs model i
   assert.equal(spec.format_version, 1);
   const s = await cli(['summary', out]);
   assert.equal(s.code, 0, s.stderr);
+});
+
+test('import --evaluate: a Keras 3 .keras archive scores what the model its weights came from scores; train --spec fine-tunes it', async () => {
+  const r = await cli(['import', kerasFile, '--evaluate', '--data', data, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /4 weight arrays read/);
+  assert.match(r.stdout, /Total params: 13,610/);
+  const json = lastJson(r.stdout) as { evaluation: { testAccuracy: number; testCount: number } };
+  assert.equal(json.evaluation.testCount, 200);
+  assert.equal(json.evaluation.testAccuracy, originalAccuracy);
+  // And a run fine-tunes from them: one epoch at a small learning rate stays near the original.
+  const tuned = await cli(['train', '--spec', kerasFile, '--data', data, '--epochs', '1', '--batch-size', '64', '--lr', '0.0001', '--runs-dir', path.join(root, 'keras-runs'), '--json']);
+  assert.equal(tuned.code, 0, tuned.stderr);
+  assert.match(tuned.stdout, /Starting from the weights of .*model\.keras \(fine-tuning\)/);
+  const a = Number(lastJson(tuned.stdout).testAccuracy);
+  assert.ok(Math.abs(a - originalAccuracy) < 0.1, `fine-tuned ${a} vs original ${originalAccuracy}`);
 });
 
 test('train --spec model.json starts from its weights (fine-tuning) and says so; the same spec from fresh weights does worse', async () => {

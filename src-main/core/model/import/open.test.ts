@@ -1,7 +1,8 @@
 /**
  * Opening model files from disk: a TF.js model.json (written here by tfjs-layers' own save, from a tfjs model trained
- * a few steps) evaluates to exactly the original's accuracy; a .keras archive opens its config.json and says why its
- * weights are not read; a bad shard is refused naming the file.
+ * a few steps) evaluates to exactly the original's accuracy; so does a .keras archive whose model.weights.h5 h5py wrote
+ * in Keras 3's layout (and Keras 2.13's); weights it cannot read are named with the reason; a bad shard is refused
+ * naming the file.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { evaluateModel } from '../../eval/predict';
 import { saveModelAtomic } from '../../runs/model-io';
 import type { FunctionalModelSpec } from '../../../shared/spec';
 import { evaluateImported, ModelImportError, openModelFile } from './index';
+import { kerasSequentialFixture, writeKerasArchive, writeKerasWeightsH5, type KerasConfigFixture } from './testkit';
 
 let root: string;
 let dataset: Dataset;
@@ -85,21 +87,69 @@ test('a weight shard shorter than its manifest is refused naming the file', asyn
   await assert.rejects(openModelFile(path.join(dir, 'model.json')), (err: Error) => err instanceof ModelImportError && err.message.startsWith(path.join(dir, 'model.json')));
 });
 
-test('a .keras archive opens its config.json; weights it cannot read are named with the reason', async () => {
-  const config = readFileSync(new URL('./fixtures/keras3-sequential.json', import.meta.url));
+/** keras3-sequential.json shaped like `original` (8 filters, not 32), and its Keras names for `original`'s layers. */
+function kerasTwinOfOriginal(): { config: KerasConfigFixture; names: Record<string, string> } {
+  const config = kerasSequentialFixture();
+  config.config.layers.find((l) => l.class_name === 'Conv2D')!.config.filters = 8;
+  const byClass = new Map(config.config.layers.map((l) => [l.class_name, String(l.config.name)]));
+  const names = Object.fromEntries(original.layers.map((l) => [l.name, byClass.get(l.getClassName())!]));
+  return { config, names };
+}
+
+test('a Keras 3 .keras archive opens with its weights (h5py-written HDF5) and evaluates to the original’s accuracy', async () => {
+  const { config, names } = kerasTwinOfOriginal();
+  const want = await evaluateModel(original, dataset.test, dataset.info.classNames);
+  // Keras 3's layout, and Keras 2.13–2.15's.
+  for (const layout of ['layers', '_layer_checkpoint_dependencies']) {
+    const h5File = path.join(root, `${layout}.weights.h5`);
+    writeKerasWeightsH5(h5File, original, names, { layout });
+    const file = path.join(root, `${layout}.keras`);
+    writeKerasArchive(file, config, h5File);
+    const opened = await openModelFile(file);
+    assert.equal(opened.format, 'keras-archive');
+    assert.equal(opened.weightsNote, null, layout);
+    // conv kernel, bias; BN gamma, beta, moving mean, moving variance; dense kernel, bias — by Keras' names.
+    assert.deepEqual(
+      opened.weights!.map((w) => [w.name, w.shape]),
+      [['conv2d/vars/0', [3, 3, 1, 8]], ['conv2d/vars/1', [8]], ...[0, 1, 2, 3].map((i) => [`batch_normalization/vars/${i}`, [8]]), ['dense/vars/0', [1352, 10]], ['dense/vars/1', [10]]],
+    );
+    const got = await evaluateImported(opened.spec, opened.weights!, dataset, file);
+    assert.equal(got.testAccuracy, want.testAccuracy, layout);
+    assert.ok(Math.abs(got.testLoss - want.testLoss) < 1e-6, `${layout}: ${got.testLoss} vs ${want.testLoss}`);
+    assert.deepEqual(got.confusionMatrix, want.confusionMatrix);
+    assert.ok(got.testAccuracy > 0.3, `accuracy ${got.testAccuracy} (chance: 0.1)`);
+  }
+});
+
+test('a .keras archive whose weights cannot be read opens with fresh weights, and the note says why', async () => {
+  const { config, names } = kerasTwinOfOriginal();
   const file = path.join(root, 'model.keras');
-  const enc = new TextEncoder();
-  // The HDF5 signature only: the importer does not read the weights file, so its contents do not matter here.
-  const h5 = Uint8Array.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
-  writeFileSync(file, zipSync({ 'metadata.json': enc.encode('{"keras_version": "3.6.0", "date_saved": "2026-12-02@10:00:00"}'), 'config.json': new Uint8Array(config), 'model.weights.h5': h5 }));
-  const opened = await openModelFile(file);
-  assert.equal(opened.format, 'keras-archive');
-  assert.equal(opened.weights, null);
-  // Without jsfive the reader is named; with it, this signature-only file is not a readable HDF5 file.
-  assert.match(opened.weightsNote ?? '', /^weights not read: .*model\.keras's model\.weights\.h5: it is (HDF5 and the HDF5 reader \(npm jsfive\) is not installed|not a readable HDF5 file)/);
-  assert.match(opened.weightsNote ?? '', /Keras 3\.6\.0/);
-  assert.equal(opened.spec.config.layers.length, 7);
-  writeFileSync(file, zipSync({ 'metadata.json': enc.encode('{}') }));
+  const h5File = path.join(root, 'other.weights.h5');
+  const note = async (): Promise<string> => {
+    writeKerasArchive(file, config, h5File);
+    const opened = await openModelFile(file);
+    assert.equal(opened.format, 'keras-archive');
+    assert.equal(opened.weights, null);
+    assert.equal(opened.spec.config.layers.length, 7);
+    return opened.weightsNote ?? '';
+  };
+  // The HDF5 signature alone.
+  writeFileSync(h5File, Uint8Array.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]));
+  assert.match(await note(), /^weights not read: .*model\.keras's model\.weights\.h5: it is not a readable HDF5 file .* — the model opens with fresh weights .*Keras 3\.6\.0/);
+  // float64 arrays, named with the dataset.
+  writeKerasWeightsH5(h5File, original, names, { dtype: 'float64' });
+  assert.match(await note(), /model\.weights\.h5: layers\/conv2d\/vars\/0 is <f8, not float32/);
+  // A layout of neither Keras version.
+  writeKerasWeightsH5(h5File, original, names, { layout: 'model_weights' });
+  assert.match(await note(), /it holds no layers\/<name>\/vars or _layer_checkpoint_dependencies\/<name>\/vars groups/);
+  // Keras' layout without the convolution's arrays (filed under another layer's name): the rest are read, and
+  // evaluating names the weight that is missing.
+  writeKerasWeightsH5(h5File, original, { ...names, [original.layers[0]!.name]: 'conv2d_7' });
+  writeKerasArchive(file, config, h5File);
+  const partial = await openModelFile(file);
+  assert.equal(partial.weights?.length, 6);
+  await assert.rejects(evaluateImported(partial.spec, partial.weights!, dataset, file), (err: Error) => err instanceof ModelImportError && /model\.keras: has no weight '.*' for layer 'conv2d' \(Conv2D\)$/.test(err.message));
+  writeFileSync(file, zipSync({ 'metadata.json': new TextEncoder().encode('{}') }));
   await assert.rejects(openModelFile(file), /model\.keras: a \.keras archive must hold config\.json/);
 });
 

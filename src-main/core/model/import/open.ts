@@ -133,7 +133,7 @@ async function readTfjsWeights(manifest: unknown, source: string, readSibling: (
   });
 }
 
-/** A `.keras` archive: its `config.json` converted; its HDF5 weights not read (see `weightsNote`). */
+/** A `.keras` archive: its `config.json` converted, its `model.weights.h5` read (or `weightsNote` says why not). */
 async function openKerasArchive(bytes: Uint8Array, source: string, options: OpenOptions): Promise<OpenedModel> {
   let files: Record<string, Uint8Array>;
   try {
@@ -152,7 +152,7 @@ async function openKerasArchive(bytes: Uint8Array, source: string, options: Open
     return { ...converted, dialect: 'keras3', format: 'keras-archive', weights: null, weightsNote: `weights not loaded here: the CLI reads them (cnn-workbench import ${source} --evaluate)` };
   }
   const names = converted.spec.config.layers.map((l) => String(l.config.name));
-  const { weights, why } = await readKerasH5(h5, names);
+  const { weights, why } = readKerasH5(h5, names);
   const weightsNote =
     weights === null
       ? `weights not read: ${source}'s model.weights.h5: ${why} — the model opens with fresh weights (to keep trained weights, save it from ${version} as TF.js: tensorflowjs_converter, or open its model.json)`
