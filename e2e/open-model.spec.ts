@@ -1,11 +1,13 @@
 /**
  * Open model… (browser mode): a Keras 3 model.to_json() file picked in the file input becomes the editor's model,
  * with Keras' parameter count in the live summary; a file with a Lambda layer is refused with the message naming the
- * file and the layer, and the model stays as it was.
+ * file and the layer, and the model stays as it was; a .keras archive's trained weights are what Train starts from.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, openView, test } from './fixtures';
+import zlib from 'node:zlib';
+import { kerasSequentialFixture, writeKerasArchive, writeKerasWeightsH5 } from '../src-main/core/model/import/testkit';
+import { expect, openView, test, trainToEnd } from './fixtures';
 
 const FIXTURE = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'src-main', 'core', 'model', 'import', 'fixtures', 'keras3-sequential.json');
 
@@ -41,4 +43,38 @@ test('open a Keras 3 functional residual network: the graph opens on the canvas,
   await expect(page.getByTestId('summary-status')).toHaveText('up to date');
   await expect(page.getByTestId('summary-total')).toContainText('10,570');
   await page.screenshot({ path: testInfo.outputPath('opened-keras3-resnet.png'), fullPage: true });
+});
+
+test('open a .keras archive with its trained weights; Train starts from them and the run says so', async ({ page }, testInfo) => {
+  // Input → Flatten → Dense(10, softmax) as Keras 3 saves it (weights by h5py): kernel 0, bias 30 on class 7, so a
+  // run that really starts from them, at a learning rate too small to move them, calls every image class 7.
+  const keras = kerasSequentialFixture();
+  keras.config.layers = keras.config.layers.filter((l) => ['InputLayer', 'Flatten', 'Dense'].includes(l.class_name));
+  const h5 = testInfo.outputPath('model.weights.h5');
+  const file = testInfo.outputPath('class7.keras');
+  fs.mkdirSync(path.dirname(h5), { recursive: true });
+  writeKerasWeightsH5(h5, [{ name: 'dense', vars: [{ shape: [784, 10], data: new Float32Array(7840) }, { shape: [10], data: Array.from({ length: 10 }, (_, k) => (k === 7 ? 30 : 0)) }] }]);
+  writeKerasArchive(file, keras, h5);
+
+  await openView(page, 'Model');
+  await page.getByTestId('model-file-input').setInputFiles(file);
+  await expect(page.getByTestId('notice')).toContainText('Opened class7.keras (.keras archive, 3 layers, its trained weights read (2 arrays): Train starts from them)');
+  await openView(page, 'Train');
+  await expect(page.getByTestId('start-weights')).toContainText('Start from the trained weights of class7.keras (2 arrays, 7,850 values');
+  await expect(page.getByTestId('start-weights-check')).toBeChecked();
+  await page.getByTestId('hp-epochs').fill('1');
+  await page.getByTestId('hp-limit_train').fill('600');
+  await page.getByTestId('hp-limit_test').fill('200');
+  await page.getByTestId('hp-learning_rate').fill('1e-7');
+  await page.screenshot({ path: testInfo.outputPath('start-from-weights.png'), fullPage: true });
+  await trainToEnd(page);
+
+  // Every test image called class 7: the test accuracy is class 7's share of the first 200 test images.
+  const labels = zlib.gunzipSync(fs.readFileSync('/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz')).subarray(8, 8 + 200);
+  const class7 = labels.filter((y) => y === 7).length / 200;
+  await page.getByRole('button', { name: 'See results' }).click();
+  await expect(page.getByTestId('test-accuracy')).toHaveText(`${(class7 * 100).toFixed(2)} %`);
+  await openView(page, 'Runs');
+  await expect(page.locator('[data-testid="run-list"] tbody tr').first().getByTestId('run-list-started-from')).toHaveText('fine-tuned from class7.keras');
+  await page.screenshot({ path: testInfo.outputPath('run-fine-tuned.png'), fullPage: true });
 });

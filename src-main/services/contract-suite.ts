@@ -5,12 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { BatchProgress, EpochResult, TrainingFailed, TrainingFinished, WorkbenchApi } from '../shared/contract';
 import { LESSON_HYPERPARAMETERS, type Hyperparameters, type AnyModelSpec, type ModelSpec } from '../shared/spec';
 import { loadDatasetCached } from '../core/data/catalog';
+import { kerasSequentialFixture, writeKerasArchive, writeKerasWeightsH5 } from '../core/model/import/testkit';
 
 /** What a transport under test provides. */
 export interface ContractHarness {
@@ -142,6 +144,37 @@ export function contractSuite(label: string, setup: () => Promise<ContractHarnes
         h.api.model.openModelFile({ name: 'lambda.json', base64: Buffer.from(JSON.stringify(lambda)).toString('base64') }),
         (err: Error) => err.name === 'ModelImportError' && /^lambda\.json: layer 'flatten' \(Lambda\): a Lambda layer holds Python code/.test(err.message),
       );
+    });
+
+    it('opens a .keras archive with its trained weights, and a run started from them (fine-tuning) says so', async () => {
+      // The fixture cut to Input → Flatten → Dense(10, softmax), saved as Keras 3 does (h5py). Its weights say
+      // "class 7" for every image (kernel 0, bias 30 on class 7): a run that really starts from them, at a
+      // learning rate too small to move them, predicts class 7 for every test image.
+      const keras = kerasSequentialFixture();
+      keras.config.layers = keras.config.layers.filter((l) => ['InputLayer', 'Flatten', 'Dense'].includes(l.class_name));
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnwb-contract-keras-'));
+      try {
+        const bias = Array.from({ length: 10 }, (_, k) => (k === 7 ? 30 : 0));
+        writeKerasWeightsH5(path.join(dir, 'w.h5'), [{ name: 'dense', vars: [{ shape: [784, 10], data: new Float32Array(7840) }, { shape: [10], data: bias }] }]);
+        writeKerasArchive(path.join(dir, 'model.keras'), keras, path.join(dir, 'w.h5'));
+        const opened = await h.api.model.openModelFile({ name: 'model.keras', base64: fs.readFileSync(path.join(dir, 'model.keras')).toString('base64') });
+        assert.equal(opened.format, 'keras-archive');
+        assert.deepEqual(opened.notes, []);
+        assert.deepEqual({ ...opened.weights, id: undefined }, { id: undefined, source: 'model.keras', arrays: 2, values: 7850 });
+        const still: Hyperparameters = { ...shortRun(1), optimizer: { ...LESSON_HYPERPARAMETERS.optimizer, config: { ...LESSON_HYPERPARAMETERS.optimizer.config, learning_rate: 1e-7 } } };
+        const request = { spec: opened.spec, hyperparameters: still, datasetId: 'fashion-mnist', limitTrain: 600, limitTest: 200 };
+        // Not in runIds: the tests below index the runs they start there.
+        const { runId } = await h.api.training.startTraining({ ...request, startFromWeights: opened.weights!.id });
+        const end = await log.end(runId);
+        assert.equal(end.kind, 'finished', JSON.stringify(end.value));
+        const matrix = (end.value as TrainingFinished).evaluation.confusionMatrix;
+        assert.deepEqual(matrix.map((row) => row.reduce((n, v, k) => n + (k === 7 ? 0 : v), 0)), Array(10).fill(0), 'every prediction is class 7');
+        assert.equal((await h.api.runs.getRun(runId)).startedFrom, 'model.keras');
+        // Weights the services never held are refused by name, before any run starts.
+        await assert.rejects(h.api.training.startTraining({ ...request, startFromWeights: 'w-gone' }), (err: Error) => err.name === 'OpenedWeightsError' && /^startFromWeights: .*open the file again$/.test(err.message));
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('lists Fashion-MNIST among the datasets', async () => {

@@ -17,6 +17,7 @@ import type {
   WireError,
 } from '../shared/contract';
 import type { Hyperparameters, AnyModelSpec, SpecSummary } from '../shared/spec';
+import type { ImportedWeight } from '../core/model/import';
 
 /** What the services need from the core. */
 export interface CoreBridge {
@@ -27,8 +28,11 @@ export interface CoreBridge {
   /** Throws the core's SpecError / HyperparameterError (every problem, named) for a request that cannot train. */
   checkTrainable(spec: AnyModelSpec, hyperparameters: Hyperparameters): Promise<void>;
   templates(): Promise<{ id: string; label: string; spec: AnyModelSpec }[]>;
-  /** Converts a Keras / TF.js model file's config (no tfjs loaded; weights counted, not read). */
-  openModelFile(file: ModelFileUpload): Promise<OpenedModelInfo>;
+  /**
+   * Converts a Keras / TF.js model file's config, no tfjs loaded; a .keras archive's weights are read too (jsfive),
+   * a TF.js model's counted (its shards are other files).
+   */
+  openModelFile(file: ModelFileUpload): Promise<{ info: Omit<OpenedModelInfo, 'weights'>; weights: ImportedWeight[] | null }>;
   listDatasets(): Promise<DatasetInfo[]>;
   importDataset(path: string): Promise<DatasetInfo>;
   testImages(datasetId: string, indices: number[]): Promise<ImageSample[]>;
@@ -85,9 +89,12 @@ export function createCoreBridge(): CoreBridge {
     async openModelFile(file) {
       const { openModelBytes, ModelImportError } = await import('../core/model/import/open');
       const none = (shard: string): Promise<Uint8Array> => Promise.reject(new ModelImportError(`${file.name}: weight shard ${shard} is not read here`));
-      const opened = await openModelBytes(Buffer.from(file.base64, 'base64'), file.name, none, { weights: false });
+      const bytes = Buffer.from(file.base64, 'base64');
+      // A zip is a .keras archive: its weights are in the bytes sent, read without tfjs. A model.json's are not.
+      const archive = bytes[0] === 0x50 && bytes[1] === 0x4b;
+      const opened = await openModelBytes(bytes, file.name, none, { weights: archive });
       const notes = [...opened.warnings, ...(opened.weightsNote !== null ? [opened.weightsNote] : [])];
-      return { spec: opened.spec, format: opened.format, dialect: opened.dialect, notes };
+      return { info: { spec: opened.spec, format: opened.format, dialect: opened.dialect, notes }, weights: opened.weights };
     },
     templates: async () => (await import('../core/model/templates')).TEMPLATES.map((t) => ({ id: t.id, label: t.label, spec: t.spec })),
     listDatasets: async () => (await data()).listDatasets(),

@@ -29,6 +29,7 @@ import { PathGrants, safeExportName } from './paths';
 import { ValidationError, createDispatch, type Dispatch } from './router';
 import { ProjectSchema } from './schemas';
 import { ExplainWorker } from './explain-worker';
+import { OpenedWeightsStore } from './opened-weights';
 import { TrainingManager, defaultWorkerUrl } from './training-manager';
 
 export { EventHub } from './events';
@@ -83,6 +84,7 @@ export function createServices(opts: ServicesOptions): Services {
   const runsDir = opts.runsDir ?? defaultRunsDir();
   const grants = new PathGrants(opts.dataRoots ?? [userDataDir(), ...SYSTEM_DATA_ROOTS]);
   const events = new EventHub();
+  const opened = new OpenedWeightsStore();
   const training = new TrainingManager({
     events,
     runsDir,
@@ -90,6 +92,7 @@ export function createServices(opts: ServicesOptions): Services {
     progressIntervalMs: opts.progressIntervalMs,
     onCrash: (runId, error) => core.markFailed(runsDir, runId, error),
     validate: (request) => core.checkTrainable(request.spec, request.hyperparameters),
+    openedWeights: (id) => opened.get(id),
     prewarm: opts.prewarm ?? true,
   });
   const { dialogs } = opts;
@@ -104,7 +107,10 @@ export function createServices(opts: ServicesOptions): Services {
         await core.checkDatasetId(datasetId); // an id, never a path (as for training)
         return training.runTask({ kind: 'augmentPreview', spec, datasetId, imageIndex, seed });
       },
-      openModelFile: (file) => core.openModelFile(file),
+      async openModelFile(file) {
+        const { info, weights } = await core.openModelFile(file);
+        return { ...info, weights: weights ? opened.hold(file.name, weights) : null };
+      },
     },
     datasets: {
       listDatasets: () => core.listDatasets(),

@@ -121,6 +121,7 @@ export const TrainingRequestSchema = z.object({
   datasetId: IdSchema,
   limitTrain: z.number().int().min(1).max(100_000_000).optional(),
   limitTest: z.number().int().min(1).max(100_000_000).optional(),
+  startFromWeights: IdSchema.optional(),
 });
 
 export const ExportFormatSchema = z.enum(EXPORT_FORMATS);

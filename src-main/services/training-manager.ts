@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { ActiveRunInfo, BackendInfo, BatchProgress, TrainingRequest, WireError } from '../shared/contract';
 import type { FromWorker, ToWorker, WorkerData, WorkerTask, WorkerTaskResults, WorkerTrainingJob } from '../worker/protocol';
 import type { EventHub } from './events';
+import { OpenedWeightsError, type HeldWeights } from './opened-weights';
 import { toWireError } from './router';
 
 /** A second `startTraining` while a run is active. */
@@ -36,6 +37,8 @@ export interface TrainingManagerOptions {
   onCrash?(runId: string, error: WireError): Promise<void>;
   /** Checks a request before a worker is spent on it (a bad spec fails in milliseconds, not after a worker start). */
   validate?(request: TrainingRequest): Promise<void>;
+  /** The weights a request's `startFromWeights` names; throws when they are not held. */
+  openedWeights?(id: string): HeldWeights;
   /**
    * Keep a standby worker with tfjs, the backend and the default dataset already loaded, so that Train starts
    * in a fraction of a second instead of ~3 s (started after the backend probe and after every run).
@@ -251,15 +254,22 @@ export class TrainingManager {
       throw new TrainingBusyError(`a training run is already in progress (run ${id}); stop it before starting another`);
     }
     this.starting = true;
+    let initialWeights: HeldWeights | undefined;
     try {
       await this.opts.validate?.(request);
+      initialWeights = request.startFromWeights === undefined ? undefined : this.openedWeights(request.startFromWeights);
     } finally {
       this.starting = false;
     }
-    return this.spawn(request, resumeRunId);
+    return this.spawn(request, resumeRunId, initialWeights);
   }
 
-  private spawn(request: TrainingRequest, resumeRunId?: string): Promise<{ runId: string }> {
+  private openedWeights(id: string): HeldWeights {
+    if (!this.opts.openedWeights) throw new OpenedWeightsError('startFromWeights: these services hold no opened weights');
+    return this.opts.openedWeights(id);
+  }
+
+  private spawn(request: TrainingRequest, resumeRunId?: string, initialWeights?: HeldWeights): Promise<{ runId: string }> {
     const job: WorkerTrainingJob = {
       spec: request.spec,
       hyperparameters: request.hyperparameters,
@@ -269,6 +279,7 @@ export class TrainingManager {
       limitTest: request.limitTest,
       progressIntervalMs: this.opts.progressIntervalMs ?? 100,
       ...(resumeRunId ? { resumeRunId } : {}),
+      ...(initialWeights ? { initialWeights } : {}),
     };
     let worker: Worker;
     let standbyTasks: TaskChannel | null = null;

@@ -134,6 +134,11 @@ export interface TrainingRequest {
   /** Use only the first N training / test images (demos, tests); omitted = all. */
   limitTrain?: number;
   limitTest?: number;
+  /**
+   * Start from the weights of a model file opened with `model.openModelFile` (its `weights.id`): fine-tuning. The
+   * services hold the weights of the last few files opened; an id they no longer hold is refused, naming the file.
+   */
+  startFromWeights?: string;
 }
 
 /** 'diverged': stopped by the divergence guard (NaN/Inf, loss at its ceiling, accuracy at chance), best weights kept. */
@@ -254,6 +259,8 @@ export interface RunSummary {
   learningRate: number | null;
   /** Training images used (after any limit, before the validation split). */
   trainImages: number;
+  /** The model file whose weights the run started from (fine-tuning); null: fresh weights. */
+  startedFrom: string | null;
 }
 
 /** What the user may change about a saved run: its name (null clears it) and notes. */
@@ -446,13 +453,25 @@ export interface OpenedModelInfo {
   dialect: 'keras3' | 'tf.keras2' | 'tfjs';
   /** One line each, naming the layer: settings dropped, weights not loaded (and why). */
   notes: string[];
+  /** The trained weights read from the file (a .keras archive's model.weights.h5), held by the services for a run to start from. */
+  weights: OpenedWeightsInfo | null;
+}
+
+/** Weights the services hold from an opened model file: pass `id` as a run's `startFromWeights`. */
+export interface OpenedWeightsInfo {
+  id: string;
+  /** The file they came from, as the user named it. */
+  source: string;
+  arrays: number;
+  values: number;
 }
 
 export interface ModelService {
   summarize(spec: AnyModelSpec): Promise<SpecSummary>;
   /**
-   * Opens a Keras model.to_json() file, a .keras archive or a TF.js model.json as a spec (its config only: weights
-   * are read by the CLI's `import --evaluate` / `train --spec`). A model that cannot be opened is refused with a
+   * Opens a Keras model.to_json() file, a .keras archive or a TF.js model.json as a spec. A .keras archive's weights
+   * are read too and held for a run to start from (`weights`); a TF.js model.json's sit in shard files beside it,
+   * read by the CLI (`import --evaluate`, `train --spec`). A model that cannot be opened is refused with a
    * `ModelImportError` naming the file, the layer and what to do.
    */
   openModelFile(file: ModelFileUpload): Promise<OpenedModelInfo>;

@@ -4,6 +4,7 @@
  */
 import type { AugmentationPreview, BackendInfo, BatchProgress, EpochResult, ExplainMethod, ExportArchive, ExportFormat, ExportProgress, ExportResult, ImageRef, Prediction, TrainingFinished, WireError } from '../shared/contract';
 import type { Hyperparameters, AnyModelSpec } from '../shared/spec';
+import type { ImportedWeight } from '../core/model/import';
 
 /** What one training run needs; sent as `workerData`. */
 export interface WorkerTrainingJob {
@@ -17,6 +18,8 @@ export interface WorkerTrainingJob {
   progressIntervalMs: number;
   /** Continue this failed or stopped run from its checkpoint (spec and hyperparameters are then the run's own). */
   resumeRunId?: string;
+  /** Start from these weights (an opened model file's: fine-tuning); Float32Arrays, cloned to the worker. */
+  initialWeights?: { source: string; weights: ImportedWeight[] };
 }
 
 /**

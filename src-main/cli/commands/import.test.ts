@@ -15,7 +15,7 @@ import { initBackend } from '../../core/backend';
 import { loadDataset, toTensors } from '../../core/data';
 import { cleanup, tempDir, writeSmallIdxFolder } from '../../core/data/testkit';
 import { evaluateModel } from '../../core/eval/predict';
-import { kerasSequentialFixture, writeKerasArchive, writeKerasWeightsH5 } from '../../core/model/import/testkit';
+import { kerasLayerArrays, kerasSequentialFixture, writeKerasArchive, writeKerasWeightsH5 } from '../../core/model/import/testkit';
 import { saveModelAtomic } from '../../core/runs/model-io';
 import { runCli, type CliResult, lastJson } from '../testkit';
 
@@ -59,7 +59,7 @@ before(async () => {
   keras.config.layers.find((l) => l.class_name === 'Conv2D')!.config.filters = 8;
   const kerasName = new Map(keras.config.layers.map((l) => [l.class_name, String(l.config.name)]));
   const h5 = path.join(root, 'model.weights.h5');
-  writeKerasWeightsH5(h5, model, Object.fromEntries(model.layers.map((l) => [l.name, kerasName.get(l.getClassName())!])));
+  writeKerasWeightsH5(h5, kerasLayerArrays(model, Object.fromEntries(model.layers.map((l) => [l.name, kerasName.get(l.getClassName())!]))));
   kerasFile = path.join(root, 'model.keras');
   writeKerasArchive(kerasFile, keras, h5);
   model.dispose();

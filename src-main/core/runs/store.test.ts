@@ -75,7 +75,7 @@ describe('RunStore', () => {
     assert.deepEqual(
       { ...list[0], createdAt: undefined, durationSeconds: undefined },
       { id: w.id, createdAt: undefined, modelName: 'Tiny CNN', params: 10, status: 'early_stopped', epochsRun: 3, bestValAccuracy: 0.8, testAccuracy: 0.75, testLoss: 0.5, backend: 'cpu', durationSeconds: undefined, datasetId: 'fashion-mnist',
-        title: null, notes: '', optimizer: 'adam', batchSize: 128, learningRate: 0.001, trainImages: 100 },
+        title: null, notes: '', optimizer: 'adam', batchSize: 128, learningRate: 0.001, trainImages: 100, startedFrom: null },
     );
     const detail = await store.get(w.id);
     assert.deepEqual(detail.spec, SPEC);

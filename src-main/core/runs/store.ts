@@ -60,6 +60,8 @@ export interface RunRecord {
    */
   dataSource?: DataSource | null;
   limits: { train: number | null; test: number | null };
+  /** The model file whose weights the run started from (fine-tuning); null or absent: fresh weights. */
+  startedFrom?: string | null;
   /** Images actually used: training part, validation part, test. */
   counts: { train: number; validation: number; test: number };
   startedAt: string;
@@ -91,6 +93,7 @@ export interface NewRun {
   backend: BackendInfo;
   dataset: DatasetInfo;
   dataSource?: DataSource | null;
+  startedFrom?: string | null;
   limits: RunRecord['limits'];
   counts: RunRecord['counts'];
   /** For tests; defaults to now. */
@@ -347,6 +350,7 @@ export class RunStore {
       backend: run.backend,
       dataset: run.dataset,
       dataSource: run.dataSource ?? null,
+      startedFrom: run.startedFrom ?? null,
       limits: run.limits,
       counts: run.counts,
       startedAt: now.toISOString(),
@@ -493,6 +497,7 @@ export class RunStore {
       batchSize: null,
       learningRate: null,
       trainImages: 0,
+      startedFrom: null,
       problem,
     };
   }
@@ -625,5 +630,6 @@ function toSummary(r: RunRecord, h: Hyperparameters | null): RunSummary {
     batchSize: h?.batch_size ?? null,
     learningRate: h?.optimizer.config.learning_rate ?? null,
     trainImages: r.counts.train + r.counts.validation,
+    startedFrom: typeof r.startedFrom === 'string' ? r.startedFrom : null,
   };
 }

@@ -422,6 +422,7 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
           dataset: job.dataset.info,
           dataSource: job.dataset.source ? { path: job.dataset.source, fingerprint: job.dataset.info.fingerprint } : null,
           limits: { train: job.limitTrain ?? null, test: job.limitTest ?? null },
+          startedFrom: job.initialWeights ? job.initialWeights.source : null,
           counts: { train: split.train.length, validation: split.validation.length, test: test.count },
         });
     let held: string[] | null = null;

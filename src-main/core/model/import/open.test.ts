@@ -17,7 +17,7 @@ import { evaluateModel } from '../../eval/predict';
 import { saveModelAtomic } from '../../runs/model-io';
 import type { FunctionalModelSpec } from '../../../shared/spec';
 import { evaluateImported, ModelImportError, openModelFile } from './index';
-import { kerasSequentialFixture, writeKerasArchive, writeKerasWeightsH5, type KerasConfigFixture } from './testkit';
+import { kerasLayerArrays, kerasSequentialFixture, writeKerasArchive, writeKerasWeightsH5, type KerasConfigFixture } from './testkit';
 
 let root: string;
 let dataset: Dataset;
@@ -102,7 +102,7 @@ test('a Keras 3 .keras archive opens with its weights (h5py-written HDF5) and ev
   // Keras 3's layout, and Keras 2.13–2.15's.
   for (const layout of ['layers', '_layer_checkpoint_dependencies']) {
     const h5File = path.join(root, `${layout}.weights.h5`);
-    writeKerasWeightsH5(h5File, original, names, { layout });
+    writeKerasWeightsH5(h5File, kerasLayerArrays(original, names), { layout });
     const file = path.join(root, `${layout}.keras`);
     writeKerasArchive(file, config, h5File);
     const opened = await openModelFile(file);
@@ -137,14 +137,14 @@ test('a .keras archive whose weights cannot be read opens with fresh weights, an
   writeFileSync(h5File, Uint8Array.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]));
   assert.match(await note(), /^weights not read: .*model\.keras's model\.weights\.h5: it is not a readable HDF5 file .* — the model opens with fresh weights .*Keras 3\.6\.0/);
   // float64 arrays, named with the dataset.
-  writeKerasWeightsH5(h5File, original, names, { dtype: 'float64' });
+  writeKerasWeightsH5(h5File, kerasLayerArrays(original, names), { dtype: 'float64' });
   assert.match(await note(), /model\.weights\.h5: layers\/conv2d\/vars\/0 is <f8, not float32/);
   // A layout of neither Keras version.
-  writeKerasWeightsH5(h5File, original, names, { layout: 'model_weights' });
+  writeKerasWeightsH5(h5File, kerasLayerArrays(original, names), { layout: 'model_weights' });
   assert.match(await note(), /it holds no layers\/<name>\/vars or _layer_checkpoint_dependencies\/<name>\/vars groups/);
   // Keras' layout without the convolution's arrays (filed under another layer's name): the rest are read, and
   // evaluating names the weight that is missing.
-  writeKerasWeightsH5(h5File, original, { ...names, [original.layers[0]!.name]: 'conv2d_7' });
+  writeKerasWeightsH5(h5File, kerasLayerArrays(original, { ...names, [original.layers[0]!.name]: 'conv2d_7' }));
   writeKerasArchive(file, config, h5File);
   const partial = await openModelFile(file);
   assert.equal(partial.weights?.length, 6);

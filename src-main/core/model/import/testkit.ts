@@ -36,10 +36,21 @@ export interface KerasH5Options {
   dtype?: string;
 }
 
-/** `model`'s weights as h5py writes them for Keras, its layers renamed by `kerasNames` (tfjs name → Keras name). */
-export function writeKerasWeightsH5(file: string, model: tf.LayersModel, kerasNames: Record<string, string>, options: KerasH5Options = {}): void {
-  const layers = model.layers.map((l) => ({ name: kerasNames[l.name] ?? l.name, vars: l.getWeights().map((w) => ({ shape: w.shape, data: Array.from(w.dataSync()) })) }));
-  execFileSync(h5pyPython(), ['-c', WRITE_H5, file, options.layout ?? 'layers', options.dtype ?? 'float32'], { input: JSON.stringify(layers) });
+/** One Keras layer's variables, in the order Keras creates them. */
+export interface KerasLayerArrays {
+  name: string;
+  vars: { shape: number[]; data: ArrayLike<number> }[];
+}
+
+/** `model`'s layers with their arrays, renamed by `kerasNames` (tfjs name → Keras name). */
+export function kerasLayerArrays(model: tf.LayersModel, kerasNames: Record<string, string>): KerasLayerArrays[] {
+  return model.layers.map((l) => ({ name: kerasNames[l.name] ?? l.name, vars: l.getWeights().map((w) => ({ shape: w.shape, data: w.dataSync() })) }));
+}
+
+/** The layers' arrays as h5py writes them for Keras. */
+export function writeKerasWeightsH5(file: string, layers: KerasLayerArrays[], options: KerasH5Options = {}): void {
+  const plain = layers.map((l) => ({ name: l.name, vars: l.vars.map((v) => ({ shape: v.shape, data: Array.from(v.data) })) }));
+  execFileSync(h5pyPython(), ['-c', WRITE_H5, file, options.layout ?? 'layers', options.dtype ?? 'float32'], { input: JSON.stringify(plain) });
 }
 
 /** A `.keras` archive of `config` (Keras' config.json) with the weights file at `h5File`. */

@@ -14,12 +14,13 @@ export const MODEL_FILE_ACCEPT = '.json,.keras,application/json,application/zip'
 export async function openModelFile(app: AppState, file: File): Promise<void> {
   try {
     const opened = await app.api().model.openModelFile({ name: file.name, base64: toBase64(new Uint8Array(await file.arrayBuffer())) });
-    app.project.replaceSpec(opened.spec);
+    app.project.replaceSpec(opened.spec, opened.weights);
     // A graph reads best as blocks and wires; the list shows it read-only.
     if (opened.spec.class_name === 'Functional') app.modelLayout = 'canvas';
     const kind = opened.format === 'tfjs' ? 'TF.js model' : opened.format === 'keras-archive' ? '.keras archive' : `${opened.dialect === 'keras3' ? 'Keras 3' : 'tf.keras 2'} config`;
     const notes = opened.notes.length > 0 ? ` — ${opened.notes.join('; ')}` : '';
-    app.say('info', `Opened ${file.name} (${kind}, ${opened.spec.config.layers.length} layers)${notes}`);
+    const weights = opened.weights ? `, its trained weights read (${opened.weights.arrays} arrays): Train starts from them` : '';
+    app.say('info', `Opened ${file.name} (${kind}, ${opened.spec.config.layers.length} layers${weights})${notes}`);
   } catch (e) {
     app.say('error', messageOf(e));
   }

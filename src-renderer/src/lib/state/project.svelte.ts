@@ -6,7 +6,7 @@
  * The spec is `$state.raw` and only ever replaced, never mutated: every edit goes through a pure function of
  * `lib/editor/layer-ops`, so the previous object can be kept as the undo snapshot as-is.
  */
-import type { DatasetInfo, Project, TrainingRequest, WorkbenchApi } from '$shared/contract';
+import type { DatasetInfo, OpenedWeightsInfo, Project, TrainingRequest, WorkbenchApi } from '$shared/contract';
 import { LESSON_HYPERPARAMETERS, SPEC_FORMAT_VERSION, inboundLayerNames, isFunctionalSpec } from '$shared/spec';
 import type { AnyModelSpec, FunctionalModelSpec, Hyperparameters, LayerClassName, SpecIssue, SpecSummary } from '$shared/spec';
 import { LAYER_FIELDS } from '$shared/layer-fields';
@@ -71,6 +71,13 @@ export class ProjectState {
   hyperparameters = $state.raw<Hyperparameters>(LESSON_HYPERPARAMETERS);
   limitTrain = $state<number | null>(null);
   limitTest = $state<number | null>(null);
+  /**
+   * Trained weights the services hold from the model file opened last (a .keras archive); null for any other model.
+   * Not saved with the work: after a restart the services no longer hold them.
+   */
+  openedWeights = $state.raw<OpenedWeightsInfo | null>(null);
+  /** Whether Train starts from `openedWeights` (fine-tuning) or from fresh weights. */
+  startFromOpened = $state(true);
   #datasetId = $state<string | null>(DEFAULT_DATASET_ID);
   get datasetId(): string | null {
     return this.#datasetId;
@@ -113,6 +120,7 @@ export class ProjectState {
           datasetId: this.datasetId,
           ...(this.limitTrain !== null ? { limitTrain: this.limitTrain } : {}),
           ...(this.limitTest !== null ? { limitTest: this.limitTest } : {}),
+          ...(this.openedWeights && this.startFromOpened ? { startFromWeights: this.openedWeights.id } : {}),
         }
       : null,
   );
@@ -306,10 +314,12 @@ export class ProjectState {
     this.selected = index < 0 ? null : index;
   }
 
-  /** Load a template or any other spec as one undoable edit. */
-  replaceSpec(spec: AnyModelSpec): void {
+  /** Load a template or any other spec as one undoable edit; `weights`: the trained weights opened with it. */
+  replaceSpec(spec: AnyModelSpec, weights: OpenedWeightsInfo | null = null): void {
     this.#commit(cloneSpec(spec));
     this.selected = spec.config.layers.length > 0 ? 0 : null;
+    this.openedWeights = weights;
+    this.startFromOpened = true;
   }
 
   undo(): void {
@@ -414,6 +424,7 @@ export class ProjectState {
     this.hyperparameters = project.hyperparameters;
     this.limitTrain = null;
     this.limitTest = null;
+    this.openedWeights = null;
     this.#datasetId = project.datasetId ?? DEFAULT_DATASET_ID;
     this.#afterChange(null);
     this.dirty = false;
@@ -428,6 +439,7 @@ export class ProjectState {
     this.#touched = true;
     this.#commit(emptySpec());
     this.selected = null;
+    this.openedWeights = null;
     this.limitTrain = null;
     this.limitTest = null;
     this.resetHyperparameters();

@@ -22,6 +22,7 @@ const run = (id: string, over: Partial<RunSummary>): RunSummary => ({
   batchSize: 128,
   learningRate: 0.001,
   trainImages: 60000,
+  startedFrom: null,
   ...over,
 });
 
