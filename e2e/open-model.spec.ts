@@ -45,7 +45,7 @@ test('open a Keras 3 functional residual network: the graph opens on the canvas,
   await page.screenshot({ path: testInfo.outputPath('opened-keras3-resnet.png'), fullPage: true });
 });
 
-test('open a .keras archive with its trained weights; Train starts from them and the run says so', async ({ page }, testInfo) => {
+test('open a .keras archive with its trained weights; Train starts from them, Evaluate as opened scores them, the runs say so', async ({ page }, testInfo) => {
   // Input → Flatten → Dense(10, softmax) as Keras 3 saves it (weights by h5py): kernel 0, bias 30 on class 7, so a
   // run that really starts from them, at a learning rate too small to move them, calls every image class 7.
   const keras = kerasSequentialFixture();
@@ -76,5 +76,18 @@ test('open a .keras archive with its trained weights; Train starts from them and
   await expect(page.getByTestId('test-accuracy')).toHaveText(`${(class7 * 100).toFixed(2)} %`);
   await openView(page, 'Runs');
   await expect(page.locator('[data-testid="run-list"] tbody tr').first().getByTestId('run-list-started-from')).toHaveText('fine-tuned from class7.keras');
-  await page.screenshot({ path: testInfo.outputPath('run-fine-tuned.png'), fullPage: true });
+
+  // Evaluate as opened: no epoch, the same verdict, a run of its own in Results and Runs.
+  await openView(page, 'Train');
+  await page.getByTestId('evaluate-opened').click();
+  await expect(page.getByTestId('training-phase')).toHaveText('Finished', { timeout: 120_000 });
+  await page.screenshot({ path: testInfo.outputPath('evaluated-dashboard.png'), fullPage: true });
+  await page.getByRole('button', { name: 'See results' }).click();
+  await expect(page.getByTestId('test-accuracy')).toHaveText(`${(class7 * 100).toFixed(2)} %`);
+  await page.screenshot({ path: testInfo.outputPath('evaluated-results.png'), fullPage: true });
+  await openView(page, 'Runs');
+  const newest = page.locator('[data-testid="run-list"] tbody tr').first();
+  await expect(newest.getByTestId('run-list-started-from')).toHaveText('scored as opened from class7.keras');
+  await expect(newest.getByTestId('run-epochs')).toHaveText('0');
+  await page.screenshot({ path: testInfo.outputPath('runs-fine-tuned-and-scored.png'), fullPage: true });
 });

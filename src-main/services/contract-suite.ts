@@ -146,7 +146,7 @@ export function contractSuite(label: string, setup: () => Promise<ContractHarnes
       );
     });
 
-    it('opens a .keras archive with its trained weights, and a run started from them (fine-tuning) says so', async () => {
+    it('opens a .keras archive with its trained weights; a run starts from them (fine-tuning) or scores them as they are', async () => {
       // The fixture cut to Input → Flatten → Dense(10, softmax), saved as Keras 3 does (h5py). Its weights say
       // "class 7" for every image (kernel 0, bias 30 on class 7): a run that really starts from them, at a
       // learning rate too small to move them, predicts class 7 for every test image.
@@ -170,6 +170,23 @@ export function contractSuite(label: string, setup: () => Promise<ContractHarnes
         const matrix = (end.value as TrainingFinished).evaluation.confusionMatrix;
         assert.deepEqual(matrix.map((row) => row.reduce((n, v, k) => n + (k === 7 ? 0 : v), 0)), Array(10).fill(0), 'every prediction is class 7');
         assert.equal((await h.api.runs.getRun(runId)).startedFrom, 'model.keras');
+        // Evaluate-only: no epoch, the same verdict, a run Results and export can open.
+        const scored = await h.api.training.startTraining({ ...request, startFromWeights: opened.weights!.id, evaluateOnly: true });
+        const scoredEnd = await log.end(scored.runId);
+        assert.equal(scoredEnd.kind, 'finished', JSON.stringify(scoredEnd.value));
+        const finished = scoredEnd.value as TrainingFinished;
+        assert.deepEqual([finished.status, finished.epochsRun], ['completed', 0]);
+        assert.equal(log.of(scored.runId).filter((e) => e.kind === 'epoch' || e.kind === 'progress').length, 0);
+        assert.deepEqual(finished.evaluation.confusionMatrix, matrix);
+        const detail = await h.api.runs.getRun(scored.runId);
+        assert.deepEqual([detail.startedFrom, detail.epochsRun, detail.history.length], ['model.keras', 0, 0]);
+        // The model brought in exports like a trained one: ONNX, re-read and compared on the run's test images.
+        const onnx = await h.api.exports.exportModel(scored.runId, 'onnx', 'onnx');
+        assert.equal(onnx?.outcome, 'verified', onnx?.message);
+        await assert.rejects(
+          h.api.training.startTraining({ ...request, evaluateOnly: true }),
+          (err: Error) => err.name === 'ValidationError' && /evaluateOnly/.test(err.message) && /startFromWeights/.test(err.message),
+        );
         // Weights the services never held are refused by name, before any run starts.
         await assert.rejects(h.api.training.startTraining({ ...request, startFromWeights: 'w-gone' }), (err: Error) => err.name === 'OpenedWeightsError' && /^startFromWeights: .*open the file again$/.test(err.message));
       } finally {

@@ -122,6 +122,7 @@ export const TrainingRequestSchema = z.object({
   limitTrain: z.number().int().min(1).max(100_000_000).optional(),
   limitTest: z.number().int().min(1).max(100_000_000).optional(),
   startFromWeights: IdSchema.optional(),
+  evaluateOnly: z.boolean().optional(),
 });
 
 export const ExportFormatSchema = z.enum(EXPORT_FORMATS);

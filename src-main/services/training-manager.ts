@@ -280,6 +280,7 @@ export class TrainingManager {
       progressIntervalMs: this.opts.progressIntervalMs ?? 100,
       ...(resumeRunId ? { resumeRunId } : {}),
       ...(initialWeights ? { initialWeights } : {}),
+      ...(request.evaluateOnly ? { evaluateOnly: true } : {}),
     };
     let worker: Worker;
     let standbyTasks: TaskChannel | null = null;

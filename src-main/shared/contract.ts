@@ -139,6 +139,11 @@ export interface TrainingRequest {
    * services hold the weights of the last few files opened; an id they no longer hold is refused, naming the file.
    */
   startFromWeights?: string;
+  /**
+   * With `startFromWeights`: no epochs — those weights as they are, scored on the test set and saved as a run
+   * ('completed', 0 epochs), so Results, Inside and export work on a model trained elsewhere.
+   */
+  evaluateOnly?: boolean;
 }
 
 /** 'diverged': stopped by the divergence guard (NaN/Inf, loss at its ceiling, accuracy at chance), best weights kept. */

@@ -20,6 +20,8 @@ export interface WorkerTrainingJob {
   resumeRunId?: string;
   /** Start from these weights (an opened model file's: fine-tuning); Float32Arrays, cloned to the worker. */
   initialWeights?: { source: string; weights: ImportedWeight[] };
+  /** Score `initialWeights` without training (`TrainingRequest.evaluateOnly`). */
+  evaluateOnly?: boolean;
 }
 
 /**

@@ -142,7 +142,7 @@ async function main(data: WorkerData): Promise<void> {
       throw new resuming.ResumeError(`run ${resume.runId} trained on other data than ${job.datasetId} holds now (its fingerprint changed): it cannot continue`);
     }
     const finished = await runTraining(
-      { spec: job.spec, hyperparameters: job.hyperparameters, dataset, runsDir: job.runsDir, limitTrain: job.limitTrain, limitTest: job.limitTest, resume, initialWeights: job.initialWeights },
+      { spec: job.spec, hyperparameters: job.hyperparameters, dataset, runsDir: job.runsDir, limitTrain: job.limitTrain, limitTest: job.limitTest, resume, initialWeights: job.initialWeights, evaluateOnly: job.evaluateOnly },
       {
         onStart(id, backend) {
           runId = id;

@@ -45,6 +45,11 @@ export interface TrainJob {
   memoryBudget?: number;
   /** Start from these weights (an opened Keras / TF.js model: fine-tuning) instead of the seeded initializers. */
   initialWeights?: { source: string; weights: ImportedWeight[] };
+  /**
+   * No epochs: `initialWeights` as they are, scored on the test set and saved, so Results, Inside and export work
+   * on a model trained elsewhere. The run is 'completed' with 0 epochs.
+   */
+  evaluateOnly?: boolean;
 }
 
 /** Progress callbacks, called on the training thread: keep them cheap (callers throttle batch progress). */
@@ -147,6 +152,9 @@ interface FitOutcome {
   epochsRun: number;
   lastTrainAccuracy: number | null;
 }
+
+/** An evaluate-only run's "fit": nothing trained, so the run ends 'completed' at 0 epochs. */
+const NO_EPOCHS: FitOutcome = { userStopped: false, steps: 0, epochsRun: 0, lastTrainAccuracy: null };
 
 /** One epoch's batches; `completed` is false when a stop (the user's or the divergence guard's) ended it early. */
 interface EpochOutcome {
@@ -382,6 +390,7 @@ function chanceAccuracy(set: ImageSet, indices: Int32Array, k: number): number {
  */
 export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control: TrainControl = new TrainControl()): Promise<TrainingFinished> {
   // ---- validate everything before writing anything
+  if (job.evaluateOnly && (!job.initialWeights || job.resume)) throw new TrainingError('evaluateOnly scores weights opened from a file: give initialWeights (and no resume)');
   const h = validateHyperparameters(job.hyperparameters);
   const spec = parseSpec(job.spec);
   const summary = summarizeSpec(spec);
@@ -434,7 +443,9 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
     };
     hooks.onStart?.(writer.id, backend);
     hooks.onLog?.(`Training step: ${step.description}`);
-    if (job.initialWeights && !job.resume) hooks.onLog?.(`Starting from the weights of ${job.initialWeights.source} (fine-tuning).`);
+    if (job.initialWeights && !job.resume) {
+      hooks.onLog?.(job.evaluateOnly ? `Scoring the weights of ${job.initialWeights.source} as opened (no training).` : `Starting from the weights of ${job.initialWeights.source} (fine-tuning).`);
+    }
 
     const handle = new ModelTrainerHandle(model, log);
     const { list, earlyStopping } = callbacksFor(h);
@@ -452,7 +463,7 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}, control
     callbacks.setTrainer(handle);
 
     const ctx: FitContext = { model, step, h, train, split, classNames, writer, callbacks, guard, handle, hooks, control, log };
-    const outcome = await fit(ctx, holdLogs, job.resume?.checkpoint ?? null);
+    const outcome = job.evaluateOnly ? NO_EPOCHS : await fit(ctx, holdLogs, job.resume?.checkpoint ?? null);
 
     if (guard.reason !== null && guard.bestValue === null) throw new TrainingError(guard.reason, writer.id);
     const status: TrainingFinished['status'] =

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RunSummary } from '$shared/contract';
-import { runName, sortRuns } from './runs.svelte';
+import { runName, sortRuns, startedFromText } from './runs.svelte';
 
 const run = (id: string, over: Partial<RunSummary>): RunSummary => ({
   id,
@@ -37,4 +37,10 @@ test("a run's name is the user's, else the model's, and sorts case-insensitively
   const runs = [run('1', { title: 'beta' }), run('2', { title: null, modelName: 'Alpha' }), run('3', { title: 'Gamma' })];
   assert.equal(runName(runs[1]), 'Alpha');
   assert.deepEqual(sortRuns(runs, 'name', false).map(runName), ['Alpha', 'beta', 'Gamma']);
+});
+
+test('a run started from a model file says so: fine-tuned, or scored as opened when it ran no epoch', () => {
+  assert.equal(startedFromText(run('1', {})), '');
+  assert.equal(startedFromText(run('1', { startedFrom: 'model.keras', epochsRun: 3 })), 'fine-tuned from model.keras');
+  assert.equal(startedFromText(run('1', { startedFrom: 'model.keras', epochsRun: 0 })), 'scored as opened from model.keras');
 });

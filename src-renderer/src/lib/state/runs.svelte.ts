@@ -12,6 +12,10 @@ export type RunSortKey = 'createdAt' | 'name' | 'params' | 'learningRate' | 'bat
 /** The name a run is shown by: the user's, else the model's. */
 export const runName = (r: Pick<RunSummary, 'title' | 'modelName'>): string => r.title ?? r.modelName;
 
+/** Where a run's weights came from, when it started from a model file: fine-tuned, or scored as opened (0 epochs). */
+export const startedFromText = (r: Pick<RunSummary, 'startedFrom' | 'epochsRun'>): string =>
+  r.startedFrom === null ? '' : r.epochsRun === 0 ? `scored as opened from ${r.startedFrom}` : `fine-tuned from ${r.startedFrom}`;
+
 /** Sorts runs by a column; missing values (a run without a test accuracy) always last. */
 export function sortRuns(runs: readonly RunSummary[], key: RunSortKey, descending: boolean): RunSummary[] {
   const value = (r: RunSummary): string | number | null => (key === 'name' ? runName(r).toLowerCase() : r[key]);
