@@ -321,3 +321,53 @@ test('canvas: a block keeps its height, and its output port its place, as its is
   await expect(issue).toBeVisible();
   expect(await geometry(page, 'conv2d')).toEqual(withIssue);
 });
+
+/** Every block's place in flow coordinates, as Svelte Flow positions it (`translate(x, y)` on the node). */
+async function blockPositions(page: Page): Promise<Record<string, string>> {
+  return page.locator('.svelte-flow__node').evaluateAll((els) =>
+    Object.fromEntries(els.map((el) => [(el as HTMLElement).dataset.id ?? '', (el as HTMLElement).style.transform])),
+  );
+}
+
+test('canvas: blocks stay where they were dragged, across a reload and a saved project', async ({ page }, testInfo) => {
+  const resnet = new URL('../src-main/core/model/import/fixtures/keras3-resnet.json', import.meta.url).pathname;
+  await openView(page, 'Model');
+  await page.getByTestId('model-file-input').setInputFiles(resnet);
+  await expect(block(page, 'add_1')).toBeVisible();
+  await expect(page.getByTestId('summary-status')).toHaveText('up to date');
+  const laidOut = await blockPositions(page);
+
+  // Drag the second Add 180 px right and 40 px down by its title (not a port).
+  const title = await centre(block(page, 'add_1').locator('.name'));
+  await page.mouse.move(title.x, title.y);
+  await page.mouse.down();
+  await page.mouse.move(title.x + 90, title.y + 20, { steps: 5 });
+  await page.mouse.move(title.x + 180, title.y + 40, { steps: 5 });
+  await page.mouse.up();
+  const moved = await blockPositions(page);
+  expect(moved.add_1).not.toBe(laidOut.add_1);
+  expect({ ...moved, add_1: '' }).toEqual({ ...laidOut, add_1: '' });
+  await expect(page.getByTestId('save-state')).toContainText('Unsaved');
+
+  // A reload brings the model back from the autosave, its blocks where they were left.
+  await page.reload();
+  await openView(page, 'Model');
+  await page.getByTestId('layout-canvas').click();
+  await expect(block(page, 'add_1')).toBeVisible();
+  expect(await blockPositions(page)).toEqual(moved);
+  await page.screenshot({ path: testInfo.outputPath('canvas-positions-after-reload.png'), fullPage: true });
+
+  // Saved as a project, opened after New: the same places.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('project-save').click()]);
+  const saved = testInfo.outputPath(download.suggestedFilename());
+  await download.saveAs(saved);
+  await page.getByTestId('project-new').click();
+  await page.getByTestId('project-file-input').setInputFiles(saved);
+  await page.getByTestId('layout-canvas').click();
+  await expect(block(page, 'add_1')).toBeVisible();
+  expect(await blockPositions(page)).toEqual(moved);
+  // Another model brings its own layout, not these places.
+  await page.getByTestId('model-file-input').setInputFiles(resnet);
+  await expect(block(page, 'add_1')).toBeVisible();
+  expect(await blockPositions(page)).toEqual(laidOut);
+});

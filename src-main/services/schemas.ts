@@ -172,6 +172,7 @@ export const ProjectSchema = z.object({
   spec: ModelSpecSchema,
   hyperparameters: HyperparametersSchema,
   datasetId: IdSchema.nullable(),
+  canvasPositions: z.record(z.string().min(1).max(255), z.strictObject({ x: finite, y: finite })).optional(),
 });
 
 /** One argument of a method: its name (for error messages) and its schema. */

@@ -441,6 +441,8 @@ export interface Project {
   spec: AnyModelSpec;
   hyperparameters: Hyperparameters;
   datasetId: string | null;
+  /** Where the canvas' blocks were left (top-left corners by layer name); absent: laid out afresh. */
+  canvasPositions?: Record<string, { x: number; y: number }>;
 }
 
 // ---------------------------------------------------------------- services

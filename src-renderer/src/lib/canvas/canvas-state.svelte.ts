@@ -33,6 +33,8 @@ export class CanvasState {
   #laidOut = 0;
   // Remembered across specs, read while deriving: plain fields on purpose, so a drag does not re-derive.
   #positions: ReadonlyMap<string, XY> = withPositions(null, []);
+  /** The project's layoutEpoch the positions belong to: another model coming in brings its own (or none). */
+  #epoch = -1;
   #selected: readonly string[] = [];
   /** The drawing Svelte Flow last had, ours or its write-back (with the measured sizes): the next one reuses it. */
   #shown: FlowDrawing | null = null;
@@ -41,10 +43,14 @@ export class CanvasState {
 
   readonly #model = $derived.by(() => {
     const graph = this.graph;
+    if (this.project.layoutEpoch !== this.#epoch) {
+      this.#epoch = this.project.layoutEpoch;
+      this.#positions = withPositions(null, Object.entries(this.project.canvasPositions));
+    }
     if (this.#layoutRequest !== this.#laidOut) {
       this.#laidOut = this.#layoutRequest;
-      this.#positions = autoLayout(graph);
-    } else this.#positions = placeNew(graph, this.#positions);
+      this.#place(autoLayout(graph));
+    } else this.#place(placeNew(graph, this.#positions));
     const drawing = keepIdentity(this.#shown, flowModel(graph, this.project.summary, this.#positions, this.#selected));
     this.#shown = drawing;
     return { graph, ...drawing };
@@ -59,7 +65,7 @@ export class CanvasState {
     return overlay !== null && overlay.model === this.#model ? overlay.nodes : this.#model.nodes;
   }
   set nodes(nodes: BlockNode[]) {
-    this.#positions = withPositions(null, nodes.map((n) => [n.id, n.position]));
+    this.#place(withPositions(null, nodes.map((n) => [n.id, n.position])));
     this.#remember(nodes, this.edges);
   }
   get edges(): WireEdge[] {
@@ -69,6 +75,17 @@ export class CanvasState {
   set edges(edges: WireEdge[]) {
     this.#remember(this.nodes, edges);
   }
+
+  /** The blocks' positions, here and in the project (saved with it; a plain field, so nothing re-derives). */
+  #place(positions: ReadonlyMap<string, XY>): void {
+    this.#positions = positions;
+    this.project.canvasPositions = Object.fromEntries(positions);
+  }
+
+  /** A drag ended: the new positions are part of the work (unsaved, autosaved). */
+  moved = (): void => {
+    this.project.positionsMoved();
+  };
 
   #remember(nodes: BlockNode[], edges: WireEdge[]): void {
     this.#overlay = { model: this.#model, nodes, edges };
@@ -94,7 +111,7 @@ export class CanvasState {
   drop(className: LayerClassName, at: XY): void {
     const graph = this.graph;
     const [name] = freshNames(graph, [className]);
-    this.#positions = withPositions(this.#positions, [[name, at]]);
+    this.#place(withPositions(this.#positions, [[name, at]]));
     this.#select([name]);
     this.project.commitGraph(addBlock(graph, className, starterConfig(LAYER_FIELDS[className]), null).spec);
     this.project.selectName(name);
@@ -142,16 +159,17 @@ export class CanvasState {
     // Beside the originals (right of the copied blocks), so the copy never hides them.
     const xs = [...names.keys()].flatMap((n) => known.get(n)?.x ?? []);
     const dx = xs.length > 0 ? Math.max(...xs) - Math.min(...xs) + BLOCK_WIDTH + 40 : 0;
-    this.#positions = withPositions(
+    this.#place(withPositions(
       known,
       [...names].flatMap(([from, to]): [string, XY][] => {
         const at = known.get(from);
         return at ? [[to, { x: at.x + dx, y: at.y }]] : [];
       }),
-    );
+    ));
     this.#select(names.values());
-    if (attach !== null) this.autoLayout();
     this.project.commitGraph(spec);
+    // After the commit: the layout is of the graph with the copy in it.
+    if (attach !== null) this.autoLayout();
     this.project.selectName(null);
   }
 
@@ -159,5 +177,8 @@ export class CanvasState {
     this.#overlay = null;
     this.#layoutRequest++;
     this.fitRequest++;
+    // Laid out now (not when next drawn), so the autosave and Save get the new positions at once.
+    void this.#model;
+    this.project.positionsMoved();
   }
 }

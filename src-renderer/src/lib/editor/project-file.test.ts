@@ -46,3 +46,11 @@ test('a graph (Functional) project reads back equal; a layer without inbound_nod
   data.spec.config.layers[1].inbound_nodes = 3;
   assert.throws(() => parseProjectFile(JSON.stringify(data), 'g.json'), /g\.json: spec\.config\.layers\[1\]\.inbound_nodes must be an array, received 3/);
 });
+
+test('the canvas positions read back equal; a position that is not two finite numbers is named', () => {
+  const placed: Project = { ...project, canvasPositions: { input_layer: { x: 12.5, y: -40 }, dense: { x: 300, y: 180 } } };
+  assert.deepEqual(parseProjectFile(serializeProject(placed), 'p.json'), placed);
+  const bad = { ...project, canvasPositions: { dense: { x: 300, y: null } } };
+  assert.throws(() => parseProjectFile(JSON.stringify(bad), 's.json'), /s\.json: canvasPositions\.dense must be an \{x, y\} of finite numbers, received \{"x":300,"y":null\}/);
+  assert.throws(() => parseProjectFile(JSON.stringify({ ...project, canvasPositions: [1] }), 's.json'), /s\.json: canvasPositions must be an object/);
+});

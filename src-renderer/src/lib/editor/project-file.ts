@@ -72,6 +72,13 @@ export function parseProjectFile(textContent: string, source: string): Project {
   if (data.datasetId !== null && data.datasetId !== undefined && typeof data.datasetId !== 'string') {
     fail('datasetId', 'a string or null', data.datasetId);
   }
+  if (data.canvasPositions !== undefined) {
+    if (!isObject(data.canvasPositions)) fail('canvasPositions', 'an object of {x, y} by layer name', data.canvasPositions);
+    for (const [name, at] of Object.entries(data.canvasPositions as Record<string, unknown>)) {
+      const ok = isObject(at) && Number.isFinite(at.x) && Number.isFinite(at.y) && typeof at.x === 'number' && typeof at.y === 'number';
+      if (!ok) fail(`canvasPositions.${name}`, 'an {x, y} of finite numbers', at);
+    }
+  }
   return data as unknown as Project;
 }
 

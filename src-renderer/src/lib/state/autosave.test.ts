@@ -13,8 +13,15 @@ const spec: ModelSpec = {
 
 test('a record round-trips, the draft as typed (even a half-typed value)', () => {
   const draft = { ...toDraft(LESSON_HYPERPARAMETERS), epochs: '3', learning_rate: '1e-', limit_train: '2000' };
-  const back = parseAutosave(serializeAutosave({ spec, draft, datasetId: 'fashion-mnist', dirty: true, savedAt: '2026-12-02T08:00:00Z' }));
-  assert.deepEqual(back, { spec, draft, datasetId: 'fashion-mnist', dirty: true, savedAt: '2026-12-02T08:00:00Z' });
+  const canvasPositions = { input_layer: { x: 10, y: -20.5 }, flatten: { x: 10, y: 120 } };
+  const back = parseAutosave(serializeAutosave({ spec, draft, datasetId: 'fashion-mnist', canvasPositions, dirty: true, savedAt: '2026-12-02T08:00:00Z' }));
+  assert.deepEqual(back, { spec, draft, datasetId: 'fashion-mnist', canvasPositions, dirty: true, savedAt: '2026-12-02T08:00:00Z' });
+});
+
+test('a record from before canvas positions were kept restores with none; bad positions restore nothing', () => {
+  const back = parseAutosave(JSON.stringify({ version: 1, spec, draft: {}, datasetId: null }));
+  assert.deepEqual(back?.canvasPositions, {});
+  assert.equal(parseAutosave(JSON.stringify({ version: 1, spec, canvasPositions: { flatten: { x: 'left', y: 0 } } })), null);
 });
 
 test('nothing, garbage, another version or a broken spec restore nothing', () => {

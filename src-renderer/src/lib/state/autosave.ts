@@ -16,6 +16,8 @@ export interface AutosaveRecord {
   spec: AnyModelSpec;
   draft: HyperparameterDraft;
   datasetId: string | null;
+  /** The canvas' block positions by layer name. */
+  canvasPositions: Record<string, { x: number; y: number }>;
   /** True when the work differs from what was last saved or opened. */
   dirty: boolean;
   savedAt: string;
@@ -36,7 +38,7 @@ export function parseAutosave(text: string | null): AutosaveRecord | null {
     const data = JSON.parse(text) as Record<string, unknown>;
     if (data.version !== AUTOSAVE_VERSION) return null;
     const project = parseProjectFile(
-      JSON.stringify({ format_version: SPEC_FORMAT_VERSION, spec: data.spec, hyperparameters: LESSON_HYPERPARAMETERS, datasetId: data.datasetId ?? null }),
+      JSON.stringify({ format_version: SPEC_FORMAT_VERSION, spec: data.spec, hyperparameters: LESSON_HYPERPARAMETERS, datasetId: data.datasetId ?? null, canvasPositions: data.canvasPositions }),
       'the autosaved project',
     );
     const draft: HyperparameterDraft = toDraft(LESSON_HYPERPARAMETERS);
@@ -49,6 +51,7 @@ export function parseAutosave(text: string | null): AutosaveRecord | null {
       spec: project.spec,
       draft,
       datasetId: project.datasetId,
+      canvasPositions: project.canvasPositions ?? {},
       dirty: data.dirty === true,
       savedAt: typeof data.savedAt === 'string' ? data.savedAt : '',
     };

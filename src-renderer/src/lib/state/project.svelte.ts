@@ -14,6 +14,7 @@ import { History } from '../editor/history';
 import { cloneSpec, duplicateLayer, emptySpec, insertLayer, moveLayer, removeLayer, setLayerField, setModelName } from '../editor/layer-ops';
 import { starterConfig } from '../editor/field-input';
 import { addBlock, copyBlocks, pasteBlocks, removeBlocks, setBlockField, settle, toGraph } from '../canvas/graph-ops';
+import type { XY } from '../canvas/layout';
 import { checkDraft, toDraft } from '../hyperparameters/draft';
 import type { DraftField, HyperparameterDraft } from '../hyperparameters/draft';
 import { AUTOSAVE_KEY, parseAutosave, serializeAutosave } from './autosave';
@@ -78,6 +79,13 @@ export class ProjectState {
   openedWeights = $state.raw<OpenedWeightsInfo | null>(null);
   /** Whether Train starts from `openedWeights` (fine-tuning) or from fresh weights. */
   startFromOpened = $state(true);
+  /**
+   * Where the canvas' blocks are, by layer name: written by the canvas as they move (a plain field, so a drag does
+   * not re-derive anything), saved with the project and the autosave.
+   */
+  canvasPositions: Readonly<Record<string, XY>> = {};
+  /** Bumped when another model comes in (open, template, New, restore): the canvas then takes `canvasPositions` afresh. */
+  layoutEpoch = $state(0);
   #datasetId = $state<string | null>(DEFAULT_DATASET_ID);
   get datasetId(): string | null {
     return this.#datasetId;
@@ -152,7 +160,14 @@ export class ProjectState {
     try {
       this.#storage.setItem(
         AUTOSAVE_KEY,
-        serializeAutosave({ spec: this.spec, draft: $state.snapshot(this.draft), datasetId: this.#datasetId, dirty: this.dirty, savedAt: nowIso() }),
+        serializeAutosave({
+          spec: this.spec,
+          draft: $state.snapshot(this.draft),
+          datasetId: this.#datasetId,
+          canvasPositions: this.canvasPositions,
+          dirty: this.dirty,
+          savedAt: nowIso(),
+        }),
       );
     } catch {
       // A full or disabled storage only loses the autosave; the work on screen is unaffected.
@@ -175,10 +190,21 @@ export class ProjectState {
       this.limitTest = check.value.limitTest;
     }
     this.#datasetId = record.datasetId;
+    this.#newLayout(record.canvasPositions);
     this.dirty = record.dirty;
     this.restoredAt = record.savedAt || nowIso();
     this.#afterChange(null);
     return true;
+  }
+
+  /** The canvas moved blocks (a drag ended, an auto layout): part of the work, so unsaved and autosaved. */
+  positionsMoved(): void {
+    this.#changed();
+  }
+
+  #newLayout(positions: Readonly<Record<string, XY>>): void {
+    this.canvasPositions = positions;
+    this.layoutEpoch++;
   }
 
   /** After Save: the work on screen is what the file holds. */
@@ -316,6 +342,7 @@ export class ProjectState {
 
   /** Load a template or any other spec as one undoable edit; `weights`: the trained weights opened with it. */
   replaceSpec(spec: AnyModelSpec, weights: OpenedWeightsInfo | null = null): void {
+    this.#newLayout({});
     this.#commit(cloneSpec(spec));
     this.selected = spec.config.layers.length > 0 ? 0 : null;
     this.openedWeights = weights;
@@ -396,7 +423,8 @@ export class ProjectState {
 
   /** What Save writes. */
   toProject(): Project {
-    return { format_version: SPEC_FORMAT_VERSION, spec: cloneSpec(this.spec), hyperparameters: this.hyperparameters, datasetId: this.datasetId };
+    const positions = Object.keys(this.canvasPositions).length > 0 ? { canvasPositions: { ...this.canvasPositions } } : {};
+    return { format_version: SPEC_FORMAT_VERSION, spec: cloneSpec(this.spec), hyperparameters: this.hyperparameters, datasetId: this.datasetId, ...positions };
   }
 
   /** True until the user edits, opens or starts a project: the app may still put its startup model in. */
@@ -406,6 +434,7 @@ export class ProjectState {
 
   /** The model the app starts with (the lesson's CNN): shown as if opened, no undo step, nothing touched. */
   startWith(spec: AnyModelSpec): void {
+    this.#newLayout({});
     this.spec = cloneSpec(spec);
     this.#history.clear();
     this.selected = null;
@@ -425,6 +454,7 @@ export class ProjectState {
     this.limitTrain = null;
     this.limitTest = null;
     this.openedWeights = null;
+    this.#newLayout(project.canvasPositions ?? {});
     this.#datasetId = project.datasetId ?? DEFAULT_DATASET_ID;
     this.#afterChange(null);
     this.dirty = false;
@@ -437,6 +467,7 @@ export class ProjectState {
    */
   newProject(): void {
     this.#touched = true;
+    this.#newLayout({});
     this.#commit(emptySpec());
     this.selected = null;
     this.openedWeights = null;
