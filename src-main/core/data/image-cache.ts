@@ -3,17 +3,34 @@
  * `workbenchHome()/cache/image-folders/`, holding the dataset's info and its train and test bytes, so loading an
  * unchanged folder again costs a directory walk and one read instead of decoding every image. The key (see
  * `image-folder.ts`) covers every image file's name, size and modification time, so an edited folder misses.
- * Only the most recent `KEEP` entries are kept: a cache must not grow without bound.
+ * Only the most recent `KEEP` entries, and at most `imageCacheBudget()` bytes of them, are kept: a cache must not
+ * grow without bound (a folder of 60,000 224×224 colour photos decodes to 9 GB). A dataset larger than the budget
+ * is not cached at all; it is decoded again on each load.
  */
 import { mkdir, readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { DatasetInfo } from '../../shared/contract';
+import { parseBudget } from '../model/memory';
+import { DataError } from './errors';
 import { writeFileAtomic } from '../fsutil';
 import { workbenchHome } from '../paths';
 import type { Dataset, ImageSet } from './types';
 
 const MAGIC = 'CNNWB-IMAGEFOLDER-1';
 const KEEP = 6;
+const DEFAULT_BUDGET = 4 * 2 ** 30;
+
+/** Bytes the cache may hold: CNN_WORKBENCH_IMAGE_CACHE_BYTES (bytes, 512M, 8G or a share of memory such as 10%), else 4 GiB. */
+export function imageCacheBudget(): number {
+  const configured = process.env.CNN_WORKBENCH_IMAGE_CACHE_BYTES;
+  if (configured === undefined || configured === '') return DEFAULT_BUDGET;
+  try {
+    return parseBudget(configured, os.totalmem(), 'CNN_WORKBENCH_IMAGE_CACHE_BYTES');
+  } catch (err) {
+    throw new DataError((err as Error).message);
+  }
+}
 
 /** Where the cache files live. */
 export function imageCacheDir(): string {
@@ -37,6 +54,8 @@ interface Header {
 
 /** The cached dataset for `key`, or null (missing, unreadable or not ours: the caller decodes afresh). */
 export async function readImageFolderCache(key: string): Promise<Omit<Dataset, 'source'> | null> {
+  // A mistyped budget is said before any work, not after decoding a whole folder to write it.
+  imageCacheBudget();
   const file = imageCacheFile(key);
   let buf: Buffer;
   try {
@@ -79,16 +98,30 @@ export async function writeImageFolderCache(key: string, ds: Dataset): Promise<v
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const len = Buffer.alloc(4);
   len.writeUInt32LE(json.length);
+  const parts = [len, json, ds.train.images, ds.train.labels, ds.test.images, ds.test.labels];
+  const budget = imageCacheBudget();
+  if (parts.reduce((n, p) => n + p.length, 0) > budget) return;
   await mkdir(imageCacheDir(), { recursive: true });
-  await writeFileAtomic(imageCacheFile(key), Buffer.concat([len, json, ds.train.images, ds.train.labels, ds.test.images, ds.test.labels]));
-  await prune();
+  await writeFileAtomic(imageCacheFile(key), Buffer.concat(parts));
+  await prune(budget);
 }
 
-async function prune(): Promise<void> {
+/** Keeps the most recently used entries: at most `KEEP`, together at most `budget` bytes. */
+async function prune(budget: number): Promise<void> {
   const dir = imageCacheDir();
   const names = (await readdir(dir)).filter((n) => n.endsWith('.bin'));
-  if (names.length <= KEEP) return;
-  const withTimes = await Promise.all(names.map(async (n) => ({ n, t: (await stat(path.join(dir, n)).catch(() => null))?.mtimeMs ?? 0 })));
-  withTimes.sort((a, b) => b.t - a.t);
-  await Promise.all(withTimes.slice(KEEP).map(({ n }) => rm(path.join(dir, n), { force: true })));
+  const entries = await Promise.all(
+    names.map(async (n) => {
+      const s = await stat(path.join(dir, n)).catch(() => null);
+      return { n, t: s?.mtimeMs ?? 0, bytes: s?.size ?? 0 };
+    }),
+  );
+  entries.sort((a, b) => b.t - a.t);
+  let held = 0;
+  const drop = entries.filter((e, i) => {
+    const keep = i < KEEP && held + e.bytes <= budget;
+    if (keep) held += e.bytes;
+    return !keep;
+  });
+  await Promise.all(drop.map(({ n }) => rm(path.join(dir, n), { force: true })));
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DataError } from './errors';
@@ -208,5 +208,35 @@ describe('image-folder datasets', () => {
     const changed = await loadImageFolder(dir, { threads: 0 });
     assert.notEqual(changed.info.fingerprint, first.info.fingerprint);
     assert.ok(existsSync(imageCacheDir()));
+  });
+
+  it('keeps the cache under CNN_WORKBENCH_IMAGE_CACHE_BYTES: the newest entries that fit, nothing larger than it', async () => {
+    const cached = (): string[] => readdirSync(imageCacheDir()).filter((n) => n.endsWith('.bin'));
+    const small = path.join(root, 'budget-small');
+    const other = path.join(root, 'budget-other');
+    const large = path.join(root, 'budget-large');
+    writeColourFolders(small, 10, 8);
+    writeColourFolders(other, 10, 8, 99);
+    writeColourFolders(large, 40, 16);
+    rmSync(imageCacheDir(), { recursive: true, force: true });
+    try {
+      await loadImageFolder(small, { threads: 0 });
+      const [one] = cached();
+      const bytes = statSync(path.join(imageCacheDir(), one!)).size;
+      // Room for one small entry, not two, and not the large folder (16×16, 120 images: ~92 KB of pixels).
+      process.env.CNN_WORKBENCH_IMAGE_CACHE_BYTES = String(Math.floor(bytes * 1.5));
+      await loadImageFolder(other, { threads: 0 });
+      assert.equal(cached().length, 1, 'the older entry went to make room');
+      assert.notEqual(cached()[0], one);
+      const before = decodeCounter.files;
+      await loadImageFolder(large, { threads: 0 });
+      await loadImageFolder(large, { threads: 0 });
+      assert.equal(decodeCounter.files - before, 240, 'too large to cache: decoded on each load');
+      assert.equal(cached().length, 1, 'the large folder was not written');
+      process.env.CNN_WORKBENCH_IMAGE_CACHE_BYTES = '12 apples';
+      await assert.rejects(loadImageFolder(other, { threads: 0, noCache: false }), (err: Error) => err instanceof DataError && /^CNN_WORKBENCH_IMAGE_CACHE_BYTES '12 apples': expected bytes/.test(err.message));
+    } finally {
+      delete process.env.CNN_WORKBENCH_IMAGE_CACHE_BYTES;
+    }
   });
 });

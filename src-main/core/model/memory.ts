@@ -46,20 +46,20 @@ export function optimizerSlots(name: OptimizerName, momentum = 0): number {
 
 /**
  * Parses a budget: bytes ("2000000000"), with a unit ("512M", "4G", "1.5GB"), or a share of physical memory
- * ("60%"). Throws RangeError naming the value.
+ * ("60%"). Throws RangeError naming `what` and the value.
  */
-export function parseBudget(value: string, totalMemory = os.totalmem()): number {
+export function parseBudget(value: string, totalMemory = os.totalmem(), what = 'memory budget'): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(%|[kmgt]i?b?|b)?\s*$/i.exec(value);
-  if (!m) throw new RangeError(`memory budget '${value}': expected bytes, a size such as 512M or 4G, or a share such as 60%`);
+  if (!m) throw new RangeError(`${what} '${value}': expected bytes, a size such as 512M or 4G, or a share such as 60%`);
   const n = Number(m[1]);
   const unit = (m[2] ?? 'b').toLowerCase();
   if (unit === '%') {
-    if (n <= 0 || n > 100) throw new RangeError(`memory budget '${value}': a share must be in (0, 100]%`);
+    if (n <= 0 || n > 100) throw new RangeError(`${what} '${value}': a share must be in (0, 100]%`);
     return Math.floor((totalMemory * n) / 100);
   }
   const scale = { b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[unit[0] as 'b' | 'k' | 'm' | 'g' | 't'];
   const bytes = Math.floor(n * scale);
-  if (bytes <= 0) throw new RangeError(`memory budget '${value}' must be more than 0 bytes`);
+  if (bytes <= 0) throw new RangeError(`${what} '${value}' must be more than 0 bytes`);
   return bytes;
 }
 
