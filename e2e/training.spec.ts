@@ -104,7 +104,15 @@ test("Keras' mixed_bfloat16 policy chosen in the form trains the lesson CNN with
   );
   await page.screenshot({ path: testInfo.outputPath('mixed-bfloat16-run.png'), fullPage: true });
   // The time estimate before the next run scales this run's speed; back in float32 it says the speed was measured
-  // under the other policy instead of passing it off as float32's.
+  // under the other policy instead of passing it off as float32's — until float32 has a speed of its own.
   await page.getByTestId('hp-dtype_policy').selectOption('float32');
   await expect(page.getByTestId('train-estimate')).toContainText('under mixed_bfloat16: this run is float32, whose speed differs');
+  // Once float32 is measured too, each policy's estimate scales its own speed.
+  await trainToEnd(page);
+  await expect(page.getByTestId('train-estimate')).toContainText('Estimated time ≈');
+  await expect(page.getByTestId('train-estimate')).not.toContainText('whose speed differs');
+  const float32Speed = await page.getByTestId('train-estimate').textContent();
+  await page.getByTestId('hp-dtype_policy').selectOption('mixed_bfloat16');
+  await expect(page.getByTestId('train-estimate')).not.toContainText('whose speed differs');
+  await expect(page.getByTestId('train-estimate')).not.toHaveText(float32Speed ?? '');
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { BatchProgress, EpochResult } from '$shared/contract';
 import type { SpecSummary } from '$shared/spec';
-import { chanceHint, costPerImage, estimateRun, runEtaSeconds } from './estimates';
+import { chanceHint, costPerImage, estimateRun, parseSpeeds, runEtaSeconds, speedFor } from './estimates';
 
 const progress = (epoch: number, batch: number, etaSeconds: number, elapsedSeconds: number): BatchProgress => ({
   runId: 'r',
@@ -76,4 +76,19 @@ test('the chance hint fires at chance-level validation with learning training ac
   assert.equal(chanceHint([epoch(1, 10, 0.7, 0.6)], 10, true), null, 'validation above chance');
   assert.equal(chanceHint([epoch(1, 10, 0.12, 0.1)], 10, true), null, 'training at chance too: nothing learnt yet, not this case');
   assert.equal(chanceHint([epoch(1, 10, 0.7, null)], 10, true), null, 'no validation split');
+});
+
+test('speeds are kept per dtype policy; an estimate takes its own policy’s, else the other’s', () => {
+  const f32 = { imagesPerSec: 2600, cost: 1000, modelName: 'lesson_cnn' };
+  // Stored before policies were told apart: one speed, float32 unless it says otherwise.
+  assert.deepEqual(parseSpeeds(f32), { float32: f32 });
+  assert.deepEqual(parseSpeeds({ ...f32, dtypePolicy: 'mixed_bfloat16' }), { mixed_bfloat16: { ...f32, dtypePolicy: 'mixed_bfloat16' } });
+  const both = parseSpeeds({ float32: f32, mixed_bfloat16: { ...f32, imagesPerSec: 3700 }, bogus: f32, float16: f32 });
+  assert.deepEqual(Object.keys(both).sort(), ['float32', 'mixed_bfloat16']);
+  assert.equal(speedFor(both, 'mixed_bfloat16')?.imagesPerSec, 3700);
+  assert.equal(speedFor(both, 'float32')?.imagesPerSec, 2600);
+  assert.equal(speedFor({ float32: both.float32 }, 'mixed_bfloat16')?.dtypePolicy, 'float32');
+  assert.equal(speedFor({}, 'float32'), null);
+  assert.deepEqual(parseSpeeds(null), {});
+  assert.deepEqual(parseSpeeds({ float32: { imagesPerSec: -1, cost: 1 } }), {});
 });

@@ -45,6 +45,30 @@ export interface MeasuredSpeed {
   dtypePolicy?: DtypePolicy;
 }
 
+/** The last speed measured under each dtype policy (a bfloat16 run is ~1.4× a float32 one: not interchangeable). */
+export type SpeedsByPolicy = Partial<Record<DtypePolicy, MeasuredSpeed>>;
+
+const isSpeed = (s: unknown): s is MeasuredSpeed => {
+  const m = s as Partial<MeasuredSpeed> | null;
+  return typeof m === 'object' && m !== null && typeof m.imagesPerSec === 'number' && m.imagesPerSec > 0 && typeof m.cost === 'number' && m.cost > 0;
+};
+
+/** Reads stored speeds: a speed per policy, or one speed as stored before policies were told apart. */
+export function parseSpeeds(stored: unknown): SpeedsByPolicy {
+  if (isSpeed(stored)) return { [stored.dtypePolicy ?? 'float32']: stored };
+  if (typeof stored !== 'object' || stored === null) return {};
+  const out: SpeedsByPolicy = {};
+  for (const [policy, s] of Object.entries(stored)) {
+    if ((policy === 'float32' || policy === 'mixed_bfloat16') && isSpeed(s)) out[policy] = { ...s, dtypePolicy: policy };
+  }
+  return out;
+}
+
+/** The speed to estimate a run under `policy` from: its own when measured, else another policy's (the estimate says so). */
+export function speedFor(speeds: SpeedsByPolicy, policy: DtypePolicy): MeasuredSpeed | null {
+  return speeds[policy] ?? Object.values(speeds)[0] ?? null;
+}
+
 export interface RunEstimate {
   seconds: number;
   imagesPerEpoch: number;

@@ -14,7 +14,7 @@ import type {
 import { getApi } from '../api/client';
 import { batchX, thin, type Point } from '../charts/series';
 import { errorMessage } from './metrics-format';
-import type { MeasuredSpeed } from './estimates';
+import { parseSpeeds, type SpeedsByPolicy } from './estimates';
 
 const SPEED_KEY = 'cnn-workbench-speed';
 /** The cost of the run in flight, by run id: a window reloaded mid-run still records that run's speed. */
@@ -37,13 +37,12 @@ function costOf(runId: string): { cost: number; modelName: string } | null {
   }
 }
 
-/** The last training speed measured in this browser (for estimates before Train), if any. */
-function loadSpeed(): MeasuredSpeed | null {
+/** The last training speeds measured in this browser, one per dtype policy (for estimates before Train). */
+function loadSpeeds(): SpeedsByPolicy {
   try {
-    const s = JSON.parse(typeof localStorage === 'undefined' ? 'null' : (localStorage.getItem(SPEED_KEY) ?? 'null')) as MeasuredSpeed | null;
-    return s && s.imagesPerSec > 0 && s.cost > 0 ? s : null;
+    return parseSpeeds(JSON.parse(typeof localStorage === 'undefined' ? 'null' : (localStorage.getItem(SPEED_KEY) ?? 'null')));
   } catch {
-    return null;
+    return {};
   }
 }
 
@@ -68,8 +67,8 @@ export class TrainingState {
   error = $state<string | null>(null);
   /** Bumped when a run ends, so the run list knows to reload. */
   completedRuns = $state(0);
-  /** The last speed measured (kept across reloads): what the estimate before Train scales from. */
-  measured = $state.raw<MeasuredSpeed | null>(loadSpeed());
+  /** The last speed measured under each policy (kept across reloads): what the estimate before Train scales from. */
+  speeds = $state.raw<SpeedsByPolicy>(loadSpeeds());
   /** The cost per image of the run this window started (see estimates.ts), to record its speed against. */
   #cost: { cost: number; modelName: string } | null = null;
 
@@ -240,8 +239,9 @@ export class TrainingState {
     // A whole epoch's speed is the honest measurement (the first batches include warm-up).
     this.#cost ??= costOf(e.runId);
     if (this.#cost && e.imagesPerSec > 0) {
-      this.measured = { imagesPerSec: e.imagesPerSec, ...this.#cost, dtypePolicy: this.request?.hyperparameters.dtype_policy ?? 'float32' };
-      store(SPEED_KEY, this.measured);
+      const dtypePolicy = this.request?.hyperparameters.dtype_policy ?? 'float32';
+      this.speeds = { ...this.speeds, [dtypePolicy]: { imagesPerSec: e.imagesPerSec, ...this.#cost, dtypePolicy } };
+      store(SPEED_KEY, this.speeds);
     }
   }
 
