@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { BatchProgress, EpochResult, TrainingFailed, TrainingFinished, WorkbenchApi } from '../shared/contract';
 import { LESSON_HYPERPARAMETERS, type Hyperparameters, type AnyModelSpec, type ModelSpec } from '../shared/spec';
 import { loadDatasetCached } from '../core/data/catalog';
-import { kerasSequentialFixture, writeKerasArchive, writeKerasWeightsH5 } from '../core/model/import/testkit';
+import { writeOneClassKeras } from '../core/model/import/testkit';
 
 /** What a transport under test provides. */
 export interface ContractHarness {
@@ -147,16 +147,11 @@ export function contractSuite(label: string, setup: () => Promise<ContractHarnes
     });
 
     it('opens a .keras archive with its trained weights; a run starts from them (fine-tuning) or scores them as they are', async () => {
-      // The fixture cut to Input → Flatten → Dense(10, softmax), saved as Keras 3 does (h5py). Its weights say
-      // "class 7" for every image (kernel 0, bias 30 on class 7): a run that really starts from them, at a
-      // learning rate too small to move them, predicts class 7 for every test image.
-      const keras = kerasSequentialFixture();
-      keras.config.layers = keras.config.layers.filter((l) => ['InputLayer', 'Flatten', 'Dense'].includes(l.class_name));
+      // Weights that call every image class 7 (Input → Flatten → Dense, saved as Keras 3 does): a run that really
+      // starts from them, at a learning rate too small to move them, predicts class 7 for every test image.
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnwb-contract-keras-'));
       try {
-        const bias = Array.from({ length: 10 }, (_, k) => (k === 7 ? 30 : 0));
-        writeKerasWeightsH5(path.join(dir, 'w.h5'), [{ name: 'dense', vars: [{ shape: [784, 10], data: new Float32Array(7840) }, { shape: [10], data: bias }] }]);
-        writeKerasArchive(path.join(dir, 'model.keras'), keras, path.join(dir, 'w.h5'));
+        await writeOneClassKeras(path.join(dir, 'model.keras'), 7);
         const opened = await h.api.model.openModelFile({ name: 'model.keras', base64: fs.readFileSync(path.join(dir, 'model.keras')).toString('base64') });
         assert.equal(opened.format, 'keras-archive');
         assert.deepEqual(opened.notes, []);

@@ -30,7 +30,7 @@ export interface CoreBridge {
   templates(): Promise<{ id: string; label: string; spec: AnyModelSpec }[]>;
   /**
    * Converts a Keras / TF.js model file's config, no tfjs loaded; a .keras archive's weights are read too (jsfive),
-   * a TF.js model's counted (its shards are other files).
+   * a TF.js model's counted (its shards are other files, not sent).
    */
   openModelFile(file: ModelFileUpload): Promise<{ info: Omit<OpenedModelInfo, 'weights'>; weights: ImportedWeight[] | null }>;
   listDatasets(): Promise<DatasetInfo[]>;
@@ -89,10 +89,7 @@ export function createCoreBridge(): CoreBridge {
     async openModelFile(file) {
       const { openModelBytes, ModelImportError } = await import('../core/model/import/open');
       const none = (shard: string): Promise<Uint8Array> => Promise.reject(new ModelImportError(`${file.name}: weight shard ${shard} is not read here`));
-      const bytes = Buffer.from(file.base64, 'base64');
-      // A zip is a .keras archive: its weights are in the bytes sent, read without tfjs. A model.json's are not.
-      const archive = bytes[0] === 0x50 && bytes[1] === 0x4b;
-      const opened = await openModelBytes(bytes, file.name, none, { weights: archive });
+      const opened = await openModelBytes(Buffer.from(file.base64, 'base64'), file.name, none, { weights: false });
       const notes = [...opened.warnings, ...(opened.weightsNote !== null ? [opened.weightsNote] : [])];
       return { info: { spec: opened.spec, format: opened.format, dialect: opened.dialect, notes }, weights: opened.weights };
     },

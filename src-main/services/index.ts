@@ -138,9 +138,6 @@ export function createServices(opts: ServicesOptions): Services {
       async startTraining(request: TrainingRequest) {
         // An id, never a path: the worker would otherwise resolve it against this process's working directory.
         await core.checkDatasetId(request.datasetId);
-        if (request.evaluateOnly && request.startFromWeights === undefined) {
-          throw new ValidationError('training.startTraining: evaluateOnly scores weights opened from a file: give startFromWeights too');
-        }
         return training.start(request);
       },
       continueRun: async (runId) => training.start(await core.resumableRequest(runsDir, runId), runId),

@@ -33,7 +33,7 @@ export class OpenedWeightsStore {
     return { id, source, arrays: weights.length, values: weights.reduce((n, w) => n + w.data.length, 0) };
   }
 
-  /** The weights held under `id`; refused (naming `source`, when the renderer knows it) once they are gone. */
+  /** The weights held under `id`; an id no longer (or never) held is refused, saying to open the file again. */
   get(id: string): HeldWeights {
     const held = this.#held.get(id);
     if (!held) {

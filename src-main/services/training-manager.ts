@@ -8,7 +8,7 @@ import type { ActiveRunInfo, BackendInfo, BatchProgress, TrainingRequest, WireEr
 import type { FromWorker, ToWorker, WorkerData, WorkerTask, WorkerTaskResults, WorkerTrainingJob } from '../worker/protocol';
 import type { EventHub } from './events';
 import { OpenedWeightsError, type HeldWeights } from './opened-weights';
-import { toWireError } from './router';
+import { toWireError, ValidationError } from './router';
 
 /** A second `startTraining` while a run is active. */
 export class TrainingBusyError extends Error {
@@ -252,6 +252,9 @@ export class TrainingManager {
     if (this.active || this.starting) {
       const id = this.active?.runId ?? '(starting)';
       throw new TrainingBusyError(`a training run is already in progress (run ${id}); stop it before starting another`);
+    }
+    if (request.evaluateOnly && request.startFromWeights === undefined) {
+      throw new ValidationError('training.startTraining: evaluateOnly scores weights opened from a file: give startFromWeights too');
     }
     this.starting = true;
     let initialWeights: HeldWeights | undefined;

@@ -15,7 +15,7 @@ import { initBackend } from '../../core/backend';
 import { loadDataset, toTensors } from '../../core/data';
 import { cleanup, tempDir, writeSmallIdxFolder } from '../../core/data/testkit';
 import { evaluateModel } from '../../core/eval/predict';
-import { kerasLayerArrays, kerasSequentialFixture, writeKerasArchive, writeKerasWeightsH5 } from '../../core/model/import/testkit';
+import { kerasLayerArrays, kerasTwin, writeKerasArchive, writeKerasWeightsH5 } from '../../core/model/import/testkit';
 import { saveModelAtomic } from '../../core/runs/model-io';
 import { runCli, type CliResult, lastJson } from '../testkit';
 
@@ -54,14 +54,11 @@ before(async () => {
   modelJson = path.join(root, 'tfjs', 'model.json');
   originalAccuracy = (await evaluateModel(model, dataset.test, dataset.info.classNames)).testAccuracy;
   // The same model as Keras 3 saves it: the fixture's config without its BatchNormalization and Dropout, 8 filters.
-  const keras = kerasSequentialFixture();
-  keras.config.layers = keras.config.layers.filter((l) => l.class_name !== 'BatchNormalization' && l.class_name !== 'Dropout');
-  keras.config.layers.find((l) => l.class_name === 'Conv2D')!.config.filters = 8;
-  const kerasName = new Map(keras.config.layers.map((l) => [l.class_name, String(l.config.name)]));
+  const keras = kerasTwin(model);
   const h5 = path.join(root, 'model.weights.h5');
-  writeKerasWeightsH5(h5, kerasLayerArrays(model, Object.fromEntries(model.layers.map((l) => [l.name, kerasName.get(l.getClassName())!]))));
+  await writeKerasWeightsH5(h5, kerasLayerArrays(model, keras.names));
   kerasFile = path.join(root, 'model.keras');
-  writeKerasArchive(kerasFile, keras, h5);
+  writeKerasArchive(kerasFile, keras.config, h5);
   model.dispose();
 });
 

@@ -126,9 +126,14 @@ function failure(what: string, err: unknown): ScriptCheckError {
   return new ScriptCheckError(`${what}: ${detail}`);
 }
 
+/** The first Python interpreter here that imports `module` (numpy, h5py …), or null. */
+export function pythonWith(module: string): Promise<string | null> {
+  return firstWorking(PYTHONS, ['-c', `import ${module}`]);
+}
+
 /** Parses the Python script and re-reads the weights with numpy. Null when no Python with numpy is installed. */
 export async function checkPythonScript(script: string, weights: string): Promise<ScriptFacts | null> {
-  const python = await firstWorking(PYTHONS, ['-c', 'import numpy']);
+  const python = await pythonWith('numpy');
   if (!python) return null;
   let out: string;
   try {

@@ -17,7 +17,7 @@ import { evaluateModel } from '../../eval/predict';
 import { saveModelAtomic } from '../../runs/model-io';
 import type { FunctionalModelSpec } from '../../../shared/spec';
 import { evaluateImported, ModelImportError, openModelFile } from './index';
-import { kerasLayerArrays, kerasSequentialFixture, writeKerasArchive, writeKerasWeightsH5, type KerasConfigFixture } from './testkit';
+import { kerasLayerArrays, kerasTwin, writeKerasArchive, writeKerasWeightsH5 } from './testkit';
 
 let root: string;
 let dataset: Dataset;
@@ -87,22 +87,13 @@ test('a weight shard shorter than its manifest is refused naming the file', asyn
   await assert.rejects(openModelFile(path.join(dir, 'model.json')), (err: Error) => err instanceof ModelImportError && err.message.startsWith(path.join(dir, 'model.json')));
 });
 
-/** keras3-sequential.json shaped like `original` (8 filters, not 32), and its Keras names for `original`'s layers. */
-function kerasTwinOfOriginal(): { config: KerasConfigFixture; names: Record<string, string> } {
-  const config = kerasSequentialFixture();
-  config.config.layers.find((l) => l.class_name === 'Conv2D')!.config.filters = 8;
-  const byClass = new Map(config.config.layers.map((l) => [l.class_name, String(l.config.name)]));
-  const names = Object.fromEntries(original.layers.map((l) => [l.name, byClass.get(l.getClassName())!]));
-  return { config, names };
-}
-
 test('a Keras 3 .keras archive opens with its weights (h5py-written HDF5) and evaluates to the original’s accuracy', async () => {
-  const { config, names } = kerasTwinOfOriginal();
+  const { config, names } = kerasTwin(original);
   const want = await evaluateModel(original, dataset.test, dataset.info.classNames);
   // Keras 3's layout, and Keras 2.13–2.15's.
   for (const layout of ['layers', '_layer_checkpoint_dependencies']) {
     const h5File = path.join(root, `${layout}.weights.h5`);
-    writeKerasWeightsH5(h5File, kerasLayerArrays(original, names), { layout });
+    await writeKerasWeightsH5(h5File, kerasLayerArrays(original, names), { layout });
     const file = path.join(root, `${layout}.keras`);
     writeKerasArchive(file, config, h5File);
     const opened = await openModelFile(file);
@@ -122,7 +113,7 @@ test('a Keras 3 .keras archive opens with its weights (h5py-written HDF5) and ev
 });
 
 test('a .keras archive whose weights cannot be read opens with fresh weights, and the note says why', async () => {
-  const { config, names } = kerasTwinOfOriginal();
+  const { config, names } = kerasTwin(original);
   const file = path.join(root, 'model.keras');
   const h5File = path.join(root, 'other.weights.h5');
   const note = async (): Promise<string> => {
@@ -137,14 +128,14 @@ test('a .keras archive whose weights cannot be read opens with fresh weights, an
   writeFileSync(h5File, Uint8Array.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]));
   assert.match(await note(), /^weights not read: .*model\.keras's model\.weights\.h5: it is not a readable HDF5 file .* — the model opens with fresh weights .*Keras 3\.6\.0/);
   // float64 arrays, named with the dataset.
-  writeKerasWeightsH5(h5File, kerasLayerArrays(original, names), { dtype: 'float64' });
+  await writeKerasWeightsH5(h5File, kerasLayerArrays(original, names), { dtype: 'float64' });
   assert.match(await note(), /model\.weights\.h5: layers\/conv2d\/vars\/0 is <f8, not float32/);
   // A layout of neither Keras version.
-  writeKerasWeightsH5(h5File, kerasLayerArrays(original, names), { layout: 'model_weights' });
+  await writeKerasWeightsH5(h5File, kerasLayerArrays(original, names), { layout: 'model_weights' });
   assert.match(await note(), /it holds no layers\/<name>\/vars or _layer_checkpoint_dependencies\/<name>\/vars groups/);
   // Keras' layout without the convolution's arrays (filed under another layer's name): the rest are read, and
   // evaluating names the weight that is missing.
-  writeKerasWeightsH5(h5File, kerasLayerArrays(original, { ...names, [original.layers[0]!.name]: 'conv2d_7' }));
+  await writeKerasWeightsH5(h5File, kerasLayerArrays(original, { ...names, [original.layers[0]!.name]: 'conv2d_7' }));
   writeKerasArchive(file, config, h5File);
   const partial = await openModelFile(file);
   assert.equal(partial.weights?.length, 6);

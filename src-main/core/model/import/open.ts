@@ -50,7 +50,10 @@ function parseJson(text: string, source: string): unknown {
   }
 }
 
-/** How to open: `weights: false` reads only the config (no tfjs), counting the weights a TF.js manifest lists. */
+/**
+ * How to open: `weights: false` loads no tfjs, so a TF.js model's shards are not read (the note counts the arrays its
+ * manifest lists); a .keras archive's weights are read either way (jsfive, pure JS).
+ */
 export interface OpenOptions {
   weights?: boolean;
 }
@@ -62,7 +65,7 @@ export async function openModelBytes(
   readSibling: (name: string) => Promise<Uint8Array>,
   options: OpenOptions = {},
 ): Promise<OpenedModel> {
-  if (bytes[0] === 0x50 && bytes[1] === 0x4b) return openKerasArchive(bytes, source, options);
+  if (bytes[0] === 0x50 && bytes[1] === 0x4b) return openKerasArchive(bytes, source);
   const json = parseJson(new TextDecoder().decode(bytes), source);
   const j = json as Record<string, unknown>;
   if (typeof json === 'object' && json !== null && 'modelTopology' in j) {
@@ -134,7 +137,7 @@ async function readTfjsWeights(manifest: unknown, source: string, readSibling: (
 }
 
 /** A `.keras` archive: its `config.json` converted, its `model.weights.h5` read (or `weightsNote` says why not). */
-async function openKerasArchive(bytes: Uint8Array, source: string, options: OpenOptions): Promise<OpenedModel> {
+async function openKerasArchive(bytes: Uint8Array, source: string): Promise<OpenedModel> {
   let files: Record<string, Uint8Array>;
   try {
     files = unzipSync(bytes, { filter: (f) => f.name === 'config.json' || f.name === 'metadata.json' || f.name === 'model.weights.h5' });
@@ -148,9 +151,6 @@ async function openKerasArchive(bytes: Uint8Array, source: string, options: Open
   const version = typeof meta?.keras_version === 'string' ? `Keras ${meta.keras_version}` : 'Keras';
   const h5 = files['model.weights.h5'];
   if (!h5) return { ...converted, dialect: 'keras3', format: 'keras-archive', weights: null, weightsNote: `weights not read: ${source} holds no model.weights.h5` };
-  if (options.weights === false) {
-    return { ...converted, dialect: 'keras3', format: 'keras-archive', weights: null, weightsNote: `weights not loaded here: the CLI reads them (cnn-workbench import ${source} --evaluate)` };
-  }
   const names = converted.spec.config.layers.map((l) => String(l.config.name));
   const { weights, why } = readKerasH5(h5, names);
   const weightsNote =

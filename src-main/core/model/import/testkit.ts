@@ -5,14 +5,17 @@
  * empty groups Keras leaves and an optimizer group the reader must pass over.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type * as tf from '@tensorflow/tfjs';
 import { zipSync } from 'fflate';
+import { pythonWith } from '../../export/script-check';
 
-/** A Python with h5py: the first on PATH, else Debian's (`apt-get install python3-h5py`, as .ci/run does). */
-function h5pyPython(): string {
-  const found = ['python3', '/usr/bin/python3'].find((p) => spawnSync(p, ['-c', 'import h5py']).status === 0);
+let h5py: Promise<string | null> | null = null;
+
+/** A Python with h5py, found once per process (`apt-get install python3-h5py`, as .ci/run does). */
+async function h5pyPython(): Promise<string> {
+  const found = await (h5py ??= pythonWith('h5py'));
   assert.ok(found, 'these tests write HDF5 with h5py: apt-get install python3-h5py');
   return found;
 }
@@ -48,9 +51,9 @@ export function kerasLayerArrays(model: tf.LayersModel, kerasNames: Record<strin
 }
 
 /** The layers' arrays as h5py writes them for Keras. */
-export function writeKerasWeightsH5(file: string, layers: KerasLayerArrays[], options: KerasH5Options = {}): void {
+export async function writeKerasWeightsH5(file: string, layers: KerasLayerArrays[], options: KerasH5Options = {}): Promise<void> {
   const plain = layers.map((l) => ({ name: l.name, vars: l.vars.map((v) => ({ shape: v.shape, data: Array.from(v.data) })) }));
-  execFileSync(h5pyPython(), ['-c', WRITE_H5, file, options.layout ?? 'layers', options.dtype ?? 'float32'], { input: JSON.stringify(plain) });
+  execFileSync(await h5pyPython(), ['-c', WRITE_H5, file, options.layout ?? 'layers', options.dtype ?? 'float32'], { input: JSON.stringify(plain) });
 }
 
 /** A `.keras` archive of `config` (Keras' config.json) with the weights file at `h5File`. */
@@ -66,4 +69,31 @@ export interface KerasConfigFixture {
 }
 export function kerasSequentialFixture(): KerasConfigFixture {
   return JSON.parse(readFileSync(new URL('./fixtures/keras3-sequential.json', import.meta.url), 'utf8')) as KerasConfigFixture;
+}
+
+/**
+ * The fixture cut to the layer classes of `model` (a tfjs Sequential whose classes each appear once, in the
+ * fixture's order), its Conv2D given the model's filter count, and the Keras name of each of the model's layers.
+ */
+export function kerasTwin(model: tf.LayersModel): { config: KerasConfigFixture; names: Record<string, string> } {
+  const config = kerasSequentialFixture();
+  const classes = new Set(['InputLayer', ...model.layers.map((l) => l.getClassName())]);
+  config.config.layers = config.config.layers.filter((l) => classes.has(l.class_name));
+  const conv = model.layers.find((l) => l.getClassName() === 'Conv2D');
+  if (conv) config.config.layers.find((l) => l.class_name === 'Conv2D')!.config.filters = conv.getConfig().filters;
+  const byClass = new Map(config.config.layers.map((l) => [l.class_name, String(l.config.name)]));
+  return { config, names: Object.fromEntries(model.layers.map((l) => [l.name, byClass.get(l.getClassName())!])) };
+}
+
+/**
+ * A `.keras` file of Input → Flatten → Dense(10, softmax) whose weights call every image `klass` (kernel 0, bias 30
+ * there): a run that really starts from them, at a learning rate too small to move them, predicts `klass` for all.
+ */
+export async function writeOneClassKeras(file: string, klass: number): Promise<void> {
+  const keras = kerasSequentialFixture();
+  keras.config.layers = keras.config.layers.filter((l) => ['InputLayer', 'Flatten', 'Dense'].includes(l.class_name));
+  const h5 = `${file}.weights.h5`;
+  const bias = Array.from({ length: 10 }, (_, k) => (k === klass ? 30 : 0));
+  await writeKerasWeightsH5(h5, [{ name: 'dense', vars: [{ shape: [784, 10], data: new Float32Array(7840) }, { shape: [10], data: bias }] }]);
+  writeKerasArchive(file, keras, h5);
 }

@@ -75,8 +75,7 @@ export function parseProjectFile(textContent: string, source: string): Project {
   if (data.canvasPositions !== undefined) {
     if (!isObject(data.canvasPositions)) fail('canvasPositions', 'an object of {x, y} by layer name', data.canvasPositions);
     for (const [name, at] of Object.entries(data.canvasPositions as Record<string, unknown>)) {
-      const ok = isObject(at) && Number.isFinite(at.x) && Number.isFinite(at.y) && typeof at.x === 'number' && typeof at.y === 'number';
-      if (!ok) fail(`canvasPositions.${name}`, 'an {x, y} of finite numbers', at);
+      if (!isObject(at) || !Number.isFinite(at.x) || !Number.isFinite(at.y)) fail(`canvasPositions.${name}`, 'an {x, y} of finite numbers', at);
     }
   }
   return data as unknown as Project;

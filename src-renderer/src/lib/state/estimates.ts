@@ -4,7 +4,7 @@
  * hint when validation accuracy sits at chance level.
  */
 import type { BatchProgress, EpochResult } from '$shared/contract';
-import type { DtypePolicy, SpecSummary } from '$shared/spec';
+import { isDtypePolicy, type DtypePolicy, type SpecSummary } from '$shared/spec';
 
 /**
  * Seconds left in the whole run: the current epoch's remainder plus the remaining epochs at the mean
@@ -59,7 +59,7 @@ export function parseSpeeds(stored: unknown): SpeedsByPolicy {
   if (typeof stored !== 'object' || stored === null) return {};
   const out: SpeedsByPolicy = {};
   for (const [policy, s] of Object.entries(stored)) {
-    if ((policy === 'float32' || policy === 'mixed_bfloat16') && isSpeed(s)) out[policy] = { ...s, dtypePolicy: policy };
+    if (isDtypePolicy(policy) && isSpeed(s)) out[policy] = { ...s, dtypePolicy: policy };
   }
   return out;
 }
